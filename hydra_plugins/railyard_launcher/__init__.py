@@ -1,0 +1,1 @@
+"""Hydra launcher plugins of railyard-batch: ``hydra/launcher=local`` (the default)."""

@@ -1,0 +1,89 @@
+"""The work of the railyard launchers, shared by every backend.
+
+Hydra's loop (compose each job with ``load_sweep_config``, number it, ``run_job`` it) is kept,
+so any task function and any sweeper (basic, Optuna) work. When the task function is
+railyard's own, each job only plans; the plans then run together on the backend and each
+``JobReturn`` gets its job's result (the ``evaluation.objective`` mean, or member counts).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from hydra.core.utils import (
+    JobReturn,
+    JobStatus,
+    configure_log,
+    filter_overrides,
+    run_job,
+    setup_globals,
+)
+from omegaconf import open_dict
+
+log = logging.getLogger(__name__)
+
+
+def launch(
+    launcher: Any,
+    job_overrides: Sequence[Sequence[str]],
+    initial_job_idx: int,
+    make_backend: Callable[[int], Any],
+) -> list[JobReturn]:
+    from railyard_batch import app
+    from railyard_batch.backends.local import default_workers
+    from railyard_batch.sweep import new_sweep_id
+
+    setup_globals()
+    config, context = launcher.config, launcher.hydra_context
+    assert config is not None and context is not None and launcher.task_function is not None
+    configure_log(config.hydra.hydra_logging, config.hydra.verbose)
+    Path(str(config.hydra.sweep.dir)).mkdir(parents=True, exist_ok=True)
+    workers = (
+        launcher.workers or int(config.get("execution", {}).get("workers", 0)) or default_workers()
+    )
+    launcher.sweep_id = launcher.sweep_id or new_sweep_id()
+    log.info(f"Planning {len(job_overrides)} jobs of sweep {launcher.sweep_id}")
+
+    returns: list[JobReturn] = []
+    with app.collecting(launcher.sweep_id, workers) as collector:
+        for offset, overrides in enumerate(job_overrides):
+            idx = initial_job_idx + offset
+            log.info(f"\t#{idx} : {' '.join(filter_overrides(overrides))}")
+            sweep_config = context.config_loader.load_sweep_config(config, list(overrides))
+            with open_dict(sweep_config):
+                sweep_config.hydra.job.id = idx
+                sweep_config.hydra.job.num = idx
+            returns.append(
+                run_job(
+                    hydra_context=context,
+                    task_function=launcher.task_function,
+                    config=sweep_config,
+                    job_dir_key="hydra.sweep.dir",
+                    job_subdir_key="hydra.sweep.subdir",
+                )
+            )
+            configure_log(config.hydra.hydra_logging, config.hydra.verbose)
+
+    failed = [ret for ret in returns if ret.status is JobStatus.FAILED]
+    if failed:  # a job could not even be planned: run nothing, let Hydra report it
+        return returns
+    if collector.plans:
+        experiment = str(collector.plans[0].config.get("experiment", "default"))
+        summaries = app.run_plans(
+            collector.plans,
+            make_backend(workers),
+            experiment=experiment,
+            sweep_overrides=list(config.hydra.overrides.task),
+        )
+        by_run = {s.run_id: s for s in summaries}
+        for ret in returns:
+            pending = ret._return_value
+            if ret.status is JobStatus.COMPLETED and isinstance(pending, app.PendingRun):
+                summary = by_run[pending.plan.run_id]
+                ret.return_value = (
+                    summary.objective if summary.objective is not None else summary.counts
+                )
+    return returns

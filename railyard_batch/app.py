@@ -1,0 +1,107 @@
+"""The Hydra task function of ``railyard-batch``: one call per Hydra job.
+
+Run alone (no ``-m``), a job plans and executes its members at once on the local backend.
+Under a railyard launcher (``-m``), a job only plans: the launcher collects every job's plan,
+and one backend executes all their shards together, so thousands of per-user members cost one
+pool, not thousands of Hydra jobs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+from hydra.core.hydra_config import HydraConfig
+from omegaconf import DictConfig
+
+from railyard_batch.backends.local import LocalBackend, default_workers
+from railyard_batch.errors import RailyardError
+from railyard_batch.planning import RunPlan
+from railyard_batch.report import print_sweep_summary
+from railyard_batch.sweep import RunSummary, execute_sweep, new_sweep_id, plan_run
+
+
+@dataclass
+class PendingRun:
+    """What a job returns under a railyard launcher: its plan, executed later."""
+
+    plan: RunPlan
+
+
+@dataclass
+class Collector:
+    """Gathers the plans of the jobs a launcher composes."""
+
+    sweep_id: str
+    workers: int
+    plans: list[RunPlan] = field(default_factory=list)
+
+
+_collector: Collector | None = None
+# Set after a sweep ran: the CLI exits non-zero when a member failed.
+last_summaries: list[RunSummary] = []
+
+
+@contextmanager
+def collecting(sweep_id: str, workers: int) -> Iterator[Collector]:
+    global _collector
+    _collector = Collector(sweep_id=sweep_id, workers=workers)
+    try:
+        yield _collector
+    finally:
+        _collector = None
+
+
+class UserErrorExit(SystemExit):
+    """Carries a user mistake (a :class:`RailyardError`) past Hydra's job runner to the CLI,
+    which prints it on one line: Hydra would print a traceback for an ordinary exception."""
+
+    def __init__(self, error: RailyardError) -> None:
+        super().__init__(2)
+        self.error = error
+
+
+def train(cfg: DictConfig) -> Any:
+    """The task function: plan this job (and run it, when no railyard launcher is active)."""
+    try:
+        return _train(cfg)
+    except RailyardError as exc:
+        raise UserErrorExit(exc) from None
+
+
+def _train(cfg: DictConfig) -> Any:
+    overrides = list(HydraConfig.get().overrides.task) if HydraConfig.initialized() else []
+    job_num = HydraConfig.get().job.num if HydraConfig.initialized() and _collector else 0
+    if _collector is not None:
+        plan = plan_run(
+            cfg,
+            sweep_id=_collector.sweep_id,
+            job_num=job_num,
+            overrides=overrides,
+            workers=_collector.workers,
+        )
+        _collector.plans.append(plan)
+        return PendingRun(plan)
+    workers = int(cfg.execution.workers) or default_workers()
+    plan = plan_run(cfg, sweep_id=new_sweep_id(), job_num=0, overrides=overrides, workers=workers)
+    summaries = run_plans(
+        [plan],
+        LocalBackend(workers, progress=bool(cfg.execution.progress)),
+        experiment=str(cfg.experiment),
+        sweep_overrides=overrides,
+    )
+    return summaries[0].objective if summaries[0].objective is not None else summaries[0].counts
+
+
+def run_plans(
+    plans: list[RunPlan], backend: Any, *, experiment: str, sweep_overrides: list[str]
+) -> list[RunSummary]:
+    global last_summaries
+    summaries = execute_sweep(
+        plans, backend, experiment=experiment, sweep_overrides=sweep_overrides
+    )
+    last_summaries = summaries
+    print_sweep_summary(plans, summaries)
+    return summaries

@@ -1,0 +1,58 @@
+"""The artifact root: a local directory by default, any fsspec URL otherwise.
+
+Writes go to a temporary name and are renamed into place, so a reader never sees half a file;
+object stores (s3://, gs://) are atomic per object and are written directly.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from pathlib import Path
+
+import fsspec
+
+
+class ArtifactStore:
+    """Put and get bytes under a root; returns URIs that name the object."""
+
+    def __init__(self, root: str) -> None:
+        self.root = root.rstrip("/")
+        self._local = "://" not in root or root.startswith("file://")
+        if self._local:
+            self._base = Path(root.removeprefix("file://")).absolute()
+        else:
+            self._fs, _, paths = fsspec.get_fs_token_paths(root)
+            self._remote_base = paths[0].rstrip("/")
+
+    def uri(self, relpath: str) -> str:
+        if self._local:
+            return str(self._base / relpath)
+        return f"{self.root}/{relpath}"
+
+    def put(self, relpath: str, data: bytes) -> str:
+        """Write ``data`` at ``relpath`` atomically and return its URI."""
+        if self._local:
+            target = self._base / relpath
+            target.parent.mkdir(parents=True, exist_ok=True)
+            tmp = target.with_name(f".{target.name}.{uuid.uuid4().hex[:8]}.tmp")
+            with open(tmp, "wb") as fh:
+                fh.write(data)
+            os.replace(tmp, target)
+            return str(target)
+        path = f"{self._remote_base}/{relpath}"
+        with self._fs.open(path, "wb") as fh:
+            fh.write(data)
+        return f"{self.root}/{relpath}"
+
+    def get(self, uri: str) -> bytes:
+        if self._local and "://" not in uri:
+            return Path(uri).read_bytes()
+        with fsspec.open(uri, "rb") as fh:
+            data: bytes = fh.read()
+        return data
+
+    def exists(self, relpath: str) -> bool:
+        if self._local:
+            return (self._base / relpath).exists()
+        return bool(self._fs.exists(f"{self._remote_base}/{relpath}"))

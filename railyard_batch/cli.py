@@ -1,0 +1,203 @@
+"""``railyard-batch``: a thin CLI.
+
+    railyard-batch [HYDRA OVERRIDES] [-m]       compose the config and train (Hydra app)
+    railyard-batch worker --plan URI [--shard K] run one shard (local pool or Kubernetes pod)
+    railyard-batch runs list|show|compare       read the run store
+
+A user mistake prints ``TypeName: message`` on one line and exits 2; no traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+SUBCOMMANDS = {"worker", "runs"}
+DEFAULT_STORE = "sqlite:///runs/railyard.db"
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = list(sys.argv[1:] if argv is None else argv)
+    from railyard_batch.errors import RailyardError
+
+    try:
+        code = _subcommand(args) if args and args[0] in SUBCOMMANDS else _hydra_app(args)
+    except RailyardError as exc:
+        code = _report(exc)
+    sys.exit(code)
+
+
+def _report(exc: BaseException) -> int:
+    print(f"{type(exc).__name__}: {exc}", file=sys.stderr)
+    return 2
+
+
+def _hydra_app(args: list[str]) -> int:
+    import hydra
+
+    from railyard_batch import app
+    from railyard_batch.config import register_configs
+
+    register_configs()
+    conf_dir = Path(os.environ.get("RAILYARD_CONF_DIR", "conf")).absolute()
+    if not (conf_dir / "config.yaml").exists():
+        print(
+            f"ConfigError: no config.yaml in {conf_dir}; run railyard-batch from the project "
+            "root or set RAILYARD_CONF_DIR.",
+            file=sys.stderr,
+        )
+        return 2
+    # User code (pipelines/) is imported relative to the project root.
+    if str(Path.cwd()) not in sys.path:
+        sys.path.insert(0, str(Path.cwd()))
+    sys.argv = [sys.argv[0], *args]
+    entry = hydra.main(config_path=str(conf_dir), config_name="config", version_base="1.3")(
+        app.train
+    )
+    try:
+        entry()
+    except app.UserErrorExit as exc:
+        return _report(exc.error)
+    except SystemExit as exc:  # Hydra reports its own errors (bad YAML, unknown option) and exits
+        return exc.code if isinstance(exc.code, int) else 1
+    failed = sum(s.counts.get("failed", 0) for s in app.last_summaries)
+    if failed:
+        print(
+            f"{failed} member(s) failed; see their reasons with "
+            f"railyard-batch runs show {app.last_summaries[0].run_id.rsplit('-', 1)[0]}",
+            file=sys.stderr,
+        )
+        return 1
+    return 0
+
+
+def _subcommand(args: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="railyard-batch")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    worker = sub.add_parser("worker", help="run one shard of a run plan")
+    worker.add_argument("--plan", required=True, help="URI of the run plan (plan.json)")
+    worker.add_argument(
+        "--shard", type=int, default=None, help="shard index (default: $JOB_COMPLETION_INDEX)"
+    )
+
+    runs = sub.add_parser("runs", help="read the run store")
+    runs.add_argument(
+        "--store",
+        default=os.environ.get("RAILYARD_STORE", DEFAULT_STORE),
+        help="run store URL (default: %(default)s, or $RAILYARD_STORE)",
+    )
+    runs_sub = runs.add_subparsers(dest="action", required=True)
+    listing = runs_sub.add_parser("list", help="recent sweeps")
+    listing.add_argument("--limit", type=int, default=20)
+    listing.add_argument("--json", action="store_true")
+    show = runs_sub.add_parser("show", help="members of a sweep, run or member id")
+    show.add_argument(
+        "id", nargs="?", default=None, help="sweep, run or member id (default: latest sweep)"
+    )
+    show.add_argument("--state", default=None)
+    show.add_argument("--json", action="store_true")
+    compare = runs_sub.add_parser("compare", help="runs of a sweep side by side")
+    compare.add_argument("sweep", nargs="?", default=None)
+    compare.add_argument("--json", action="store_true")
+
+    ns = parser.parse_args(args)
+    if ns.command == "worker":
+        return _worker(ns)
+    return _runs(ns)
+
+
+def _worker(ns: argparse.Namespace) -> int:
+    from railyard_batch.artifacts import ArtifactStore
+    from railyard_batch.errors import ConfigError
+    from railyard_batch.planning import RunPlan
+    from railyard_batch.worker import run_shard
+
+    shard = ns.shard
+    if shard is None:
+        index = os.environ.get("JOB_COMPLETION_INDEX")
+        if index is None:
+            raise ConfigError(
+                "The '--shard' option is required outside an Indexed Job "
+                "(JOB_COMPLETION_INDEX is not set). Got nothing."
+            )
+        shard = int(index)
+    raw = json.loads(ArtifactStore(os.path.dirname(ns.plan)).get(ns.plan))
+    plan = RunPlan.from_dict(raw)
+    if not 0 <= shard < plan.n_shards:
+        raise ConfigError(f"The '--shard' option must be in [0, {plan.n_shards - 1}]. Got {shard}.")
+    outcomes = run_shard(plan, shard)
+    failed = [o for o in outcomes if o.state == "failed"]
+    for o in failed:
+        print(f"member {o.member_id} failed: {o.reason}", file=sys.stderr)
+    return 1 if failed else 0
+
+
+def _runs(ns: argparse.Namespace) -> int:
+    from railyard_batch import report
+    from railyard_batch.store import RunStore
+
+    store = RunStore(ns.store)
+    try:
+        if ns.action == "list":
+            sweeps = store.list_sweeps(ns.limit)
+            if ns.json:
+                report.print_json(sweeps)
+            else:
+                report.print_table(report.sweeps_table(sweeps))
+            return 0
+        if ns.action == "show":
+            return _show(store, ns)
+        sweep_id = ns.sweep or store.latest_sweep_id()
+        store.sweep(sweep_id)
+        runs = store.runs(sweep_id)
+        members = store.members(sweep_id=sweep_id)
+        rows = report.compare_rows(runs, members, _metric_names(runs))
+        if ns.json:
+            report.print_json(rows)
+        else:
+            report.print_table(report.rows_table(f"sweep {sweep_id}: runs compared", rows))
+        return 0
+    finally:
+        store.close()
+
+
+def _show(store: Any, ns: argparse.Namespace) -> int:
+    from railyard_batch import report
+    from railyard_batch.errors import RunNotFoundError
+
+    target = ns.id or store.latest_sweep_id()
+    if "/" in target:  # a member id
+        member = store.member(target)
+        report.print_json(member)  # one member: its full record
+        return 0
+    try:
+        sweep = store.sweep(target)
+        runs = store.runs(target)
+        members = store.members(sweep_id=target, state=ns.state)
+    except RunNotFoundError:
+        run = store.run(target)
+        sweep = store.sweep(run["sweep_id"])
+        runs = [run]
+        members = store.members(run_id=target, state=ns.state)
+    if ns.json:
+        report.print_json({"sweep": sweep, "runs": runs, "members": members})
+    else:
+        report.print_table(report.members_table(sweep, runs, members, _metric_names(runs)))
+    return 0
+
+
+def _metric_names(runs: list[dict[str, Any]]) -> list[str]:
+    from railyard_batch.config.validate import METRICS_BY_TASK
+
+    names: list[str] = []
+    for run in runs:
+        evaluation, task = run["config"]["evaluation"], run["config"]["label"]["task"]
+        for name in evaluation["metrics"] or sorted(METRICS_BY_TASK[task]):
+            if name not in names:
+                names.append(name)
+    return names

@@ -1,0 +1,133 @@
+"""Typed schema of a training run, registered in Hydra's ConfigStore as ``railyard_schema``.
+
+Each dataclass is one top-level config key; a reader finds the code for ``split.strategy``
+in :class:`SplitConfig` and its checks in :mod:`railyard_batch.config.validate`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from hydra.core.config_store import ConfigStore
+from omegaconf import MISSING
+
+
+@dataclass
+class DataConfig:
+    # Path of the dataset, relative to the project root (a DVC-tracked file).
+    path: str = MISSING
+    # File format: parquet (default) or csv.
+    format: str = "parquet"
+
+
+@dataclass
+class FeaturesConfig:
+    # Numeric feature columns: median-imputed and standardised by default.
+    numeric: list[str] = field(default_factory=list)
+    # Categorical feature columns: missing values become 'missing', then one-hot encoded.
+    categorical: list[str] = field(default_factory=list)
+    # Optional transformer from pipelines/ by _target_, replacing the default preprocessing.
+    transformer: Any = None
+
+
+@dataclass
+class LabelConfig:
+    # The label column.
+    column: str = MISSING
+    # binary_classification or regression.
+    task: str = "binary_classification"
+
+
+@dataclass
+class SplitConfig:
+    # random, stratified, time or group.
+    strategy: str = "stratified"
+    # Share of rows (or of groups, for 'group') held out for evaluation.
+    holdout_fraction: float = 0.2
+    # Seed of the splitter.
+    seed: int = 0
+    # Time column for strategy 'time'.
+    time_column: str | None = None
+    # Strategy 'time': rows before this timestamp train, the rest is holdout (else by fraction).
+    cutoff: str | None = None
+    # Group column for strategy 'group': no group on both sides.
+    group_column: str | None = None
+
+
+@dataclass
+class EvaluationConfig:
+    # Metrics to compute; empty means every metric of the task.
+    metrics: list[str] = field(default_factory=list)
+    # Threshold for precision/recall of binary classifiers.
+    threshold: float = 0.5
+    # The metric a sweeper (Optuna) optimises: the mean over succeeded members.
+    objective: str | None = None
+
+
+@dataclass
+class ResourcesConfig:
+    # CPU request per worker, Kubernetes quantity ("1", "500m").
+    cpu: str = "1"
+    # Memory request per worker, Kubernetes quantity ("2Gi").
+    memory: str = "2Gi"
+    # GPUs per worker.
+    gpu: int = 0
+    # Instance class the Kubernetes launcher maps to node selectors: cpu, highmem or gpu.
+    instance_class: str = "cpu"
+
+
+@dataclass
+class FanoutConfig:
+    # Column whose values each get their own model (for example merchant_id); null: one model.
+    by: str | None = None
+    # A value needs at least this many rows to get a model.
+    min_rows: int = 1000
+    # Also train one generic model over all rows.
+    include_global: bool = True
+    # Keep only the largest N values (null: all that pass min_rows).
+    max_members: int | None = None
+
+
+@dataclass
+class StoreConfig:
+    # Run store URL: sqlite:///relative/path.db, sqlite:////absolute/path.db.
+    url: str = "sqlite:///runs/railyard.db"
+    # Artifact root: a local directory or an fsspec URL.
+    artifact_root: str = "runs/artifacts"
+
+
+@dataclass
+class ExecutionConfig:
+    # Worker processes for the local backend; 0 means one per core.
+    workers: int = 0
+    # Aim for this many shards per worker, so that slow members do not idle the pool.
+    shards_per_worker: int = 4
+    # Show a progress bar.
+    progress: bool = True
+
+
+@dataclass
+class TrainConfig:
+    # Name of the experiment, recorded with every run.
+    experiment: str = "default"
+    data: DataConfig = field(default_factory=DataConfig)
+    features: FeaturesConfig = field(default_factory=FeaturesConfig)
+    label: LabelConfig = field(default_factory=LabelConfig)
+    split: SplitConfig = field(default_factory=SplitConfig)
+    # Any scikit-learn-compatible estimator by _target_, with its params.
+    estimator: Any = MISSING
+    evaluation: EvaluationConfig = field(default_factory=EvaluationConfig)
+    resources: ResourcesConfig = field(default_factory=ResourcesConfig)
+    # Free-form params passed to user code (the train hook and feature transformers).
+    params: dict[str, Any] = field(default_factory=dict)
+    fanout: FanoutConfig = field(default_factory=FanoutConfig)
+    # Optional user hook "pipelines.module:function", train(train_df, holdout_df, params).
+    hook: str | None = None
+    store: StoreConfig = field(default_factory=StoreConfig)
+    execution: ExecutionConfig = field(default_factory=ExecutionConfig)
+
+
+def register_configs() -> None:
+    """Register the schema so that ``conf/config.yaml`` can extend it."""
+    ConfigStore.instance().store(name="railyard_schema", node=TrainConfig)

@@ -1,0 +1,118 @@
+"""Reading the dataset: its DVC identity, its schema, and the columns and rows a shard needs."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pacsv
+import pyarrow.dataset as pads
+import pyarrow.parquet as pq
+import yaml
+
+from railyard_batch.errors import DataError
+
+
+@dataclass(frozen=True)
+class DataIdentity:
+    """Where the dataset is and which content it has."""
+
+    path: str
+    md5: str
+    # dvc.lock, a .dvc file, or 'untracked' (md5 computed from the file).
+    source: str
+
+
+def file_md5(path: Path) -> str:
+    digest = hashlib.md5(usedforsecurity=False)
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def dvc_md5(path: Path, project_root: Path) -> tuple[str, str] | None:
+    """The md5 DVC recorded for ``path`` (in dvc.lock or ``path.dvc``), with its source."""
+    rel = path.absolute().relative_to(project_root.absolute()).as_posix()
+    lock = project_root / "dvc.lock"
+    if lock.exists():
+        stages = (yaml.safe_load(lock.read_text()) or {}).get("stages", {})
+        for stage in stages.values():
+            for out in stage.get("outs", []):
+                if out.get("path") == rel and out.get("md5"):
+                    return str(out["md5"]), "dvc.lock"
+    dvc_file = path.with_name(path.name + ".dvc")
+    if dvc_file.exists():
+        for out in (yaml.safe_load(dvc_file.read_text()) or {}).get("outs", []):
+            if out.get("md5"):
+                return str(out["md5"]), dvc_file.name
+    return None
+
+
+def dataset_identity(path: str, project_root: Path | None = None) -> DataIdentity:
+    """Identify the dataset by the md5 DVC tracks, or by its own md5 when DVC does not."""
+    file = Path(path)
+    if not file.exists():
+        raise DataError(
+            f"The 'data.path' file {path!r} does not exist; produce it with `dvc repro` "
+            "or fetch it with `dvc pull`."
+        )
+    root = project_root or Path.cwd()
+    tracked = None
+    try:
+        tracked = dvc_md5(file, root)
+    except ValueError:  # the file is outside the project
+        tracked = None
+    if tracked is None:
+        return DataIdentity(path=path, md5=file_md5(file), source="untracked")
+    return DataIdentity(path=path, md5=tracked[0], source=tracked[1])
+
+
+def dataset_columns(path: str, fmt: str) -> list[str]:
+    """Column names, read from the file's schema (no rows for parquet)."""
+    try:
+        if fmt == "parquet":
+            return list(pq.read_schema(path).names)
+        return list(pacsv.open_csv(path).schema.names)
+    except (OSError, pa.ArrowInvalid) as exc:
+        raise DataError(f"Cannot read the 'data.path' file {path!r} as {fmt}: {exc}") from None
+
+
+def require_columns(available: Sequence[str], wanted: Mapping[str, Sequence[str]], path: str) -> None:
+    """Raise naming the config key of the first wanted column the dataset lacks."""
+    have = set(available)
+    for key, columns in wanted.items():
+        for column in columns:
+            if column not in have:
+                raise DataError(
+                    f"The column {column!r} named by '{key}' is not in {path}; "
+                    f"available columns: {sorted(have)}."
+                )
+
+
+def read_table(
+    path: str,
+    fmt: str,
+    columns: Sequence[str],
+    filter_column: str | None = None,
+    filter_values: Sequence[Any] | None = None,
+) -> pd.DataFrame:
+    """Read only ``columns`` (projection) and, when given, only rows whose ``filter_column`` is
+    in ``filter_values`` (pushed down to the reader)."""
+    try:
+        if fmt == "parquet":
+            dataset = pads.dataset(path, format="parquet")
+        else:
+            dataset = pads.dataset(path, format="csv")
+        expression = None
+        if filter_column is not None and filter_values is not None:
+            expression = pads.field(filter_column).isin(list(filter_values))
+        table = dataset.to_table(columns=list(columns), filter=expression)
+    except (OSError, pa.ArrowInvalid) as exc:
+        raise DataError(f"Cannot read the 'data.path' file {path!r} as {fmt}: {exc}") from None
+    return table.to_pandas()

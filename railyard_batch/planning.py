@@ -1,0 +1,167 @@
+"""From a validated config and its dataset to a run plan: the members (one per fan-out value
+with enough rows, plus the global model), grouped into shards that a worker runs in one go.
+
+The checks that need the data happen here, before anything trains: every column the config
+names exists, the label has no missing value and (for classification) two classes, and the
+split leaves a holdout.
+"""
+
+from __future__ import annotations
+
+import heapq
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from railyard_batch.config.validate import ValidatedConfig
+from railyard_batch.data import DataIdentity, dataset_columns, read_table, require_columns
+from railyard_batch.errors import ConfigError, DataError
+
+GLOBAL_KEY = "__global__"
+# Fixed cost of one member, in rows, when balancing shards (dispatch, metrics, writes).
+MEMBER_OVERHEAD_ROWS = 400
+
+
+@dataclass(frozen=True)
+class MemberPlan:
+    id: str
+    key: str
+    # The fan-out value this member trains on; None for the global model.
+    value: Any
+    n_rows: int
+    shard: int
+
+
+@dataclass
+class RunPlan:
+    """Everything a worker needs to run any shard of one run (one Hydra job)."""
+
+    sweep_id: str
+    run_id: str
+    job_num: int
+    overrides: list[str]
+    config: dict[str, Any]
+    config_hash: str
+    data: dict[str, str]
+    store_url: str
+    artifact_root: str
+    members: list[MemberPlan] = field(default_factory=list)
+    n_shards: int = 0
+    # Fan-out values with fewer than fanout.min_rows rows (no model).
+    below_min_rows: int = 0
+
+    def shard_members(self, shard: int) -> list[MemberPlan]:
+        return [m for m in self.members if m.shard == shard]
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, raw: dict[str, Any]) -> RunPlan:
+        members = [MemberPlan(**m) for m in raw["members"]]
+        return cls(**{**raw, "members": members})
+
+
+def check_dataset(vc: ValidatedConfig, identity: DataIdentity) -> pd.DataFrame:
+    """Check the columns and the label against the data; return the columns planning needs."""
+    fmt = vc["data"]["format"]
+    columns = dataset_columns(identity.path, fmt)
+    split, fanout = vc["split"], vc["fanout"]
+    wanted = {
+        "features.numeric": list(vc["features"]["numeric"]),
+        "features.categorical": list(vc["features"]["categorical"]),
+        "label.column": [vc.label],
+        "split.time_column": [split["time_column"]] if split.get("time_column") else [],
+        "split.group_column": [split["group_column"]] if split.get("group_column") else [],
+        "fanout.by": [fanout["by"]] if fanout.get("by") else [],
+    }
+    require_columns(columns, wanted, identity.path)
+    needed = [
+        c
+        for cols in wanted.values()
+        if cols
+        for c in cols
+        if c in (vc.label, split.get("time_column"), fanout.get("by"))
+    ]
+    frame = read_table(identity.path, fmt, list(dict.fromkeys(needed)))
+    _check_label(frame[vc.label], vc)
+    _check_holdout(frame, vc)
+    return frame
+
+
+def _check_label(y: pd.Series, vc: ValidatedConfig) -> None:
+    missing = int(y.isna().sum())
+    if missing:
+        raise DataError(
+            f"The label column {vc.label!r} ('label.column') has {missing} missing value(s) of "
+            f"{len(y)}; the label must be complete."
+        )
+    if vc.task == "binary_classification":
+        values = sorted(pd.unique(y).tolist())
+        if len(values) != 2:
+            raise DataError(
+                f"The label column {vc.label!r} ('label.column') must hold exactly 2 classes for "
+                f"label.task 'binary_classification'. Got {len(values)}: {values[:5]}."
+            )
+        if set(values) - {0, 1}:
+            raise DataError(
+                f"The label column {vc.label!r} ('label.column') must hold 0/1 for "
+                f"binary_classification. Got {values}."
+            )
+
+
+def _check_holdout(frame: pd.DataFrame, vc: ValidatedConfig) -> None:
+    split = vc["split"]
+    if split["strategy"] != "time" or split.get("cutoff") is None:
+        return
+    times = pd.to_datetime(frame[split["time_column"]])
+    cutoff = pd.Timestamp(split["cutoff"])
+    if not (times >= cutoff).any():
+        raise ConfigError(
+            f"The 'split.cutoff' parameter leaves the holdout empty: every row of "
+            f"{split['time_column']!r} is before it (latest {times.max()}). Got {split['cutoff']!r}."
+        )
+    if not (times < cutoff).any():
+        raise ConfigError(
+            f"The 'split.cutoff' parameter leaves the training set empty: no row of "
+            f"{split['time_column']!r} is before it (earliest {times.min()}). Got {split['cutoff']!r}."
+        )
+
+
+def plan_members(
+    frame: pd.DataFrame, vc: ValidatedConfig
+) -> tuple[list[tuple[str, Any, int]], int]:
+    """``(key, value, n_rows)`` for every member, largest first, and the count of fan-out values
+    below ``fanout.min_rows``. Members come from the data, not from a list."""
+    fanout = vc["fanout"]
+    members: list[tuple[str, Any, int]] = []
+    below = 0
+    if fanout.get("by"):
+        counts = frame[fanout["by"]].value_counts(dropna=True)
+        keep = counts[counts >= int(fanout["min_rows"])]
+        below = len(counts) - len(keep)
+        ordered = sorted(keep.items(), key=lambda kv: (-int(kv[1]), str(kv[0])))
+        if fanout.get("max_members") is not None:
+            ordered = ordered[: int(fanout["max_members"])]
+        members = [(str(value), _scalar(value), int(n)) for value, n in ordered]
+    if fanout["include_global"]:
+        members.insert(0, (GLOBAL_KEY, None, len(frame)))
+    return members, below
+
+
+def assign_shards(sizes: list[int], n_shards: int) -> list[int]:
+    """Longest-processing-time-first: each member (largest first) goes to the lightest shard."""
+    n_shards = max(1, min(n_shards, len(sizes)))
+    heap = [(0, shard) for shard in range(n_shards)]
+    assignment = [0] * len(sizes)
+    for index in np.argsort([-s for s in sizes], kind="stable"):
+        load, shard = heapq.heappop(heap)
+        assignment[int(index)] = shard
+        heapq.heappush(heap, (load + sizes[int(index)] + MEMBER_OVERHEAD_ROWS, shard))
+    return assignment
+
+
+def _scalar(value: Any) -> Any:
+    return value.item() if hasattr(value, "item") else value

@@ -1,0 +1,53 @@
+"""What a sweep records about where it came from: git commit (and dirtiness), package versions."""
+
+from __future__ import annotations
+
+import subprocess
+from importlib import metadata
+from pathlib import Path
+
+TRACKED_PACKAGES = (
+    "railyard-batch",
+    "hydra-core",
+    "omegaconf",
+    "scikit-learn",
+    "xgboost",
+    "pandas",
+    "pyarrow",
+    "numpy",
+    "dvc",
+)
+
+
+def git_state(cwd: Path | None = None) -> tuple[str | None, bool | None]:
+    """``(commit, dirty)`` of the repository at ``cwd``; ``(None, None)`` outside git."""
+    try:
+        commit = subprocess.run(
+            ["git", "rev-parse", "HEAD"],
+            cwd=cwd,
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=10,
+        ).stdout.strip()
+        status = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            cwd=cwd,
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=30,
+        ).stdout
+    except (OSError, subprocess.SubprocessError):
+        return None, None
+    return commit, bool(status.strip())
+
+
+def package_versions() -> dict[str, str]:
+    versions: dict[str, str] = {}
+    for name in TRACKED_PACKAGES:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            continue
+    return versions

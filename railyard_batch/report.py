@@ -1,0 +1,149 @@
+"""Tables people read: the summary after a sweep, ``runs list``, ``runs show``, ``runs compare``."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from statistics import fmean
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+from railyard_batch.planning import RunPlan
+
+_console = Console()
+STATE_ORDER = ("succeeded", "cached", "skipped", "failed", "running", "queued")
+
+
+def _counts_text(counts: dict[str, int]) -> str:
+    return "  ".join(f"{s}={counts[s]}" for s in STATE_ORDER if counts.get(s))
+
+
+def _short_target(target: str) -> str:
+    return target.rsplit(".", 1)[-1]
+
+
+def _fmt(value: Any) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, float):
+        return f"{value:.4f}"
+    return str(value)
+
+
+def print_sweep_summary(plans: Sequence[RunPlan], summaries: Sequence[Any]) -> None:
+    if not plans:
+        return
+    table = Table(title=f"sweep {plans[0].sweep_id}")
+    for column in ("run", "estimator", "overrides", "members", "below min_rows"):
+        table.add_column(column)
+    for plan, summary in zip(plans, summaries, strict=True):
+        table.add_row(
+            plan.run_id,
+            _short_target(str(plan.config["estimator"]["_target_"])),
+            " ".join(plan.overrides),
+            _counts_text(summary.counts),
+            str(plan.below_min_rows),
+        )
+    _console.print(table)
+    _console.print(f"See every member: railyard-batch runs show {plans[0].sweep_id}")
+
+
+def sweeps_table(sweeps: Sequence[dict[str, Any]]) -> Table:
+    table = Table(title="sweeps")
+    for column in (
+        "sweep",
+        "experiment",
+        "state",
+        "runs",
+        "members",
+        "succeeded",
+        "failed",
+        "skipped",
+        "created",
+        "git",
+    ):
+        table.add_column(column)
+    for s in sweeps:
+        commit = (s.get("git_commit") or "-")[:8] + ("*" if s.get("git_dirty") else "")
+        table.add_row(
+            s["id"],
+            s["experiment"],
+            s["state"],
+            str(s["n_runs"]),
+            str(s["n_members"]),
+            str(s["n_succeeded"]),
+            str(s["n_failed"]),
+            str(s["n_skipped"]),
+            s["created_at"][:19],
+            commit,
+        )
+    return table
+
+
+def members_table(
+    sweep: dict[str, Any],
+    runs: Sequence[dict[str, Any]],
+    members: Sequence[dict[str, Any]],
+    metrics: Sequence[str],
+) -> Table:
+    estimator_of = {r["id"]: _short_target(r["estimator"] or "") for r in runs}
+    table = Table(title=f"sweep {sweep['id']} ({sweep['experiment']}, {sweep['state']})")
+    for column in ("member", "estimator", "state", "rows", *metrics, "reason"):
+        table.add_column(column)
+    for m in members:
+        values = m["metrics"] or {}
+        table.add_row(
+            m["id"],
+            estimator_of.get(m["run_id"], ""),
+            m["state"],
+            str(m["n_rows"]),
+            *(_fmt(values.get(k)) for k in metrics),
+            m["reason"] or "",
+        )
+    return table
+
+
+def compare_rows(
+    runs: Sequence[dict[str, Any]], members: Sequence[dict[str, Any]], metrics: Sequence[str]
+) -> list[dict[str, Any]]:
+    """One row per run: member counts and the mean (and global model's) value of each metric."""
+    rows = []
+    for run in runs:
+        own = [m for m in members if m["run_id"] == run["id"]]
+        ok = [m for m in own if m["state"] in ("succeeded", "cached") and m["metrics"]]
+        row: dict[str, Any] = {
+            "run": run["id"],
+            "estimator": _short_target(run["estimator"] or ""),
+            "overrides": " ".join(run["overrides"] or []),
+            "succeeded": len(ok),
+            "failed": sum(m["state"] == "failed" for m in own),
+            "skipped": sum(m["state"] == "skipped" for m in own),
+        }
+        for metric in metrics:
+            values = [m["metrics"][metric] for m in ok if m["metrics"].get(metric) is not None]
+            row[f"mean_{metric}"] = fmean(values) if values else None
+            glob = next((m for m in ok if m["member_key"] == "__global__"), None)
+            row[f"global_{metric}"] = glob["metrics"].get(metric) if glob else None
+        rows.append(row)
+    return rows
+
+
+def rows_table(title: str, rows: Sequence[dict[str, Any]]) -> Table:
+    table = Table(title=title)
+    if not rows:
+        return table
+    for column in rows[0]:
+        table.add_column(column)
+    for row in rows:
+        table.add_row(*(_fmt(v) for v in row.values()))
+    return table
+
+
+def print_table(table: Table) -> None:
+    _console.print(table)
+
+
+def print_json(data: Any) -> None:
+    print(json.dumps(data, indent=2, default=str))

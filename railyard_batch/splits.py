@@ -1,0 +1,61 @@
+"""Train/holdout splits, mapped onto scikit-learn's splitters where one exists.
+
+``random`` → ShuffleSplit, ``stratified`` → StratifiedShuffleSplit, ``group`` →
+GroupShuffleSplit (no group on both sides), ``time`` → rows before a cutoff train and the rest
+is holdout (a cutoff timestamp, or the earliest ``1 - holdout_fraction`` of rows by time).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sklearn.model_selection import GroupShuffleSplit, ShuffleSplit, StratifiedShuffleSplit
+
+from railyard_batch.errors import MemberSkipped
+
+
+def split_indices(
+    df: pd.DataFrame, split: dict[str, Any], label: str
+) -> tuple[np.ndarray, np.ndarray]:
+    """Positional indices of the train and holdout rows of ``df``."""
+    strategy = split["strategy"]
+    fraction = float(split["holdout_fraction"])
+    seed = int(split["seed"])
+    n = len(df)
+    if n < 2:
+        raise MemberSkipped(f"only {n} row(s): nothing to split")
+    if strategy == "time":
+        return _time_split(df, split, fraction)
+    if strategy == "random":
+        splitter: Any = ShuffleSplit(n_splits=1, test_size=fraction, random_state=seed)
+        return next(splitter.split(np.zeros(n)))
+    if strategy == "stratified":
+        y = df[label].to_numpy()
+        _, counts = np.unique(y, return_counts=True)
+        if counts.min() < 2:
+            raise MemberSkipped(
+                f"stratified split needs at least 2 rows of every label value; the rarest has {counts.min()}"
+            )
+        splitter = StratifiedShuffleSplit(n_splits=1, test_size=fraction, random_state=seed)
+        return next(splitter.split(np.zeros(n), y))
+    groups = df[split["group_column"]].to_numpy()
+    if len(pd.unique(groups)) < 2:
+        raise MemberSkipped("group split needs at least 2 groups")
+    splitter = GroupShuffleSplit(n_splits=1, test_size=fraction, random_state=seed)
+    return next(splitter.split(np.zeros(n), groups=groups))
+
+
+def _time_split(
+    df: pd.DataFrame, split: dict[str, Any], fraction: float
+) -> tuple[np.ndarray, np.ndarray]:
+    times = pd.to_datetime(df[split["time_column"]]).to_numpy()
+    if split.get("cutoff") is not None:
+        cutoff = np.datetime64(pd.Timestamp(split["cutoff"]).to_datetime64())
+    else:
+        order = np.sort(times, kind="stable")
+        cutoff = order[int(np.floor(len(order) * (1.0 - fraction)))]
+    train = np.flatnonzero(times < cutoff)
+    holdout = np.flatnonzero(times >= cutoff)
+    return train, holdout

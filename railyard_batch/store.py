@@ -1,0 +1,356 @@
+"""The run store: sweeps, runs (one per Hydra job) and members (one model each), in SQLite.
+
+Every write is one short transaction; WAL mode lets parallel worker processes write while
+readers read. The URL form (``sqlite:///relative.db``, ``sqlite:////abs.db``) leaves room for
+PostgreSQL behind the same methods.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from railyard_batch.errors import ConfigError, RunNotFoundError, StoreError
+
+MEMBER_STATES = ("queued", "running", "succeeded", "failed", "skipped", "cached")
+FINISHED_STATES = ("succeeded", "failed", "skipped", "cached")
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS sweeps (
+    id TEXT PRIMARY KEY,
+    experiment TEXT NOT NULL,
+    state TEXT NOT NULL,
+    command TEXT,
+    overrides TEXT,
+    git_commit TEXT,
+    git_dirty INTEGER,
+    package_versions TEXT,
+    backend TEXT,
+    created_at TEXT NOT NULL,
+    finished_at TEXT
+);
+CREATE TABLE IF NOT EXISTS runs (
+    id TEXT PRIMARY KEY,
+    sweep_id TEXT NOT NULL REFERENCES sweeps(id),
+    job_num INTEGER NOT NULL,
+    overrides TEXT,
+    config TEXT NOT NULL,
+    config_hash TEXT NOT NULL,
+    estimator TEXT,
+    data_path TEXT,
+    data_md5 TEXT,
+    data_source TEXT,
+    artifact_uri TEXT,
+    state TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    finished_at TEXT
+);
+CREATE TABLE IF NOT EXISTS members (
+    id TEXT PRIMARY KEY,
+    run_id TEXT NOT NULL REFERENCES runs(id),
+    sweep_id TEXT NOT NULL,
+    member_key TEXT NOT NULL,
+    shard INTEGER NOT NULL,
+    n_rows INTEGER,
+    state TEXT NOT NULL,
+    queued_at TEXT NOT NULL,
+    started_at TEXT,
+    finished_at TEXT,
+    metrics TEXT,
+    artifact_uri TEXT,
+    model_sha256 TEXT,
+    reason TEXT
+);
+CREATE INDEX IF NOT EXISTS members_by_run ON members(run_id);
+CREATE INDEX IF NOT EXISTS members_by_sweep_state ON members(sweep_id, state);
+CREATE INDEX IF NOT EXISTS runs_by_sweep ON runs(sweep_id);
+"""
+
+
+def now() -> str:
+    """UTC timestamp with microseconds, sortable as text."""
+    return datetime.now(UTC).isoformat(timespec="microseconds")
+
+
+@dataclass(frozen=True)
+class MemberOutcome:
+    """What a worker reports for one member."""
+
+    member_id: str
+    state: str
+    started_at: str
+    finished_at: str
+    metrics: dict[str, Any] | None = None
+    artifact_uri: str | None = None
+    model_sha256: str | None = None
+    reason: str | None = None
+
+
+def sqlite_path(url: str) -> Path:
+    """``sqlite:///runs/x.db`` → ``runs/x.db``; ``sqlite:////tmp/x.db`` → ``/tmp/x.db``."""
+    prefix = "sqlite:///"
+    if not url.startswith(prefix):
+        raise ConfigError(
+            f"The 'store.url' parameter must be a sqlite:/// URL (PostgreSQL is not supported "
+            f"yet). Got {url!r}."
+        )
+    return Path(url[len(prefix) :])
+
+
+class RunStore:
+    """Reads and writes sweeps, runs and members. Cheap to open; one per process."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.path = sqlite_path(url)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._conn = sqlite3.connect(self.path, timeout=60.0, isolation_level=None)
+            self._conn.row_factory = sqlite3.Row
+            self._conn.execute("PRAGMA journal_mode=WAL")
+            self._conn.execute("PRAGMA synchronous=NORMAL")
+            self._conn.execute("PRAGMA busy_timeout=60000")
+            self._conn.executescript(_SCHEMA)
+        except (sqlite3.Error, OSError) as exc:
+            raise StoreError(
+                f"Cannot open the run store at {self.path} ('store.url'={url!r}): {exc}"
+            ) from None
+
+    def close(self) -> None:
+        self._conn.close()
+
+    @contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        for attempt in range(50):
+            try:
+                self._conn.execute("BEGIN IMMEDIATE")
+                break
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) or attempt == 49:
+                    raise StoreError(f"Run store {self.path} is locked: {exc}") from None
+                time.sleep(0.05 * (attempt + 1))
+        try:
+            yield self._conn
+        except BaseException:
+            self._conn.execute("ROLLBACK")
+            raise
+        self._conn.execute("COMMIT")
+
+    # -- writes -------------------------------------------------------------------------------
+
+    def create_sweep(
+        self,
+        sweep_id: str,
+        *,
+        experiment: str,
+        command: str,
+        overrides: Sequence[str],
+        git_commit: str | None,
+        git_dirty: bool | None,
+        package_versions: dict[str, str],
+        backend: str,
+    ) -> None:
+        with self._transaction() as c:
+            c.execute(
+                "INSERT OR IGNORE INTO sweeps (id, experiment, state, command, overrides, git_commit, git_dirty,"
+                " package_versions, backend, created_at) VALUES (?,?,?,?,?,?,?,?,?,?)",
+                (
+                    sweep_id,
+                    experiment,
+                    "running",
+                    command,
+                    json.dumps(list(overrides)),
+                    git_commit,
+                    None if git_dirty is None else int(git_dirty),
+                    json.dumps(package_versions),
+                    backend,
+                    now(),
+                ),
+            )
+
+    def create_run(
+        self,
+        run_id: str,
+        *,
+        sweep_id: str,
+        job_num: int,
+        overrides: Sequence[str],
+        config: dict[str, Any],
+        config_hash: str,
+        estimator: str,
+        data_path: str,
+        data_md5: str,
+        data_source: str,
+        artifact_uri: str,
+        members: Iterable[tuple[str, str, int, int]],
+    ) -> None:
+        """Insert a run and its queued members ``(member_id, member_key, shard, n_rows)``."""
+        stamp = now()
+        with self._transaction() as c:
+            c.execute(
+                "INSERT INTO runs (id, sweep_id, job_num, overrides, config, config_hash, estimator,"
+                " data_path, data_md5, data_source, artifact_uri, state, created_at)"
+                " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                (
+                    run_id,
+                    sweep_id,
+                    job_num,
+                    json.dumps(list(overrides)),
+                    json.dumps(config),
+                    config_hash,
+                    estimator,
+                    data_path,
+                    data_md5,
+                    data_source,
+                    artifact_uri,
+                    "queued",
+                    stamp,
+                ),
+            )
+            c.executemany(
+                "INSERT INTO members (id, run_id, sweep_id, member_key, shard, n_rows, state,"
+                " queued_at) VALUES (?,?,?,?,?,?,'queued',?)",
+                [(mid, run_id, sweep_id, key, shard, n, stamp) for mid, key, shard, n in members],
+            )
+
+    def mark_running(self, member_ids: Sequence[str]) -> None:
+        stamp = now()
+        with self._transaction() as c:
+            c.executemany(
+                "UPDATE members SET state='running', started_at=? WHERE id=? AND state='queued'",
+                [(stamp, mid) for mid in member_ids],
+            )
+
+    def record_outcomes(self, outcomes: Sequence[MemberOutcome]) -> None:
+        with self._transaction() as c:
+            c.executemany(
+                "UPDATE members SET state=?, started_at=?, finished_at=?, metrics=?, artifact_uri=?,"
+                " model_sha256=?, reason=? WHERE id=?",
+                [
+                    (
+                        o.state,
+                        o.started_at,
+                        o.finished_at,
+                        None if o.metrics is None else json.dumps(o.metrics),
+                        o.artifact_uri,
+                        o.model_sha256,
+                        o.reason,
+                        o.member_id,
+                    )
+                    for o in outcomes
+                ],
+            )
+
+    def finish_runs(self, sweep_id: str) -> None:
+        """Close a sweep: each run is failed if any member failed, else succeeded."""
+        stamp = now()
+        with self._transaction() as c:
+            c.execute(
+                "UPDATE runs SET finished_at=?, state=CASE WHEN EXISTS (SELECT 1 FROM members m"
+                " WHERE m.run_id=runs.id AND m.state IN ('failed','queued','running'))"
+                " THEN 'failed' ELSE 'succeeded' END WHERE sweep_id=?",
+                (stamp, sweep_id),
+            )
+            c.execute(
+                "UPDATE sweeps SET finished_at=?, state=CASE WHEN EXISTS (SELECT 1 FROM runs r"
+                " WHERE r.sweep_id=sweeps.id AND r.state='failed') THEN 'failed' ELSE 'succeeded'"
+                " END WHERE id=?",
+                (stamp, sweep_id),
+            )
+
+    def fail_unfinished(self, sweep_id: str, reason: str) -> None:
+        """Mark every queued or running member of a sweep failed with ``reason``."""
+        stamp = now()
+        with self._transaction() as c:
+            c.execute(
+                "UPDATE members SET state='failed', finished_at=?, reason=? WHERE sweep_id=?"
+                " AND state IN ('queued','running')",
+                (stamp, reason, sweep_id),
+            )
+
+    # -- reads --------------------------------------------------------------------------------
+
+    def list_sweeps(self, limit: int = 20) -> list[dict[str, Any]]:
+        rows = self._conn.execute(
+            "SELECT s.*, (SELECT COUNT(*) FROM runs r WHERE r.sweep_id=s.id) AS n_runs,"
+            " (SELECT COUNT(*) FROM members m WHERE m.sweep_id=s.id) AS n_members,"
+            " (SELECT COUNT(*) FROM members m WHERE m.sweep_id=s.id AND m.state='succeeded')"
+            " AS n_succeeded,"
+            " (SELECT COUNT(*) FROM members m WHERE m.sweep_id=s.id AND m.state='failed')"
+            " AS n_failed,"
+            " (SELECT COUNT(*) FROM members m WHERE m.sweep_id=s.id AND m.state='skipped')"
+            " AS n_skipped"
+            " FROM sweeps s ORDER BY s.created_at DESC LIMIT ?",
+            (limit,),
+        ).fetchall()
+        return [_decode(r) for r in rows]
+
+    def sweep(self, sweep_id: str) -> dict[str, Any]:
+        row = self._conn.execute("SELECT * FROM sweeps WHERE id=?", (sweep_id,)).fetchone()
+        if row is None:
+            raise RunNotFoundError(f"No sweep {sweep_id!r} in the run store {self.path}.")
+        return _decode(row)
+
+    def latest_sweep_id(self) -> str:
+        row = self._conn.execute(
+            "SELECT id FROM sweeps ORDER BY created_at DESC LIMIT 1"
+        ).fetchone()
+        if row is None:
+            raise RunNotFoundError(f"The run store {self.path} holds no sweep yet.")
+        return str(row["id"])
+
+    def runs(self, sweep_id: str) -> list[dict[str, Any]]:
+        rows = self._conn.execute(
+            "SELECT * FROM runs WHERE sweep_id=? ORDER BY job_num", (sweep_id,)
+        ).fetchall()
+        return [_decode(r) for r in rows]
+
+    def run(self, run_id: str) -> dict[str, Any]:
+        row = self._conn.execute("SELECT * FROM runs WHERE id=?", (run_id,)).fetchone()
+        if row is None:
+            raise RunNotFoundError(f"No run {run_id!r} in the run store {self.path}.")
+        return _decode(row)
+
+    def members(
+        self, *, sweep_id: str | None = None, run_id: str | None = None, state: str | None = None
+    ) -> list[dict[str, Any]]:
+        clauses, args = [], []
+        for column, value in (("sweep_id", sweep_id), ("run_id", run_id), ("state", state)):
+            if value is not None:
+                clauses.append(f"{column}=?")
+                args.append(value)
+        where = (" WHERE " + " AND ".join(clauses)) if clauses else ""
+        rows = self._conn.execute(
+            f"SELECT * FROM members{where} ORDER BY run_id, n_rows DESC, member_key", args
+        ).fetchall()
+        return [_decode(r) for r in rows]
+
+    def member(self, member_id: str) -> dict[str, Any]:
+        row = self._conn.execute("SELECT * FROM members WHERE id=?", (member_id,)).fetchone()
+        if row is None:
+            raise RunNotFoundError(f"No member {member_id!r} in the run store {self.path}.")
+        return _decode(row)
+
+    def state_counts(self, sweep_id: str) -> dict[str, int]:
+        rows = self._conn.execute(
+            "SELECT state, COUNT(*) AS n FROM members WHERE sweep_id=? GROUP BY state", (sweep_id,)
+        ).fetchall()
+        return {str(r["state"]): int(r["n"]) for r in rows}
+
+
+_JSON_COLUMNS = {"overrides", "package_versions", "config", "metrics"}
+
+
+def _decode(row: sqlite3.Row) -> dict[str, Any]:
+    out = dict(row)
+    for key in _JSON_COLUMNS & out.keys():
+        if out[key] is not None:
+            out[key] = json.loads(out[key])
+    return out

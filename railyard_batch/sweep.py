@@ -1,0 +1,167 @@
+"""A sweep from composed configs to recorded results, whatever the backend.
+
+1. :func:`plan_run` validates one Hydra job's config, checks it against the data and plans its
+   members and shards (in memory: nothing is recorded for a config that fails a check).
+2. :func:`execute_sweep` records the sweep, its runs and queued members, writes each run plan
+   to the artifact root (where a pod finds it), hands the plans to the backend and closes the
+   sweep: each member ends succeeded, failed or skipped.
+"""
+
+from __future__ import annotations
+
+import json
+import shlex
+import sys
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from functools import lru_cache
+from statistics import fmean
+from typing import Any
+
+from omegaconf import DictConfig
+
+from railyard_batch.artifacts import ArtifactStore
+from railyard_batch.backends.base import Backend
+from railyard_batch.config.validate import validate_config
+from railyard_batch.data import DataIdentity, dataset_identity
+from railyard_batch.planning import (
+    MemberPlan,
+    RunPlan,
+    assign_shards,
+    check_dataset,
+    plan_members,
+)
+from railyard_batch.provenance import git_state, package_versions
+from railyard_batch.store import RunStore
+
+
+def new_sweep_id() -> str:
+    return datetime.now(UTC).strftime("%Y%m%d-%H%M%S-") + uuid.uuid4().hex[:6]
+
+
+@lru_cache(maxsize=8)
+def _identity(path: str) -> DataIdentity:
+    return dataset_identity(path)
+
+
+def plan_run(
+    cfg: DictConfig | dict[str, Any],
+    *,
+    sweep_id: str,
+    job_num: int,
+    overrides: list[str],
+    workers: int,
+) -> RunPlan:
+    """Validate and plan one Hydra job; raises a RailyardError naming what is wrong."""
+    vc = validate_config(cfg)
+    identity = _identity(str(vc["data"]["path"]))
+    frame = check_dataset(vc, identity)
+    members, below = plan_members(frame, vc)
+    n_shards = max(1, workers * int(vc["execution"]["shards_per_worker"]))
+    shards = assign_shards([n for _, _, n in members], n_shards)
+    run_id = f"{sweep_id}-{job_num:03d}"
+    plan = RunPlan(
+        sweep_id=sweep_id,
+        run_id=run_id,
+        job_num=job_num,
+        overrides=list(overrides),
+        config=vc.raw,
+        config_hash=vc.config_hash,
+        data={
+            "path": identity.path,
+            "md5": identity.md5,
+            "source": identity.source,
+            "format": str(vc["data"]["format"]),
+        },
+        store_url=str(vc["store"]["url"]),
+        artifact_root=str(vc["store"]["artifact_root"]),
+        n_shards=(max(shards) + 1) if shards else 0,
+        below_min_rows=below,
+    )
+    plan.members = [
+        MemberPlan(id=f"{run_id}/{key}", key=key, value=value, n_rows=n, shard=s)
+        for (key, value, n), s in zip(members, shards, strict=True)
+    ]
+    return plan
+
+
+def record_plans(
+    plans: list[RunPlan], *, experiment: str, sweep_overrides: list[str], backend: str
+) -> None:
+    """Write the sweep, its runs and queued members, and each run plan as an artifact."""
+    first = plans[0]
+    store = RunStore(first.store_url)
+    artifacts = ArtifactStore(first.artifact_root)
+    try:
+        commit, dirty = git_state()
+        store.create_sweep(
+            first.sweep_id,
+            experiment=experiment,
+            command=shlex.join(["railyard-batch", *sys.argv[1:]]),
+            overrides=sweep_overrides,
+            git_commit=commit,
+            git_dirty=dirty,
+            package_versions=package_versions(),
+            backend=backend,
+        )
+        for plan in plans:
+            run_prefix = f"{plan.sweep_id}/{plan.run_id}"
+            artifacts.put(f"{run_prefix}/plan.json", json.dumps(plan.to_dict()).encode())
+            artifacts.put(f"{run_prefix}/config.json", json.dumps(plan.config, indent=2).encode())
+            store.create_run(
+                plan.run_id,
+                sweep_id=plan.sweep_id,
+                job_num=plan.job_num,
+                overrides=plan.overrides,
+                config=plan.config,
+                config_hash=plan.config_hash,
+                estimator=str(plan.config["estimator"]["_target_"]),
+                data_path=plan.data["path"],
+                data_md5=plan.data["md5"],
+                data_source=plan.data["source"],
+                artifact_uri=artifacts.uri(run_prefix),
+                members=[(m.id, m.key, m.shard, m.n_rows) for m in plan.members],
+            )
+    finally:
+        store.close()
+
+
+@dataclass(frozen=True)
+class RunSummary:
+    run_id: str
+    counts: dict[str, int]
+    objective: float | None
+
+
+def execute_sweep(
+    plans: list[RunPlan], backend: Backend, *, experiment: str, sweep_overrides: list[str]
+) -> list[RunSummary]:
+    """Record, run and close a sweep; return one summary per run, in plan order."""
+    record_plans(
+        plans, experiment=experiment, sweep_overrides=sweep_overrides, backend=backend.name
+    )
+    backend.execute(plans)
+    store = RunStore(plans[0].store_url)
+    try:
+        store.finish_runs(plans[0].sweep_id)
+        return [summarize(store, plan) for plan in plans]
+    finally:
+        store.close()
+
+
+def summarize(store: RunStore, plan: RunPlan) -> RunSummary:
+    members = store.members(run_id=plan.run_id)
+    counts: dict[str, int] = {}
+    for m in members:
+        counts[m["state"]] = counts.get(m["state"], 0) + 1
+    objective_name = plan.config["evaluation"].get("objective")
+    objective = None
+    if objective_name:
+        values = [
+            m["metrics"][objective_name]
+            for m in members
+            if m["state"] == "succeeded" and m["metrics"].get(objective_name) is not None
+        ]
+        objective = fmean(values) if values else None
+    return RunSummary(run_id=plan.run_id, counts=counts, objective=objective)

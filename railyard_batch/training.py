@@ -1,0 +1,114 @@
+"""Train and evaluate one member: build the pipeline (or call the user's hook), fit on the
+train split, score the holdout, and serialize the fitted pipeline."""
+
+from __future__ import annotations
+
+import hashlib
+import pickle
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from hydra.utils import instantiate
+from sklearn.base import clone
+from sklearn.compose import ColumnTransformer
+from sklearn.impute import SimpleImputer
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import OneHotEncoder, StandardScaler
+
+from railyard_batch.config.validate import ValidatedConfig, build_estimator, resolve_callable
+from railyard_batch.errors import MemberSkipped
+from railyard_batch.metrics import classification_metrics, regression_metrics
+from railyard_batch.splits import split_indices
+
+
+@dataclass(frozen=True)
+class TrainedMember:
+    """A fitted pipeline, its serialized bytes and its holdout metrics."""
+
+    model_bytes: bytes
+    model_sha256: str
+    metrics: dict[str, Any]
+
+
+def build_preprocessing(vc: ValidatedConfig) -> Any:
+    """The feature transformer: the user's ``features.transformer`` or the default
+    (median-impute + standardise numeric columns, one-hot encode categorical ones)."""
+    features = vc["features"]
+    if features.get("transformer") is not None:
+        return instantiate(features["transformer"])
+    parts: list[tuple[str, Any, list[str]]] = []
+    if features["numeric"]:
+        numeric = Pipeline(
+            [("impute", SimpleImputer(strategy="median")), ("scale", StandardScaler())]
+        )
+        parts.append(("num", numeric, list(features["numeric"])))
+    if features["categorical"]:
+        categorical = Pipeline(
+            [
+                ("impute", SimpleImputer(strategy="constant", fill_value="missing")),
+                ("onehot", OneHotEncoder(handle_unknown="ignore")),
+            ]
+        )
+        parts.append(("cat", categorical, list(features["categorical"])))
+    return ColumnTransformer(parts, remainder="drop")
+
+
+class PipelineFactory:
+    """Builds an unfitted pipeline per member; the estimator class is resolved once."""
+
+    def __init__(self, vc: ValidatedConfig) -> None:
+        self.vc = vc
+        cls = resolve_callable(str(vc["estimator"]["_target_"]), "estimator._target_")
+        self._estimator = build_estimator(cls, vc["estimator"])
+        self._preprocessing = build_preprocessing(vc)
+        self.hook = resolve_callable(str(vc["hook"]), "hook") if vc.raw.get("hook") else None
+
+    def new(self) -> Pipeline:
+        return Pipeline(
+            [("preprocess", clone(self._preprocessing)), ("model", clone(self._estimator))]
+        )
+
+
+def train_member(df: pd.DataFrame, factory: PipelineFactory) -> TrainedMember:
+    """Split ``df``, fit, evaluate and serialize. Raises :class:`MemberSkipped` when the slice
+    cannot be trained (too few rows, a single class in the training split)."""
+    vc = factory.vc
+    label = vc.label
+    train_idx, holdout_idx = split_indices(df, vc["split"], label)
+    if len(holdout_idx) == 0:
+        raise MemberSkipped("the split left the holdout empty")
+    if len(train_idx) == 0:
+        raise MemberSkipped("the split left the training set empty")
+    train_df, holdout_df = df.iloc[train_idx], df.iloc[holdout_idx]
+    y_train = train_df[label].to_numpy()
+    classify = vc.task == "binary_classification"
+    if classify and len(np.unique(y_train)) < 2:
+        raise MemberSkipped(f"the training split has a single class ({y_train[0]!r}) in {label!r}")
+
+    features = vc.feature_columns
+    if factory.hook is not None:
+        model = factory.hook(train_df, holdout_df, dict(vc["params"]))
+    else:
+        model = factory.new()
+        model.fit(train_df[features], y_train)
+
+    x_holdout = holdout_df[features] if features else holdout_df.drop(columns=[label])
+    y_holdout = holdout_df[label].to_numpy()
+    evaluation = vc["evaluation"]
+    if classify:
+        proba = np.asarray(model.predict_proba(x_holdout))[:, 1]
+        metrics: dict[str, Any] = classification_metrics(
+            y_holdout, proba, float(evaluation["threshold"]), vc.metrics
+        )
+        metrics["positives_train"] = int(y_train.sum())
+        metrics["positives_holdout"] = int(y_holdout.sum())
+    else:
+        metrics = regression_metrics(y_holdout, np.asarray(model.predict(x_holdout)), vc.metrics)
+    metrics["n_train"] = len(train_idx)
+    metrics["n_holdout"] = len(holdout_idx)
+    blob = pickle.dumps(model, protocol=5)
+    return TrainedMember(
+        model_bytes=blob, model_sha256=hashlib.sha256(blob).hexdigest(), metrics=metrics
+    )

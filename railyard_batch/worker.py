@@ -1,0 +1,121 @@
+"""The worker: runs one shard of one run. A local pool process and a Kubernetes pod call the
+same :func:`run_shard` (the pod through ``railyard-batch worker --plan URI --shard K``).
+
+For a shard it reads the dataset once (only the needed columns, only the shard's fan-out
+values), slices it per member, trains, writes the model and metrics to the artifact root
+(atomically), then records the member in the run store. A member that fails is recorded as
+failed with its reason and the shard goes on.
+"""
+
+from __future__ import annotations
+
+import json
+import traceback
+from collections.abc import Callable
+
+import numpy as np
+import pandas as pd
+
+from railyard_batch.artifacts import ArtifactStore
+from railyard_batch.config.validate import ValidatedConfig
+from railyard_batch.data import read_table
+from railyard_batch.errors import MemberSkipped, RailyardError
+from railyard_batch.planning import MemberPlan, RunPlan
+from railyard_batch.store import MemberOutcome, RunStore, now
+from railyard_batch.training import PipelineFactory, train_member
+
+ProgressFn = Callable[[MemberOutcome], None]
+
+
+def member_prefix(plan: RunPlan, member: MemberPlan) -> str:
+    return f"{plan.sweep_id}/{plan.run_id}/members/{member.key}"
+
+
+def run_shard(plan: RunPlan, shard: int, progress: ProgressFn | None = None) -> list[MemberOutcome]:
+    """Train every member of ``shard``; return their outcomes (also recorded in the store)."""
+    members = plan.shard_members(shard)
+    store = RunStore(plan.store_url)
+    artifacts = ArtifactStore(plan.artifact_root)
+    outcomes: list[MemberOutcome] = []
+    try:
+        store.mark_running([m.id for m in members])
+        vc = ValidatedConfig(raw=plan.config, config_hash=plan.config_hash)
+        try:
+            factory = PipelineFactory(vc)
+            frame = _read_shard(plan, vc, members)
+        except RailyardError as exc:
+            stamp = now()
+            outcomes = [
+                MemberOutcome(m.id, "failed", stamp, stamp, reason=str(exc)) for m in members
+            ]
+            store.record_outcomes(outcomes)
+            return outcomes
+        by = vc["fanout"].get("by")
+        positions = frame.groupby(by, sort=False).indices if by else {}
+        for member in members:
+            rows = np.arange(len(frame)) if member.value is None else positions.get(member.value)
+            subset = frame.iloc[rows] if rows is not None else frame.iloc[:0]
+            outcome = _run_member(plan, member, subset, factory, artifacts)
+            store.record_outcomes([outcome])
+            outcomes.append(outcome)
+            if progress is not None:
+                progress(outcome)
+    finally:
+        store.close()
+    return outcomes
+
+
+def _read_shard(plan: RunPlan, vc: ValidatedConfig, members: list[MemberPlan]) -> pd.DataFrame:
+    by = vc["fanout"].get("by")
+    columns = vc.needed_columns()
+    if by is None or any(m.value is None for m in members):
+        return read_table(plan.data["path"], plan.data["format"], columns)
+    return read_table(
+        plan.data["path"],
+        plan.data["format"],
+        columns,
+        filter_column=by,
+        filter_values=[m.value for m in members],
+    )
+
+
+def _run_member(
+    plan: RunPlan,
+    member: MemberPlan,
+    subset: pd.DataFrame,
+    factory: PipelineFactory,
+    artifacts: ArtifactStore,
+) -> MemberOutcome:
+    started = now()
+    try:
+        trained = train_member(subset, factory)
+    except MemberSkipped as exc:
+        return MemberOutcome(member.id, "skipped", started, now(), reason=str(exc))
+    except Exception as exc:  # a member's failure is a value, not the end of the shard
+        return MemberOutcome(member.id, "failed", started, now(), reason=_reason(exc))
+    prefix = member_prefix(plan, member)
+    try:
+        model_uri = artifacts.put(f"{prefix}/model.pkl", trained.model_bytes)
+        metrics = {**trained.metrics, "n_rows": len(subset)}
+        artifacts.put(f"{prefix}/metrics.json", json.dumps(metrics, indent=2).encode())
+    except OSError as exc:
+        return MemberOutcome(
+            member.id, "failed", started, now(), reason=f"writing artifacts failed: {exc}"
+        )
+    return MemberOutcome(
+        member.id,
+        "succeeded",
+        started,
+        now(),
+        metrics=metrics,
+        artifact_uri=model_uri,
+        model_sha256=trained.model_sha256,
+    )
+
+
+def _reason(exc: BaseException) -> str:
+    """One line: the exception type and message, and where in user code it was raised."""
+    message = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    frames = traceback.extract_tb(exc.__traceback__)
+    where = f" (at {frames[-1].filename}:{frames[-1].lineno})" if frames else ""
+    return f"{type(exc).__name__}: {message}{where}"

@@ -1,0 +1,126 @@
+"""Bad input through the real CLI: one line naming the key, what is allowed and what was
+received; a non-zero exit; no traceback; no member recorded as succeeded."""
+
+from __future__ import annotations
+
+import sqlite3
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from tests.conftest import Project
+
+
+def assert_clean_error(project: Project, result, *fragments: str) -> None:  # type: ignore[no-untyped-def]
+    assert result.returncode != 0, result.stdout
+    assert "Traceback" not in result.stderr, result.stderr
+    for fragment in fragments:
+        assert fragment in result.stderr, (fragment, result.stderr)
+    db = project.root / "runs" / "railyard.db"
+    if db.exists():
+        with sqlite3.connect(db) as conn:
+            (succeeded,) = conn.execute(
+                "SELECT COUNT(*) FROM members WHERE state='succeeded'"
+            ).fetchone()
+        assert succeeded == 0
+
+
+def error_line(stderr: str) -> str:
+    lines = [line for line in stderr.splitlines() if "Error" in line]
+    assert lines, stderr
+    return lines[-1]
+
+
+@pytest.mark.e2e
+@pytest.mark.parametrize(
+    ("overrides", "fragments"),
+    [
+        (
+            ["estimator._target_=sklearn.linear_model.NoSuchModel"],
+            ["UnknownTargetError", "estimator._target_", "NoSuchModel"],
+        ),
+        (["+estimator.bogus=1"], ["ConfigError", "'estimator' parameters ['bogus']", "allowed:"]),
+        (["estimator.C=-1"], ["ConfigError", "'C' parameter", "-1"]),
+        (
+            ["features.numeric=[amount,no_such_column]"],
+            ["DataError", "'no_such_column'", "features.numeric", "available columns"],
+        ),
+        (["label.column=no_label"], ["DataError", "'no_label'", "label.column"]),
+        (
+            ["split.strategy=rnd"],
+            ["ConfigError", "'split.strategy'", "'random'", "'stratified'", "Got 'rnd'"],
+        ),
+        (
+            ["split.strategy=time", "split.time_column=timestamp", "split.cutoff=2031-01-01"],
+            ["ConfigError", "split.cutoff", "holdout empty", "2031-01-01"],
+        ),
+        (["resources.cpu=-1"], ["ConfigError", "resources.cpu", "'-1'"]),
+        (["resources.memory=lots"], ["ConfigError", "resources.memory", "'lots'"]),
+        (
+            ["resources.instance_class=tpu"],
+            ["ConfigError", "resources.instance_class", "'gpu'", "'tpu'"],
+        ),
+        (["fanout.by=no_such_column"], ["DataError", "'no_such_column'", "fanout.by"]),
+        (["label.task=ranking"], ["ConfigError", "label.task", "'regression'", "'ranking'"]),
+    ],
+)
+def test_bad_config_value_is_one_clean_line(
+    project: Project, overrides: list[str], fragments: list[str]
+) -> None:
+    result = project.run(*overrides, "execution.progress=false")
+    assert_clean_error(project, result, *fragments)
+    assert result.returncode == 2
+    # The message is on one line, prefixed by the error type.
+    line = error_line(result.stderr)
+    for fragment in fragments:
+        assert fragment in line
+
+
+@pytest.mark.e2e
+def test_bad_value_in_one_job_of_a_sweep_runs_nothing(project: Project) -> None:
+    result = project.run("-m", "estimator.C=1.0,-5", "execution.progress=false")
+    assert_clean_error(project, result, "ConfigError", "'C' parameter")
+    assert not (project.root / "runs" / "railyard.db").exists()
+
+
+@pytest.mark.e2e
+def test_malformed_yaml_is_reported_without_traceback(project: Project) -> None:
+    (project.root / "conf" / "experiment" / "broken.yaml").write_text(
+        "# @package _global_\nfanout: {by: merchant_id\nsplit: [\n"
+    )
+    result = project.run("+experiment=broken")
+    assert_clean_error(project, result, "broken.yaml")
+
+
+@pytest.mark.e2e
+def test_unknown_config_group_option_lists_the_choices(project: Project) -> None:
+    result = project.run("estimator=nope")
+    assert_clean_error(project, result, "estimator/nope", "logistic_regression", "xgboost")
+
+
+@pytest.mark.e2e
+def test_label_with_missing_values_is_refused(project: Project) -> None:
+    path = project.root / "data" / "transactions.parquet"
+    df = pd.read_parquet(path)
+    df["is_fraud"] = df["is_fraud"].astype(float)
+    df.loc[df.index[::50], "is_fraud"] = np.nan
+    df.to_parquet(path)
+    result = project.run("execution.progress=false")
+    assert_clean_error(project, result, "DataError", "'is_fraud'", "label.column", "missing value")
+
+
+@pytest.mark.e2e
+def test_label_with_a_single_class_is_refused(project: Project) -> None:
+    path = project.root / "data" / "transactions.parquet"
+    df = pd.read_parquet(path)
+    df["is_fraud"] = 0
+    df.to_parquet(path)
+    result = project.run("execution.progress=false")
+    assert_clean_error(project, result, "DataError", "exactly 2 classes", "Got 1")
+
+
+@pytest.mark.e2e
+def test_missing_dataset_names_the_key_and_the_fix(project: Project) -> None:
+    result = project.run("data.path=data/absent.parquet")
+    assert_clean_error(project, result, "DataError", "'data.path'", "absent.parquet", "dvc")
