@@ -1,0 +1,189 @@
+package dev.railyard.scorer;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.railyard.scorer.io.StepFactory;
+import dev.railyard.scorer.models.Model;
+import dev.railyard.scorer.steps.Transformer;
+import dev.railyard.scorer.steps.TransformerPipeline;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * A loaded railyard bundle (docs/bundle-format.md). Thread-safe once loaded.
+ *
+ * <pre>{@code
+ * Bundle bundle = Bundle.load(Path.of("fraud_v3.bundle"));
+ * Prediction p = bundle.score(Map.of("amount", 12.5, "hour", 3, "merchant_id", "m007",
+ *         "country", "BR", "card_brand", "visa", "channel", "web"));
+ * double fraudProbability = p.scores()[1];
+ * }</pre>
+ */
+public final class Bundle {
+    public static final int FORMAT_VERSION = 1;
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private final JsonNode manifest;
+    private final List<InputColumn> inputSchema;
+    private final Transformer preprocess;
+    private final Model model; // null for a transformer-only bundle
+
+    private Bundle(JsonNode manifest, List<InputColumn> inputSchema, Transformer preprocess, Model model) {
+        this.manifest = manifest;
+        this.inputSchema = inputSchema;
+        this.preprocess = preprocess;
+        this.model = model;
+    }
+
+    /** Reads and validates a bundle directory: format, version, every document's sha256 and the content hash. */
+    public static Bundle load(Path dir) {
+        try {
+            JsonNode manifest = JSON.readTree(dir.resolve("manifest.json").toFile());
+            if (!"railyard-bundle".equals(manifest.path("format").asText())) {
+                throw new BundleFormatException(dir + " is not a railyard bundle (manifest 'format').");
+            }
+            int version = manifest.path("format_version").asInt(-1);
+            if (version != FORMAT_VERSION) {
+                throw new BundleFormatException("Bundle format_version " + version + " is not supported (this scorer reads "
+                        + FORMAT_VERSION + ").");
+            }
+            Map<String, JsonNode> documents = new LinkedHashMap<>();
+            Map<String, String> digests = new TreeMap<>();
+            var fields = manifest.get("documents").fields();
+            while (fields.hasNext()) {
+                var entry = fields.next();
+                byte[] data = Files.readAllBytes(dir.resolve(entry.getKey()));
+                String actual = sha256(data);
+                if (!actual.equals(entry.getValue().asText())) {
+                    throw new BundleFormatException("Document " + entry.getKey() + " does not match its sha256 in the manifest.");
+                }
+                digests.put(entry.getKey(), actual);
+                documents.put(entry.getKey(), JSON.readTree(data));
+            }
+            StringBuilder all = new StringBuilder();
+            digests.forEach((name, digest) -> all.append(name).append('\0').append(digest).append('\n'));
+            String hash = "sha256:" + sha256(all.toString().getBytes(StandardCharsets.UTF_8));
+            if (!hash.equals(manifest.path("content_hash").asText())) {
+                throw new BundleFormatException("The bundle's content hash does not match its manifest.");
+            }
+            List<InputColumn> schema = new ArrayList<>();
+            for (JsonNode c : manifest.get("input_schema")) {
+                schema.add(new InputColumn(c.get("name").asText(), c.get("type").asText()));
+            }
+            StepFactory factory = new StepFactory(documents);
+            JsonNode root = factory.document(manifest.get("root").asText());
+            if (StepFactory.isModel(root)) {
+                return new Bundle(manifest, List.copyOf(schema), new TransformerPipeline(List.of()),
+                        factory.model(manifest.get("root").asText()));
+            }
+            JsonNode steps = root.path("steps");
+            String last = steps.size() > 0 ? steps.get(steps.size() - 1).asText() : null;
+            if (!"Pipeline".equals(root.get("type").asText()) || last == null
+                    || !StepFactory.isModel(factory.document(last))) {
+                // A transformer-only bundle: the scores are the transformed features.
+                return new Bundle(manifest, List.copyOf(schema), factory.transformer(manifest.get("root").asText()), null);
+            }
+            List<Transformer> transformers = new ArrayList<>();
+            for (int i = 0; i < steps.size() - 1; i++) {
+                transformers.add(factory.transformer(steps.get(i).asText()));
+            }
+            return new Bundle(manifest, List.copyOf(schema), new TransformerPipeline(transformers), factory.model(last));
+        } catch (IOException e) {
+            throw new BundleFormatException("Cannot read bundle " + dir + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static String sha256(byte[] data) {
+        try {
+            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(data));
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** Scores one row: column name → Number/String/null. Extra keys are ignored. */
+    public Prediction score(Map<String, ?> row) {
+        Object[] cells = new Object[inputSchema.size()];
+        for (int i = 0; i < cells.length; i++) {
+            InputColumn col = inputSchema.get(i);
+            if (!row.containsKey(col.name())) {
+                throw new MissingColumnException(col.name());
+            }
+            cells[i] = cell(col, row.get(col.name()));
+        }
+        return scoreCells(cells);
+    }
+
+    /** Scores rows one after another; the first failing row's exception propagates. */
+    public List<Prediction> scoreBatch(List<? extends Map<String, ?>> rows) {
+        List<Prediction> out = new ArrayList<>(rows.size());
+        for (Map<String, ?> row : rows) {
+            out.add(score(row));
+        }
+        return out;
+    }
+
+    private static Object cell(InputColumn col, Object value) {
+        if (value == null) {
+            return col.isNumber() ? (Object) Double.NaN : null;
+        }
+        if (col.isNumber()) {
+            if (value instanceof Number n) {
+                return n.doubleValue();
+            }
+            throw new WrongTypeException(col.name(), "number", value);
+        }
+        if (value instanceof String) {
+            return value;
+        }
+        if (value instanceof Double d && d.isNaN()) {
+            return null;
+        }
+        throw new WrongTypeException(col.name(), "string", value);
+    }
+
+    private Prediction scoreCells(Object[] cells) {
+        Object[] features = preprocess.transform(cells);
+        double[] x = new double[features.length];
+        for (int i = 0; i < x.length; i++) {
+            if (!(features[i] instanceof Double d)) {
+                throw new WrongTypeException("feature " + i + " (model input)", "number", features[i]);
+            }
+            x[i] = d;
+        }
+        if (model == null) {
+            return new Prediction(null, x);
+        }
+        double[] scores = model.predict(x);
+        return new Prediction(model.label(scores), scores);
+    }
+
+    public List<InputColumn> inputSchema() {
+        return inputSchema;
+    }
+
+    public String modelName() {
+        return manifest.path("model_name").asText();
+    }
+
+    public String contentHash() {
+        return manifest.path("content_hash").asText();
+    }
+
+    /** The manifest's output_schema.scores: names of the entries of Prediction.scores(). */
+    public List<String> scoreNames() {
+        List<String> names = new ArrayList<>();
+        manifest.path("output_schema").path("scores").forEach(n -> names.add(n.asText()));
+        return names;
+    }
+}

@@ -1,0 +1,25 @@
+package dev.railyard.scorer.models;
+
+/** A fitted final estimator: scores one feature vector (float64, as sklearn's X after preprocessing). */
+public interface Model {
+    /** Class probabilities in class order, or a single regression value. */
+    double[] predict(double[] x);
+
+    /** Class labels (String, Long or Double) for classifiers; null for regressors. */
+    Object[] classes();
+
+    /** The label sklearn's predict gives: the class of the first maximal score. */
+    default Object label(double[] scores) {
+        Object[] classes = classes();
+        if (classes == null) {
+            return null;
+        }
+        int best = 0;
+        for (int i = 1; i < scores.length; i++) {
+            if (scores[i] > scores[best]) {
+                best = i;
+            }
+        }
+        return classes[best];
+    }
+}

@@ -1,0 +1,31 @@
+package dev.railyard.scorer.steps;
+
+/** sklearn MinMaxScaler: x = x * scale + min (two roundings), then optional clip to the feature range. */
+public final class MinMaxScaler implements Transformer {
+    private final String step;
+    private final double[] scale;
+    private final double[] min;
+    private final double[] clip;
+
+    public MinMaxScaler(String step, double[] scale, double[] min, double[] clip) {
+        this.step = step;
+        this.scale = scale;
+        this.min = min;
+        this.clip = clip;
+    }
+
+    @Override
+    public Object[] transform(Object[] row) {
+        Object[] out = new Object[row.length];
+        for (int i = 0; i < row.length; i++) {
+            double x = Cells.number(row[i], step, i);
+            x *= scale[i];
+            x += min[i];
+            if (clip != null && !Double.isNaN(x)) {
+                x = Math.min(Math.max(x, clip[0]), clip[1]);
+            }
+            out[i] = x;
+        }
+        return out;
+    }
+}

@@ -1,0 +1,9 @@
+package dev.railyard.scorer.steps;
+
+/** The identity ('passthrough' / FunctionTransformer without a function). */
+public final class Passthrough implements Transformer {
+    @Override
+    public Object[] transform(Object[] row) {
+        return row;
+    }
+}

@@ -1,0 +1,456 @@
+"""The parity cases: small synthetic data and one fitted pipeline per supported component.
+
+Each case fits a pipeline on a seeded frame and names the holdout rows the JVM must
+reproduce, including NaN, unseen categories and extreme values. ``exact`` cases must
+match bit for bit; the others within ``TOLERANCE``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sklearn.base import BaseEstimator
+from sklearn.compose import ColumnTransformer
+from sklearn.ensemble import (
+    ExtraTreesClassifier,
+    HistGradientBoostingClassifier,
+    HistGradientBoostingRegressor,
+    RandomForestClassifier,
+    RandomForestRegressor,
+)
+from sklearn.impute import SimpleImputer
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import MinMaxScaler, OneHotEncoder, OrdinalEncoder, StandardScaler
+from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
+from xgboost import XGBClassifier, XGBRegressor
+
+TOLERANCE = 1e-9
+NUMERIC = ["amount", "hour"]
+CATEGORICAL = ["merchant_id", "country", "card_brand", "channel"]
+TARGETS = {"label": "is_fraud", "multiclass": "risk_band", "regression": "loss"}
+
+
+@dataclass(frozen=True)
+class Case:
+    name: str
+    build: Callable[[], BaseEstimator]
+    target: str  # "label", "multiclass", "regression" or "none" (transformers)
+    exact: bool  # bit-exact expected (trees, transformers); else within TOLERANCE
+    unseen_categories: bool = True  # holdout may contain categories not seen in training
+
+
+def fraud_frame(n: int, seed: int) -> pd.DataFrame:
+    """Fraud-like rows: amount (float, NaN), hour (int), merchant/country/brand/channel (str, missing)."""
+    rng = np.random.default_rng(seed)
+    amount = np.round(rng.lognormal(3.0, 1.2, n), 2)
+    amount[rng.random(n) < 0.08] = np.nan
+    hour = rng.integers(0, 24, n)
+    frame = pd.DataFrame(
+        {
+            "amount": amount,
+            "hour": hour,
+            "merchant_id": rng.choice([f"m{i:02d}" for i in range(30)], n),
+            "country": rng.choice(
+                ["US", "GB", "DE", "FR", "BR", "IN"], n, p=[0.4, 0.2, 0.15, 0.1, 0.1, 0.05]
+            ),
+            "card_brand": rng.choice(["visa", "mc", "amex"], n),
+            "channel": rng.choice(["web", "app", "pos"], n),
+        }
+    )
+    for col in CATEGORICAL:
+        frame[col] = frame[col].astype(object)
+        frame.loc[rng.random(n) < 0.05, col] = np.nan
+    amt = np.nan_to_num(amount, nan=40.0)
+    logit = 0.02 * amt - 2.0 + 0.9 * (frame["country"] == "BR") + 0.7 * (frame["channel"] == "web")
+    frame["is_fraud"] = (rng.random(n) < 1 / (1 + np.exp(-logit.to_numpy()))).astype(int)
+    frame["risk_band"] = np.where(amt > 60, "high", np.where(amt > 15, "mid", "low"))
+    frame["loss"] = amt * (0.5 + 0.1 * hour) + rng.normal(0, 5, n)
+    return frame
+
+
+def holdout_frame(n: int, seed: int, unseen: bool) -> pd.DataFrame:
+    """Random rows plus edge rows: all-missing, extreme and signed-zero amounts, unseen categories."""
+    frame = fraud_frame(n, seed).drop(columns=list(TARGETS.values()))
+    edges = [
+        {
+            "amount": np.nan,
+            "hour": 0,
+            "merchant_id": np.nan,
+            "country": np.nan,
+            "card_brand": np.nan,
+            "channel": np.nan,
+        },
+        {
+            "amount": 1e30,
+            "hour": 23,
+            "merchant_id": "m01",
+            "country": "US",
+            "card_brand": "visa",
+            "channel": "web",
+        },
+        {
+            "amount": -1e30,
+            "hour": 0,
+            "merchant_id": "m02",
+            "country": "BR",
+            "card_brand": "mc",
+            "channel": "app",
+        },
+        {
+            "amount": 0.0,
+            "hour": 12,
+            "merchant_id": "m03",
+            "country": "GB",
+            "card_brand": "amex",
+            "channel": "pos",
+        },
+        {
+            "amount": -0.0,
+            "hour": 5,
+            "merchant_id": "m04",
+            "country": "DE",
+            "card_brand": "visa",
+            "channel": "web",
+        },
+        {
+            "amount": 5e-324,
+            "hour": 1,
+            "merchant_id": "m05",
+            "country": "FR",
+            "card_brand": "mc",
+            "channel": "app",
+        },
+        {
+            "amount": 1234567.891,
+            "hour": 22,
+            "merchant_id": "m06",
+            "country": "IN",
+            "card_brand": "amex",
+            "channel": "pos",
+        },
+    ]
+    if unseen:
+        edges += [
+            {
+                "amount": 10.0,
+                "hour": 3,
+                "merchant_id": "m999",
+                "country": "ZZ",
+                "card_brand": "discover",
+                "channel": "phone",
+            },
+            {
+                "amount": np.nan,
+                "hour": 7,
+                "merchant_id": "",
+                "country": "us",
+                "card_brand": "VISA",
+                "channel": "Web",
+            },
+        ]
+    extra = pd.DataFrame(edges)
+    for col in CATEGORICAL:
+        extra[col] = extra[col].astype(object)
+    out = pd.concat([frame, extra], ignore_index=True)
+    out["hour"] = out["hour"].astype(np.int64)
+    return out
+
+
+def _ct(*parts: tuple[str, Any, list[str]], remainder: str = "drop", **kw: Any) -> Pipeline:
+    return Pipeline([("ct", ColumnTransformer(list(parts), remainder=remainder, **kw))])
+
+
+def _fraud(model: BaseEstimator, *, sparse_threshold: float = 0.3) -> Pipeline:
+    """The project's training pipeline (fraud_v3)."""
+    num = Pipeline([("impute", SimpleImputer(strategy="median")), ("scale", StandardScaler())])
+    cat = Pipeline(
+        [
+            ("impute", SimpleImputer(strategy="constant", fill_value="missing")),
+            ("onehot", OneHotEncoder(handle_unknown="ignore")),
+        ]
+    )
+    pre = ColumnTransformer(
+        [("num", num, NUMERIC), ("cat", cat, CATEGORICAL)],
+        remainder="drop",
+        sparse_threshold=sparse_threshold,
+    )
+    return Pipeline([("preprocess", pre), ("model", model)])
+
+
+def _numeric_with_nan(model: BaseEstimator) -> Pipeline:
+    """Raw numeric columns (NaN kept) plus ordinal-encoded categories: exercises NaN routing in trees."""
+    enc = OrdinalEncoder(handle_unknown="use_encoded_value", unknown_value=-1)
+    return Pipeline(
+        [
+            (
+                "pre",
+                ColumnTransformer(
+                    [("num", "passthrough", NUMERIC), ("cat", enc, ["country", "channel"])]
+                ),
+            ),
+            ("model", model),
+        ]
+    )
+
+
+def _ohe(**kw: Any) -> Pipeline:
+    return _ct(
+        ("ohe", OneHotEncoder(sparse_output=False, **kw), ["country", "card_brand", "channel"])
+    )
+
+
+CASES: list[Case] = [
+    Case("impute_mean", lambda: _ct(("i", SimpleImputer(strategy="mean"), NUMERIC)), "none", True),
+    Case(
+        "impute_median", lambda: _ct(("i", SimpleImputer(strategy="median"), NUMERIC)), "none", True
+    ),
+    Case(
+        "impute_most_frequent_number",
+        lambda: _ct(("i", SimpleImputer(strategy="most_frequent"), NUMERIC)),
+        "none",
+        True,
+    ),
+    Case(
+        "impute_constant_number",
+        lambda: _ct(("i", SimpleImputer(strategy="constant", fill_value=-1.5), NUMERIC)),
+        "none",
+        True,
+    ),
+    Case(
+        "impute_most_frequent_string",
+        lambda: _ct(
+            (
+                "c",
+                Pipeline(
+                    [
+                        ("i", SimpleImputer(strategy="most_frequent")),
+                        ("e", OrdinalEncoder(handle_unknown="use_encoded_value", unknown_value=-1)),
+                    ]
+                ),
+                CATEGORICAL,
+            )
+        ),
+        "none",
+        True,
+    ),
+    Case(
+        "impute_constant_string",
+        lambda: _ct(
+            (
+                "c",
+                Pipeline(
+                    [
+                        ("i", SimpleImputer(strategy="constant", fill_value="missing")),
+                        ("e", OneHotEncoder(handle_unknown="ignore", sparse_output=False)),
+                    ]
+                ),
+                CATEGORICAL,
+            )
+        ),
+        "none",
+        True,
+    ),
+    Case("standard_scaler", lambda: _ct(("s", StandardScaler(), NUMERIC)), "none", True),
+    Case(
+        "standard_scaler_no_mean",
+        lambda: _ct(("s", StandardScaler(with_mean=False), NUMERIC)),
+        "none",
+        True,
+    ),
+    Case(
+        "min_max_scaler",
+        lambda: _ct(("s", MinMaxScaler(feature_range=(-1, 2)), NUMERIC)),
+        "none",
+        True,
+    ),
+    Case("min_max_scaler_clip", lambda: _ct(("s", MinMaxScaler(clip=True), NUMERIC)), "none", True),
+    Case("one_hot_ignore_missing_category", lambda: _ohe(handle_unknown="ignore"), "none", True),
+    Case(
+        "one_hot_error", lambda: _ohe(handle_unknown="error"), "none", True, unseen_categories=False
+    ),
+    Case(
+        "one_hot_infrequent",
+        lambda: _ohe(handle_unknown="infrequent_if_exist", min_frequency=40),
+        "none",
+        True,
+    ),
+    Case(
+        "one_hot_max_categories",
+        lambda: _ohe(handle_unknown="infrequent_if_exist", max_categories=3),
+        "none",
+        True,
+    ),
+    Case("one_hot_drop_first", lambda: _ohe(handle_unknown="ignore", drop="first"), "none", True),
+    Case(
+        "one_hot_drop_if_binary",
+        lambda: _ohe(handle_unknown="ignore", drop="if_binary"),
+        "none",
+        True,
+    ),
+    Case(
+        "one_hot_numeric",
+        lambda: _ct(("h", OneHotEncoder(handle_unknown="ignore", sparse_output=False), ["hour"])),
+        "none",
+        True,
+    ),
+    Case(
+        "ordinal",
+        lambda: _ct(("o", OrdinalEncoder(), ["country", "card_brand", "channel"])),
+        "none",
+        True,
+        unseen_categories=False,
+    ),
+    Case(
+        "ordinal_unknown_value",
+        lambda: _ct(
+            (
+                "o",
+                OrdinalEncoder(
+                    handle_unknown="use_encoded_value", unknown_value=-7, encoded_missing_value=-9
+                ),
+                CATEGORICAL,
+            )
+        ),
+        "none",
+        True,
+    ),
+    Case(
+        "column_transformer_remainder_passthrough",
+        lambda: _ct(
+            ("s", StandardScaler(), ["amount"]),
+            ("d", "drop", CATEGORICAL),
+            ("p", "passthrough", ["amount"]),
+            remainder="passthrough",
+        ),
+        "none",
+        True,
+        unseen_categories=False,
+    ),
+    Case("logistic_regression", lambda: _fraud(LogisticRegression(max_iter=2000)), "label", False),
+    Case(
+        "logistic_regression_multiclass",
+        lambda: _fraud(LogisticRegression(max_iter=2000)),
+        "multiclass",
+        False,
+    ),
+    Case(
+        "decision_tree_classifier_nan",
+        lambda: _numeric_with_nan(DecisionTreeClassifier(max_depth=8, random_state=0)),
+        "label",
+        True,
+    ),
+    Case(
+        "decision_tree_regressor_nan",
+        lambda: _numeric_with_nan(DecisionTreeRegressor(max_depth=8, random_state=0)),
+        "regression",
+        True,
+    ),
+    Case(
+        "random_forest_classifier_nan",
+        lambda: _numeric_with_nan(
+            RandomForestClassifier(n_estimators=15, max_depth=8, random_state=0)
+        ),
+        "label",
+        True,
+    ),
+    Case(
+        "random_forest_classifier_multiclass",
+        lambda: _fraud(RandomForestClassifier(n_estimators=10, max_depth=6, random_state=0)),
+        "multiclass",
+        True,
+    ),
+    Case(
+        "random_forest_regressor_nan",
+        lambda: _numeric_with_nan(
+            RandomForestRegressor(n_estimators=15, max_depth=8, random_state=0)
+        ),
+        "regression",
+        True,
+    ),
+    Case(
+        "extra_trees_classifier",
+        lambda: _fraud(ExtraTreesClassifier(n_estimators=10, max_depth=8, random_state=0)),
+        "label",
+        True,
+    ),
+    # raw scores are bit-exact; expit goes through glibc's float64 exp, which no Java exp
+    # reproduces bit for bit (≤ 1 ulp apart on ~0.1% of inputs)
+    Case(
+        "hist_gradient_boosting_classifier_nan",
+        lambda: _numeric_with_nan(HistGradientBoostingClassifier(max_iter=40, random_state=0)),
+        "label",
+        False,
+    ),
+    Case(
+        "hist_gradient_boosting_regressor_nan",
+        lambda: _numeric_with_nan(HistGradientBoostingRegressor(max_iter=40, random_state=0)),
+        "regression",
+        True,
+    ),
+    Case(
+        "xgb_classifier_dense_nan",
+        lambda: _numeric_with_nan(
+            XGBClassifier(n_estimators=40, max_depth=4, n_jobs=1, random_state=0)
+        ),
+        "label",
+        True,
+    ),
+    Case(
+        "xgb_regressor_dense_nan",
+        lambda: _numeric_with_nan(
+            XGBRegressor(n_estimators=40, max_depth=4, n_jobs=1, random_state=0)
+        ),
+        "regression",
+        True,
+    ),
+    Case(
+        "xgb_classifier_dense_fraud",
+        lambda: _fraud(
+            XGBClassifier(n_estimators=40, max_depth=4, n_jobs=1, random_state=0),
+            sparse_threshold=0.0,
+        ),
+        "label",
+        True,
+    ),
+    Case(
+        "fraud_v3_logistic_regression",
+        lambda: _fraud(LogisticRegression(max_iter=2000)),
+        "label",
+        False,
+    ),
+    Case(
+        "fraud_v3_random_forest",
+        lambda: _fraud(RandomForestClassifier(n_estimators=20, max_depth=10, random_state=0)),
+        "label",
+        True,
+    ),
+    Case(
+        "fraud_v3_xgb_classifier",
+        lambda: _fraud(XGBClassifier(n_estimators=60, max_depth=5, n_jobs=1, random_state=0)),
+        "label",
+        True,
+    ),
+    Case(
+        "fraud_v3_xgb_regressor",
+        lambda: _fraud(XGBRegressor(n_estimators=60, max_depth=5, n_jobs=1, random_state=0)),
+        "regression",
+        True,
+    ),
+]
+
+
+def fit_case(case: Case, n_train: int = 800, seed: int = 1) -> tuple[BaseEstimator, pd.DataFrame]:
+    """The fitted pipeline and its training inputs (used as the input schema)."""
+    frame = fraud_frame(n_train, seed)
+    inputs = frame.drop(columns=list(TARGETS.values()))
+    pipe = case.build()
+    if case.target == "none":
+        pipe.fit(inputs)
+    else:
+        pipe.fit(inputs, frame[TARGETS[case.target]])
+    return pipe, inputs

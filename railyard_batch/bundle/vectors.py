@@ -1,0 +1,122 @@
+"""Shared test vectors: Python writes bundles, inputs and its own outputs; the JVM tests reproduce them.
+
+Layout, one directory per case (see ``vector_cases.CASES``)::
+
+    <out>/<case>/bundle/          the exported bundle
+    <out>/<case>/input.jsonl      holdout rows (null = missing)
+    <out>/<case>/expected.jsonl   {"label": ..., "scores_bits": ["<16 hex digits>", ...]} per row
+    <out>/<case>/case.json        {"exact": bool, "tolerance": float}
+
+Regenerate (the committed copy lives in jvm/src/test/resources/vectors)::
+
+    python -m railyard_batch.bundle.vectors jvm/src/test/resources/vectors
+
+It also writes ``libm_expf.tsv`` beside the cases: glibc expf values the JVM's
+float32 exp (used by the XGBoost sigmoid) must reproduce bit for bit.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .export import canonical_json, export_bundle
+from .jsonl import frame_to_jsonl
+from .python_scores import python_scores_quiet
+from .vector_cases import CASES, TOLERANCE, Case, fit_case, holdout_frame
+
+HOLDOUT_ROWS = 150
+HOLDOUT_SEED = 7
+
+
+def bits(value: float) -> str:
+    """The IEEE-754 bit pattern of a float64 as 16 hex digits."""
+    return f"{np.float64(value).view(np.uint64):016x}"
+
+
+def from_bits(hex_digits: str) -> float:
+    return float(np.uint64(int(hex_digits, 16)).view(np.float64))
+
+
+def expected_lines(labels: list[Any] | None, scores: np.ndarray) -> str:
+    lines = []
+    for i in range(scores.shape[0]):
+        row = {
+            "label": None if labels is None else labels[i],
+            "scores_bits": [bits(s) for s in scores[i]],
+        }
+        lines.append(json.dumps(row))
+    return "\n".join(lines) + "\n"
+
+
+def write_case(case: Case, out: Path) -> None:
+    pipeline, inputs = fit_case(case)
+    holdout = holdout_frame(HOLDOUT_ROWS, HOLDOUT_SEED, case.unseen_categories)
+    labels, scores = python_scores_quiet(pipeline, holdout)
+    directory = out / case.name
+    export_bundle(
+        pipeline, directory / "bundle", model_name=case.name, input_schema=inputs, run_id="vectors"
+    )
+    (directory / "input.jsonl").write_text(frame_to_jsonl(holdout))
+    (directory / "expected.jsonl").write_text(expected_lines(labels, scores))
+    (directory / "case.json").write_bytes(
+        canonical_json({"exact": case.exact, "tolerance": TOLERANCE}, indent=2)
+    )
+
+
+def generate_vectors(out_dir: str | Path, cases: list[Case] | None = None) -> list[str]:
+    """(Re)write every case under ``out_dir``; returns the case names."""
+    out = Path(out_dir)
+    if out.exists():
+        shutil.rmtree(out)
+    out.mkdir(parents=True)
+    selected = CASES if cases is None else cases
+    for case in selected:
+        write_case(case, out)
+    return [c.name for c in selected]
+
+
+def libm_expf_lines(n: int = 20000, seed: int = 0) -> str:
+    """``x<TAB>expf(x)`` as float32 bit patterns, from the C library XGBoost calls (Linux glibc).
+
+    Includes inputs where glibc's expf is not the correctly rounded float, so a Java
+    expf that is merely accurate fails the JVM test that reads these lines.
+    """
+    import ctypes
+    import ctypes.util
+
+    libm = ctypes.CDLL(ctypes.util.find_library("m") or "libm.so.6")
+    libm.expf.restype = ctypes.c_float
+    libm.expf.argtypes = [ctypes.c_float]
+    rng = np.random.default_rng(seed)
+    xs = np.concatenate(
+        [
+            rng.normal(0, 3, n // 2),
+            rng.uniform(-104, 89, n // 2),
+            [32.564632, 0.0, -0.0, 88.7, 88.72284, -103.97, -104.0, 1e-30, -87.3],
+        ]
+    ).astype(np.float32)
+    lines = []
+    for x in xs:
+        y = np.float32(libm.expf(float(x)))
+        lines.append(f"{x.view(np.uint32):08x}\t{y.view(np.uint32):08x}")
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str]) -> int:
+    if len(argv) != 1:
+        print("usage: python -m railyard_batch.bundle.vectors OUT_DIR", file=sys.stderr)
+        return 2
+    names = generate_vectors(argv[0])
+    (Path(argv[0]).parent / "libm_expf.tsv").write_text(libm_expf_lines())
+    print(f"wrote {len(names)} cases to {argv[0]} and libm_expf.tsv beside it")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

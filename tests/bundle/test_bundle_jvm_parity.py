@@ -1,0 +1,70 @@
+"""The parity gate against the real JVM scorer (built from jvm/ by the session fixture)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from railyard_batch.bundle import export_bundle, parity_gate
+from railyard_batch.bundle.vector_cases import CASES, fit_case, holdout_frame
+
+GATED = [
+    "fraud_v3_logistic_regression",
+    "fraud_v3_random_forest",
+    "fraud_v3_xgb_classifier",
+    "fraud_v3_xgb_regressor",
+    "hist_gradient_boosting_classifier_nan",
+    "one_hot_infrequent",
+]
+
+
+@pytest.mark.parametrize("name", GATED)
+def test_parity_gate_passes_on_a_large_holdout(tmp_path: Path, jvm_jar: Path, name: str) -> None:
+    case = next(c for c in CASES if c.name == name)
+    pipe, inputs = fit_case(case, n_train=3000, seed=5)
+    export_bundle(pipe, tmp_path / "b", model_name=name, input_schema=inputs)
+    result = parity_gate(pipe, tmp_path / "b", holdout_frame(5000, 13, True), jar=jvm_jar)
+    assert result.passed, result.reason
+    assert result.failed_rows == 0 and result.max_abs_diff <= 1e-9
+    if result.label_agreement is not None:
+        assert result.label_agreement == 1.0
+    if case.exact:
+        assert result.bit_exact_rows == result.n_rows
+    json.dumps(result.to_dict())  # recordable on the run
+
+
+def test_parity_gate_fails_with_a_reason_for_a_different_model(
+    tmp_path: Path, jvm_jar: Path
+) -> None:
+    case = next(c for c in CASES if c.name == "fraud_v3_random_forest")
+    exported, inputs = fit_case(case, seed=1)
+    other, _ = fit_case(case, seed=2)
+    export_bundle(exported, tmp_path / "b", model_name="m", input_schema=inputs)
+    result = parity_gate(other, tmp_path / "b", holdout_frame(300, 3, True), jar=jvm_jar)
+    assert not result.passed
+    assert "max |diff|" in (result.reason or "")
+
+
+def test_rows_the_jvm_rejects_fail_the_gate(tmp_path: Path, jvm_jar: Path) -> None:
+    case = next(c for c in CASES if c.name == "one_hot_error")
+    pipe, inputs = fit_case(case)
+    export_bundle(pipe, tmp_path / "b", model_name="m", input_schema=inputs)
+    holdout = holdout_frame(50, 3, False)
+    result = parity_gate(pipe, tmp_path / "b", holdout, jar=jvm_jar)
+    assert result.passed, result.reason
+    from railyard_batch.bundle.jvm_scorer import run_scorer
+
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text(
+        '{"amount": 1.0, "hour": 2, "merchant_id": "m01", "country": "ZZ", "card_brand": "visa", "channel": "web"}\n'
+        '{"amount": 1.0, "hour": 2, "merchant_id": "m01", "country": "US", "card_brand": "visa"}\n'
+        '{"amount": "x", "hour": 2, "merchant_id": "m01", "country": "US", "card_brand": "visa", "channel": "web"}\n'
+    )
+    rows = run_scorer(tmp_path / "b", bad, tmp_path / "out.jsonl", jar=jvm_jar)
+    assert [r.error.split(":")[0] if r.error else None for r in rows] == [
+        "UnknownCategoryException",
+        "MissingColumnException",
+        "WrongTypeException",
+    ]
