@@ -39,10 +39,11 @@ def _report(exc: BaseException) -> int:
 def _hydra_app(args: list[str]) -> int:
     import hydra
 
-    from railyard_batch import app
+    from railyard_batch import app, hydra_errors
     from railyard_batch.config import register_configs
 
     register_configs()
+    hydra_errors.install()
     conf_dir = Path(os.environ.get("RAILYARD_CONF_DIR", "conf")).absolute()
     if not (conf_dir / "config.yaml").exists():
         print(
@@ -54,7 +55,9 @@ def _hydra_app(args: list[str]) -> int:
     # User code (pipelines/) is imported relative to the project root.
     if str(Path.cwd()) not in sys.path:
         sys.path.insert(0, str(Path.cwd()))
-    sys.argv = [sys.argv[0], *args]
+    # Hydra's parser wants flags before overrides; let users write -m anywhere.
+    flags = [a for a in args if a in ("-m", "--multirun")]
+    sys.argv = [sys.argv[0], *flags, *(a for a in args if a not in flags)]
     entry = hydra.main(config_path=str(conf_dir), config_name="config", version_base="1.3")(
         app.train
     )
@@ -62,6 +65,9 @@ def _hydra_app(args: list[str]) -> int:
         entry()
     except app.UserErrorExit as exc:
         return _report(exc.error)
+    except hydra_errors.HydraConfigExit as exc:
+        print(exc.line(), file=sys.stderr)
+        return 2
     except SystemExit as exc:  # Hydra reports its own errors (bad YAML, unknown option) and exits
         return exc.code if isinstance(exc.code, int) else 1
     failed = sum(s.counts.get("failed", 0) for s in app.last_summaries)

