@@ -83,7 +83,9 @@ def dataset_columns(path: str, fmt: str) -> list[str]:
         raise DataError(f"Cannot read the 'data.path' file {path!r} as {fmt}: {exc}") from None
 
 
-def require_columns(available: Sequence[str], wanted: Mapping[str, Sequence[str]], path: str) -> None:
+def require_columns(
+    available: Sequence[str], wanted: Mapping[str, Sequence[str]], path: str
+) -> None:
     """Raise naming the config key of the first wanted column the dataset lacks."""
     have = set(available)
     for key, columns in wanted.items():

@@ -24,6 +24,7 @@ class MemberProgress:
         self._enabled = enabled
         self._progress: Progress | None = None
         self._last_line = 0.0
+        self._printed = -1
         console = Console(stderr=True)
         if enabled and console.is_terminal:
             self._progress = Progress(
@@ -51,7 +52,7 @@ class MemberProgress:
     ) -> None:
         if self._progress is not None:
             self._progress.stop()
-        elif self._enabled:
+        elif self._enabled and self._printed != self.done:
             self._print_line()
 
     def detail(self) -> str:
@@ -67,6 +68,7 @@ class MemberProgress:
 
     def _print_line(self) -> None:
         self._last_line = time.monotonic()
+        self._printed = self.done
         elapsed = self._last_line - self._started
         print(
             f"{self._label}: {self.done}/{self.total} done ({self.detail()}) {elapsed:.0f}s",

@@ -27,8 +27,9 @@ START = np.datetime64("2025-01-01T00:00:00", "s")
 SECONDS_PER_YEAR = 365 * 24 * 3600
 
 
-def generate(rows: int, merchants: int, seed: int, fraud_rate: float = 0.015,
-             size_sigma: float = 1.6) -> pd.DataFrame:
+def generate(
+    rows: int, merchants: int, seed: int, fraud_rate: float = 0.015, size_sigma: float = 1.6
+) -> pd.DataFrame:
     """Build the dataset in memory: one row per transaction, sorted by timestamp.
     ``size_sigma`` sets how heavy-tailed merchant sizes are (log-normal weights)."""
     rng = np.random.default_rng(seed)

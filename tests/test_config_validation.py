@@ -1,0 +1,89 @@
+"""Data-free config checks, in process: each names the key, the allowed values, the value."""
+
+from __future__ import annotations
+
+import pytest
+
+from railyard_batch.config.validate import parse_quantity, validate_config
+from railyard_batch.errors import ConfigError, UnknownTargetError
+
+
+def base() -> dict:  # type: ignore[type-arg]
+    return {
+        "experiment": "t",
+        "data": {"path": "d.parquet", "format": "parquet"},
+        "features": {"numeric": ["a"], "categorical": ["c"], "transformer": None},
+        "label": {"column": "y", "task": "binary_classification"},
+        "split": {
+            "strategy": "random",
+            "holdout_fraction": 0.2,
+            "seed": 0,
+            "time_column": None,
+            "cutoff": None,
+            "group_column": None,
+        },
+        "estimator": {"_target_": "sklearn.linear_model.LogisticRegression", "C": 1.0},
+        "evaluation": {"metrics": [], "threshold": 0.5, "objective": None},
+        "resources": {"cpu": "500m", "memory": "2Gi", "gpu": 0, "instance_class": "cpu"},
+        "params": {},
+        "fanout": {"by": None, "min_rows": 10, "include_global": True, "max_members": None},
+        "hook": None,
+        "store": {"url": "sqlite:///x.db", "artifact_root": "a"},
+        "execution": {"workers": 0, "shards_per_worker": 4, "progress": False},
+    }
+
+
+def test_a_valid_config_passes_and_hashes_stably() -> None:
+    first, second = validate_config(base()), validate_config(base())
+    assert first.config_hash == second.config_hash
+    changed = base()
+    changed["estimator"]["C"] = 2.0
+    assert validate_config(changed).config_hash != first.config_hash
+
+
+@pytest.mark.parametrize(
+    ("path", "value", "message"),
+    [
+        (("data", "format"), "xlsx", "'data.format' parameter must be one of {'csv', 'parquet'}"),
+        (("split", "holdout_fraction"), 1.5, "'split.holdout_fraction'"),
+        (("split", "strategy"), "time", "'split.time_column' parameter is required"),
+        (("evaluation", "metrics"), ["rmse"], "'evaluation.metrics' parameter must be one of"),
+        (("evaluation", "threshold"), 0, "'evaluation.threshold'"),
+        (("resources", "gpu"), -1, "'resources.gpu' parameter must be an integer >= 0. Got -1."),
+        (("resources", "gpu"), 1, "'resources.instance_class' parameter must be 'gpu'"),
+        (("fanout", "min_rows"), 0, "'fanout.min_rows' parameter must be >= 1. Got 0."),
+        (("hook",), "pipelines.nowhere:train", "'hook' parameter names a module"),
+        (("estimator",), {"C": 1}, "'estimator' parameter must be a mapping with a '_target_'"),
+    ],
+)
+def test_bad_values_are_named(path: tuple[str, ...], value: object, message: str) -> None:
+    cfg = base()
+    node = cfg
+    for key in path[:-1]:
+        node = node[key]
+    node[path[-1]] = value
+    with pytest.raises(ConfigError) as info:
+        validate_config(cfg)
+    assert message in str(info.value)
+
+
+def test_unknown_target_is_its_own_error_and_a_value_error() -> None:
+    cfg = base()
+    cfg["estimator"]["_target_"] = "xgboost.NoSuchThing"
+    with pytest.raises(UnknownTargetError, match="names nothing in module 'xgboost'"):
+        validate_config(cfg)
+    with pytest.raises(ValueError):
+        validate_config(cfg)
+
+
+@pytest.mark.parametrize(
+    ("text", "value"), [("500m", 0.5), ("2", 2.0), ("4Gi", 4 * 2**30), ("1.5G", 1.5e9)]
+)
+def test_quantities_parse(text: str, value: float) -> None:
+    assert parse_quantity("k", text) == value
+
+
+@pytest.mark.parametrize("text", ["-1", "0", "lots", "1.5Gb", ""])
+def test_bad_quantities_are_refused(text: str) -> None:
+    with pytest.raises(ConfigError, match="positive Kubernetes quantity"):
+        parse_quantity("resources.memory", text)

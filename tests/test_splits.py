@@ -1,0 +1,75 @@
+"""Each split strategy keeps its promise, and the same seed gives the same split."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from railyard_batch.errors import MemberSkipped
+from railyard_batch.splits import split_indices
+
+BASE = {
+    "holdout_fraction": 0.25,
+    "seed": 4,
+    "time_column": None,
+    "cutoff": None,
+    "group_column": None,
+}
+
+
+@pytest.fixture
+def frame() -> pd.DataFrame:
+    rng = np.random.default_rng(0)
+    n = 400
+    return pd.DataFrame(
+        {
+            "y": (rng.random(n) < 0.2).astype(int),
+            "t": pd.date_range("2025-01-01", periods=n, freq="h").to_numpy()[rng.permutation(n)],
+            "g": rng.integers(0, 40, n),
+        }
+    )
+
+
+def test_random_split_is_seeded_and_disjoint(frame: pd.DataFrame) -> None:
+    split = {**BASE, "strategy": "random"}
+    train, holdout = split_indices(frame, split, "y")
+    again = split_indices(frame, split, "y")
+    assert np.array_equal(train, again[0]) and np.array_equal(holdout, again[1])
+    assert not set(train) & set(holdout)
+    assert len(holdout) == 100
+    other = split_indices(frame, {**split, "seed": 5}, "y")
+    assert not np.array_equal(holdout, other[1])
+
+
+def test_stratified_split_keeps_the_label_rate(frame: pd.DataFrame) -> None:
+    train, holdout = split_indices(frame, {**BASE, "strategy": "stratified"}, "y")
+    rate = frame.y.mean()
+    assert abs(frame.y.iloc[holdout].mean() - rate) < 0.01
+    assert abs(frame.y.iloc[train].mean() - rate) < 0.01
+
+
+def test_time_split_by_fraction_holds_out_the_latest_rows(frame: pd.DataFrame) -> None:
+    train, holdout = split_indices(frame, {**BASE, "strategy": "time", "time_column": "t"}, "y")
+    assert frame.t.iloc[train].max() < frame.t.iloc[holdout].min()
+    assert len(holdout) == 100
+
+
+def test_time_split_by_cutoff(frame: pd.DataFrame) -> None:
+    split = {**BASE, "strategy": "time", "time_column": "t", "cutoff": "2025-01-10"}
+    train, holdout = split_indices(frame, split, "y")
+    assert (frame.t.iloc[train] < pd.Timestamp("2025-01-10")).all()
+    assert (frame.t.iloc[holdout] >= pd.Timestamp("2025-01-10")).all()
+    assert len(train) == 9 * 24
+
+
+def test_group_split_never_puts_a_group_on_both_sides(frame: pd.DataFrame) -> None:
+    train, holdout = split_indices(frame, {**BASE, "strategy": "group", "group_column": "g"}, "y")
+    assert not set(frame.g.iloc[train]) & set(frame.g.iloc[holdout])
+    assert len(train) + len(holdout) == len(frame)
+
+
+def test_stratified_split_of_a_single_positive_is_skipped() -> None:
+    frame = pd.DataFrame({"y": [0] * 20 + [1]})
+    with pytest.raises(MemberSkipped, match="at least 2 rows of every label value"):
+        split_indices(frame, {**BASE, "strategy": "stratified"}, "y")

@@ -1,0 +1,108 @@
+"""The run store under parallel writers: no record lost or corrupted."""
+
+from __future__ import annotations
+
+import multiprocessing
+from pathlib import Path
+
+from railyard_batch.store import MemberOutcome, RunStore, now
+
+
+def _write(url: str, worker: int, count: int) -> None:
+    store = RunStore(url)
+    for i in range(count):
+        stamp = now()
+        store.record_outcomes(
+            [
+                MemberOutcome(
+                    f"run/m{worker}-{i}",
+                    "succeeded",
+                    stamp,
+                    stamp,
+                    metrics={"i": i, "worker": worker},
+                )
+            ]
+        )
+    store.close()
+
+
+def test_parallel_writers_lose_nothing(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'store.db'}"
+    store = RunStore(url)
+    store.create_sweep(
+        "s",
+        experiment="e",
+        command="c",
+        overrides=[],
+        git_commit=None,
+        git_dirty=None,
+        package_versions={},
+        backend="local",
+    )
+    workers, count = 4, 150
+    members = [(f"run/m{w}-{i}", f"m{w}-{i}", w, 1) for w in range(workers) for i in range(count)]
+    store.create_run(
+        "run",
+        sweep_id="s",
+        job_num=0,
+        overrides=[],
+        config={"a": 1},
+        config_hash="h",
+        estimator="E",
+        data_path="d",
+        data_md5="0" * 32,
+        data_source="untracked",
+        artifact_uri="u",
+        members=members,
+    )
+    ctx = multiprocessing.get_context("spawn")
+    procs = [ctx.Process(target=_write, args=(url, w, count)) for w in range(workers)]
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join(120)
+        assert p.exitcode == 0
+    rows = store.members(run_id="run")
+    assert len(rows) == workers * count
+    assert all(r["state"] == "succeeded" for r in rows)
+    assert {(r["metrics"]["worker"], r["metrics"]["i"]) for r in rows} == {
+        (w, i) for w in range(workers) for i in range(count)
+    }
+    store.finish_runs("s")
+    assert store.sweep("s")["state"] == "succeeded"
+    assert store.run("run")["state"] == "succeeded"
+
+
+def test_a_failed_member_fails_its_run_and_sweep(tmp_path: Path) -> None:
+    store = RunStore(f"sqlite:///{tmp_path / 'store.db'}")
+    store.create_sweep(
+        "s",
+        experiment="e",
+        command="c",
+        overrides=[],
+        git_commit=None,
+        git_dirty=None,
+        package_versions={},
+        backend="local",
+    )
+    store.create_run(
+        "r",
+        sweep_id="s",
+        job_num=0,
+        overrides=[],
+        config={},
+        config_hash="h",
+        estimator="E",
+        data_path="d",
+        data_md5="m",
+        data_source="x",
+        artifact_uri="u",
+        members=[("r/a", "a", 0, 1), ("r/b", "b", 0, 1)],
+    )
+    stamp = now()
+    store.record_outcomes([MemberOutcome("r/a", "succeeded", stamp, stamp)])
+    store.fail_unfinished("s", "worker died")
+    store.finish_runs("s")
+    assert store.member("r/b")["reason"] == "worker died"
+    assert store.run("r")["state"] == "failed"
+    assert store.sweep("s")["state"] == "failed"
