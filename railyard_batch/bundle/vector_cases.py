@@ -32,6 +32,9 @@ from xgboost import XGBClassifier, XGBRegressor
 TOLERANCE = 1e-9
 NUMERIC = ["amount", "hour"]
 CATEGORICAL = ["merchant_id", "country", "card_brand", "channel"]
+# conf/features/transactions.yaml (fraud_v3); merchant_id is in the frame but dropped
+FRAUD_V3_NUMERIC = ["amount", "hour", "account_age_days", "prev_txn_24h"]
+FRAUD_V3_CATEGORICAL = ["country", "card_brand", "channel"]
 TARGETS = {"label": "is_fraud", "multiclass": "risk_band", "regression": "loss"}
 
 
@@ -50,10 +53,14 @@ def fraud_frame(n: int, seed: int) -> pd.DataFrame:
     amount = np.round(rng.lognormal(3.0, 1.2, n), 2)
     amount[rng.random(n) < 0.08] = np.nan
     hour = rng.integers(0, 24, n)
+    prev = rng.poisson(2.0, n).astype(np.float64)
+    prev[rng.random(n) < 0.03] = np.nan
     frame = pd.DataFrame(
         {
             "amount": amount,
             "hour": hour,
+            "account_age_days": rng.integers(0, 3650, n),
+            "prev_txn_24h": prev,
             "merchant_id": rng.choice([f"m{i:02d}" for i in range(30)], n),
             "country": rng.choice(
                 ["US", "GB", "DE", "FR", "BR", "IN"], n, p=[0.4, 0.2, 0.15, 0.1, 0.1, 0.05]
@@ -76,7 +83,7 @@ def fraud_frame(n: int, seed: int) -> pd.DataFrame:
 def holdout_frame(n: int, seed: int, unseen: bool) -> pd.DataFrame:
     """Random rows plus edge rows: all-missing, extreme and signed-zero amounts, unseen categories."""
     frame = fraud_frame(n, seed).drop(columns=list(TARGETS.values()))
-    edges = [
+    edges: list[dict[str, Any]] = [
         {
             "amount": np.nan,
             "hour": 0,
@@ -153,11 +160,15 @@ def holdout_frame(n: int, seed: int, unseen: bool) -> pd.DataFrame:
                 "channel": "Web",
             },
         ]
+    for i, row in enumerate(edges):
+        row.setdefault("account_age_days", [0, 1, 3649, 100000][i % 4])
+        row.setdefault("prev_txn_24h", [0.0, 1e30, -1.0, 7.0][i % 4])
     extra = pd.DataFrame(edges)
     for col in CATEGORICAL:
         extra[col] = extra[col].astype(object)
     out = pd.concat([frame, extra], ignore_index=True)
     out["hour"] = out["hour"].astype(np.int64)
+    out["account_age_days"] = out["account_age_days"].astype(np.int64)
     return out
 
 
@@ -331,7 +342,12 @@ CASES: list[Case] = [
         True,
         unseen_categories=False,
     ),
-    Case("logistic_regression", lambda: _fraud(LogisticRegression(max_iter=2000)), "label", False),
+    Case(
+        "logistic_regression_dense",
+        lambda: _fraud(LogisticRegression(max_iter=2000), sparse_threshold=0.0),
+        "label",
+        False,
+    ),
     Case(
         "logistic_regression_multiclass",
         lambda: _fraud(LogisticRegression(max_iter=2000)),
@@ -419,25 +435,47 @@ CASES: list[Case] = [
     ),
     Case(
         "fraud_v3_logistic_regression",
-        lambda: _fraud(LogisticRegression(max_iter=2000)),
+        lambda: _fraud(LogisticRegression(C=1.0, max_iter=500)),
         "label",
         False,
     ),
     Case(
         "fraud_v3_random_forest",
-        lambda: _fraud(RandomForestClassifier(n_estimators=20, max_depth=10, random_state=0)),
+        lambda: _fraud(
+            RandomForestClassifier(
+                n_estimators=40, max_depth=8, min_samples_leaf=20, max_samples=0.1, random_state=0
+            )
+        ),
         "label",
         True,
     ),
     Case(
         "fraud_v3_xgb_classifier",
-        lambda: _fraud(XGBClassifier(n_estimators=60, max_depth=5, n_jobs=1, random_state=0)),
+        lambda: _fraud(
+            XGBClassifier(
+                n_estimators=150,
+                max_depth=5,
+                learning_rate=0.1,
+                tree_method="hist",
+                n_jobs=1,
+                random_state=0,
+            )
+        ),
         "label",
         True,
     ),
     Case(
         "fraud_v3_xgb_regressor",
-        lambda: _fraud(XGBRegressor(n_estimators=60, max_depth=5, n_jobs=1, random_state=0)),
+        lambda: _fraud(
+            XGBRegressor(
+                n_estimators=150,
+                max_depth=5,
+                learning_rate=0.1,
+                tree_method="hist",
+                n_jobs=1,
+                random_state=0,
+            )
+        ),
         "regression",
         True,
     ),

@@ -56,15 +56,25 @@ def test_rows_the_jvm_rejects_fail_the_gate(tmp_path: Path, jvm_jar: Path) -> No
     assert result.passed, result.reason
     from railyard_batch.bundle.jvm_scorer import run_scorer
 
+    base = {
+        "amount": 1.0,
+        "hour": 2,
+        "account_age_days": 10,
+        "prev_txn_24h": 0.0,
+        "merchant_id": "m01",
+        "country": "US",
+        "card_brand": "visa",
+        "channel": "web",
+    }
+    unknown = {**base, "country": "ZZ"}
+    missing = {k: v for k, v in base.items() if k != "channel"}
+    wrong_type = {**base, "amount": "x"}
     bad = tmp_path / "bad.jsonl"
-    bad.write_text(
-        '{"amount": 1.0, "hour": 2, "merchant_id": "m01", "country": "ZZ", "card_brand": "visa", "channel": "web"}\n'
-        '{"amount": 1.0, "hour": 2, "merchant_id": "m01", "country": "US", "card_brand": "visa"}\n'
-        '{"amount": "x", "hour": 2, "merchant_id": "m01", "country": "US", "card_brand": "visa", "channel": "web"}\n'
-    )
+    bad.write_text("".join(json.dumps(r) + "\n" for r in (unknown, missing, wrong_type, base)))
     rows = run_scorer(tmp_path / "b", bad, tmp_path / "out.jsonl", jar=jvm_jar)
     assert [r.error.split(":")[0] if r.error else None for r in rows] == [
         "UnknownCategoryException",
         "MissingColumnException",
         "WrongTypeException",
+        None,
     ]

@@ -1,0 +1,138 @@
+package dev.railyard.bench;
+
+import ai.onnxruntime.OnnxTensor;
+import ai.onnxruntime.OrtEnvironment;
+import ai.onnxruntime.OrtException;
+import ai.onnxruntime.OrtSession;
+import dev.railyard.scorer.Bundle;
+import dev.railyard.scorer.InputColumn;
+import dev.railyard.scorer.Prediction;
+import dev.railyard.scorer.io.JsonLines;
+import java.io.BufferedReader;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Rows per second of railyard-scorer vs onnxruntime-java on the same pipeline, in the same
+ * run, single thread: one row per call, and batches. Input conversion (Map rows → cells,
+ * or → ONNX tensors) is timed on both sides.
+ *
+ * <p>usage: JvmScoringBench BUNDLE_DIR MODEL.onnx ROWS.jsonl [BATCH] [ROUNDS]
+ */
+public final class JvmScoringBench {
+    private JvmScoringBench() {}
+
+    public static void main(String[] args) throws Exception {
+        Bundle bundle = Bundle.load(Path.of(args[0]));
+        List<Map<String, Object>> rows;
+        try (BufferedReader in = Files.newBufferedReader(Path.of(args[2]))) {
+            rows = JsonLines.read(in);
+        }
+        int batch = args.length > 3 ? Integer.parseInt(args[3]) : 1000;
+        int rounds = args.length > 4 ? Integer.parseInt(args[4]) : 5;
+        OrtEnvironment env = OrtEnvironment.getEnvironment();
+        OrtSession.SessionOptions options = new OrtSession.SessionOptions();
+        options.setIntraOpNumThreads(1);
+        options.setInterOpNumThreads(1);
+        try (OrtSession session = env.createSession(args[1], options)) {
+            List<InputColumn> schema = bundle.inputSchema();
+            double maxDiff = 0;
+            for (int start = 0; start < rows.size(); start += batch) {
+                List<Map<String, Object>> part = rows.subList(start, Math.min(rows.size(), start + batch));
+                float[][] probs = ort(env, session, schema, part);
+                for (int i = 0; i < part.size(); i++) {
+                    double jvm = bundle.score(part.get(i)).scores()[1];
+                    maxDiff = Math.max(maxDiff, Math.abs(jvm - probs[i][1]));
+                }
+            }
+            System.out.printf("rows=%d batch=%d rounds=%d  max|railyard - onnxruntime| = %.3g%n",
+                    rows.size(), batch, rounds, maxDiff);
+            double jvmSingle = best(rounds, () -> {
+                for (Map<String, Object> r : rows) {
+                    sink(bundle.score(r));
+                }
+            });
+            double ortSingle = best(rounds, () -> {
+                for (Map<String, Object> r : rows) {
+                    sink(ort(env, session, schema, List.of(r)));
+                }
+            });
+            double jvmBatch = best(rounds, () -> {
+                for (int s = 0; s < rows.size(); s += batch) {
+                    for (Prediction p : bundle.scoreBatch(rows.subList(s, Math.min(rows.size(), s + batch)))) {
+                        sink(p);
+                    }
+                }
+            });
+            double ortBatch = best(rounds, () -> {
+                for (int s = 0; s < rows.size(); s += batch) {
+                    sink(ort(env, session, schema, rows.subList(s, Math.min(rows.size(), s + batch))));
+                }
+            });
+            double n = rows.size();
+            System.out.printf("single row  railyard %,12.0f rows/s   onnxruntime %,12.0f rows/s   ratio %.2fx%n",
+                    n / jvmSingle, n / ortSingle, ortSingle / jvmSingle);
+            System.out.printf("batch %-5d railyard %,12.0f rows/s   onnxruntime %,12.0f rows/s   ratio %.2fx%n",
+                    batch, n / jvmBatch, n / ortBatch, ortBatch / jvmBatch);
+            System.out.println("(ratio = railyard rows/s ÷ onnxruntime rows/s; both single-threaded)");
+        }
+    }
+
+    private static volatile Object blackhole;
+
+    private static void sink(Object o) {
+        blackhole = o;
+    }
+
+    interface Body {
+        void run() throws Exception;
+    }
+
+    /** Best wall time in seconds over the rounds, after one warm-up round. */
+    private static double best(int rounds, Body body) throws Exception {
+        body.run();
+        double best = Double.MAX_VALUE;
+        for (int i = 0; i < rounds; i++) {
+            long t = System.nanoTime();
+            body.run();
+            best = Math.min(best, (System.nanoTime() - t) / 1e9);
+        }
+        return best;
+    }
+
+    private static float[][] ort(OrtEnvironment env, OrtSession session, List<InputColumn> schema,
+                                 List<Map<String, Object>> rows) throws OrtException {
+        Map<String, OnnxTensor> feeds = new HashMap<>();
+        long[] shape = {rows.size(), 1};
+        try {
+            for (InputColumn c : schema) {
+                if (!session.getInputNames().contains(c.name())) {
+                    continue;
+                }
+                if (c.isNumber()) {
+                    float[][] v = new float[rows.size()][1];
+                    for (int i = 0; i < v.length; i++) {
+                        Object x = rows.get(i).get(c.name());
+                        v[i][0] = x == null ? Float.NaN : (float) ((Number) x).doubleValue();
+                    }
+                    feeds.put(c.name(), OnnxTensor.createTensor(env, v));
+                } else {
+                    String[] v = new String[rows.size()];
+                    for (int i = 0; i < v.length; i++) {
+                        Object x = rows.get(i).get(c.name());
+                        v[i] = x == null ? "" : x.toString();
+                    }
+                    feeds.put(c.name(), OnnxTensor.createTensor(env, v, shape));
+                }
+            }
+            try (OrtSession.Result result = session.run(feeds)) {
+                return (float[][]) result.get("probabilities").orElseThrow().getValue();
+            }
+        } finally {
+            feeds.values().forEach(OnnxTensor::close);
+        }
+    }
+}
