@@ -1,0 +1,105 @@
+"""Launch overhead: the marginal cost of one more member (trivial training: a prior-only
+model through the train hook) against the marginal cost of one more Hydra job under Hydra's
+BasicLauncher (a task that returns a constant), measured in the same run.
+
+    .venv/bin/python -m bench.launch_overhead [--members 5000] [--hydra-jobs 100]
+
+Marginal cost = (T(large) - T(small)) / (large - small), so process start-up cancels out.
+Target (issue 2): railyard's per-member cost at least 100x lower than Hydra's per-job cost.
+"""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from bench._common import members_by_state, run_cli, scratch_project
+from railyard_batch.synthetic import generate, write
+
+HYDRA_APP = """
+import hydra
+
+@hydra.main(version_base="1.3", config_path=None, config_name=None)
+def main(cfg):
+    return 1
+
+if __name__ == "__main__":
+    main()
+"""
+
+
+def hydra_seconds(app: Path, jobs: int) -> float:
+    start = time.perf_counter()
+    subprocess.run(
+        [
+            sys.executable,
+            str(app),
+            "-m",
+            f"+x=range(0,{jobs})",
+            "hydra/launcher=basic",
+            "hydra/job_logging=disabled",
+            "hydra/hydra_logging=disabled",
+        ],
+        cwd=app.parent,
+        check=True,
+        capture_output=True,
+    )
+    return time.perf_counter() - start
+
+
+def railyard_seconds(data: Path, members: int) -> tuple[float, dict[str, int]]:
+    root = scratch_project(data)
+    elapsed = run_cli(
+        root,
+        "hook=bench.trivial:train",
+        "fanout.by=merchant_id",
+        "fanout.min_rows=1",
+        f"fanout.max_members={members}",
+        "fanout.include_global=false",
+        "split.strategy=random",
+        "evaluation.metrics=[roc_auc,log_loss]",
+        "execution.progress=false",
+    )
+    return elapsed, members_by_state(root)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--members", type=int, default=5000)
+    parser.add_argument("--hydra-jobs", type=int, default=100)
+    args = parser.parse_args()
+    scratch = Path(tempfile.mkdtemp(prefix="railyard-overhead-"))
+    data = scratch / "many_merchants.parquet"
+    write(
+        generate(
+            rows=args.members * 12, merchants=args.members, seed=1, fraud_rate=0.5, size_sigma=0.0
+        ),
+        data,
+    )
+    app = scratch / "app.py"
+    app.write_text(HYDRA_APP)
+
+    small_m = max(args.members // 10, 1)
+    r_small, _ = railyard_seconds(data, small_m)
+    r_large, states = railyard_seconds(data, args.members)
+    h_small = hydra_seconds(app, 1)
+    h_large = hydra_seconds(app, args.hydra_jobs)
+
+    per_member = (r_large - r_small) / (args.members - small_m)
+    per_job = (h_large - h_small) / (args.hydra_jobs - 1)
+    print(
+        f"railyard: {small_m} members {r_small:.2f} s, {args.members} members {r_large:.2f} s "
+        f"(states {states})"
+    )
+    print(f"hydra BasicLauncher: 1 job {h_small:.2f} s, {args.hydra_jobs} jobs {h_large:.2f} s")
+    print(f"per member (railyard): {1000 * per_member:.3f} ms")
+    print(f"per job (hydra basic): {1000 * per_job:.3f} ms")
+    print(f"ratio hydra/railyard : {per_job / per_member:.0f}x  (target >= 100x)")
+
+
+if __name__ == "__main__":
+    main()
