@@ -90,6 +90,11 @@ def _subcommand(args: list[str]) -> int:
     worker.add_argument(
         "--shard", type=int, default=None, help="shard index (default: $JOB_COMPLETION_INDEX)"
     )
+    worker.add_argument(
+        "--no-store",
+        action="store_true",
+        help="write outcomes only to the artifact store (pods: the launcher syncs them)",
+    )
 
     runs = sub.add_parser("runs", help="read the run store")
     runs.add_argument(
@@ -136,7 +141,7 @@ def _worker(ns: argparse.Namespace) -> int:
     plan = RunPlan.from_dict(raw)
     if not 0 <= shard < plan.n_shards:
         raise ConfigError(f"The '--shard' option must be in [0, {plan.n_shards - 1}]. Got {shard}.")
-    outcomes = run_shard(plan, shard)
+    outcomes = run_shard(plan, shard, record_in_store=not ns.no_store)
     failed = [o for o in outcomes if o.state == "failed"]
     for o in failed:
         print(f"member {o.member_id} failed: {o.reason}", file=sys.stderr)

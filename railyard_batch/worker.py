@@ -3,12 +3,16 @@ same :func:`run_shard` (the pod through ``railyard-batch worker --plan URI --sha
 
 For a shard it reads the dataset once (only the needed columns, only the shard's fan-out
 values), slices it per member, trains, writes the model and metrics to the artifact root
-(atomically), then records the member in the run store. A member that fails is recorded as
-failed with its reason and the shard goes on.
+(atomically), then its outcome (``outcome.json``, last, so its presence means the rest is
+there) and, where the run store is reachable, records the member there too. A pod cannot reach
+the store: it runs with ``record_in_store=False`` and the launcher syncs the outcome files
+(:func:`railyard_batch.sync.sync_outcomes`). A member that fails is recorded as failed with its
+reason and the shard goes on.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import traceback
 from collections.abc import Callable
@@ -31,24 +35,53 @@ def member_prefix(plan: RunPlan, member: MemberPlan) -> str:
     return f"{plan.sweep_id}/{plan.run_id}/members/{member.key}"
 
 
-def run_shard(plan: RunPlan, shard: int, progress: ProgressFn | None = None) -> list[MemberOutcome]:
-    """Train every member of ``shard``; return their outcomes (also recorded in the store)."""
+def outcome_relpath(plan: RunPlan, member: MemberPlan) -> str:
+    return f"{member_prefix(plan, member)}/outcome.json"
+
+
+class _Recorder:
+    """Writes each outcome to the artifact store and, when reachable, to the run store."""
+
+    def __init__(self, plan: RunPlan, artifacts: ArtifactStore, record_in_store: bool) -> None:
+        self.plan = plan
+        self.artifacts = artifacts
+        self.store = RunStore(plan.store_url) if record_in_store else None
+
+    def started(self, members: list[MemberPlan]) -> None:
+        if self.store is not None:
+            self.store.mark_running([m.id for m in members])
+
+    def record(self, member: MemberPlan, outcome: MemberOutcome) -> None:
+        blob = json.dumps(dataclasses.asdict(outcome)).encode()
+        self.artifacts.put(outcome_relpath(self.plan, member), blob)
+        if self.store is not None:
+            self.store.record_outcomes([outcome])
+
+    def close(self) -> None:
+        if self.store is not None:
+            self.store.close()
+
+
+def run_shard(
+    plan: RunPlan, shard: int, progress: ProgressFn | None = None, *, record_in_store: bool = True
+) -> list[MemberOutcome]:
+    """Train every member of ``shard``; return their outcomes (also recorded, see above)."""
     members = plan.shard_members(shard)
-    store = RunStore(plan.store_url)
     artifacts = ArtifactStore(plan.artifact_root)
+    recorder = _Recorder(plan, artifacts, record_in_store)
     outcomes: list[MemberOutcome] = []
     try:
-        store.mark_running([m.id for m in members])
+        recorder.started(members)
         vc = ValidatedConfig(raw=plan.config, config_hash=plan.config_hash)
         try:
             factory = PipelineFactory(vc)
             frame = _read_shard(plan, vc, members)
         except RailyardError as exc:
             stamp = now()
-            outcomes = [
-                MemberOutcome(m.id, "failed", stamp, stamp, reason=str(exc)) for m in members
-            ]
-            store.record_outcomes(outcomes)
+            for member in members:
+                outcome = MemberOutcome(member.id, "failed", stamp, stamp, reason=str(exc))
+                recorder.record(member, outcome)
+                outcomes.append(outcome)
             return outcomes
         by = vc["fanout"].get("by")
         positions = frame.groupby(by, sort=False).indices if by else {}
@@ -56,12 +89,12 @@ def run_shard(plan: RunPlan, shard: int, progress: ProgressFn | None = None) -> 
             rows = np.arange(len(frame)) if member.value is None else positions.get(member.value)
             subset = frame.iloc[rows] if rows is not None else frame.iloc[:0]
             outcome = _run_member(plan, member, subset, factory, artifacts)
-            store.record_outcomes([outcome])
+            recorder.record(member, outcome)
             outcomes.append(outcome)
             if progress is not None:
                 progress(outcome)
     finally:
-        store.close()
+        recorder.close()
     return outcomes
 
 

@@ -1,0 +1,28 @@
+"""Bring outcomes that workers wrote to the artifact store (pods cannot reach the run store)
+into the run store. Idempotent: members already finished in the store are left alone."""
+
+from __future__ import annotations
+
+import json
+
+from railyard_batch.artifacts import ArtifactStore
+from railyard_batch.planning import RunPlan
+from railyard_batch.store import FINISHED_STATES, MemberOutcome, RunStore
+from railyard_batch.worker import outcome_relpath
+
+
+def sync_outcomes(plan: RunPlan, store: RunStore) -> int:
+    """Record every outcome file of ``plan`` whose member the store has not finished; return
+    how many were recorded."""
+    artifacts = ArtifactStore(plan.artifact_root)
+    finished = {m["id"] for m in store.members(run_id=plan.run_id) if m["state"] in FINISHED_STATES}
+    found: list[MemberOutcome] = []
+    for member in plan.members:
+        if member.id in finished:
+            continue
+        relpath = outcome_relpath(plan, member)
+        if artifacts.exists(relpath):
+            found.append(MemberOutcome(**json.loads(artifacts.get(artifacts.uri(relpath)))))
+    if found:
+        store.record_outcomes(found)
+    return len(found)
