@@ -113,22 +113,37 @@ public final class Bundle {
 
     /** Scores one row: column name → Number/String/null. Extra keys are ignored. */
     public Prediction score(Map<String, ?> row) {
+        return scoreCells(cells(row));
+    }
+
+    private Object[] cells(Map<String, ?> row) {
         Object[] cells = new Object[inputSchema.size()];
         for (int i = 0; i < cells.length; i++) {
             InputColumn col = inputSchema.get(i);
-            if (!row.containsKey(col.name())) {
+            Object value = row.get(col.name());
+            if (value == null && !row.containsKey(col.name())) {
                 throw new MissingColumnException(col.name());
             }
-            cells[i] = cell(col, row.get(col.name()));
+            cells[i] = cell(col, value);
         }
-        return scoreCells(cells);
+        return cells;
     }
 
-    /** Scores rows one after another; the first failing row's exception propagates. */
+    /** Scores rows as a batch (same numbers as score on each row); the first failing row's exception propagates. */
     public List<Prediction> scoreBatch(List<? extends Map<String, ?>> rows) {
+        double[][] xs = new double[rows.size()][];
+        for (int r = 0; r < xs.length; r++) {
+            xs[r] = features(cells(rows.get(r)));
+        }
         List<Prediction> out = new ArrayList<>(rows.size());
-        for (Map<String, ?> row : rows) {
-            out.add(score(row));
+        if (model == null) {
+            for (double[] x : xs) {
+                out.add(new Prediction(null, x));
+            }
+            return out;
+        }
+        for (double[] scores : model.predictBatch(xs)) {
+            out.add(new Prediction(model.label(scores), scores));
         }
         return out;
     }
@@ -152,7 +167,7 @@ public final class Bundle {
         throw new WrongTypeException(col.name(), "string", value);
     }
 
-    private Prediction scoreCells(Object[] cells) {
+    private double[] features(Object[] cells) {
         Object[] features = preprocess.transform(cells);
         double[] x = new double[features.length];
         for (int i = 0; i < x.length; i++) {
@@ -161,6 +176,11 @@ public final class Bundle {
             }
             x[i] = d;
         }
+        return x;
+    }
+
+    private Prediction scoreCells(Object[] cells) {
+        double[] x = features(cells);
         if (model == null) {
             return new Prediction(null, x);
         }

@@ -83,8 +83,17 @@ class VectorParityTest {
                 }
             }
             bitExactRows += rowExact ? 1 : 0;
-            Object wantLabel = e.get("label").isNull() ? null : Encodedlabel(e.get("label"));
+            Object wantLabel = e.get("label").isNull() ? null : label(e.get("label"));
             labelsAgree += Objects.equals(String.valueOf(wantLabel), String.valueOf(p.label())) ? 1 : 0;
+        }
+        List<Prediction> batch = bundle.scoreBatch(rows);
+        for (int r = 0; r < rows.size(); r++) {
+            Prediction one = bundle.score(rows.get(r));
+            for (int k = 0; k < one.scores().length; k++) {
+                assertEquals(Double.doubleToRawLongBits(one.scores()[k]), Double.doubleToRawLongBits(batch.get(r).scores()[k]),
+                        "scoreBatch differs from score, row " + r);
+            }
+            assertEquals(one.label(), batch.get(r).label());
         }
         String summary = String.format("parity %-45s rows=%d labels=%d/%d bit-exact=%d/%d max|diff|=%.3g",
                 caseDir.getFileName(), rows.size(), labelsAgree, rows.size(), bitExactRows, rows.size(), maxDiff);
@@ -96,7 +105,7 @@ class VectorParityTest {
         }
     }
 
-    private static Object Encodedlabel(JsonNode v) {
+    private static Object label(JsonNode v) {
         return v.isTextual() ? v.asText() : v.isIntegralNumber() ? (Object) v.asLong() : (Object) v.asDouble();
     }
 }

@@ -1,7 +1,6 @@
 package dev.railyard.scorer.io;
 
 import dev.railyard.scorer.InputColumn;
-import dev.railyard.scorer.WrongTypeException;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.util.ArrayList;
@@ -12,7 +11,8 @@ import java.util.Map;
 /**
  * Reads a CSV file (header line, RFC 4180 quoting) into rows typed by the bundle's input
  * schema: an empty field is a missing value; number columns are parsed with
- * Double.parseDouble (correctly rounded, accepts NaN/Infinity).
+ * Double.parseDouble (correctly rounded, accepts NaN/Infinity); a field that does not
+ * parse stays a string, so that scoring its row fails with WrongTypeException.
  */
 public final class CsvRows {
     private CsvRows() {}
@@ -44,7 +44,7 @@ public final class CsvRows {
                     try {
                         row.put(col.name(), Double.parseDouble(f));
                     } catch (NumberFormatException e) {
-                        throw new WrongTypeException(col.name(), "number", f);
+                        row.put(col.name(), f); // scoring the row raises WrongTypeException
                     }
                 } else {
                     row.put(col.name(), f);

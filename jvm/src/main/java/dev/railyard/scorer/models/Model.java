@@ -5,6 +5,15 @@ public interface Model {
     /** Class probabilities in class order, or a single regression value. */
     double[] predict(double[] x);
 
+    /** Scores many rows; the same numbers as predict on each row (models may reorder the work, never the arithmetic). */
+    default double[][] predictBatch(double[][] xs) {
+        double[][] out = new double[xs.length][];
+        for (int i = 0; i < xs.length; i++) {
+            out[i] = predict(xs[i]);
+        }
+        return out;
+    }
+
     /** Class labels (String, Long or Double) for classifiers; null for regressors. */
     Object[] classes();
 

@@ -11,6 +11,9 @@ import dev.railyard.scorer.io.Encoded;
  * give all zeros.
  */
 public final class OneHotEncoder implements Transformer {
+    private static final Double ZERO = 0.0;
+    private static final Double ONE = 1.0;
+
     private final String step;
     private final boolean strict;
     private final boolean unknownToInfrequent;
@@ -46,7 +49,7 @@ public final class OneHotEncoder implements Transformer {
     @Override
     public Object[] transform(Object[] row) {
         Object[] out = new Object[width];
-        java.util.Arrays.fill(out, 0.0);
+        java.util.Arrays.fill(out, ZERO);
         for (int i = 0; i < categories.length; i++) {
             int cat = categories[i].lookup(row[i], step, i);
             int column;
@@ -59,7 +62,7 @@ public final class OneHotEncoder implements Transformer {
                 column = columns[i][cat];
             }
             if (column >= 0) {
-                out[offsets[i] + column] = 1.0;
+                out[offsets[i] + column] = ONE;
             }
         }
         return out;
