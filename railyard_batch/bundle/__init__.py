@@ -1,9 +1,13 @@
 """Model bundles a JVM service scores with exactly Python's numbers (issue 6).
 
-    info = export_bundle(pipeline, "out/fraud_v3.bundle", model_name="fraud_v3",
-                         input_schema=train_frame, run_id=run_id)
+    outcome = export_and_gate(pipeline, "out/fraud_v3.bundle", model_name="fraud_v3",
+                              input_schema=train_frame, holdout=holdout_frame, run_id=run_id)
+    record(outcome.to_dict())     # outcome.exportable, outcome.reason, JVM and ONNX figures
+
+or step by step:
+
+    info = export_bundle(pipeline, out_dir, model_name=..., input_schema=train_frame)
     result = parity_gate(pipeline, info.path, holdout_frame)   # scores through jvm/ (java -jar)
-    record(result.to_dict()); exportable = result.passed        # result.reason says why not
 
 The bundle format is described in docs/bundle-format.md; the JVM library lives in jvm/.
 """
@@ -12,6 +16,7 @@ from __future__ import annotations
 
 from .errors import BundleError, JvmScorerError, UnsupportedStepError
 from .export import BundleInfo, export_bundle
+from .gate import GateOutcome, export_and_gate
 from .parity import ParityResult, parity_gate
 from .python_scores import python_scores
 from .supported import SUPPORTED_STEPS
@@ -20,9 +25,11 @@ __all__ = [
     "SUPPORTED_STEPS",
     "BundleError",
     "BundleInfo",
+    "GateOutcome",
     "JvmScorerError",
     "ParityResult",
     "UnsupportedStepError",
+    "export_and_gate",
     "export_bundle",
     "parity_gate",
     "python_scores",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from railyard_batch.bundle import export_bundle, parity_gate
@@ -78,3 +79,37 @@ def test_rows_the_jvm_rejects_fail_the_gate(tmp_path: Path, jvm_jar: Path) -> No
         "WrongTypeException",
         None,
     ]
+
+
+def test_export_and_gate_records_both_routes(tmp_path: Path, jvm_jar: Path) -> None:
+    from railyard_batch.bundle import export_and_gate
+
+    case = next(c for c in CASES if c.name == "fraud_v3_xgb_classifier")
+    pipe, inputs = fit_case(case)
+    outcome = export_and_gate(
+        pipe,
+        tmp_path / "b",
+        model_name="fraud_v3",
+        input_schema=inputs,
+        holdout=holdout_frame(200, 4, True),
+    )
+    assert outcome.exportable and outcome.reason is None
+    assert outcome.jvm is not None and outcome.jvm.bit_exact_rows == outcome.jvm.n_rows
+    assert outcome.onnx is not None and outcome.onnx.route == "onnx"
+    recorded = json.loads((tmp_path / "b" / "gate.json").read_text())
+    assert recorded == json.loads(json.dumps(outcome.to_dict()))
+
+
+def test_unsupported_pipeline_is_not_exportable_with_the_reason(tmp_path: Path) -> None:
+    from sklearn.svm import SVC
+
+    from railyard_batch.bundle import export_and_gate
+
+    case = next(c for c in CASES if c.name == "standard_scaler")
+    pipe, inputs = fit_case(case)
+    pipe.steps.append(("svc", SVC()))
+    pipe.fit(inputs.fillna(0), np.arange(len(inputs)) % 2)
+    outcome = export_and_gate(
+        pipe, tmp_path / "b", model_name="m", input_schema=inputs, holdout=inputs.head(5)
+    )
+    assert not outcome.exportable and "SVC" in (outcome.reason or "")
