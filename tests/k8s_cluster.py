@@ -112,7 +112,9 @@ def bin_dir() -> Path:
     """The cache directory that holds (or will hold) the control-plane binaries."""
     if os.environ.get("RAILYARD_K8S_BIN_DIR"):
         return Path(os.environ["RAILYARD_K8S_BIN_DIR"])
-    result = subprocess.run([str(SCRIPT), "bin-dir"], capture_output=True, text=True, check=True)
+    result = subprocess.run([str(SCRIPT), "bin-dir"], capture_output=True, text=True, check=False)
+    if result.returncode != 0:
+        raise ClusterError(f"`{SCRIPT} bin-dir` failed: {result.stderr.strip()}")
     return Path(result.stdout.strip())
 
 

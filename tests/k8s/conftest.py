@@ -36,18 +36,24 @@ def _binaries(request: pytest.FixtureRequest) -> Path:
         return ensure_binaries()
 
 
+def _started_cluster(request: pytest.FixtureRequest, state_dir: Path) -> Cluster:
+    """Builds the binaries if needed and starts a cluster; fails (never skips) with the reason."""
+    try:
+        cluster = Cluster.create(state_dir, _binaries(request))
+        started = time.monotonic()
+        cluster.up()
+        print(f"\nk8s cluster up in {time.monotonic() - started:.1f}s, state in {state_dir}")
+        return cluster
+    except ClusterError as error:
+        reason = str(error)
+    pytest.fail(f"the Kubernetes control plane is not available: {reason}", pytrace=False)
+
+
 @pytest.fixture(scope="session")
 def k8s_cluster(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Cluster]:
-    try:
-        binaries = _binaries(request)
-        cluster = Cluster.create(tmp_path_factory.mktemp("k8s-cluster"), binaries)
-        started = time.monotonic()
-        cluster.up()
-    except ClusterError as error:
-        pytest.fail(f"the Kubernetes control plane is not available: {error}", pytrace=False)
-    print(f"\nk8s cluster up in {time.monotonic() - started:.1f}s, state in {cluster.state_dir}")
+    cluster = _started_cluster(request, tmp_path_factory.mktemp("k8s-cluster"))
     yield cluster
     cluster.down()
 
