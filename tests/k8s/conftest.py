@@ -7,7 +7,6 @@ that fails, every test using the cluster fails with the reason. Nothing skips.
 
 from __future__ import annotations
 
-import sys
 import time
 import uuid
 from collections.abc import Iterator
@@ -16,11 +15,7 @@ from typing import Any
 
 import pytest
 
-TESTS_DIR = Path(__file__).resolve().parents[1]
-if str(TESTS_DIR) not in sys.path:
-    sys.path.insert(0, str(TESTS_DIR))
-
-from k8s_cluster import Cluster, ClusterError, ensure_binaries  # noqa: E402
+from tests.k8s_cluster import Cluster, ClusterError, ensure_binaries
 
 
 def pytest_configure(config: pytest.Config) -> None:

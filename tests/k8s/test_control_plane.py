@@ -12,7 +12,10 @@ from typing import Any, TypeVar
 
 import pytest
 import urllib3
-from k8s_cluster import (
+from kubernetes import client
+from kubernetes.client.exceptions import ApiException
+
+from tests.k8s_cluster import (
     FAIL_EXIT_CODE_ANNOTATION,
     FAIL_LABEL,
     FAIL_REASON_ANNOTATION,
@@ -23,8 +26,6 @@ from k8s_cluster import (
     RUN_FOR_ANNOTATION,
     Cluster,
 )
-from kubernetes import client
-from kubernetes.client.exceptions import ApiException
 
 pytestmark = pytest.mark.k8s
 
