@@ -1,16 +1,26 @@
 """The artifact root: a local directory by default, any fsspec URL otherwise.
 
-Writes go to a temporary name and are renamed into place, so a reader never sees half a file;
+Writes go to a temporary name, are synced to disk and renamed into place, so a reader never
+sees half a file and a member recorded as succeeded has its artifacts on disk;
 object stores (s3://, gs://) are atomic per object and are written directly.
 """
 
 from __future__ import annotations
 
 import os
+import time
 import uuid
 from pathlib import Path
 
 import fsspec
+
+
+def fault_point(name: str) -> None:
+    """A pause the crash tests use to kill a worker at an exact moment (a real SIGKILL, at a
+    chosen point): ``RAILYARD_FAULT_PAUSE=artifact-rename:5`` sleeps 5 s there."""
+    spec = os.environ.get("RAILYARD_FAULT_PAUSE", "")
+    if spec.startswith(name + ":"):
+        time.sleep(float(spec.split(":", 1)[1]))
 
 
 class ArtifactStore:
@@ -38,6 +48,9 @@ class ArtifactStore:
             tmp = target.with_name(f".{target.name}.{uuid.uuid4().hex[:8]}.tmp")
             with open(tmp, "wb") as fh:
                 fh.write(data)
+                fh.flush()
+                os.fsync(fh.fileno())  # durable before it has its name
+            fault_point("artifact-rename")
             os.replace(tmp, target)
             return str(target)
         path = f"{self._remote_base}/{relpath}"

@@ -55,6 +55,9 @@ def _hydra_app(args: list[str]) -> int:
     # User code (pipelines/) is imported relative to the project root.
     if str(Path.cwd()) not in sys.path:
         sys.path.insert(0, str(Path.cwd()))
+    # --force: retrain members whose result is already in the store (see execution.force).
+    if "--force" in args:
+        args = [a for a in args if a != "--force"] + ["execution.force=true"]
     # Hydra's parser wants flags before overrides; let users write -m anywhere.
     flags = [a for a in args if a in ("-m", "--multirun")]
     sys.argv = [sys.argv[0], *flags, *(a for a in args if a not in flags)]

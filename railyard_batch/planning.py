@@ -8,7 +8,9 @@ split leaves a holdout.
 
 from __future__ import annotations
 
+import hashlib
 import heapq
+import json
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -31,7 +33,12 @@ class MemberPlan:
     # The fan-out value this member trains on; None for the global model.
     value: Any
     n_rows: int
+    # Shard index; -1 for a member served from the cache (not run).
     shard: int
+    # Hash of everything its result depends on: config, data md5, member, code version.
+    content_key: str = ""
+    # The member id whose result this one reuses (state 'cached'), if any.
+    cached_from: str | None = None
 
 
 @dataclass
@@ -161,6 +168,22 @@ def assign_shards(sizes: list[int], n_shards: int) -> list[int]:
         assignment[int(index)] = shard
         heapq.heappush(heap, (load + sizes[int(index)] + MEMBER_OVERHEAD_ROWS, shard))
     return assignment
+
+
+# Config sections that do not change a member's result: they stay out of its content key.
+NON_RESULT_KEYS = frozenset({"experiment", "store", "execution", "resources"})
+
+
+def content_key(config: dict[str, Any], data_md5: str, member_key: str, code: str) -> str:
+    """Key of a member's result: same key, same model (training is seeded and deterministic)."""
+    relevant = {k: v for k, v in config.items() if k not in NON_RESULT_KEYS}
+    blob = json.dumps(
+        {"config": relevant, "data": data_md5, "member": member_key, "code": code},
+        sort_keys=True,
+        separators=(",", ":"),
+        default=str,
+    )
+    return hashlib.sha256(blob.encode()).hexdigest()[:32]
 
 
 def _scalar(value: Any) -> Any:

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import hashlib
 import subprocess
 from importlib import metadata
 from pathlib import Path
+
+import railyard_batch
 
 TRACKED_PACKAGES = (
     "railyard-batch",
@@ -51,3 +54,14 @@ def package_versions() -> dict[str, str]:
         except metadata.PackageNotFoundError:
             continue
     return versions
+
+
+def code_version(user_code: Path = Path("pipelines")) -> str:
+    """The package version plus a digest of the user code under ``pipelines/``: part of every
+    member's content key, so editing a hook or a transformer invalidates cached results."""
+    digest = hashlib.sha256()
+    if user_code.is_dir():
+        for path in sorted(user_code.rglob("*.py")):
+            digest.update(path.relative_to(user_code).as_posix().encode() + b"\0")
+            digest.update(path.read_bytes() + b"\0")
+    return f"{railyard_batch.__version__}+{digest.hexdigest()[:16]}"

@@ -63,6 +63,7 @@ def sweeps_table(sweeps: Sequence[dict[str, Any]]) -> Table:
         "succeeded",
         "failed",
         "skipped",
+        "cached",
         "created",
         "git",
     ):
@@ -78,6 +79,7 @@ def sweeps_table(sweeps: Sequence[dict[str, Any]]) -> Table:
             str(s["n_succeeded"]),
             str(s["n_failed"]),
             str(s["n_skipped"]),
+            str(s["n_cached"]),
             s["created_at"][:19],
             commit,
         )

@@ -66,11 +66,14 @@ CREATE TABLE IF NOT EXISTS members (
     metrics TEXT,
     artifact_uri TEXT,
     model_sha256 TEXT,
-    reason TEXT
+    reason TEXT,
+    content_key TEXT,
+    cached_from TEXT
 );
 CREATE INDEX IF NOT EXISTS members_by_run ON members(run_id);
 CREATE INDEX IF NOT EXISTS members_by_sweep_state ON members(sweep_id, state);
 CREATE INDEX IF NOT EXISTS runs_by_sweep ON runs(sweep_id);
+CREATE INDEX IF NOT EXISTS members_by_content_key ON members(content_key, state);
 """
 
 
@@ -117,6 +120,7 @@ class RunStore:
             self._conn.execute("PRAGMA journal_mode=WAL")
             self._conn.execute("PRAGMA synchronous=NORMAL")
             self._conn.execute("PRAGMA busy_timeout=60000")
+            self._migrate()
             self._conn.executescript(_SCHEMA)
         except (sqlite3.Error, OSError) as exc:
             raise StoreError(
@@ -125,6 +129,14 @@ class RunStore:
 
     def close(self) -> None:
         self._conn.close()
+
+    def _migrate(self) -> None:
+        """Add columns that stores made by earlier versions lack."""
+        have = {row[1] for row in self._conn.execute("PRAGMA table_info(members)")}
+        if have:
+            for column in ("content_key", "cached_from"):
+                if column not in have:
+                    self._conn.execute(f"ALTER TABLE members ADD COLUMN {column} TEXT")
 
     @contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:
@@ -189,9 +201,10 @@ class RunStore:
         data_md5: str,
         data_source: str,
         artifact_uri: str,
-        members: Iterable[tuple[str, str, int, int]],
+        members: Iterable[tuple[str, str, int, int, str, str | None]],
     ) -> None:
-        """Insert a run and its queued members ``(member_id, member_key, shard, n_rows)``."""
+        """Insert a run and its members ``(id, key, shard, n_rows, content_key, cached_from)``:
+        queued, or cached (a copy of the result of the member named by ``cached_from``)."""
         stamp = now()
         with self._transaction() as c:
             c.execute(
@@ -214,11 +227,35 @@ class RunStore:
                     stamp,
                 ),
             )
+            rows = list(members)
             c.executemany(
                 "INSERT INTO members (id, run_id, sweep_id, member_key, shard, n_rows, state,"
-                " queued_at) VALUES (?,?,?,?,?,?,'queued',?)",
-                [(mid, run_id, sweep_id, key, shard, n, stamp) for mid, key, shard, n in members],
+                " queued_at, content_key) VALUES (?,?,?,?,?,?,'queued',?,?)",
+                [
+                    (mid, run_id, sweep_id, key, shard, n, stamp, ck)
+                    for mid, key, shard, n, ck, _ in rows
+                ],
             )
+            c.executemany(
+                "UPDATE members SET state='cached', cached_from=o.id, started_at=?, finished_at=?,"
+                " metrics=o.metrics, artifact_uri=o.artifact_uri, model_sha256=o.model_sha256"
+                " FROM (SELECT * FROM members WHERE id=?) AS o WHERE members.id=?",
+                [(stamp, stamp, origin, mid) for mid, _, _, _, _, origin in rows if origin],
+            )
+
+    def succeeded_by_content_key(self, keys: Sequence[str]) -> dict[str, str]:
+        """For each content key with a succeeded member, that member's id (the earliest)."""
+        found: dict[str, str] = {}
+        for start in range(0, len(keys), 500):
+            chunk = list(keys[start : start + 500])
+            marks = ",".join("?" * len(chunk))
+            for row in self._conn.execute(
+                f"SELECT content_key, id FROM members WHERE state='succeeded' AND content_key IN"
+                f" ({marks}) ORDER BY finished_at DESC",
+                chunk,
+            ):
+                found[str(row["content_key"])] = str(row["id"])
+        return found
 
     def mark_running(self, member_ids: Sequence[str]) -> None:
         stamp = now()
@@ -286,7 +323,9 @@ class RunStore:
             " (SELECT COUNT(*) FROM members m WHERE m.sweep_id=s.id AND m.state='failed')"
             " AS n_failed,"
             " (SELECT COUNT(*) FROM members m WHERE m.sweep_id=s.id AND m.state='skipped')"
-            " AS n_skipped"
+            " AS n_skipped,"
+            " (SELECT COUNT(*) FROM members m WHERE m.sweep_id=s.id AND m.state='cached')"
+            " AS n_cached"
             " FROM sweeps s ORDER BY s.created_at DESC LIMIT ?",
             (limit,),
         ).fetchall()

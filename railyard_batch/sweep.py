@@ -30,10 +30,11 @@ from railyard_batch.planning import (
     RunPlan,
     assign_shards,
     check_dataset,
+    content_key,
     plan_members,
 )
-from railyard_batch.provenance import git_state, package_versions
-from railyard_batch.store import RunStore
+from railyard_batch.provenance import code_version, git_state, package_versions
+from railyard_batch.store import RunStore, sqlite_path
 
 
 def new_sweep_id() -> str:
@@ -58,8 +59,16 @@ def plan_run(
     identity = _identity(str(vc["data"]["path"]))
     frame = check_dataset(vc, identity)
     members, below = plan_members(frame, vc)
+    code = code_version()
+    keys = [content_key(vc.raw, identity.md5, key, code) for key, _, _ in members]
+    reuse = {} if vc["execution"]["force"] else _succeeded_by_key(str(vc["store"]["url"]), keys)
+    to_run = [i for i, k in enumerate(keys) if k not in reuse]
     n_shards = max(1, workers * int(vc["execution"]["shards_per_worker"]))
-    shards = assign_shards([n for _, _, n in members], n_shards)
+    shards = [-1] * len(members)
+    for index, shard in zip(
+        to_run, assign_shards([members[i][2] for i in to_run], n_shards), strict=True
+    ):
+        shards[index] = shard
     run_id = f"{sweep_id}-{job_num:03d}"
     plan = RunPlan(
         sweep_id=sweep_id,
@@ -76,14 +85,32 @@ def plan_run(
         },
         store_url=str(vc["store"]["url"]),
         artifact_root=str(vc["store"]["artifact_root"]),
-        n_shards=(max(shards) + 1) if shards else 0,
+        n_shards=max(shards, default=-1) + 1,
         below_min_rows=below,
     )
     plan.members = [
-        MemberPlan(id=f"{run_id}/{key}", key=key, value=value, n_rows=n, shard=s)
-        for (key, value, n), s in zip(members, shards, strict=True)
+        MemberPlan(
+            id=f"{run_id}/{key}",
+            key=key,
+            value=value,
+            n_rows=n,
+            shard=s,
+            content_key=k,
+            cached_from=reuse.get(k),
+        )
+        for (key, value, n), s, k in zip(members, shards, keys, strict=True)
     ]
     return plan
+
+
+def _succeeded_by_key(store_url: str, keys: list[str]) -> dict[str, str]:
+    if not sqlite_path(store_url).exists():  # planning never creates the store
+        return {}
+    store = RunStore(store_url)
+    try:
+        return store.succeeded_by_content_key(keys)
+    finally:
+        store.close()
 
 
 def record_plans(
@@ -121,7 +148,10 @@ def record_plans(
                 data_md5=plan.data["md5"],
                 data_source=plan.data["source"],
                 artifact_uri=artifacts.uri(run_prefix),
-                members=[(m.id, m.key, m.shard, m.n_rows) for m in plan.members],
+                members=[
+                    (m.id, m.key, m.shard, m.n_rows, m.content_key, m.cached_from)
+                    for m in plan.members
+                ],
             )
     finally:
         store.close()

@@ -32,9 +32,11 @@ class LocalBackend:
         tasks = [(plan, shard) for plan in plans for shard in range(plan.n_shards)]
         # Heaviest shards first, so the pool does not end waiting on one big shard.
         tasks.sort(key=lambda t: -sum(m.n_rows for m in t[0].shard_members(t[1])))
-        total = sum(len(plan.members) for plan in plans)
+        total = sum(1 for plan in plans for m in plan.members if m.shard >= 0)
         with MemberProgress(total, enabled=self.progress) as bar:
-            if self.workers == 1 or len(tasks) == 1:
+            if not tasks:  # every member was served from the cache
+                pass
+            elif self.workers == 1 or len(tasks) == 1:
                 for plan, shard in tasks:
                     run_shard(plan, shard, progress=lambda o: bar.advance(o.state))
             else:

@@ -105,6 +105,8 @@ class ExecutionConfig:
     shards_per_worker: int = 4
     # Show a progress bar.
     progress: bool = True
+    # Retrain members even when a succeeded member has the same content key (--force).
+    force: bool = False
 
 
 @dataclass
