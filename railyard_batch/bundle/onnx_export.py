@@ -78,9 +78,10 @@ def export_onnx(
                 pipeline, initial_types=initial, target_opset=TARGET_OPSET, options=options
             )
     except Exception as exc:  # the converters raise many unrelated types
+        first_line = str(exc).splitlines()[0][:200] if str(exc) else ""
         raise UnsupportedStepError(
             "pipeline",
-            f"the ONNX converters refused it ({type(exc).__name__}: {exc})",
+            f"the ONNX converters refused it ({type(exc).__name__}: {first_line})",
             ["see skl2onnx"],
         ) from exc
     out = Path(path)
