@@ -8,6 +8,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
+from functools import partial
 from typing import Any, TypeVar
 
 import pytest
@@ -382,7 +383,10 @@ def test_objects_survive_an_api_server_restart_during_work(
     assert writer.failed_attempts > 0, "the client never noticed the API server was down"
     stored = {cm.metadata.name for cm in core.list_namespaced_config_map(namespace).items}
     assert set(writer.created) <= stored
-    wait_until(
-        "the Job to complete after the restart",
-        lambda: job_condition(batch, namespace, "across-restart", "Complete"),
-    )
+    assert {node.metadata.name for node in core.list_node().items} == KWOK_NODE_NAMES
+    # Controllers, scheduler and KWOK reconnected: the running Job finishes, a new one runs.
+    batch.create_namespaced_job(namespace, job_manifest("after-restart"))
+    for name in ("across-restart", "after-restart"):
+        wait_until(
+            f"Job {name} Complete", partial(job_condition, batch, namespace, name, "Complete")
+        )
