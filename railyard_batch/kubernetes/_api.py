@@ -1,0 +1,138 @@
+"""The seam to the API server: connecting as kubectl does, and calling with bounded retries.
+
+Kubeconfig, context and namespace resolve as for kubectl: the launcher's settings, else
+``$KUBECONFIG`` / ``~/.kube/config`` and its current context (and that context's namespace),
+else, inside a pod, the in-cluster service account. Calls are retried with exponential backoff
+on connection errors, 5xx and 429; any other error (4xx) is raised at once with the server's
+message.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import random
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+from railyard_batch.errors import RailyardError
+
+T = TypeVar("T")
+RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+_SA_NAMESPACE = Path("/var/run/secrets/kubernetes.io/serviceaccount/namespace")
+# Connect and read timeouts of every request, in seconds.
+REQUEST_TIMEOUT = (5, 60)
+
+
+class KubernetesError(RailyardError, RuntimeError):
+    """The API server refused a request or could not be reached after retries."""
+
+    def __init__(self, message: str, status: int | None = None) -> None:
+        super().__init__(message)
+        #: The HTTP status of a refused request; None when the server was not reached.
+        self.status = status
+
+
+class Api:
+    """A connected client with the namespace to work in."""
+
+    def __init__(self, client: Any, namespace: str, *, attempts: int = 8, max_delay_s: float = 4.0):
+        from kubernetes import client as k8s
+
+        self.client = client
+        self.namespace = namespace
+        self.batch = k8s.BatchV1Api(client)
+        self.core = k8s.CoreV1Api(client)
+        self.attempts = attempts
+        self.max_delay_s = max_delay_s
+
+    def call(self, what: str, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """``fn(*args, **kwargs)``, retried on transient failures; ``what`` names it in errors."""
+        import urllib3
+        from kubernetes.client.exceptions import ApiException
+
+        kwargs.setdefault("_request_timeout", REQUEST_TIMEOUT)
+        delay = 0.1
+        for attempt in range(1, self.attempts + 1):
+            try:
+                return fn(*args, **kwargs)
+            except ApiException as exc:
+                if exc.status not in RETRY_STATUSES or attempt == self.attempts:
+                    raise api_error(what, exc) from None
+                last = f"HTTP {exc.status} {exc.reason}"
+            except (urllib3.exceptions.HTTPError, ConnectionError, TimeoutError) as exc:
+                if attempt == self.attempts:
+                    raise KubernetesError(
+                        f"{what}: the API server could not be reached after {attempt} attempts: "
+                        f"{type(exc).__name__}: {exc}"
+                    ) from None
+                last = type(exc).__name__
+            time.sleep(min(self.max_delay_s, delay) * (0.5 + random.random() / 2))
+            delay *= 2
+        raise KubernetesError(f"{what}: gave up after {self.attempts} attempts ({last})")
+
+    def json(self, what: str, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> dict[str, Any]:
+        """Like :meth:`call`, returning the raw JSON body (no model classes: faster)."""
+        response = self.call(what, fn, *args, _preload_content=False, **kwargs)
+        body: dict[str, Any] = json.loads(response.data)
+        return body
+
+
+def api_error(what: str, exc: Any) -> KubernetesError:
+    """A KubernetesError carrying the server's own message for a refused request."""
+    message = exc.reason
+    with contextlib.suppress(TypeError, ValueError, AttributeError):
+        message = json.loads(exc.body).get("message", message)
+    return KubernetesError(
+        f"{what} was refused by the API server (HTTP {exc.status}): {message}", exc.status
+    )
+
+
+def connect(*, kubeconfig: str | None, context: str | None, namespace: str | None) -> Api:
+    """Connect as kubectl would; see the module docstring for the order of sources."""
+    from kubernetes import config
+
+    in_cluster = (
+        kubeconfig is None
+        and "KUBERNETES_SERVICE_HOST" in os.environ
+        and not (os.environ.get("KUBECONFIG") or Path("~/.kube/config").expanduser().exists())
+    )
+    try:
+        if in_cluster:
+            from kubernetes import client as k8s
+
+            configuration = k8s.Configuration()
+            config.load_incluster_config(client_configuration=configuration)
+            api_client = k8s.ApiClient(configuration)
+            default_ns = _SA_NAMESPACE.read_text().strip() if _SA_NAMESPACE.exists() else "default"
+        else:
+            api_client = config.new_client_from_config(config_file=kubeconfig, context=context)
+            _, active = config.list_kube_config_contexts(config_file=kubeconfig)
+            if context:
+                contexts, _ = config.list_kube_config_contexts(config_file=kubeconfig)
+                active = next((c for c in contexts if c["name"] == context), active)
+            default_ns = (active or {}).get("context", {}).get("namespace") or "default"
+    except (config.ConfigException, OSError) as exc:
+        raise KubernetesError(
+            f"No usable Kubernetes configuration (kubeconfig={kubeconfig or '$KUBECONFIG or ~/.kube/config'}, "
+            f"context={context or 'current'}): {exc}"
+        ) from None
+    return Api(api_client, namespace or default_ns)
+
+
+def default_namespace(*, kubeconfig: str | None, context: str | None, namespace: str | None) -> str:
+    """The namespace a dry run renders into, without connecting to any server."""
+    if namespace:
+        return namespace
+    try:
+        from kubernetes import config
+
+        contexts, active = config.list_kube_config_contexts(config_file=kubeconfig)
+        if context:
+            active = next((c for c in contexts if c["name"] == context), active)
+        return str((active or {}).get("context", {}).get("namespace") or "default")
+    except Exception:  # no kubeconfig at all: a dry run still works
+        return "default"

@@ -1,0 +1,108 @@
+"""The Kubernetes backend: the same run plans and worker as the local backend, run as one
+Indexed Job per run (Hydra job), one pod per shard."""
+
+from __future__ import annotations
+
+import json
+import sys
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any, TextIO
+
+from railyard_batch.artifacts import ArtifactStore
+from railyard_batch.kubernetes._api import Api, connect, default_namespace
+from railyard_batch.kubernetes._render import render_sweep
+from railyard_batch.kubernetes._settings import KubernetesSettings
+from railyard_batch.kubernetes._submit import submit
+from railyard_batch.kubernetes._template import to_yaml
+from railyard_batch.kubernetes._watch import wait
+from railyard_batch.planning import RunPlan
+from railyard_batch.store import MemberOutcome, RunStore, now
+
+ATTACHMENT = "kubernetes.json"
+
+
+class KubernetesBackend:
+    """Render, validate, submit (idempotently) and, unless ``settings.wait`` is off, follow
+    every Job until it ends, keeping the run store current. A dry run prints the objects
+    (multi-document YAML) instead of sending them."""
+
+    name = "kubernetes"
+
+    def __init__(
+        self, settings: KubernetesSettings, *, api: Api | None = None, out: TextIO | None = None
+    ) -> None:
+        self.settings = settings
+        self.api = api
+        self.out = out
+
+    def execute(self, plans: list[RunPlan]) -> None:
+        if not plans:
+            return
+        s = self.settings
+        if s.dry_run:
+            namespace = default_namespace(
+                kubeconfig=s.kubeconfig, context=s.context, namespace=s.namespace
+            )
+            runs = render_sweep(plans, s, namespace=namespace)
+            text = to_yaml([o for run in runs for o in run.objects])
+            if s.dry_run_output and self.out is None:
+                Path(s.dry_run_output).write_text(text)
+            else:
+                (self.out or sys.stdout).write(text)
+            _skip_all(plans, "dry run: nothing was submitted")
+            return
+        api = self.api or connect(kubeconfig=s.kubeconfig, context=s.context, namespace=s.namespace)
+        runs = render_sweep(plans, s, namespace=api.namespace)
+        write_attachment(plans, s, api.namespace, [run.name for run in runs])
+        submit(api, runs)
+        sweep_id = plans[0].sweep_id
+        err = sys.stderr
+        if not s.wait:
+            print(
+                f"Submitted {len(runs)} Job(s) of sweep {sweep_id} to namespace {api.namespace}. "
+                f"Follow it with: railyard-batch status {sweep_id} (or wait {sweep_id})",
+                file=err,
+            )
+            return
+        try:
+            wait(api, plans, poll_seconds=s.poll_seconds)
+        except KeyboardInterrupt:
+            print(
+                f"\nStopped waiting; the Jobs of sweep {sweep_id} keep running in namespace "
+                f"{api.namespace}. Re-attach with: railyard-batch wait {sweep_id}",
+                file=err,
+            )
+            raise
+
+
+def _skip_all(plans: list[RunPlan], reason: str) -> None:
+    stamp = now()
+    store = RunStore(plans[0].store_url)
+    try:
+        store.record_outcomes(
+            [
+                MemberOutcome(m.id, "skipped", stamp, stamp, reason=reason)
+                for p in plans
+                for m in p.members
+            ]
+        )
+    finally:
+        store.close()
+
+
+def write_attachment(
+    plans: list[RunPlan], settings: KubernetesSettings, namespace: str, jobs: list[str]
+) -> None:
+    """Where the sweep's Jobs are, next to its plans in the artifact store: what ``status``,
+    ``wait`` and ``cancel`` read to re-attach."""
+    record: dict[str, Any] = {
+        "namespace": namespace,
+        "context": settings.context,
+        "kubeconfig": settings.kubeconfig,
+        "jobs": jobs,
+        "settings": asdict(settings),
+    }
+    ArtifactStore(plans[0].artifact_root).put(
+        f"{plans[0].sweep_id}/{ATTACHMENT}", json.dumps(record, indent=2).encode()
+    )

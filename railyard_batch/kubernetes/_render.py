@@ -1,0 +1,200 @@
+"""From run plans to the objects a sweep creates: per run (Hydra job), one ConfigMap holding
+its plan and one Indexed Job running its shards. Both come from the templates; every value
+here is a Python object handed to :func:`railyard_batch.kubernetes._template.fill`."""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from railyard_batch.artifacts import ArtifactStore
+from railyard_batch.errors import ConfigError, one_of
+from railyard_batch.kubernetes import _names
+from railyard_batch.kubernetes._schema import validate_object
+from railyard_batch.kubernetes._settings import (
+    CONFIG_ERROR_EXIT_CODES,
+    KubernetesSettings,
+    load_instance_classes,
+)
+from railyard_batch.kubernetes._template import fill, load_template
+from railyard_batch.planning import RunPlan
+from railyard_batch.provenance import git_state
+
+PLAN_MOUNT = "/etc/railyard"
+PLAN_FILE = "plan.json"
+GPU_RESOURCE = "nvidia.com/gpu"
+ANNOTATION_PREFIX = "railyard.dev"
+SWEEP_LABEL = "railyard.dev/sweep-id"
+JOB_NUM_LABEL = "railyard.dev/job-num"
+QUEUE_LABEL = "kueue.x-k8s.io/queue-name"
+_QUANTITY = re.compile(r"^([+-]?[0-9.]+)([eE][-+]?[0-9]+|[numkKMGTPE]i?)?$")
+
+
+@dataclass(frozen=True)
+class RunManifests:
+    """The objects of one run, in creation order: the Job, then its plan's ConfigMap (which
+    gets the Job as owner at submit, so it goes when the Job is deleted)."""
+
+    plan: RunPlan
+    job: dict[str, Any]
+    configmap: dict[str, Any]
+
+    @property
+    def name(self) -> str:
+        return str(self.job["metadata"]["name"])
+
+    @property
+    def objects(self) -> list[dict[str, Any]]:
+        return [self.job, self.configmap]
+
+
+def plan_uri(plan: RunPlan) -> str:
+    """Where :func:`railyard_batch.sweep.record_plans` writes the run plan."""
+    return ArtifactStore(plan.artifact_root).uri(f"{plan.sweep_id}/{plan.run_id}/plan.json")
+
+
+def render_sweep(
+    plans: list[RunPlan], settings: KubernetesSettings, *, namespace: str
+) -> list[RunManifests]:
+    """Render and validate the objects of every run with shards to run (a run whose members
+    all come from the cache has none); raises ConfigError before anything is sent."""
+    classes = load_instance_classes(settings)
+    commit, _ = git_state()
+    rendered = [
+        render_run(p, settings, namespace=namespace, classes=classes, commit=commit)
+        for p in plans
+        if p.n_shards > 0
+    ]
+    for run in rendered:
+        for obj in run.objects:
+            validate_object(obj)
+    return rendered
+
+
+def render_run(
+    plan: RunPlan,
+    settings: KubernetesSettings,
+    *,
+    namespace: str,
+    classes: dict[str, dict[str, Any]],
+    commit: str | None,
+) -> RunManifests:
+    name = _names.job_name(plan.sweep_id, plan.job_num)
+    cm_name = _names.configmap_name(name)
+    labels = {
+        "app.kubernetes.io/name": "railyard-batch",
+        "app.kubernetes.io/component": "worker",
+        "app.kubernetes.io/instance": name,
+        "app.kubernetes.io/managed-by": "railyard-batch",
+        SWEEP_LABEL: _names.label_value(plan.sweep_id),
+        JOB_NUM_LABEL: str(plan.job_num),
+    }
+    annotations = {
+        f"{ANNOTATION_PREFIX}/experiment": str(plan.config.get("experiment", "")),
+        f"{ANNOTATION_PREFIX}/sweep-id": plan.sweep_id,
+        f"{ANNOTATION_PREFIX}/run-id": plan.run_id,
+        f"{ANNOTATION_PREFIX}/overrides": json.dumps(plan.overrides),
+        f"{ANNOTATION_PREFIX}/config-hash": plan.config_hash,
+        f"{ANNOTATION_PREFIX}/git-commit": commit or "unknown",
+        f"{ANNOTATION_PREFIX}/data-md5": str(plan.data.get("md5", "")),
+    }
+    payload = json.dumps(plan.to_dict(), sort_keys=True, separators=(",", ":"))
+    if len(payload.encode()) <= settings.configmap_max_bytes:
+        data = {PLAN_FILE: payload}
+        plan_arg = f"{PLAN_MOUNT}/{PLAN_FILE}"
+    else:  # too big for a ConfigMap: the pod reads the plan from the artifact store
+        plan_arg = plan_uri(plan)
+        data = {"plan-uri": plan_arg}
+    job_labels = dict(labels)
+    if settings.queue:
+        job_labels[QUEUE_LABEL] = _names.label_value(settings.queue)
+    resources = plan.config.get("resources", {})
+    placement = _placement(resources, classes)
+    completions = max(1, plan.n_shards)
+    job_values = {
+        "name": name,
+        "namespace": namespace,
+        "labels": job_labels,
+        "annotations": annotations,
+        "completions": completions,
+        "parallelism": min(settings.parallelism or completions, completions),
+        "backoff_limit_per_index": settings.backoff_limit_per_index,
+        "max_failed_indexes": settings.max_failed_indexes,
+        "active_deadline_seconds": settings.active_deadline_seconds,
+        "ttl_seconds_after_finished": settings.ttl_seconds_after_finished,
+        "no_retry_exit_codes": list(CONFIG_ERROR_EXIT_CODES),
+        # Pods: the run's labels and annotations plus the user's (a cost or chaos label).
+        "pod_labels": {**labels, **settings.pod_labels},
+        "pod_annotations": {**annotations, **settings.pod_annotations},
+        "service_account": settings.service_account,
+        "node_selector": placement.get("nodeSelector") or None,
+        "tolerations": placement.get("tolerations") or None,
+        "affinity": placement.get("affinity") or None,
+        "image": settings.image,
+        "image_pull_policy": settings.image_pull_policy,
+        "command": ["railyard-batch", "worker", "--plan", plan_arg, "--no-store"],
+        "env": [
+            {"name": "RAILYARD_RUN_ID", "value": plan.run_id},
+            {"name": "HOME", "value": "/tmp"},
+            {"name": "PYTHONUNBUFFERED", "value": "1"},
+        ],
+        "resources": _resources(resources),
+        "configmap_name": cm_name,
+        "scratch_size": settings.scratch_size,
+    }
+    job_template = load_template(settings.templates, "job.yaml")
+    job = fill(job_template, job_values, source="job.yaml")
+    cm_values = {
+        "name": cm_name,
+        "namespace": namespace,
+        "labels": labels,
+        "annotations": {
+            f"{ANNOTATION_PREFIX}/run-id": plan.run_id,
+            f"{ANNOTATION_PREFIX}/config-hash": plan.config_hash,
+        },
+        "data": data,
+    }
+    configmap = fill(
+        load_template(settings.templates, "configmap.yaml"), cm_values, source="configmap.yaml"
+    )
+    return RunManifests(plan=plan, job=job, configmap=configmap)
+
+
+def _quantity(key: str, value: Any) -> str:
+    text = str(value)
+    if not _QUANTITY.match(text):
+        raise ConfigError(
+            f"The '{key}' parameter must be a Kubernetes quantity such as '2', '500m' or '4Gi'. "
+            f"Got {value!r}."
+        )
+    return text
+
+
+def _resources(resources: dict[str, Any]) -> dict[str, Any]:
+    """Requests for cpu and memory; the memory limit equals its request (an OOM kill, not a
+    noisy neighbour); GPUs are requested and limited alike, as the device plugin wants."""
+    cpu = _quantity("resources.cpu", resources.get("cpu", "1"))
+    memory = _quantity("resources.memory", resources.get("memory", "2Gi"))
+    requests: dict[str, str] = {"cpu": cpu, "memory": memory}
+    limits: dict[str, str] = {"memory": memory}
+    gpu = int(resources.get("gpu") or 0)
+    if gpu < 0:
+        raise ConfigError(f"The 'resources.gpu' parameter must be >= 0. Got {gpu}.")
+    if gpu:
+        requests[GPU_RESOURCE] = limits[GPU_RESOURCE] = str(gpu)
+    return {"requests": requests, "limits": limits}
+
+
+def _placement(resources: dict[str, Any], classes: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    name = str(resources.get("instance_class", "cpu"))
+    if name not in classes:
+        raise one_of("resources.instance_class", classes, name)
+    gpu = int(resources.get("gpu") or 0)
+    if gpu and "gpu" in classes and name != "gpu":
+        raise ConfigError(
+            f"The 'resources.instance_class' parameter must be 'gpu' when resources.gpu is "
+            f"{gpu}, so pods get the GPU nodes' selector and tolerations. Got {name!r}."
+        )
+    return classes[name]

@@ -1,0 +1,211 @@
+"""Following a sweep's Jobs and keeping the run store current.
+
+Each poll lists the sweep's Jobs and pods (one call each, by the sweep label) and, per shard
+(Job completion index): marks its members running when its pod runs; when it completes or
+fails, syncs the outcome files its pod wrote (:func:`railyard_batch.sync.sync_outcomes`) and
+records a legible reason for every member left without an outcome.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from railyard_batch.kubernetes import _names
+from railyard_batch.kubernetes._api import Api, KubernetesError
+from railyard_batch.kubernetes._indexes import parse_indexes
+from railyard_batch.kubernetes._reasons import (
+    job_failure_reason,
+    pod_failure_reason,
+    pod_waiting_reason,
+)
+from railyard_batch.kubernetes._render import SWEEP_LABEL
+from railyard_batch.planning import MemberPlan, RunPlan
+from railyard_batch.store import FINISHED_STATES, MemberOutcome, RunStore, now
+from railyard_batch.sync import sync_outcomes
+
+INDEX_LABEL = "batch.kubernetes.io/job-completion-index"
+
+
+def sweep_selector(sweep_id: str) -> str:
+    return f"{SWEEP_LABEL}={_names.label_value(sweep_id)}"
+
+
+@dataclass
+class _Run:
+    plan: RunPlan
+    job: str
+    by_shard: dict[int, list[MemberPlan]]
+    running: set[int] = field(default_factory=set)
+    done: set[int] = field(default_factory=set)
+    finished: bool = False
+
+
+@dataclass(frozen=True)
+class ShardView:
+    """What the cluster says about one shard right now."""
+
+    phase: str
+    node: str | None
+    reason: str | None
+    attempts: int
+
+
+def pods_by_index(pods: list[dict[str, Any]], job: str) -> dict[int, list[dict[str, Any]]]:
+    out: dict[int, list[dict[str, Any]]] = {}
+    for pod in pods:
+        meta = pod["metadata"]
+        if meta.get("labels", {}).get("job-name") != job and not any(
+            ref.get("name") == job for ref in meta.get("ownerReferences") or []
+        ):
+            continue
+        index = meta.get("labels", {}).get(INDEX_LABEL)
+        if index is not None:
+            out.setdefault(int(index), []).append(pod)
+    for group in out.values():
+        group.sort(key=lambda p: p["metadata"].get("creationTimestamp") or "")
+    return out
+
+
+def shard_view(pods: list[dict[str, Any]], memory: str) -> ShardView:
+    last = pods[-1]
+    status = last.get("status", {})
+    phase = status.get("phase", "Pending")
+    failed = [p for p in pods if p.get("status", {}).get("phase") == "Failed"]
+    reason = None
+    if phase == "Failed":
+        reason = pod_failure_reason(last, memory)
+    elif phase in ("Pending", "Running"):
+        reason = pod_waiting_reason(last)
+    return ShardView(
+        phase, last.get("spec", {}).get("nodeName"), reason, len(failed) + (phase != "Failed")
+    )
+
+
+class SweepWatch:
+    """Polls the Jobs of ``plans`` until every one has finished; see the module docstring."""
+
+    def __init__(self, api: Api, plans: list[RunPlan]) -> None:
+        self.api = api
+        self.plans = plans
+        self.sweep_id = plans[0].sweep_id
+        self.runs = [
+            _Run(
+                plan=p,
+                job=_names.job_name(p.sweep_id, p.job_num),
+                by_shard={s: p.shard_members(s) for s in range(p.n_shards)},
+            )
+            for p in plans
+            if p.n_shards > 0
+        ]
+
+    def look(self) -> tuple[dict[str, dict[str, Any]], list[dict[str, Any]]]:
+        selector = sweep_selector(self.sweep_id)
+        ns = self.api.namespace
+        jobs = self.api.json(
+            "listing the sweep's Jobs",
+            self.api.batch.list_namespaced_job,
+            ns,
+            label_selector=selector,
+        )["items"]
+        pods = self.api.json(
+            "listing the sweep's pods",
+            self.api.core.list_namespaced_pod,
+            ns,
+            label_selector=selector,
+        )["items"]
+        return {j["metadata"]["name"]: j for j in jobs}, pods
+
+    def poll(self, store: RunStore) -> bool:
+        """One look at the cluster; True once every Job has finished (and the store knows)."""
+        jobs, pods = self.look()
+        for run in self.runs:
+            if not run.finished:
+                self._update(run, jobs.get(run.job), pods, store)
+        return all(run.finished for run in self.runs)
+
+    def _update(
+        self, run: _Run, job: dict[str, Any] | None, pods: list[dict[str, Any]], store: RunStore
+    ) -> None:
+        memory = str(run.plan.config.get("resources", {}).get("memory", "?"))
+        by_index = pods_by_index(pods, run.job)
+        status = (job or {}).get("status", {})
+        completed = parse_indexes(status.get("completedIndexes"))
+        failed = parse_indexes(status.get("failedIndexes"))
+        job_reason = (
+            job_failure_reason(job)
+            if job
+            else f"the Job {run.job} no longer exists (deleted or cancelled)"
+        )
+        conditions = {
+            c.get("type") for c in status.get("conditions") or [] if c.get("status") == "True"
+        }
+        job_over = job is None or bool(conditions & {"Complete", "Failed"})
+
+        newly_running = [
+            i
+            for i, group in by_index.items()
+            if i not in run.running and group[-1].get("status", {}).get("phase") == "Running"
+        ]
+        if newly_running:
+            store.mark_running([m.id for i in newly_running for m in run.by_shard.get(i, [])])
+            run.running.update(newly_running)
+
+        ended = {
+            i
+            for i in run.by_shard
+            if i not in run.done and (i in completed or i in failed or job_over)
+        }
+        if not ended:
+            return
+        sync_outcomes(run.plan, store)
+        finished_ids = {
+            m["id"] for m in store.members(run_id=run.plan.run_id) if m["state"] in FINISHED_STATES
+        }
+        missing: list[MemberOutcome] = []
+        stamp = now()
+        for index in sorted(ended):
+            if index in completed:
+                reason = (
+                    f"the pod of shard {index} succeeded but wrote no outcome.json under "
+                    f"{run.plan.artifact_root}; is the artifact store shared with the pods?"
+                )
+            else:
+                group = by_index.get(index)
+                pod_reason = pod_failure_reason(group[-1], memory) if group else None
+                attempts = len(
+                    [p for p in group or [] if p.get("status", {}).get("phase") == "Failed"]
+                )
+                if index in failed and pod_reason:
+                    reason = f"shard {index} failed after {attempts} attempt(s): {pod_reason}"
+                else:
+                    reason = (
+                        "; ".join(r for r in (job_reason, pod_reason) if r)
+                        or "the Job ended before this shard ran"
+                    )
+            for member in run.by_shard.get(index, []):
+                if member.id not in finished_ids:
+                    missing.append(MemberOutcome(member.id, "failed", stamp, stamp, reason=reason))
+        if missing:
+            store.record_outcomes(missing)
+        run.done.update(ended)
+        run.finished = job_over and len(run.done) == len(run.by_shard)
+
+
+def wait(
+    api: Api, plans: list[RunPlan], *, poll_seconds: float, timeout_s: float | None = None
+) -> None:
+    """Poll until every Job of ``plans`` has finished; the run store follows each shard."""
+    watch = SweepWatch(api, plans)
+    deadline = None if timeout_s is None else time.monotonic() + timeout_s
+    store = RunStore(plans[0].store_url)
+    try:
+        while not watch.poll(store):
+            if deadline is not None and time.monotonic() > deadline:
+                raise KubernetesError(
+                    f"sweep {watch.sweep_id} is still running after {timeout_s:.0f}s"
+                )
+            time.sleep(poll_seconds)
+    finally:
+        store.close()

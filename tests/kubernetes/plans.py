@@ -1,0 +1,63 @@
+"""Run plans made by hand (no dataset): what the renderer and the backend take."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from railyard_batch.planning import MemberPlan, RunPlan
+
+
+def make_plan(
+    *,
+    sweep_id: str = "20260101-000000-abc123",
+    job_num: int = 0,
+    members: int = 6,
+    shards: int = 3,
+    keys: list[str] | None = None,
+    overrides: list[str] | None = None,
+    resources: dict[str, Any] | None = None,
+    experiment: str = "fraud_v3",
+    store_url: str = "sqlite:///runs/railyard.db",
+    artifact_root: str = "runs/artifacts",
+) -> RunPlan:
+    run_id = f"{sweep_id}-{job_num:03d}"
+    keys = keys or ["__global__", *(f"m{i:05d}" for i in range(members - 1))]
+    config = {
+        "experiment": experiment,
+        "estimator": {"_target_": "sklearn.linear_model.LogisticRegression"},
+        "resources": {
+            "cpu": "1",
+            "memory": "2Gi",
+            "gpu": 0,
+            "instance_class": "cpu",
+            **(resources or {}),
+        },
+    }
+    plan = RunPlan(
+        sweep_id=sweep_id,
+        run_id=run_id,
+        job_num=job_num,
+        overrides=overrides if overrides is not None else [f"estimator=e{job_num}"],
+        config=config,
+        config_hash="0123456789abcdef",
+        data={
+            "path": "data/t.parquet",
+            "md5": "d41d8cd98f00b204e9800998ecf8427e",
+            "source": "dvc",
+            "format": "parquet",
+        },
+        store_url=store_url,
+        artifact_root=artifact_root,
+        n_shards=min(shards, len(keys)),
+    )
+    plan.members = [
+        MemberPlan(
+            id=f"{run_id}/{key}",
+            key=key,
+            value=None if i == 0 else key,
+            n_rows=1000 - i,
+            shard=i % plan.n_shards,
+        )
+        for i, key in enumerate(keys)
+    ]
+    return plan

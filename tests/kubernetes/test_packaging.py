@@ -1,0 +1,49 @@
+"""The worker image and the launcher plugin: what the cluster runs is the package's real
+entrypoint, and Hydra finds ``hydra/launcher=kubernetes``."""
+
+from __future__ import annotations
+
+import json
+import re
+import tomllib
+from pathlib import Path
+
+from hydra.core.plugins import Plugins
+from hydra.plugins.launcher import Launcher
+
+from hydra_plugins.railyard_launcher.kubernetes_launcher import RailyardKubernetesLauncher
+from railyard_batch import cli
+from railyard_batch.kubernetes import KubernetesSettings, render_sweep
+from tests.kubernetes.plans import make_plan
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def instructions(name: str) -> list[str]:
+    lines = (REPO / "Dockerfile").read_text().splitlines()
+    return [ln.split(None, 1)[1] for ln in lines if ln.startswith(f"{name} ")]
+
+
+def test_dockerfile_entrypoint_is_the_console_script_the_jobs_run() -> None:
+    scripts = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["scripts"]
+    (entrypoint,) = instructions("ENTRYPOINT")
+    argv = json.loads(entrypoint)
+    assert argv == ["railyard-batch"] and scripts["railyard-batch"] == "railyard_batch.cli:main"
+    classes = str(REPO / "conf" / "kubernetes" / "instance_classes.yaml")
+    (run,) = render_sweep(
+        [make_plan()], KubernetesSettings(instance_classes=classes), namespace="n"
+    )
+    command = run.job["spec"]["template"]["spec"]["containers"][0]["command"]
+    assert command[0] == argv[0] and command[1] in cli.SUBCOMMANDS
+    # The image runs as the non-root uid of the pod security context, and has the user code.
+    (user,) = instructions("USER")
+    pod_sc = run.job["spec"]["template"]["spec"]["securityContext"]
+    assert user == f"{pod_sc['runAsUser']}:{pod_sc['runAsGroup']}"
+    copied = " ".join(instructions("COPY"))
+    for path in ("railyard_batch/", "hydra_plugins/", "pipelines/", "pyproject.toml"):
+        assert re.search(rf"(^|\s){re.escape(path)}", copied), path
+
+
+def test_hydra_discovers_the_kubernetes_launcher() -> None:
+    names = [p.__name__ for p in Plugins.instance().discover(Launcher)]
+    assert RailyardKubernetesLauncher.__name__ in names
