@@ -19,6 +19,7 @@ imports the ``kubernetes`` package.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import os
@@ -122,30 +123,20 @@ def missing_binaries(directory: Path) -> list[str]:
     return [name for name in COMPONENTS if not os.access(directory / name, os.X_OK)]
 
 
-def ensure_binaries(log_path: Path | None = None) -> Path:
+def ensure_binaries() -> Path:
     """Returns the binary directory, building the binaries first if any is missing.
 
-    Build output goes to ``log_path`` if given, else to this process's stderr.
-    Raises ClusterError with the end of the build output if the build fails.
+    The build prints its progress on this process's stderr. Raises ClusterError if it fails.
     """
     directory = bin_dir()
     if not missing_binaries(directory):
         return directory
-    if log_path is None:
-        result = subprocess.run([str(SCRIPT), "build"], check=False)
-        tail = "(build output above)"
-    else:
-        log_path.parent.mkdir(parents=True, exist_ok=True)
-        with log_path.open("w") as log:
-            result = subprocess.run(
-                [str(SCRIPT), "build"], stdout=log, stderr=subprocess.STDOUT, check=False
-            )
-        tail = _tail(log_path)
+    result = subprocess.run([str(SCRIPT), "build"], check=False)
     still_missing = missing_binaries(directory)
     if result.returncode != 0 or still_missing:
         raise ClusterError(
-            f"`{SCRIPT} build` failed (exit {result.returncode}); "
-            f"missing {still_missing} in {directory}\n{tail}"
+            f"`{SCRIPT} build` failed (exit {result.returncode}, output above); "
+            f"missing {still_missing} in {directory}"
         )
     return directory
 
@@ -472,10 +463,11 @@ class Cluster:
     def _stop(self, component: str, timeout_s: float = 20.0) -> None:
         pid = self._running_pid(component)
         if pid is not None:
-            os.kill(pid, signal.SIGTERM)
-            if not self._wait_until_gone(component, timeout_s):
-                os.kill(pid, signal.SIGKILL)
-                self._wait_until_gone(component, timeout_s)
+            with contextlib.suppress(ProcessLookupError):  # it may exit on its own meanwhile
+                os.kill(pid, signal.SIGTERM)
+                if not self._wait_until_gone(component, timeout_s):
+                    os.kill(pid, signal.SIGKILL)
+                    self._wait_until_gone(component, timeout_s)
         child = self._children.pop(component, None)
         if child is not None:
             child.wait(timeout=timeout_s)
@@ -499,7 +491,7 @@ class Cluster:
             try:
                 if ready():
                     return
-            except (OSError, urllib.error.URLError, ValueError):
+            except (OSError, ValueError):  # URLError and HTTPError are OSErrors
                 pass  # not listening yet, or not ready
             time.sleep(0.2)
         raise ClusterError(
