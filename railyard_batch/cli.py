@@ -16,7 +16,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-SUBCOMMANDS = {"worker", "runs"}
+SUBCOMMANDS = {"worker", "runs", "reproduce"}
 DEFAULT_STORE = "sqlite:///runs/railyard.db"
 
 
@@ -99,6 +99,12 @@ def _subcommand(args: list[str]) -> int:
         help="write outcomes only to the artifact store (pods: the launcher syncs them)",
     )
 
+    reproduce = sub.add_parser("reproduce", help="re-train a recorded run and compare")
+    reproduce.add_argument("run_id", help="run id (see runs show)")
+    reproduce.add_argument("--member", default=None, help="only this member key")
+    reproduce.add_argument("--store", default=os.environ.get("RAILYARD_STORE", DEFAULT_STORE))
+    reproduce.add_argument("--json", action="store_true")
+
     runs = sub.add_parser("runs", help="read the run store")
     runs.add_argument(
         "--store",
@@ -120,9 +126,32 @@ def _subcommand(args: list[str]) -> int:
     compare.add_argument("--json", action="store_true")
 
     ns = parser.parse_args(args)
+    if ns.command in ("worker", "reproduce"):
+        # One training thread, as in a pool worker: the same arithmetic, the same model bytes.
+        for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+            os.environ.setdefault(name, "1")
     if ns.command == "worker":
         return _worker(ns)
+    if ns.command == "reproduce":
+        return _reproduce(ns)
     return _runs(ns)
+
+
+def _reproduce(ns: argparse.Namespace) -> int:
+    from railyard_batch import report
+    from railyard_batch.reproduce import reproduce_run
+    from railyard_batch.store import RunStore
+
+    store = RunStore(ns.store)
+    try:
+        result = reproduce_run(store, ns.run_id, ns.member)
+    finally:
+        store.close()
+    if ns.json:
+        report.print_json(result.to_dict())
+    else:
+        report.print_table(report.reproduce_table(result))
+    return 0 if result.matches else 1
 
 
 def _worker(ns: argparse.Namespace) -> int:

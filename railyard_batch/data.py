@@ -15,7 +15,7 @@ import pyarrow.dataset as pads
 import pyarrow.parquet as pq
 import yaml
 
-from railyard_batch.errors import DataError
+from railyard_batch.errors import DataError, DataIntegrityError
 
 
 @dataclass(frozen=True)
@@ -68,8 +68,15 @@ def dataset_identity(path: str, project_root: Path | None = None) -> DataIdentit
         tracked = dvc_md5(file, root)
     except ValueError:  # the file is outside the project
         tracked = None
+    actual = file_md5(file)
     if tracked is None:
-        return DataIdentity(path=path, md5=file_md5(file), source="untracked")
+        return DataIdentity(path=path, md5=actual, source="untracked")
+    if actual != tracked[0]:
+        raise DataIntegrityError(
+            f"The 'data.path' file {path!r} has md5 {actual} but {tracked[1]} records "
+            f"{tracked[0]}: run `dvc repro` (or `dvc commit`) to record it, or `dvc checkout` "
+            "to restore the tracked version."
+        )
     return DataIdentity(path=path, md5=tracked[0], source=tracked[1])
 
 

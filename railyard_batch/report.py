@@ -151,3 +151,21 @@ def print_table(table: Table) -> None:
 
 def print_json(data: Any) -> None:
     print(json.dumps(data, indent=2, default=str))
+
+
+def reproduce_table(result: Any) -> Table:
+    """One row per re-trained member: does the model hash match, which metrics differ."""
+    table = Table(title=f"reproduce {result.run_id} (data md5 {result.data_md5})")
+    for column in ("member", "matches", "model sha256 (recorded / now)", "metric differences"):
+        table.add_column(column)
+    for m in result.members:
+        hashes = f"{(m.model_sha256_recorded or '-')[:12]} / {(m.model_sha256_now or '-')[:12]}"
+        diffs = m.error or ", ".join(
+            f"{k}: {a} -> {b}" for k, (a, b) in m.metric_differences.items()
+        )
+        table.add_row(m.member_id, "yes" if m.matches else "NO", hashes, diffs)
+    if result.version_differences:
+        table.caption = "package versions differ: " + ", ".join(
+            f"{k} {a} -> {b}" for k, (a, b) in result.version_differences.items()
+        )
+    return table

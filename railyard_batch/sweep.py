@@ -16,6 +16,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
+from pathlib import Path
 from statistics import fmean
 from typing import Any
 
@@ -25,6 +26,7 @@ from railyard_batch.artifacts import ArtifactStore
 from railyard_batch.backends.base import Backend
 from railyard_batch.config.validate import validate_config
 from railyard_batch.data import DataIdentity, dataset_identity
+from railyard_batch.dvc_objects import locate_remote, project_cache
 from railyard_batch.planning import (
     MemberPlan,
     RunPlan,
@@ -82,6 +84,9 @@ def plan_run(
             "md5": identity.md5,
             "source": identity.source,
             "format": str(vc["data"]["format"]),
+            # Where a worker without this checkout finds the content by its md5.
+            "cache": str(project_cache(Path.cwd())),
+            "remote": locate_remote(Path.cwd()) or "",
         },
         store_url=str(vc["store"]["url"]),
         artifact_root=str(vc["store"]["artifact_root"]),

@@ -117,9 +117,14 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--merchants", type=int, default=3_000)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--fraud-rate", type=float, default=0.015)
+    parser.add_argument(
+        "--size-sigma", type=float, default=1.6, help="spread of merchant sizes (log-normal sigma)"
+    )
     parser.add_argument("--out", type=Path, required=True)
     args = parser.parse_args(argv)
-    write(generate(args.rows, args.merchants, args.seed, args.fraud_rate), args.out)
+    write(
+        generate(args.rows, args.merchants, args.seed, args.fraud_rate, args.size_sigma), args.out
+    )
 
 
 if __name__ == "__main__":

@@ -23,6 +23,7 @@ import pandas as pd
 from railyard_batch.artifacts import ArtifactStore
 from railyard_batch.config.validate import ValidatedConfig
 from railyard_batch.data import read_table
+from railyard_batch.dvc_objects import resolve
 from railyard_batch.errors import MemberSkipped, RailyardError
 from railyard_batch.planning import MemberPlan, RunPlan
 from railyard_batch.store import MemberOutcome, RunStore, now
@@ -101,10 +102,19 @@ def run_shard(
 def _read_shard(plan: RunPlan, vc: ValidatedConfig, members: list[MemberPlan]) -> pd.DataFrame:
     by = vc["fanout"].get("by")
     columns = vc.needed_columns()
+    data = plan.data
+    path = str(
+        resolve(
+            data["path"],
+            data["md5"],
+            cache=data.get("cache") or None,
+            remote=data.get("remote") or None,
+        )
+    )
     if by is None or any(m.value is None for m in members):
-        return read_table(plan.data["path"], plan.data["format"], columns)
+        return read_table(path, data["format"], columns)
     return read_table(
-        plan.data["path"],
+        path,
         plan.data["format"],
         columns,
         filter_column=by,
