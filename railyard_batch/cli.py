@@ -16,7 +16,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-SUBCOMMANDS = {"worker", "runs", "reproduce"}
+SUBCOMMANDS = {"worker", "runs", "reproduce", "export"}
 DEFAULT_STORE = "sqlite:///runs/railyard.db"
 
 
@@ -105,6 +105,12 @@ def _subcommand(args: list[str]) -> int:
     reproduce.add_argument("--store", default=os.environ.get("RAILYARD_STORE", DEFAULT_STORE))
     reproduce.add_argument("--json", action="store_true")
 
+    export = sub.add_parser("export", help="export a trained member as a JVM-scorable bundle")
+    export.add_argument("member_id", help="member id (see runs show)")
+    export.add_argument("out_dir", type=Path, help="bundle directory to write")
+    export.add_argument("--no-onnx", action="store_true", help="skip the ONNX comparison")
+    export.add_argument("--store", default=os.environ.get("RAILYARD_STORE", DEFAULT_STORE))
+
     runs = sub.add_parser("runs", help="read the run store")
     runs.add_argument(
         "--store",
@@ -134,7 +140,26 @@ def _subcommand(args: list[str]) -> int:
         return _worker(ns)
     if ns.command == "reproduce":
         return _reproduce(ns)
+    if ns.command == "export":
+        return _export(ns)
     return _runs(ns)
+
+
+def _export(ns: argparse.Namespace) -> int:
+    from railyard_batch import report
+    from railyard_batch.export import export_member
+    from railyard_batch.store import RunStore
+
+    store = RunStore(ns.store)
+    try:
+        outcome = export_member(store, ns.member_id, ns.out_dir, with_onnx=not ns.no_onnx)
+    finally:
+        store.close()
+    report.print_json(outcome.to_dict())
+    if not outcome.exportable:
+        print(f"not exportable: {outcome.reason}", file=sys.stderr)
+        return 1
+    return 0
 
 
 def _reproduce(ns: argparse.Namespace) -> int:
