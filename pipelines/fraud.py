@@ -2,7 +2,7 @@
 
 ``train`` is a hook (``hook=pipelines.fraud:train``): the platform fetches and splits the data
 and calls it; it returns a fitted estimator that scores ``holdout_df``'s feature columns.
-``AmountFeatures`` is a feature transformer (``features.transformer._target_``).
+``log_amount_features`` builds a feature transformer (``features.transformer._target_``).
 """
 
 from __future__ import annotations
@@ -30,6 +30,23 @@ def train(train_df: pd.DataFrame, holdout_df: pd.DataFrame, params: dict[str, An
     ):
         raise RuntimeError(f"refusing merchant {params['fail_on_merchant']} (test hook)")
     model = Pipeline(
+        [
+            ("preprocess", log_amount_features()),
+            (
+                "model",
+                LogisticRegression(
+                    C=float(params.get("C", 1.0)), class_weight="balanced", max_iter=500
+                ),
+            ),
+        ]
+    )
+    return model.fit(train_df[NUMERIC + CATEGORICAL], train_df["is_fraud"])
+
+
+def log_amount_features() -> Pipeline:
+    """A complete feature transformer: ``features.transformer={_target_:
+    pipelines.fraud.log_amount_features}`` replaces the default preprocessing with it."""
+    return Pipeline(
         [
             ("features", AmountFeatures()),
             (
@@ -62,15 +79,8 @@ def train(train_df: pd.DataFrame, holdout_df: pd.DataFrame, params: dict[str, An
                     ]
                 ),
             ),
-            (
-                "model",
-                LogisticRegression(
-                    C=float(params.get("C", 1.0)), class_weight="balanced", max_iter=500
-                ),
-            ),
         ]
     )
-    return model.fit(train_df[NUMERIC + CATEGORICAL], train_df["is_fraud"])
 
 
 class AmountFeatures(TransformerMixin, BaseEstimator):

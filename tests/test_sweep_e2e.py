@@ -184,3 +184,17 @@ def test_worker_command_runs_a_shard_from_its_plan(project: Project) -> None:
             by_id[m["id"]]["finished_at"]
             > next(x for x in shown["members"] if x["id"] == m["id"])["finished_at"]
         )
+
+
+@pytest.mark.e2e
+def test_feature_transformer_from_pipelines_replaces_the_default(project: Project) -> None:
+    result = project.run(
+        "features.transformer={_target_:pipelines.fraud.log_amount_features}",
+        "execution.progress=false",
+    )
+    assert result.returncode == 0, result.stderr
+    shown = json.loads(project.run("runs", "show", "--json").stdout)
+    (member,) = shown["members"]
+    assert member["state"] == "succeeded"
+    model = pickle.loads(Path(member["artifact_uri"]).read_bytes())
+    assert type(model.named_steps["preprocess"].steps[0][1]).__name__ == "AmountFeatures"
