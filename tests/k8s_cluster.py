@@ -315,8 +315,13 @@ class Cluster:
         self._start("kube-apiserver")
         self._wait_for("kube-apiserver /readyz", self._apiserver_ready)
 
-    def stop_apiserver(self) -> None:
-        self._stop("kube-apiserver")
+    def stop_apiserver(self, grace_s: float = 5.0) -> None:
+        """Stops the API server: SIGTERM, then SIGKILL after ``grace_s``.
+
+        While clients hold watches open, its graceful shutdown waits for them for up to
+        its request timeout (60s), so in practice this is a short drain, then a crash.
+        """
+        self._stop("kube-apiserver", timeout_s=grace_s)
 
     def restart_apiserver(self) -> None:
         """Stops the API server and starts it again on the same port, with the same etcd."""
