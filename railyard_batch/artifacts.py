@@ -35,6 +35,10 @@ class ArtifactStore:
             self._fs, _, paths = fsspec.get_fs_token_paths(root)
             self._remote_base = paths[0].rstrip("/")
 
+    @property
+    def is_local(self) -> bool:
+        return self._local
+
     def uri(self, relpath: str) -> str:
         if self._local:
             return str(self._base / relpath)

@@ -68,7 +68,8 @@ CREATE TABLE IF NOT EXISTS members (
     model_sha256 TEXT,
     reason TEXT,
     content_key TEXT,
-    cached_from TEXT
+    cached_from TEXT,
+    export TEXT
 );
 CREATE INDEX IF NOT EXISTS members_by_run ON members(run_id);
 CREATE INDEX IF NOT EXISTS members_by_sweep_state ON members(sweep_id, state);
@@ -94,6 +95,8 @@ class MemberOutcome:
     artifact_uri: str | None = None
     model_sha256: str | None = None
     reason: str | None = None
+    # The bundle export and parity gate, when export.bundle is on.
+    export: dict[str, Any] | None = None
 
 
 def sqlite_path(url: str) -> Path:
@@ -134,7 +137,7 @@ class RunStore:
         """Add columns that stores made by earlier versions lack."""
         have = {row[1] for row in self._conn.execute("PRAGMA table_info(members)")}
         if have:
-            for column in ("content_key", "cached_from"):
+            for column in ("content_key", "cached_from", "export"):
                 if column not in have:
                     self._conn.execute(f"ALTER TABLE members ADD COLUMN {column} TEXT")
 
@@ -238,7 +241,8 @@ class RunStore:
             )
             c.executemany(
                 "UPDATE members SET state='cached', cached_from=o.id, started_at=?, finished_at=?,"
-                " metrics=o.metrics, artifact_uri=o.artifact_uri, model_sha256=o.model_sha256"
+                " metrics=o.metrics, artifact_uri=o.artifact_uri, model_sha256=o.model_sha256,"
+                " export=o.export"
                 " FROM (SELECT * FROM members WHERE id=?) AS o WHERE members.id=?",
                 [(stamp, stamp, origin, mid) for mid, _, _, _, _, origin in rows if origin],
             )
@@ -269,7 +273,7 @@ class RunStore:
         with self._transaction() as c:
             c.executemany(
                 "UPDATE members SET state=?, started_at=?, finished_at=?, metrics=?, artifact_uri=?,"
-                " model_sha256=?, reason=? WHERE id=?",
+                " model_sha256=?, reason=?, export=? WHERE id=?",
                 [
                     (
                         o.state,
@@ -279,6 +283,7 @@ class RunStore:
                         o.artifact_uri,
                         o.model_sha256,
                         o.reason,
+                        None if o.export is None else json.dumps(o.export),
                         o.member_id,
                     )
                     for o in outcomes
@@ -384,7 +389,7 @@ class RunStore:
         return {str(r["state"]): int(r["n"]) for r in rows}
 
 
-_JSON_COLUMNS = {"overrides", "package_versions", "config", "metrics"}
+_JSON_COLUMNS = {"overrides", "package_versions", "config", "metrics", "export"}
 
 
 def _decode(row: sqlite3.Row) -> dict[str, Any]:

@@ -30,6 +30,9 @@ class TrainedMember:
     model_bytes: bytes
     model_sha256: str
     metrics: dict[str, Any]
+    model: Any = None
+    # The holdout's feature columns, for the export parity gate.
+    holdout_features: pd.DataFrame | None = None
 
 
 def build_preprocessing(vc: ValidatedConfig) -> Any:
@@ -110,5 +113,9 @@ def train_member(df: pd.DataFrame, factory: PipelineFactory) -> TrainedMember:
     metrics["n_holdout"] = len(holdout_idx)
     blob = pickle.dumps(model, protocol=5)
     return TrainedMember(
-        model_bytes=blob, model_sha256=hashlib.sha256(blob).hexdigest(), metrics=metrics
+        model_bytes=blob,
+        model_sha256=hashlib.sha256(blob).hexdigest(),
+        metrics=metrics,
+        model=model,
+        holdout_features=x_holdout,
     )

@@ -16,6 +16,8 @@ import dataclasses
 import json
 import traceback
 from collections.abc import Callable
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -27,7 +29,7 @@ from railyard_batch.dvc_objects import resolve
 from railyard_batch.errors import MemberSkipped, RailyardError
 from railyard_batch.planning import MemberPlan, RunPlan
 from railyard_batch.store import MemberOutcome, RunStore, now
-from railyard_batch.training import PipelineFactory, train_member
+from railyard_batch.training import PipelineFactory, TrainedMember, train_member
 
 ProgressFn = Callable[[MemberOutcome], None]
 
@@ -145,6 +147,8 @@ def _run_member(
         return MemberOutcome(
             member.id, "failed", started, now(), reason=f"writing artifacts failed: {exc}"
         )
+    wanted = plan.config.get("export", {}).get("bundle", False)
+    export = _export(plan, member, trained, artifacts) if wanted else None
     return MemberOutcome(
         member.id,
         "succeeded",
@@ -153,7 +157,35 @@ def _run_member(
         metrics=metrics,
         artifact_uri=model_uri,
         model_sha256=trained.model_sha256,
+        export=export,
     )
+
+
+def _export(
+    plan: RunPlan, member: MemberPlan, trained: TrainedMember, artifacts: ArtifactStore
+) -> dict[str, Any]:
+    """Export the bundle next to the model and run the parity gate on the holdout. A model
+    the gate refuses is recorded as not exportable with the reason; it still succeeded."""
+    from railyard_batch.bundle import JvmScorerError, export_and_gate
+
+    if not artifacts.is_local:
+        return {"exportable": False, "reason": "bundle export needs a local artifact root"}
+    holdout = trained.holdout_features
+    assert holdout is not None
+    out = Path(artifacts.uri(f"{member_prefix(plan, member)}/bundle"))
+    try:
+        outcome = export_and_gate(
+            trained.model,
+            out,
+            model_name=member.id.replace("/", "."),
+            input_schema=holdout,
+            holdout=holdout,
+            run_id=plan.run_id,
+            with_onnx=bool(plan.config["export"].get("onnx", False)),
+        )
+    except JvmScorerError as exc:
+        return {"exportable": False, "reason": f"JVM scorer unavailable: {exc}"}
+    return dict(outcome.to_dict())
 
 
 def _reason(exc: BaseException) -> str:

@@ -40,7 +40,11 @@ def test_parallel_writers_lose_nothing(tmp_path: Path) -> None:
         backend="local",
     )
     workers, count = 4, 150
-    members = [(f"run/m{w}-{i}", f"m{w}-{i}", w, 1) for w in range(workers) for i in range(count)]
+    members = [
+        (f"run/m{w}-{i}", f"m{w}-{i}", w, 1, f"k{w}-{i}", None)
+        for w in range(workers)
+        for i in range(count)
+    ]
     store.create_run(
         "run",
         sweep_id="s",
@@ -97,7 +101,7 @@ def test_a_failed_member_fails_its_run_and_sweep(tmp_path: Path) -> None:
         data_md5="m",
         data_source="x",
         artifact_uri="u",
-        members=[("r/a", "a", 0, 1), ("r/b", "b", 0, 1)],
+        members=[("r/a", "a", 0, 1, "ka", None), ("r/b", "b", 0, 1, "kb", None)],
     )
     stamp = now()
     store.record_outcomes([MemberOutcome("r/a", "succeeded", stamp, stamp)])

@@ -110,6 +110,14 @@ class ExecutionConfig:
 
 
 @dataclass
+class ExportConfig:
+    # Export each trained member as a JVM bundle and run the parity gate on its holdout.
+    bundle: bool = False
+    # Also export ONNX and record its parity figures next to the bundle's.
+    onnx: bool = False
+
+
+@dataclass
 class TrainConfig:
     # Name of the experiment, recorded with every run.
     experiment: str = "default"
@@ -128,6 +136,7 @@ class TrainConfig:
     hook: str | None = None
     store: StoreConfig = field(default_factory=StoreConfig)
     execution: ExecutionConfig = field(default_factory=ExecutionConfig)
+    export: ExportConfig = field(default_factory=ExportConfig)
 
 
 def register_configs() -> None:
