@@ -307,9 +307,12 @@ class Cluster:
             raise
 
     def down(self) -> None:
-        """Stops every component this cluster started, newest first."""
+        """Stops every component this cluster started, newest first, then any stray one."""
         for component in reversed(COMPONENTS):
             self._stop(component)
+        for pid in self._stray_pids():
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
 
     def start_apiserver(self) -> None:
         self._start("kube-apiserver")
@@ -451,6 +454,23 @@ class Cluster:
             )
         self._children[component] = child
         self._pid_path(component).write_text(str(child.pid))
+
+    def _stray_pids(self) -> list[int]:
+        """Our binaries still running with this cluster's state directory in their arguments.
+
+        Every component names a file in it (data dir, cert dir or kubeconfig). Catches one
+        whose pid file was lost, e.g. when a session was killed in the middle of a restart.
+        """
+        binaries, marker = str(self.binaries).encode(), f"{self.state_dir}/".encode()
+        pids = []
+        for proc in Path("/proc").iterdir():
+            try:
+                cmdline = (proc / "cmdline").read_bytes() if proc.name.isdigit() else b""
+            except OSError:
+                continue  # exited meanwhile
+            if cmdline.startswith(binaries) and marker in cmdline:
+                pids.append(int(proc.name))
+        return pids
 
     def _running_pid(self, component: str) -> int | None:
         """The pid of our running ``component``; None if it isn't running."""
