@@ -233,6 +233,10 @@ class Cluster:
         self.binaries = binaries
         self.ports = ports
         self.token = token
+        # When true, each component is killed if the thread that started it dies (Linux
+        # parent-death signal): a test session killed by a timeout leaves nothing running.
+        # Start components from a thread that outlives the cluster, e.g. the main thread.
+        self.die_with_starter = False
         self._children: dict[str, subprocess.Popen[bytes]] = {}
 
     # -- construction ------------------------------------------------------
@@ -443,10 +447,13 @@ class Cluster:
     def _start(self, component: str) -> None:
         if self._running_pid(component) is not None:
             raise ClusterError(f"{component} of {self.state_dir} is already running")
+        command = self._command(component)
+        if self.die_with_starter and shutil.which("setpriv"):
+            command = ["setpriv", "--pdeathsig", "KILL", "--", *command]
         log_path = self.log_path(component)
         with log_path.open("ab") as log:
             child = subprocess.Popen(
-                self._command(component),
+                command,
                 stdin=subprocess.DEVNULL,
                 stdout=log,
                 stderr=subprocess.STDOUT,
@@ -474,13 +481,13 @@ class Cluster:
 
     def _running_pid(self, component: str) -> int | None:
         """The pid of our running ``component``; None if it isn't running."""
-        try:
+        child = self._children.get(component)
+        if child is not None:  # started by this object
+            return child.pid if child.poll() is None else None
+        try:  # started by another process, e.g. `scripts/k8s-control-plane up`
             pid = int(self._pid_path(component).read_text())
             cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
         except (FileNotFoundError, ValueError):
-            return None
-        child = self._children.get(component)
-        if child is not None and child.poll() is not None:
             return None
         # Guard against a reused pid: it must be our binary.
         return pid if cmdline.startswith(str(self.binaries / component).encode()) else None

@@ -35,6 +35,7 @@ def _started_cluster(request: pytest.FixtureRequest, state_dir: Path) -> Cluster
     """Builds the binaries if needed and starts a cluster; fails (never skips) with the reason."""
     try:
         cluster = Cluster.create(state_dir, _binaries(request))
+        cluster.die_with_starter = True  # a killed session leaves no processes behind
         started = time.monotonic()
         cluster.up()
         print(f"\nk8s cluster up in {time.monotonic() - started:.1f}s, state in {state_dir}")
