@@ -10,7 +10,6 @@ A user mistake prints ``TypeName: message`` on one line and exits 2; no tracebac
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 from pathlib import Path
@@ -180,7 +179,6 @@ def _reproduce(ns: argparse.Namespace) -> int:
 
 
 def _worker(ns: argparse.Namespace) -> int:
-    from railyard_batch.artifacts import ArtifactStore
     from railyard_batch.errors import ConfigError
     from railyard_batch.planning import RunPlan
     from railyard_batch.worker import run_shard
@@ -194,8 +192,7 @@ def _worker(ns: argparse.Namespace) -> int:
                 "(JOB_COMPLETION_INDEX is not set). Got nothing."
             )
         shard = int(index)
-    raw = json.loads(ArtifactStore(os.path.dirname(ns.plan)).get(ns.plan))
-    plan = RunPlan.from_dict(raw)
+    plan = RunPlan.load(ns.plan)
     if not 0 <= shard < plan.n_shards:
         raise ConfigError(f"The '--shard' option must be in [0, {plan.n_shards - 1}]. Got {shard}.")
     outcomes = run_shard(plan, shard, record_in_store=not ns.no_store)

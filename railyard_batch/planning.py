@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import heapq
 import json
+import os
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -69,6 +70,13 @@ class RunPlan:
     def from_dict(cls, raw: dict[str, Any]) -> RunPlan:
         members = [MemberPlan(**m) for m in raw["members"]]
         return cls(**{**raw, "members": members})
+
+    @classmethod
+    def load(cls, uri: str) -> RunPlan:
+        """Read a plan written by :func:`railyard_batch.sweep.record_plans` (``plan.json``)."""
+        from railyard_batch.artifacts import ArtifactStore
+
+        return cls.from_dict(json.loads(ArtifactStore(os.path.dirname(uri)).get(uri)))
 
 
 def check_dataset(vc: ValidatedConfig, identity: DataIdentity) -> pd.DataFrame:

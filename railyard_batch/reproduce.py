@@ -4,22 +4,19 @@ serialized model's hash match. Where package versions differ, it says which."""
 
 from __future__ import annotations
 
-import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from railyard_batch.artifacts import ArtifactStore
 from railyard_batch.config.validate import ValidatedConfig
-from railyard_batch.data import read_table
-from railyard_batch.dvc_objects import resolve
 from railyard_batch.errors import MemberSkipped, RunNotFoundError
 from railyard_batch.planning import RunPlan
 from railyard_batch.provenance import package_versions
 from railyard_batch.store import RunStore
 from railyard_batch.training import PipelineFactory, train_member
+from railyard_batch.worker import read_plan_data
 
 
 @dataclass
@@ -36,7 +33,6 @@ class MemberCheck:
 class ReproduceReport:
     run_id: str
     data_md5: str
-    data_path_used: str
     members: list[MemberCheck]
     version_differences: dict[str, list[str | None]]
 
@@ -52,7 +48,7 @@ def reproduce_run(store: RunStore, run_id: str, member_key: str | None = None) -
     run = store.run(run_id)
     sweep = store.sweep(run["sweep_id"])
     plan_uri = str(Path(run["artifact_uri"]) / "plan.json")
-    plan = RunPlan.from_dict(json.loads(ArtifactStore(run["artifact_uri"]).get(plan_uri)))
+    plan = RunPlan.load(plan_uri)
     recorded = {m["id"]: m for m in store.members(run_id=run_id)}
     wanted = [
         m
@@ -64,16 +60,9 @@ def reproduce_run(store: RunStore, run_id: str, member_key: str | None = None) -
         what = f"member {member_key!r} of run" if member_key else "succeeded member in run"
         raise RunNotFoundError(f"No {what} {run_id!r} to reproduce.")
 
-    data = plan.data
-    path = resolve(
-        data["path"],
-        data["md5"],
-        cache=data.get("cache") or None,
-        remote=data.get("remote") or None,
-    )
     vc = ValidatedConfig(raw=plan.config, config_hash=plan.config_hash)
     by = vc["fanout"].get("by")
-    frame = read_table(str(path), data["format"], vc.needed_columns())
+    frame = read_plan_data(plan, vc)
     positions = frame.groupby(by, sort=False).indices if by else {}
     factory = PipelineFactory(vc)
 
@@ -116,4 +105,4 @@ def reproduce_run(store: RunStore, run_id: str, member_key: str | None = None) -
         for k in sorted(set(then_versions) | set(now_versions))
         if then_versions.get(k) != now_versions.get(k)
     }
-    return ReproduceReport(run_id, data["md5"], str(path), checks, version_diff)
+    return ReproduceReport(run_id, plan.data["md5"], checks, version_diff)

@@ -102,25 +102,28 @@ def run_shard(
 
 
 def _read_shard(plan: RunPlan, vc: ValidatedConfig, members: list[MemberPlan]) -> pd.DataFrame:
-    by = vc["fanout"].get("by")
-    columns = vc.needed_columns()
+    if any(m.value is None for m in members):  # the global model needs every row
+        return read_plan_data(plan, vc)
+    return read_plan_data(plan, vc, [m.value for m in members])
+
+
+def read_plan_data(
+    plan: RunPlan, vc: ValidatedConfig, values: list[Any] | None = None
+) -> pd.DataFrame:
+    """The columns the run needs from the dataset it recorded (found by md5, verified); only
+    the rows of the fan-out ``values`` when given (pushed down to the reader)."""
     data = plan.data
-    path = str(
-        resolve(
-            data["path"],
-            data["md5"],
-            cache=data.get("cache") or None,
-            remote=data.get("remote") or None,
-        )
+    path = resolve(
+        data["path"],
+        data["md5"],
+        cache=data.get("cache") or None,
+        remote=data.get("remote") or None,
     )
-    if by is None or any(m.value is None for m in members):
-        return read_table(path, data["format"], columns)
+    by = vc["fanout"].get("by")
+    if by is None or values is None:
+        return read_table(str(path), data["format"], vc.needed_columns())
     return read_table(
-        path,
-        plan.data["format"],
-        columns,
-        filter_column=by,
-        filter_values=[m.value for m in members],
+        str(path), data["format"], vc.needed_columns(), filter_column=by, filter_values=values
     )
 
 
