@@ -129,6 +129,14 @@ def _subcommand(args: list[str]) -> int:
     compare = runs_sub.add_parser("compare", help="runs of a sweep side by side")
     compare.add_argument("sweep", nargs="?", default=None)
     compare.add_argument("--json", action="store_true")
+    compare.add_argument(
+        "--plot",
+        type=Path,
+        default=None,
+        metavar="PNG",
+        help="also draw each run's per-member metric distribution",
+    )
+    compare.add_argument("--metric", default=None, help="metric to plot (default: the first)")
 
     ns = parser.parse_args(args)
     if ns.command in ("worker", "reproduce"):
@@ -221,7 +229,13 @@ def _runs(ns: argparse.Namespace) -> int:
         store.sweep(sweep_id)
         runs = store.runs(sweep_id)
         members = store.members(sweep_id=sweep_id)
-        rows = report.compare_rows(runs, members, _metric_names(runs))
+        metrics = _metric_names(runs)
+        rows = report.compare_rows(runs, members, metrics)
+        if ns.plot is not None:
+            from railyard_batch.plots import compare_plot
+
+            compare_plot(runs, members, ns.metric or metrics[0], ns.plot)
+            print(f"wrote {ns.plot}", file=sys.stderr)
         if ns.json:
             report.print_json(rows)
         else:

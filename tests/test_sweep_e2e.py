@@ -118,6 +118,10 @@ def test_compare_and_tables_read_back(trained: tuple[Project, dict]) -> None:  #
         assert per_run[run["id"]]["succeeded"] == len(members)
         glob = next(m for m in members if m["member_key"] == "__global__")
         assert per_run[run["id"]]["global_roc_auc"] == glob["metrics"]["roc_auc"]
+    plot = project.root / "compare.png"
+    drawn = project.run("runs", "compare", "--plot", str(plot), "--metric", "roc_auc")
+    assert drawn.returncode == 0, drawn.stderr
+    assert plot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and plot.stat().st_size > 10_000
     table = project.run("runs", "show")
     assert table.returncode == 0
     assert "__global__" in table.stdout and "roc_auc" in table.stdout
