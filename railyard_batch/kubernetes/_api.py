@@ -39,14 +39,17 @@ class KubernetesError(RailyardError, RuntimeError):
 class Api:
     """A connected client with the namespace to work in."""
 
-    def __init__(self, client: Any, namespace: str, *, attempts: int = 8, max_delay_s: float = 4.0):
+    def __init__(
+        self, client: Any, namespace: str, *, retry_for_s: float = 90.0, max_delay_s: float = 5.0
+    ) -> None:
         from kubernetes import client as k8s
 
         self.client = client
         self.namespace = namespace
         self.batch = k8s.BatchV1Api(client)
         self.core = k8s.CoreV1Api(client)
-        self.attempts = attempts
+        # Transient failures are retried for this long (an API server restart takes ~30 s).
+        self.retry_for_s = retry_for_s
         self.max_delay_s = max_delay_s
 
     def call(self, what: str, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
@@ -55,24 +58,24 @@ class Api:
         from kubernetes.client.exceptions import ApiException
 
         kwargs.setdefault("_request_timeout", REQUEST_TIMEOUT)
+        deadline = time.monotonic() + self.retry_for_s
         delay = 0.1
-        for attempt in range(1, self.attempts + 1):
+        attempt = 0
+        while True:
+            attempt += 1
             try:
                 return fn(*args, **kwargs)
             except ApiException as exc:
-                if exc.status not in RETRY_STATUSES or attempt == self.attempts:
+                if exc.status not in RETRY_STATUSES or time.monotonic() > deadline:
                     raise api_error(what, exc) from None
-                last = f"HTTP {exc.status} {exc.reason}"
             except (urllib3.exceptions.HTTPError, ConnectionError, TimeoutError) as exc:
-                if attempt == self.attempts:
+                if time.monotonic() > deadline:
                     raise KubernetesError(
-                        f"{what}: the API server could not be reached after {attempt} attempts: "
-                        f"{type(exc).__name__}: {exc}"
+                        f"{what}: the API server could not be reached in {self.retry_for_s:.0f}s "
+                        f"({attempt} attempts): {type(exc).__name__}: {exc}"
                     ) from None
-                last = type(exc).__name__
             time.sleep(min(self.max_delay_s, delay) * (0.5 + random.random() / 2))
             delay *= 2
-        raise KubernetesError(f"{what}: gave up after {self.attempts} attempts ({last})")
 
     def json(self, what: str, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> dict[str, Any]:
         """Like :meth:`call`, returning the raw JSON body (no model classes: faster)."""

@@ -157,8 +157,21 @@ class SweepWatch:
             for i in run.by_shard
             if i not in run.done and (i in completed or i in failed or job_over)
         }
-        if not ended:
-            return
+        if ended:
+            self._record_ended(run, ended, completed, failed, by_index, job_reason, memory, store)
+        run.finished = job_over and len(run.done) == len(run.by_shard)
+
+    def _record_ended(
+        self,
+        run: _Run,
+        ended: set[int],
+        completed: set[int],
+        failed: set[int],
+        by_index: dict[int, list[dict[str, Any]]],
+        job_reason: str | None,
+        memory: str,
+        store: RunStore,
+    ) -> None:
         sync_outcomes(run.plan, store)
         finished_ids = {
             m["id"] for m in store.members(run_id=run.plan.run_id) if m["state"] in FINISHED_STATES
@@ -190,7 +203,6 @@ class SweepWatch:
         if missing:
             store.record_outcomes(missing)
         run.done.update(ended)
-        run.finished = job_over and len(run.done) == len(run.by_shard)
 
 
 def wait(

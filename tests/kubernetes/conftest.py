@@ -8,9 +8,9 @@ from collections.abc import Iterator
 import pytest
 
 from railyard_batch.kubernetes import _render
-from tests.k8s.conftest import api, k8s_cluster, namespace
+from tests.k8s.conftest import api, k8s_cluster, namespace, pytest_configure
 
-__all__ = ["api", "k8s_cluster", "namespace"]
+__all__ = ["api", "k8s_cluster", "namespace", "pytest_configure"]
 
 GIT_COMMIT = "0" * 40
 

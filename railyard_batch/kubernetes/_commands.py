@@ -1,0 +1,168 @@
+"""``railyard-batch status|wait|cancel SWEEP``: re-attach to a sweep's Jobs from the run store.
+
+The run store knows the sweep's runs and their artifact directories; next to the run plans
+lies ``kubernetes.json`` (namespace, context, kubeconfig, Job names), written at submit.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from typing import Any
+
+from railyard_batch.artifacts import ArtifactStore
+from railyard_batch.errors import ConfigError
+from railyard_batch.kubernetes._api import Api, connect
+from railyard_batch.kubernetes._backend import ATTACHMENT
+from railyard_batch.kubernetes._indexes import parse_indexes
+from railyard_batch.kubernetes._reasons import job_failure_reason, pod_waiting_reason
+from railyard_batch.kubernetes._watch import sweep_selector, wait
+from railyard_batch.planning import RunPlan
+from railyard_batch.store import RunStore
+
+
+def _sweep_dir(store: RunStore, sweep_id: str) -> tuple[list[dict[str, Any]], str]:
+    store.sweep(sweep_id)  # RunNotFoundError for an unknown id
+    runs = store.runs(sweep_id)
+    if not runs:
+        raise ConfigError(f"Sweep {sweep_id!r} has no runs in the run store {store.path}.")
+    return runs, str(runs[0]["artifact_uri"]).rsplit("/", 1)[0]
+
+
+def attachment(store: RunStore, sweep_id: str) -> dict[str, Any]:
+    runs, sweep_dir = _sweep_dir(store, sweep_id)
+    uri = f"{sweep_dir}/{ATTACHMENT}"
+    try:
+        record: dict[str, Any] = json.loads(ArtifactStore(sweep_dir).get(uri))
+    except (OSError, FileNotFoundError):
+        raise ConfigError(
+            f"Sweep {sweep_id!r} was not submitted to Kubernetes (no {uri}); it ran on the "
+            f"{store.sweep(sweep_id).get('backend')!r} backend."
+        ) from None
+    record["runs"] = runs
+    return record
+
+
+def attach(store: RunStore, sweep_id: str) -> tuple[Api, dict[str, Any]]:
+    record = attachment(store, sweep_id)
+    api = connect(
+        kubeconfig=record.get("kubeconfig"),
+        context=record.get("context"),
+        namespace=record["namespace"],
+    )
+    return api, record
+
+
+def status(store: RunStore, sweep_id: str, api: Api | None = None) -> dict[str, Any]:
+    """Member counts from the run store; per Job, its shards and why pods wait (two calls)."""
+    if api is None:
+        api, record = attach(store, sweep_id)
+    else:
+        record = attachment(store, sweep_id)
+    selector = sweep_selector(sweep_id)
+    jobs = api.json(
+        "listing the sweep's Jobs",
+        api.batch.list_namespaced_job,
+        api.namespace,
+        label_selector=selector,
+    )["items"]
+    pending = api.json(
+        "listing the sweep's waiting pods",
+        api.core.list_namespaced_pod,
+        api.namespace,
+        label_selector=selector,
+        field_selector="status.phase=Pending",
+    )["items"]
+    waiting: dict[str, Counter[str]] = {}
+    for pod in pending:
+        reason = pod_waiting_reason(pod)
+        job = pod["metadata"].get("labels", {}).get("job-name", "?")
+        waiting.setdefault(job, Counter())[reason or "Pending: not scheduled yet"] += 1
+    rows = []
+    by_name = {j["metadata"]["name"]: j for j in jobs}
+    for name in record["jobs"]:
+        job = by_name.get(name)
+        st = (job or {}).get("status", {})
+        conditions = {c["type"] for c in st.get("conditions") or [] if c.get("status") == "True"}
+        state = (
+            "missing"
+            if job is None
+            else "failed"
+            if "Failed" in conditions
+            else "complete"
+            if "Complete" in conditions
+            else "running"
+        )
+        rows.append(
+            {
+                "job": name,
+                "state": state,
+                "shards": (job or {}).get("spec", {}).get("completions"),
+                "succeeded": len(parse_indexes(st.get("completedIndexes"))),
+                "failed": len(parse_indexes(st.get("failedIndexes"))),
+                "active": st.get("active", 0),
+                "reason": job_failure_reason(job) if job else None,
+                "waiting": dict(waiting.get(name, {})),
+            }
+        )
+    return {
+        "sweep": sweep_id,
+        "namespace": api.namespace,
+        "members": store.state_counts(sweep_id),
+        "jobs": rows,
+    }
+
+
+def load_plans(store: RunStore, sweep_id: str, record: dict[str, Any]) -> list[RunPlan]:
+    plans = []
+    for run in record["runs"]:
+        uri = f"{run['artifact_uri']}/plan.json"
+        plans.append(RunPlan.from_dict(json.loads(ArtifactStore(run["artifact_uri"]).get(uri))))
+    return plans
+
+
+def wait_sweep(
+    store: RunStore,
+    sweep_id: str,
+    *,
+    poll_seconds: float = 2.0,
+    timeout_s: float | None = None,
+    api: Api | None = None,
+) -> dict[str, int]:
+    """Follow the sweep until its Jobs end, fill the run store, close the sweep."""
+    if api is None:
+        api, record = attach(store, sweep_id)
+    else:
+        record = attachment(store, sweep_id)
+    plans = load_plans(store, sweep_id, record)
+    wait(api, plans, poll_seconds=poll_seconds, timeout_s=timeout_s)
+    store.finish_runs(sweep_id)
+    return store.state_counts(sweep_id)
+
+
+def cancel(store: RunStore, sweep_id: str, api: Api | None = None) -> int:
+    """Delete the sweep's Jobs (their pods and ConfigMaps go with them); members not finished
+    are recorded as failed, cancelled. Returns how many Jobs were deleted."""
+    if api is None:
+        api, record = attach(store, sweep_id)
+    else:
+        record = attachment(store, sweep_id)
+    from railyard_batch.kubernetes._api import KubernetesError
+
+    deleted = 0
+    for name in record["jobs"]:
+        try:
+            api.call(
+                f"deleting Job {api.namespace}/{name}",
+                api.batch.delete_namespaced_job,
+                name,
+                api.namespace,
+                propagation_policy="Background",
+            )
+            deleted += 1
+        except KubernetesError as exc:
+            if exc.status != 404:
+                raise
+    store.fail_unfinished(sweep_id, "cancelled: railyard-batch cancel deleted the sweep's Jobs")
+    store.finish_runs(sweep_id)
+    return deleted

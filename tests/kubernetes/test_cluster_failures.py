@@ -1,0 +1,187 @@
+"""Failures on the real control plane: OOM kills retried per shard then explained, config
+errors not retried, GPU placement and waiting, a killed launcher, a restarted API server."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from kubernetes import client
+
+from railyard_batch.kubernetes import KubernetesBackend, KubernetesSettings
+from railyard_batch.kubernetes._commands import cancel, status, wait_sweep
+from railyard_batch.planning import RunPlan
+from railyard_batch.store import RunStore
+from railyard_batch.sweep import record_plans
+from tests.k8s_cluster import (
+    FAIL_EXIT_CODE_ANNOTATION,
+    FAIL_LABEL,
+    FAIL_REASON_ANNOTATION,
+    NODES,
+    RUN_FOR_ANNOTATION,
+    Cluster,
+)
+from tests.kubernetes import submit_sweep
+from tests.kubernetes.cluster_helpers import make_api, wait_until
+from tests.kubernetes.plans import make_plan
+
+pytestmark = pytest.mark.k8s
+REPO = Path(__file__).resolve().parents[2]
+GPU_NODES = {n.name for n in NODES if n.gpus}
+
+
+def settings(namespace: str, **kw: Any) -> KubernetesSettings:
+    return KubernetesSettings(
+        namespace=namespace,
+        instance_classes=str(REPO / "conf" / "kubernetes" / "instance_classes.yaml"),
+        poll_seconds=0.3,
+        **kw,
+    )
+
+
+def recorded(tmp_path: Path, sweep_id: str, n_runs: int = 1, **plan_kw: Any) -> list[RunPlan]:
+    plans = [
+        make_plan(
+            sweep_id=sweep_id,
+            job_num=i,
+            store_url=f"sqlite:///{tmp_path / 'runs.db'}",
+            artifact_root=str(tmp_path / "artifacts"),
+            **plan_kw,
+        )
+        for i in range(n_runs)
+    ]
+    record_plans(plans, experiment="t", sweep_overrides=[], backend="kubernetes")
+    return plans
+
+
+def pods_per_index(api: Any, namespace: str) -> dict[str, int]:
+    out: dict[str, int] = {}
+    for pod in client.CoreV1Api(api).list_namespaced_pod(namespace).items:
+        index = pod.metadata.labels["batch.kubernetes.io/job-completion-index"]
+        out[index] = out.get(index, 0) + 1
+    return out
+
+
+def test_an_oom_kill_is_retried_per_shard_then_reported_with_advice(
+    api: Any, namespace: str, tmp_path: Path
+) -> None:
+    plans = recorded(tmp_path, "20260101-000000-oom137", members=4, shards=2)
+    s = settings(
+        namespace,
+        backoff_limit_per_index=1,
+        pod_labels={FAIL_LABEL: "true"},
+        pod_annotations={FAIL_EXIT_CODE_ANNOTATION: "137", FAIL_REASON_ANNOTATION: "OOMKilled"},
+    )
+    KubernetesBackend(s, api=make_api(api, namespace)).execute(plans)
+    members = RunStore(plans[0].store_url).members(sweep_id=plans[0].sweep_id)
+    assert {m["state"] for m in members} == {"failed"}
+    for m in members:
+        assert "after 2 attempt(s)" in m["reason"], m["reason"]
+        assert "OOMKilled (exit 137)" in m["reason"] and "raise resources.memory" in m["reason"]
+    assert pods_per_index(api, namespace) == {"0": 2, "1": 2}
+
+
+def test_a_config_error_is_not_retried(api: Any, namespace: str, tmp_path: Path) -> None:
+    plans = recorded(tmp_path, "20260101-000000-cfgerr", members=4, shards=2)
+    s = settings(
+        namespace,
+        backoff_limit_per_index=3,
+        pod_labels={FAIL_LABEL: "true"},
+        pod_annotations={FAIL_EXIT_CODE_ANNOTATION: "2"},
+    )
+    KubernetesBackend(s, api=make_api(api, namespace)).execute(plans)
+    members = RunStore(plans[0].store_url).members(sweep_id=plans[0].sweep_id)
+    assert {m["state"] for m in members} == {"failed"}
+    assert all("config error (exit 2, not retried)" in m["reason"] for m in members)
+    assert pods_per_index(api, namespace) == {"0": 1, "1": 1}
+
+
+def test_gpu_members_land_on_gpu_nodes_and_status_says_why_others_wait(
+    api: Any, namespace: str, tmp_path: Path
+) -> None:
+    # Two GPU nodes of 8 GPUs: two shards of 8 GPUs run, the third cannot be placed.
+    plans = recorded(
+        tmp_path,
+        "20260101-000000-gpu888",
+        members=3,
+        shards=3,
+        resources={"gpu": 8, "instance_class": "gpu", "memory": "1Gi"},
+    )
+    k8s = make_api(api, namespace)
+    s = settings(namespace, wait=False, pod_annotations={RUN_FOR_ANNOTATION: "120s"})
+    KubernetesBackend(s, api=k8s).execute(plans)
+    core = client.CoreV1Api(api)
+
+    def placed() -> list[Any] | None:
+        pods = core.list_namespaced_pod(namespace).items
+        running = [p for p in pods if p.status.phase == "Running"]
+        return pods if len(pods) == 3 and len(running) == 2 else None
+
+    pods = wait_until("two GPU pods running", placed)
+    assert {p.spec.node_name for p in pods if p.status.phase == "Running"} <= GPU_NODES
+    store = RunStore(plans[0].store_url)
+    report = wait_until(
+        "status to explain the waiting pod",
+        lambda: (r := status(store, plans[0].sweep_id, api=k8s))["jobs"][0]["waiting"] and r,
+    )
+    (reason,) = report["jobs"][0]["waiting"]
+    assert reason.startswith("Unschedulable:") and "nvidia.com/gpu" in reason, reason
+    assert report["jobs"][0]["state"] == "running"
+    # Cancel frees the GPUs for the other tests; members not finished are recorded so.
+    assert cancel(store, plans[0].sweep_id, api=k8s) == 1
+    assert {m["state"] for m in store.members(sweep_id=plans[0].sweep_id)} == {"failed"}
+
+
+def count(api: Any, namespace: str) -> tuple[int, int]:
+    jobs = client.BatchV1Api(api).list_namespaced_job(namespace).items
+    cms = [
+        c
+        for c in client.CoreV1Api(api).list_namespaced_config_map(namespace).items
+        if c.metadata.name.endswith("-plan")
+    ]
+    return len(jobs), len(cms)
+
+
+def test_kill_9_mid_submission_then_resubmit_creates_no_duplicate(
+    k8s_cluster: Cluster, api: Any, namespace: str, tmp_path: Path
+) -> None:
+    n = 60
+    argv = [
+        sys.executable, "-m", "tests.kubernetes.submit_sweep",
+        str(k8s_cluster.kubeconfig), namespace, str(tmp_path / "artifacts"), str(n),
+    ]  # fmt: skip
+    child = subprocess.Popen(argv, cwd=REPO)
+    seen = wait_until("the first Job", lambda: count(api, namespace)[0] or None, timeout_s=60)
+    os.kill(child.pid, signal.SIGKILL)
+    child.wait()
+    at_kill = count(api, namespace)
+    assert seen >= 1 and at_kill[0] < n, f"submission finished before the kill: {at_kill}"
+    uids = {
+        j.metadata.name: j.metadata.uid
+        for j in client.BatchV1Api(api).list_namespaced_job(namespace).items
+    }
+
+    subprocess.run(argv, cwd=REPO, check=True)
+    assert count(api, namespace) == (n, n)
+    after = {
+        j.metadata.name: j.metadata.uid
+        for j in client.BatchV1Api(api).list_namespaced_job(namespace).items
+    }
+    assert all(after[name] == uid for name, uid in uids.items())  # adopted, not replaced
+
+    # Every member is accounted for: KWOK completes the pods, which wrote no outcome here.
+    plans = submit_sweep.plans(str(tmp_path / "artifacts"), f"sqlite:///{tmp_path / 'r.db'}", n)
+    record_plans(plans, experiment="t", sweep_overrides=[], backend="kubernetes")
+    store = RunStore(plans[0].store_url)
+    counts = wait_sweep(
+        store, submit_sweep.SWEEP, poll_seconds=0.3, timeout_s=120, api=make_api(api, namespace)
+    )
+    assert counts == {"failed": 2 * n}
+    assert all(
+        "wrote no outcome.json" in m["reason"] for m in store.members(sweep_id=submit_sweep.SWEEP)
+    )
