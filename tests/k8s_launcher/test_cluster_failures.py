@@ -26,9 +26,9 @@ from tests.k8s_cluster import (
     RUN_FOR_ANNOTATION,
     Cluster,
 )
-from tests.kubernetes import submit_sweep
-from tests.kubernetes.cluster_helpers import make_api, wait_until
-from tests.kubernetes.plans import make_plan
+from tests.k8s_launcher import submit_sweep
+from tests.k8s_launcher.cluster_helpers import make_api, wait_until
+from tests.k8s_launcher.plans import make_plan
 
 pytestmark = pytest.mark.k8s
 REPO = Path(__file__).resolve().parents[2]
@@ -152,7 +152,7 @@ def test_kill_9_mid_submission_then_resubmit_creates_no_duplicate(
 ) -> None:
     n = 60
     argv = [
-        sys.executable, "-m", "tests.kubernetes.submit_sweep",
+        sys.executable, "-m", "tests.k8s_launcher.submit_sweep",
         str(k8s_cluster.kubeconfig), namespace, str(tmp_path / "artifacts"), str(n),
     ]  # fmt: skip
     child = subprocess.Popen(argv, cwd=REPO)

@@ -20,7 +20,7 @@ from railyard_batch.planning import RunPlan
 from railyard_batch.store import RunStore
 from railyard_batch.sweep import plan_run, record_plans
 from tests.conftest import Project
-from tests.kubernetes.cluster_helpers import make_api, run_pod_locally, wait_until
+from tests.k8s_launcher.cluster_helpers import make_api, run_pod_locally, wait_until
 
 pytestmark = pytest.mark.k8s
 REPO = Path(__file__).resolve().parents[2]

@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from railyard_batch.kubernetes import KubernetesSettings, render_sweep, to_yaml, validate_object
-from tests.kubernetes.plans import make_plan
+from tests.k8s_launcher.plans import make_plan
 
 CLASSES = str(Path(__file__).resolve().parents[2] / "conf" / "kubernetes" / "instance_classes.yaml")
 PAYLOADS = [

@@ -23,7 +23,7 @@ from railyard_batch.kubernetes import (
 )
 from railyard_batch.kubernetes._names import JOB_NAME_MAX, is_dns_label, job_name
 from railyard_batch.kubernetes._template import DEFAULT_TEMPLATE_DIR
-from tests.kubernetes.plans import make_plan
+from tests.k8s_launcher.plans import make_plan
 
 REPO = Path(__file__).resolve().parents[2]
 GOLDEN = Path(__file__).parent / "golden"

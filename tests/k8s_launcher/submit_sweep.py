@@ -1,6 +1,6 @@
 """Submit a sweep of hand-made plans and exit (the kill -9 test runs this in a subprocess).
 
-python -m tests.kubernetes.submit_sweep KUBECONFIG NAMESPACE ARTIFACT_ROOT N_RUNS
+python -m tests.k8s_launcher.submit_sweep KUBECONFIG NAMESPACE ARTIFACT_ROOT N_RUNS
 """
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 from railyard_batch.kubernetes import KubernetesBackend, KubernetesSettings, connect
-from tests.kubernetes.plans import make_plan
+from tests.k8s_launcher.plans import make_plan
 
 SWEEP = "20260101-000000-kill9"
 REPO = Path(__file__).resolve().parents[2]

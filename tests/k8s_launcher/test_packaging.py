@@ -14,7 +14,7 @@ from hydra.plugins.launcher import Launcher
 from hydra_plugins.railyard_launcher.kubernetes_launcher import RailyardKubernetesLauncher
 from railyard_batch import cli
 from railyard_batch.kubernetes import KubernetesSettings, render_sweep
-from tests.kubernetes.plans import make_plan
+from tests.k8s_launcher.plans import make_plan
 
 REPO = Path(__file__).resolve().parents[2]
 

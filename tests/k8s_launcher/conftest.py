@@ -20,3 +20,14 @@ def fixed_git_commit(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """Rendered annotations carry the git commit; tests pin it so golden files stay put."""
     monkeypatch.setattr(_render, "git_state", lambda: (GIT_COMMIT, False))
     yield
+
+
+@pytest.fixture(autouse=True)
+def restored_hydra_singletons() -> Iterator[None]:
+    """Composing a config leaves state in Hydra's singletons that breaks Hydra's launcher
+    conformance suites later in the session; restore it, as Hydra's own tests do."""
+    from hydra.core.singleton import Singleton
+
+    state = Singleton.get_state()
+    yield
+    Singleton.set_state(state)
