@@ -3,6 +3,7 @@
     railyard-batch [HYDRA OVERRIDES] [-m]       compose the config and train (Hydra app)
     railyard-batch worker --plan URI [--shard K] run one shard (local pool or Kubernetes pod)
     railyard-batch runs list|show|compare       read the run store
+    railyard-batch status|wait|cancel SWEEP     re-attach to a sweep's Kubernetes Jobs
 
 A user mistake prints ``TypeName: message`` on one line and exits 2; no traceback.
 """
@@ -15,7 +16,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-SUBCOMMANDS = {"worker", "runs", "reproduce", "export"}
+SUBCOMMANDS = {"worker", "runs", "reproduce", "export", "status", "wait", "cancel"}
 DEFAULT_STORE = "sqlite:///runs/railyard.db"
 
 
@@ -138,7 +139,11 @@ def _subcommand(args: list[str]) -> int:
     )
     compare.add_argument("--metric", default=None, help="metric to plot (default: the first)")
 
+    _kubernetes_parsers(sub)
+
     ns = parser.parse_args(args)
+    if ns.command in ("status", "wait", "cancel"):
+        return _kubernetes(ns)
     if ns.command in ("worker", "reproduce"):
         # One training thread, as in a pool worker: the same arithmetic, the same model bytes.
         for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
@@ -150,6 +155,31 @@ def _subcommand(args: list[str]) -> int:
     if ns.command == "export":
         return _export(ns)
     return _runs(ns)
+
+
+def _kubernetes_parsers(sub: Any) -> None:
+    for name, text in (
+        ("status", "a Kubernetes sweep's members and Jobs, and why pods wait"),
+        ("wait", "follow a Kubernetes sweep until its Jobs end, filling the run store"),
+        ("cancel", "delete a Kubernetes sweep's Jobs; unfinished members fail as cancelled"),
+    ):
+        cmd = sub.add_parser(name, help=text)
+        cmd.add_argument("sweep", help="sweep id")
+        cmd.add_argument(
+            "--store",
+            default=os.environ.get("RAILYARD_STORE", DEFAULT_STORE),
+            help="run store URL (default: %(default)s, or $RAILYARD_STORE)",
+        )
+        cmd.add_argument("--json", action="store_true")
+        if name == "wait":
+            cmd.add_argument("--poll-seconds", type=float, default=2.0)
+            cmd.add_argument("--timeout", type=float, default=None, help="seconds (default: none)")
+
+
+def _kubernetes(ns: argparse.Namespace) -> int:
+    from railyard_batch.kubernetes._commands import run_command
+
+    return run_command(ns)
 
 
 def _export(ns: argparse.Namespace) -> int:

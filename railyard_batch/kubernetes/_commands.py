@@ -166,3 +166,68 @@ def cancel(store: RunStore, sweep_id: str, api: Api | None = None) -> int:
     store.fail_unfinished(sweep_id, "cancelled: railyard-batch cancel deleted the sweep's Jobs")
     store.finish_runs(sweep_id)
     return deleted
+
+
+def print_status(report: dict[str, Any]) -> None:
+    """The status report as a table: member states, then one line per Job."""
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console()
+    counts = ", ".join(f"{k}={v}" for k, v in sorted(report["members"].items())) or "none"
+    console.print(f"sweep {report['sweep']} (namespace {report['namespace']}): members {counts}")
+    table = Table()
+    for column in ("job", "state", "shards", "succeeded", "failed", "active", "why"):
+        table.add_column(column)
+    for job in report["jobs"]:
+        why = [job["reason"]] if job["reason"] else []
+        why += [f"{n} pod(s) waiting: {reason}" for reason, n in job["waiting"].items()]
+        table.add_row(
+            job["job"],
+            job["state"],
+            str(job["shards"]),
+            str(job["succeeded"]),
+            str(job["failed"]),
+            str(job["active"]),
+            "; ".join(why),
+        )
+    console.print(table)
+
+
+def run_command(ns: Any) -> int:
+    """``railyard-batch status|wait|cancel`` (parsed by the CLI); returns the exit status."""
+    import sys
+
+    from railyard_batch import report
+
+    store = RunStore(ns.store)
+    try:
+        if ns.command == "status":
+            result = status(store, ns.sweep)
+            if ns.json:
+                report.print_json(result)
+            else:
+                print_status(result)
+            return 0
+        if ns.command == "wait":
+            try:
+                counts = wait_sweep(
+                    store, ns.sweep, poll_seconds=ns.poll_seconds, timeout_s=ns.timeout
+                )
+            except KeyboardInterrupt:
+                print(
+                    f"Stopped waiting; the Jobs keep running. Re-attach with: "
+                    f"railyard-batch wait {ns.sweep}",
+                    file=sys.stderr,
+                )
+                return 130
+            if ns.json:
+                report.print_json(counts)
+            else:
+                print(", ".join(f"{k}={v}" for k, v in sorted(counts.items())))
+            return 1 if counts.get("failed") else 0
+        deleted = cancel(store, ns.sweep)
+        print(f"deleted {deleted} Job(s) of sweep {ns.sweep}")
+        return 0
+    finally:
+        store.close()
