@@ -11,6 +11,7 @@ from typing import Any, TextIO
 
 from railyard_batch.artifacts import ArtifactStore
 from railyard_batch.kubernetes._api import Api, connect, default_namespace
+from railyard_batch.kubernetes._names import ATTACHMENT
 from railyard_batch.kubernetes._render import render_sweep
 from railyard_batch.kubernetes._settings import KubernetesSettings
 from railyard_batch.kubernetes._submit import submit
@@ -18,8 +19,6 @@ from railyard_batch.kubernetes._template import to_yaml
 from railyard_batch.kubernetes._watch import wait
 from railyard_batch.planning import RunPlan
 from railyard_batch.store import MemberOutcome, RunStore, now
-
-ATTACHMENT = "kubernetes.json"
 
 
 class KubernetesBackend:

@@ -8,17 +8,19 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from railyard_batch.artifacts import ArtifactStore
 from railyard_batch.errors import ConfigError
 from railyard_batch.kubernetes._api import Api, connect
-from railyard_batch.kubernetes._backend import ATTACHMENT
 from railyard_batch.kubernetes._indexes import parse_indexes
+from railyard_batch.kubernetes._names import ATTACHMENT
 from railyard_batch.kubernetes._reasons import job_failure_reason, pod_waiting_reason
 from railyard_batch.kubernetes._watch import sweep_selector, wait
-from railyard_batch.planning import RunPlan
 from railyard_batch.store import RunStore
+
+if TYPE_CHECKING:
+    from railyard_batch.planning import RunPlan
 
 
 def _sweep_dir(store: RunStore, sweep_id: str) -> tuple[list[dict[str, Any]], str]:
@@ -114,6 +116,8 @@ def status(store: RunStore, sweep_id: str, api: Api | None = None) -> dict[str, 
 
 
 def load_plans(store: RunStore, sweep_id: str, record: dict[str, Any]) -> list[RunPlan]:
+    from railyard_batch.planning import RunPlan
+
     plans = []
     for run in record["runs"]:
         uri = f"{run['artifact_uri']}/plan.json"

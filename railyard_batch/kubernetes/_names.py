@@ -10,6 +10,11 @@ from __future__ import annotations
 import hashlib
 import re
 
+SWEEP_LABEL = "railyard.dev/sweep-id"
+JOB_NUM_LABEL = "railyard.dev/job-num"
+QUEUE_LABEL = "kueue.x-k8s.io/queue-name"
+# Next to a sweep's run plans in the artifact store: where its Jobs are (for re-attaching).
+ATTACHMENT = "kubernetes.json"
 DNS_LABEL_MAX = 63
 # Room for "-<index>" (up to 99,999 shards) and "-plan" after a Job name.
 JOB_NAME_MAX = 52

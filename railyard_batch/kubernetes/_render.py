@@ -26,9 +26,9 @@ PLAN_MOUNT = "/etc/railyard"
 PLAN_FILE = "plan.json"
 GPU_RESOURCE = "nvidia.com/gpu"
 ANNOTATION_PREFIX = "railyard.dev"
-SWEEP_LABEL = "railyard.dev/sweep-id"
-JOB_NUM_LABEL = "railyard.dev/job-num"
-QUEUE_LABEL = "kueue.x-k8s.io/queue-name"
+SWEEP_LABEL = _names.SWEEP_LABEL
+JOB_NUM_LABEL = _names.JOB_NUM_LABEL
+QUEUE_LABEL = _names.QUEUE_LABEL
 _QUANTITY = re.compile(r"^([+-]?[0-9.]+)([eE][-+]?[0-9]+|[numkKMGTPE]i?)?$")
 
 

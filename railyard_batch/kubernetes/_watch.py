@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from railyard_batch.kubernetes import _names
 from railyard_batch.kubernetes._api import Api, KubernetesError
@@ -20,16 +20,16 @@ from railyard_batch.kubernetes._reasons import (
     pod_failure_reason,
     pod_waiting_reason,
 )
-from railyard_batch.kubernetes._render import SWEEP_LABEL
-from railyard_batch.planning import MemberPlan, RunPlan
 from railyard_batch.store import FINISHED_STATES, MemberOutcome, RunStore, now
-from railyard_batch.sync import sync_outcomes
+
+if TYPE_CHECKING:
+    from railyard_batch.planning import MemberPlan, RunPlan
 
 INDEX_LABEL = "batch.kubernetes.io/job-completion-index"
 
 
 def sweep_selector(sweep_id: str) -> str:
-    return f"{SWEEP_LABEL}={_names.label_value(sweep_id)}"
+    return f"{_names.SWEEP_LABEL}={_names.label_value(sweep_id)}"
 
 
 @dataclass
@@ -172,6 +172,8 @@ class SweepWatch:
         memory: str,
         store: RunStore,
     ) -> None:
+        from railyard_batch.sync import sync_outcomes  # imports the worker: only when needed
+
         sync_outcomes(run.plan, store)
         finished_ids = {
             m["id"] for m in store.members(run_id=run.plan.run_id) if m["state"] in FINISHED_STATES

@@ -47,3 +47,11 @@ def test_dockerfile_entrypoint_is_the_console_script_the_jobs_run() -> None:
 def test_hydra_discovers_the_kubernetes_launcher() -> None:
     names = [p.__name__ for p in Plugins.instance().discover(Launcher)]
     assert RailyardKubernetesLauncher.__name__ in names
+
+
+def test_the_public_names_of_the_package_are_honest() -> None:
+    import railyard_batch.kubernetes as package
+
+    assert package.__all__ == sorted(package.__all__)
+    for name in package.__all__:
+        assert getattr(package, name) is not None
