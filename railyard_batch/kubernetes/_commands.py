@@ -202,14 +202,12 @@ def run_command(ns: Any) -> int:
     """``railyard-batch status|wait|cancel`` (parsed by the CLI); returns the exit status."""
     import sys
 
-    from railyard_batch import report
-
     store = RunStore(ns.store)
     try:
         if ns.command == "status":
             result = status(store, ns.sweep)
             if ns.json:
-                report.print_json(result)
+                print(json.dumps(result, indent=2, default=str))
             else:
                 print_status(result)
             return 0
@@ -226,7 +224,7 @@ def run_command(ns: Any) -> int:
                 )
                 return 130
             if ns.json:
-                report.print_json(counts)
+                print(json.dumps(counts, indent=2))
             else:
                 print(", ".join(f"{k}={v}" for k, v in sorted(counts.items())))
             return 1 if counts.get("failed") else 0
