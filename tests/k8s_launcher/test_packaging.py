@@ -14,6 +14,7 @@ from hydra.plugins.launcher import Launcher
 from hydra_plugins.railyard_launcher.kubernetes_launcher import RailyardKubernetesLauncher
 from railyard_batch import cli
 from railyard_batch.kubernetes import KubernetesSettings, render_sweep
+from tests.conftest import Project
 from tests.k8s_launcher.plans import make_plan
 
 REPO = Path(__file__).resolve().parents[2]
@@ -55,3 +56,25 @@ def test_the_public_names_of_the_package_are_honest() -> None:
     assert package.__all__ == sorted(package.__all__)
     for name in package.__all__:
         assert getattr(package, name) is not None
+
+
+def test_dry_run_from_the_cli_writes_valid_kubectl_yaml(project: Project) -> None:
+    import yaml
+
+    from railyard_batch.kubernetes import validate_object
+
+    result = project.run(
+        "+experiment=fraud_v3",
+        "-m",
+        "hydra/launcher=kubernetes",
+        "hydra.launcher.dry_run=true",
+        "hydra.launcher.dry_run_output=manifests.yaml",
+        "hydra.launcher.namespace=ml",
+        "fanout.min_rows=300",
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    docs = list(yaml.safe_load_all((project.root / "manifests.yaml").read_text()))
+    assert [d["kind"] for d in docs] == ["Job", "ConfigMap"] * 3
+    for doc in docs:
+        validate_object(doc)
+    assert "skipped=" in result.stdout  # nothing ran: members are recorded as skipped
