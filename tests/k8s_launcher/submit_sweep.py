@@ -29,16 +29,17 @@ def plans(artifact_root: str, store_url: str, n_runs: int) -> list:  # type: ign
     ]
 
 
-def main(kubeconfig: str, namespace: str, artifact_root: str, n_runs: str) -> None:
+def main(kubeconfig: str, namespace: str, artifact_root: str, n_runs: str, *mode: str) -> None:
     settings = KubernetesSettings(
         kubeconfig=kubeconfig,
         namespace=namespace,
-        wait=False,
+        wait="wait" in mode,
+        pod_annotations={"railyard.test/run-for": "120s"} if "wait" in mode else {},
         instance_classes=str(REPO / "conf" / "kubernetes" / "instance_classes.yaml"),
     )
     api = connect(kubeconfig=kubeconfig, context=None, namespace=namespace)
     KubernetesBackend(settings, api=api).execute(
-        plans(artifact_root, "sqlite:///unused.db", int(n_runs))
+        plans(artifact_root, f"sqlite:///{artifact_root}/runs.db", int(n_runs))
     )
 
 

@@ -7,6 +7,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -185,3 +186,21 @@ def test_kill_9_mid_submission_then_resubmit_creates_no_duplicate(
     assert all(
         "wrote no outcome.json" in m["reason"] for m in store.members(sweep_id=submit_sweep.SWEEP)
     )
+
+
+def test_ctrl_c_while_waiting_leaves_the_jobs_running_and_says_how_to_reattach(
+    k8s_cluster: Cluster, api: Any, namespace: str, tmp_path: Path
+) -> None:
+    argv = [
+        sys.executable, "-m", "tests.k8s_launcher.submit_sweep",
+        str(k8s_cluster.kubeconfig), namespace, str(tmp_path / "artifacts"), "2", "wait",
+    ]  # fmt: skip
+    child = subprocess.Popen(argv, cwd=REPO, stderr=subprocess.PIPE, text=True)
+    wait_until("both Jobs", lambda: count(api, namespace) == (2, 2), timeout_s=60)
+    time.sleep(1)
+    child.send_signal(signal.SIGINT)
+    _, stderr = child.communicate(timeout=30)
+    assert child.returncode != 0
+    assert f"Re-attach with: railyard-batch wait {submit_sweep.SWEEP}" in stderr
+    jobs = client.BatchV1Api(api).list_namespaced_job(namespace).items
+    assert len(jobs) == 2 and all(not (j.status.conditions or []) for j in jobs)
