@@ -237,7 +237,8 @@ def _worker(ns: argparse.Namespace) -> int:
     failed = [o for o in outcomes if o.state == "failed"]
     for o in failed:
         print(f"member {o.member_id} failed: {o.reason}", file=sys.stderr)
-    return 1 if failed else 0
+    # 3, not 1: the shard ran and recorded its failures, so Kubernetes must not retry it.
+    return 3 if failed else 0
 
 
 def _runs(ns: argparse.Namespace) -> int:

@@ -7,6 +7,8 @@
     │   └── DataIntegrityError       the dataset's content does not match its recorded identity
     ├── MemberSkipped                a member cannot be trained (too few rows, one class): not a failure
     ├── StoreError (RuntimeError)    the run store cannot be opened or written
+    ├── KubernetesError (RuntimeError)  the API server refused a request (its message kept)
+    │   (railyard_batch.kubernetes; ManifestError, a ConfigError, for a bad rendered object)
     └── RunNotFoundError (KeyError)  a sweep, run or member id the store does not know
 
 Messages name the config key or column, what is allowed and what was received, in one line:

@@ -176,10 +176,11 @@ def execute_sweep(
     record_plans(
         plans, experiment=experiment, sweep_overrides=sweep_overrides, backend=backend.name
     )
-    backend.execute(plans)
+    finished = backend.execute(plans)
     store = RunStore(plans[0].store_url)
     try:
-        store.finish_runs(plans[0].sweep_id)
+        if finished:
+            store.finish_runs(plans[0].sweep_id)
         return [summarize(store, plan) for plan in plans]
     finally:
         store.close()

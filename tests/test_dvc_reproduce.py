@@ -185,7 +185,7 @@ def test_a_corrupted_remote_object_is_refused(history: dict, tmp_path: Path) -> 
         text=True,
         timeout=300,
     )
-    assert proc.returncode == 1
+    assert proc.returncode == 3  # members failed and recorded: not to be retried
     outcomes = list(elsewhere.rglob("outcome.json"))
     assert outcomes
     for path in outcomes:

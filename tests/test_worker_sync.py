@@ -16,6 +16,7 @@ from railyard_batch.worker import run_shard
 from tests.conftest import Project
 
 
+@pytest.mark.usefixtures("hydra_restore_singletons")  # composing must not leak Hydra state
 def test_outcomes_written_by_a_storeless_worker_are_synced(
     project: Project, monkeypatch: pytest.MonkeyPatch
 ) -> None:

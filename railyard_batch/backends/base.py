@@ -11,6 +11,8 @@ class Backend(Protocol):
     #: Recorded on the sweep ("local", "kubernetes").
     name: str
 
-    def execute(self, plans: list[RunPlan]) -> None:
-        """Run every shard of every plan; outcomes land in the run store. Returns when done."""
+    def execute(self, plans: list[RunPlan]) -> bool:
+        """Run every shard of every plan; outcomes land in the run store. True when every
+        shard has finished; False when the work goes on elsewhere (submitted, not waited for:
+        whoever waits later closes the sweep)."""
         ...

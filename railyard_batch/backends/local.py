@@ -28,7 +28,7 @@ class LocalBackend:
         self.workers = workers or default_workers()
         self.progress = progress
 
-    def execute(self, plans: list[RunPlan]) -> None:
+    def execute(self, plans: list[RunPlan]) -> bool:
         tasks = [(plan, shard) for plan in plans for shard in range(plan.n_shards)]
         # Heaviest shards first, so the pool does not end waiting on one big shard.
         tasks.sort(key=lambda t: -sum(m.n_rows for m in t[0].shard_members(t[1])))
@@ -42,6 +42,7 @@ class LocalBackend:
             else:
                 self._execute_pool(tasks, bar)
         _fail_unfinished(plans)
+        return True
 
     def _execute_pool(self, tasks: list[tuple[RunPlan, int]], bar: MemberProgress) -> None:
         ctx = multiprocessing.get_context("spawn")

@@ -35,9 +35,9 @@ class KubernetesBackend:
         self.api = api
         self.out = out
 
-    def execute(self, plans: list[RunPlan]) -> None:
+    def execute(self, plans: list[RunPlan]) -> bool:
         if not plans:
-            return
+            return True
         s = self.settings
         if s.dry_run:
             namespace = default_namespace(
@@ -50,7 +50,7 @@ class KubernetesBackend:
             else:
                 (self.out or sys.stdout).write(text)
             _skip_all(plans, "dry run: nothing was submitted")
-            return
+            return True
         api = self.api or connect(kubeconfig=s.kubeconfig, context=s.context, namespace=s.namespace)
         runs = render_sweep(plans, s, namespace=api.namespace)
         write_attachment(plans, s, api.namespace, [run.name for run in runs])
@@ -63,7 +63,7 @@ class KubernetesBackend:
                 f"Follow it with: railyard-batch status {sweep_id} (or wait {sweep_id})",
                 file=err,
             )
-            return
+            return False
         try:
             wait(api, plans, poll_seconds=s.poll_seconds)
         except KeyboardInterrupt:
@@ -73,6 +73,7 @@ class KubernetesBackend:
                 file=err,
             )
             raise
+        return True
 
 
 def _skip_all(plans: list[RunPlan], reason: str) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from railyard_batch.kubernetes._settings import CONFIG_ERROR_EXIT_CODES
+from railyard_batch.kubernetes._settings import CONFIG_ERROR_EXIT_CODES, MEMBERS_FAILED_EXIT_CODE
 
 IMAGE_PULL_REASONS = {"ErrImagePull", "ImagePullBackOff", "InvalidImageName", "ErrImageNeverPull"}
 WAITING_REASONS = IMAGE_PULL_REASONS | {"CreateContainerConfigError", "CreateContainerError"}
@@ -28,6 +28,8 @@ def exit_reason(term: dict[str, Any], memory: str) -> str:
             f"OOMKilled (exit {code}): the shard went past its memory limit of {memory}; "
             f"raise resources.memory"
         )
+    if code == MEMBERS_FAILED_EXIT_CODE:
+        return f"members failed (exit {code}, not retried): see each member's reason"
     if code in CONFIG_ERROR_EXIT_CODES:
         return f"config error (exit {code}, not retried){': ' + message if message else ''}"
     return f"exit {code} ({reason}){': ' + message if message else ''}"

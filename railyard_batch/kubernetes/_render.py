@@ -14,7 +14,7 @@ from railyard_batch.errors import ConfigError, one_of
 from railyard_batch.kubernetes import _names
 from railyard_batch.kubernetes._schema import validate_object
 from railyard_batch.kubernetes._settings import (
-    CONFIG_ERROR_EXIT_CODES,
+    NO_RETRY_EXIT_CODES,
     KubernetesSettings,
     load_instance_classes,
 )
@@ -124,7 +124,7 @@ def render_run(
         "max_failed_indexes": settings.max_failed_indexes,
         "active_deadline_seconds": settings.active_deadline_seconds,
         "ttl_seconds_after_finished": settings.ttl_seconds_after_finished,
-        "no_retry_exit_codes": list(CONFIG_ERROR_EXIT_CODES),
+        "no_retry_exit_codes": list(NO_RETRY_EXIT_CODES),
         # Pods: the run's labels and annotations plus the user's (a cost or chaos label).
         "pod_labels": {**labels, **settings.pod_labels},
         "pod_annotations": {**annotations, **settings.pod_annotations},

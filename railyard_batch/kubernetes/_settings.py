@@ -14,6 +14,10 @@ from railyard_batch.errors import ConfigError
 
 # The CLI's exit status for a RailyardError (a user's mistake): the same every time, no retry.
 CONFIG_ERROR_EXIT_CODES = (2,)
+# The worker's exit status when it ran its shard and recorded some members as failed: their
+# outcomes are written, so a retry would only repeat them.
+MEMBERS_FAILED_EXIT_CODE = 3
+NO_RETRY_EXIT_CODES = (*CONFIG_ERROR_EXIT_CODES, MEMBERS_FAILED_EXIT_CODE)
 _CLASS_KEYS = {"nodeSelector", "tolerations", "affinity"}
 
 

@@ -85,7 +85,7 @@ def test_a_job_carries_retries_deadlines_and_the_restricted_profile() -> None:
     rules = spec["podFailurePolicy"]["rules"]
     assert rules[0] == {
         "action": "FailIndex",
-        "onExitCodes": {"containerName": "worker", "operator": "In", "values": [2]},
+        "onExitCodes": {"containerName": "worker", "operator": "In", "values": [2, 3]},
     }
     assert rules[1] == {"action": "Ignore", "onPodConditions": [{"type": "DisruptionTarget"}]}
     pod = pod_spec(run.job)
