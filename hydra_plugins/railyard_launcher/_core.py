@@ -9,6 +9,7 @@ railyard's own, each job only plans; the plans then run together on the backend 
 from __future__ import annotations
 
 import logging
+from abc import abstractmethod
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -21,9 +22,39 @@ from hydra.core.utils import (
     run_job,
     setup_globals,
 )
-from omegaconf import open_dict
+from hydra.plugins.launcher import Launcher
+from hydra.types import HydraContext, TaskFunction
+from omegaconf import DictConfig, open_dict
 
 log = logging.getLogger(__name__)
+
+
+class RailyardLauncher(Launcher):
+    """What every railyard launcher shares: Hydra's setup and :func:`launch`; a launcher adds
+    only its config and :meth:`make_backend`. Abstract, so Hydra's plugin scan skips it."""
+
+    def __init__(self, workers: int = 0) -> None:
+        self.workers = workers
+        self.config: DictConfig | None = None
+        self.task_function: TaskFunction | None = None
+        self.hydra_context: HydraContext | None = None
+        self.sweep_id: str | None = None
+
+    def setup(
+        self, *, hydra_context: HydraContext, task_function: TaskFunction, config: DictConfig
+    ) -> None:
+        self.config = config
+        self.hydra_context = hydra_context
+        self.task_function = task_function
+
+    def launch(
+        self, job_overrides: Sequence[Sequence[str]], initial_job_idx: int
+    ) -> Sequence[JobReturn]:
+        return launch(self, job_overrides, initial_job_idx, self.make_backend)
+
+    @abstractmethod
+    def make_backend(self, workers: int) -> Any:
+        """The backend that runs the collected plans (imported here, not at plugin scan)."""
 
 
 def launch(

@@ -5,15 +5,13 @@ with the same worker the local launcher runs.
     railyard-batch +experiment=fraud_v3 -m hydra/launcher=kubernetes hydra.launcher.dry_run=true
 """
 
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from hydra.core.config_store import ConfigStore
-from hydra.core.utils import JobReturn
-from hydra.plugins.launcher import Launcher
-from hydra.types import HydraContext, TaskFunction
 from omegaconf import DictConfig, OmegaConf
+
+from hydra_plugins.railyard_launcher._core import RailyardLauncher
 
 
 @dataclass
@@ -74,33 +72,15 @@ ConfigStore.instance().store(
 )
 
 
-class RailyardKubernetesLauncher(Launcher):
+class RailyardKubernetesLauncher(RailyardLauncher):
     def __init__(self, workers: int = 0, **settings: Any) -> None:
-        self.workers = workers
+        super().__init__(workers)
         self.settings = {
             k: OmegaConf.to_container(v) if isinstance(v, DictConfig) else v
             for k, v in settings.items()
         }
-        self.config: DictConfig | None = None
-        self.task_function: TaskFunction | None = None
-        self.hydra_context: HydraContext | None = None
-        self.sweep_id: str | None = None
 
-    def setup(
-        self, *, hydra_context: HydraContext, task_function: TaskFunction, config: DictConfig
-    ) -> None:
-        self.config = config
-        self.hydra_context = hydra_context
-        self.task_function = task_function
+    def make_backend(self, workers: int) -> Any:
+        from railyard_batch.kubernetes import KubernetesBackend, KubernetesSettings
 
-    def launch(
-        self, job_overrides: Sequence[Sequence[str]], initial_job_idx: int
-    ) -> Sequence[JobReturn]:
-        from hydra_plugins.railyard_launcher import _core
-
-        def backend(workers: int) -> Any:
-            from railyard_batch.kubernetes import KubernetesBackend, KubernetesSettings
-
-            return KubernetesBackend(KubernetesSettings.from_mapping(self.settings))
-
-        return _core.launch(self, job_overrides, initial_job_idx, backend)
+        return KubernetesBackend(KubernetesSettings.from_mapping(self.settings))

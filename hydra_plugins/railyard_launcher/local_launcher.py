@@ -1,14 +1,11 @@
 """``hydra/launcher=local``: every Hydra job's members run in one local pool of processes."""
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from hydra.core.config_store import ConfigStore
-from hydra.core.utils import JobReturn
-from hydra.plugins.launcher import Launcher
-from hydra.types import HydraContext, TaskFunction
-from omegaconf import DictConfig
+
+from hydra_plugins.railyard_launcher._core import RailyardLauncher
 
 
 @dataclass
@@ -25,30 +22,12 @@ ConfigStore.instance().store(
 )
 
 
-class RailyardLocalLauncher(Launcher):
+class RailyardLocalLauncher(RailyardLauncher):
     def __init__(self, workers: int = 0, progress: bool = True) -> None:
-        self.workers = workers
+        super().__init__(workers)
         self.progress = progress
-        self.config: DictConfig | None = None
-        self.task_function: TaskFunction | None = None
-        self.hydra_context: HydraContext | None = None
-        self.sweep_id: str | None = None
 
-    def setup(
-        self, *, hydra_context: HydraContext, task_function: TaskFunction, config: DictConfig
-    ) -> None:
-        self.config = config
-        self.hydra_context = hydra_context
-        self.task_function = task_function
+    def make_backend(self, workers: int) -> Any:
+        from railyard_batch.backends.local import LocalBackend
 
-    def launch(
-        self, job_overrides: Sequence[Sequence[str]], initial_job_idx: int
-    ) -> Sequence[JobReturn]:
-        from hydra_plugins.railyard_launcher import _core
-
-        def backend(workers: int) -> Any:
-            from railyard_batch.backends.local import LocalBackend
-
-            return LocalBackend(workers, progress=self.progress)
-
-        return _core.launch(self, job_overrides, initial_job_idx, backend)
+        return LocalBackend(workers, progress=self.progress)
