@@ -12,8 +12,6 @@ import time
 import uuid
 from pathlib import Path
 
-import fsspec
-
 
 def fault_point(name: str) -> None:
     """A pause the crash tests use to kill a worker at an exact moment (a real SIGKILL, at a
@@ -32,6 +30,8 @@ class ArtifactStore:
         if self._local:
             self._base = Path(root.removeprefix("file://")).absolute()
         else:
+            import fsspec  # only for remote roots: its import costs ~0.3 s of every CLI call
+
             self._fs, _, paths = fsspec.get_fs_token_paths(root)
             self._remote_base = paths[0].rstrip("/")
 
@@ -65,6 +65,8 @@ class ArtifactStore:
     def get(self, uri: str) -> bytes:
         if self._local and "://" not in uri:
             return Path(uri).read_bytes()
+        import fsspec
+
         with fsspec.open(uri, "rb") as fh:
             data: bytes = fh.read()
         return data

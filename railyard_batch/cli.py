@@ -3,6 +3,7 @@
     railyard-batch [HYDRA OVERRIDES] [-m]       compose the config and train (Hydra app)
     railyard-batch worker --plan URI [--shard K] run one shard (local pool or Kubernetes pod)
     railyard-batch runs list|show|compare       read the run store
+    railyard-batch logs MEMBER                  a member's log, from the artifact store
     railyard-batch status|wait|cancel SWEEP     re-attach to a sweep's Kubernetes Jobs
 
 A user mistake prints ``TypeName: message`` on one line and exits 2; no traceback.
@@ -16,7 +17,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-SUBCOMMANDS = {"worker", "runs", "reproduce", "export", "status", "wait", "cancel"}
+SUBCOMMANDS = {"worker", "runs", "reproduce", "export", "logs", "status", "wait", "cancel"}
 DEFAULT_STORE = "sqlite:///runs/railyard.db"
 
 
@@ -111,6 +112,10 @@ def _subcommand(args: list[str]) -> int:
     export.add_argument("--no-onnx", action="store_true", help="skip the ONNX comparison")
     export.add_argument("--store", default=os.environ.get("RAILYARD_STORE", DEFAULT_STORE))
 
+    logs = sub.add_parser("logs", help="a member's log lines, from the artifact store")
+    logs.add_argument("member_id", help="member id (see runs show)")
+    logs.add_argument("--store", default=os.environ.get("RAILYARD_STORE", DEFAULT_STORE))
+
     runs = sub.add_parser("runs", help="read the run store")
     runs.add_argument(
         "--store",
@@ -154,6 +159,8 @@ def _subcommand(args: list[str]) -> int:
         return _reproduce(ns)
     if ns.command == "export":
         return _export(ns)
+    if ns.command == "logs":
+        return _logs(ns)
     return _runs(ns)
 
 
@@ -196,6 +203,28 @@ def _export(ns: argparse.Namespace) -> int:
     if not outcome.exportable:
         print(f"not exportable: {outcome.reason}", file=sys.stderr)
         return 1
+    return 0
+
+
+def _logs(ns: argparse.Namespace) -> int:
+    from railyard_batch.member_logs import member_logs
+    from railyard_batch.store import RunStore
+
+    store = RunStore(ns.store)
+    try:
+        member, parts = member_logs(store, ns.member_id)
+    finally:
+        store.close()
+    for part in parts:
+        if part.whole:
+            print(
+                f"# member {member['id']} ({member['state']}) has no section of its own; "
+                f"the whole log of one attempt at shard {member['shard']}: {part.source}",
+                file=sys.stderr,
+            )
+        sys.stdout.write(part.text)
+    if member.get("reason"):
+        print(f"# {member['state']}: {member['reason']}", file=sys.stderr)
     return 0
 
 

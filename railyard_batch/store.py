@@ -69,7 +69,9 @@ CREATE TABLE IF NOT EXISTS members (
     reason TEXT,
     content_key TEXT,
     cached_from TEXT,
-    export TEXT
+    export TEXT,
+    node TEXT,
+    log TEXT
 );
 CREATE INDEX IF NOT EXISTS members_by_run ON members(run_id);
 CREATE INDEX IF NOT EXISTS members_by_sweep_state ON members(sweep_id, state);
@@ -97,6 +99,10 @@ class MemberOutcome:
     reason: str | None = None
     # The bundle export and parity gate, when export.bundle is on.
     export: dict[str, Any] | None = None
+    # Where it ran: the Kubernetes node, or the host.
+    node: str | None = None
+    # Its lines in the shard's log: {"uri", "start", "end"} (railyard_batch/worker_log.py).
+    log: dict[str, Any] | None = None
 
 
 def sqlite_path(url: str) -> Path:
@@ -137,7 +143,7 @@ class RunStore:
         """Add columns that stores made by earlier versions lack."""
         have = {row[1] for row in self._conn.execute("PRAGMA table_info(members)")}
         if have:
-            for column in ("content_key", "cached_from", "export"):
+            for column in ("content_key", "cached_from", "export", "node", "log"):
                 if column not in have:
                     self._conn.execute(f"ALTER TABLE members ADD COLUMN {column} TEXT")
 
@@ -261,19 +267,21 @@ class RunStore:
                 found[str(row["content_key"])] = str(row["id"])
         return found
 
-    def mark_running(self, member_ids: Sequence[str]) -> None:
+    def mark_running(self, member_ids: Sequence[str], *, node: str | None = None) -> None:
         stamp = now()
         with self._transaction() as c:
             c.executemany(
-                "UPDATE members SET state='running', started_at=? WHERE id=? AND state='queued'",
-                [(stamp, mid) for mid in member_ids],
+                "UPDATE members SET state='running', started_at=?, node=COALESCE(?, node)"
+                " WHERE id=? AND state='queued'",
+                [(stamp, node, mid) for mid in member_ids],
             )
 
     def record_outcomes(self, outcomes: Sequence[MemberOutcome]) -> None:
         with self._transaction() as c:
             c.executemany(
                 "UPDATE members SET state=?, started_at=?, finished_at=?, metrics=?, artifact_uri=?,"
-                " model_sha256=?, reason=?, export=? WHERE id=?",
+                " model_sha256=?, reason=?, export=?, node=COALESCE(?, node), log=COALESCE(?, log)"
+                " WHERE id=?",
                 [
                     (
                         o.state,
@@ -284,6 +292,8 @@ class RunStore:
                         o.model_sha256,
                         o.reason,
                         None if o.export is None else json.dumps(o.export),
+                        o.node,
+                        None if o.log is None else json.dumps(o.log),
                         o.member_id,
                     )
                     for o in outcomes
@@ -389,7 +399,7 @@ class RunStore:
         return {str(r["state"]): int(r["n"]) for r in rows}
 
 
-_JSON_COLUMNS = {"overrides", "package_versions", "config", "metrics", "export"}
+_JSON_COLUMNS = {"overrides", "package_versions", "config", "metrics", "export", "log"}
 
 
 def _decode(row: sqlite3.Row) -> dict[str, Any]:

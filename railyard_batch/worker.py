@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 import traceback
 from collections.abc import Callable
 from pathlib import Path
@@ -30,6 +31,7 @@ from railyard_batch.errors import MemberSkipped, RailyardError
 from railyard_batch.planning import MemberPlan, RunPlan
 from railyard_batch.store import MemberOutcome, RunStore, now
 from railyard_batch.training import PipelineFactory, TrainedMember, train_member
+from railyard_batch.worker_log import LOGGER, ShardLog, capture, log_relpath, node_name
 
 ProgressFn = Callable[[MemberOutcome], None]
 
@@ -50,9 +52,9 @@ class _Recorder:
         self.artifacts = artifacts
         self.store = RunStore(plan.store_url) if record_in_store else None
 
-    def started(self, members: list[MemberPlan]) -> None:
+    def started(self, members: list[MemberPlan], node: str) -> None:
         if self.store is not None:
-            self.store.mark_running([m.id for m in members])
+            self.store.mark_running([m.id for m in members], node=node)
 
     def record(self, member: MemberPlan, outcome: MemberOutcome) -> None:
         blob = json.dumps(dataclasses.asdict(outcome)).encode()
@@ -68,36 +70,64 @@ class _Recorder:
 def run_shard(
     plan: RunPlan, shard: int, progress: ProgressFn | None = None, *, record_in_store: bool = True
 ) -> list[MemberOutcome]:
-    """Train every member of ``shard``; return their outcomes (also recorded, see above)."""
+    """Train every member of ``shard``; return their outcomes (also recorded, see above).
+    The shard's log goes to the artifact store (:mod:`railyard_batch.worker_log`)."""
     members = plan.shard_members(shard)
     artifacts = ArtifactStore(plan.artifact_root)
     recorder = _Recorder(plan, artifacts, record_in_store)
+    log = ShardLog(artifacts, log_relpath(plan.sweep_id, plan.run_id, shard))
+    node = node_name()
     outcomes: list[MemberOutcome] = []
+
+    def finish(member: MemberPlan, outcome: MemberOutcome, start: int) -> None:
+        LOGGER.info(
+            "%s: %s%s", outcome.state, member.key, f" ({outcome.reason})" if outcome.reason else ""
+        )
+        outcome = dataclasses.replace(outcome, node=node, log=log.section(start))
+        recorder.record(member, outcome)
+        outcomes.append(outcome)
+        if progress is not None:
+            progress(outcome)
+
     try:
-        recorder.started(members)
-        vc = ValidatedConfig(raw=plan.config, config_hash=plan.config_hash)
-        try:
-            factory = PipelineFactory(vc)
-            frame = _read_shard(plan, vc, members)
-        except RailyardError as exc:
-            stamp = now()
+        with capture(log):
+            LOGGER.info(
+                "shard %d of run %s: %d member(s) on node %s, pid %d",
+                shard,
+                plan.run_id,
+                len(members),
+                node,
+                os.getpid(),
+            )
+            start = log.offset()
+            recorder.started(members, node)
+            vc = ValidatedConfig(raw=plan.config, config_hash=plan.config_hash)
+            try:
+                factory = PipelineFactory(vc)
+                frame = _read_shard(plan, vc, members)
+            except RailyardError as exc:
+                LOGGER.error("the shard cannot run: %s", exc)
+                stamp = now()
+                for member in members:
+                    failed = MemberOutcome(member.id, "failed", stamp, stamp, reason=str(exc))
+                    finish(member, failed, start)
+                return outcomes
+            LOGGER.info("read %d rows of %s", len(frame), plan.data.get("path"))
+            by = vc["fanout"].get("by")
+            positions = frame.groupby(by, sort=False).indices if by else {}
             for member in members:
-                outcome = MemberOutcome(member.id, "failed", stamp, stamp, reason=str(exc))
-                recorder.record(member, outcome)
-                outcomes.append(outcome)
-            return outcomes
-        by = vc["fanout"].get("by")
-        positions = frame.groupby(by, sort=False).indices if by else {}
-        for member in members:
-            rows = np.arange(len(frame)) if member.value is None else positions.get(member.value)
-            subset = frame.iloc[rows] if rows is not None else frame.iloc[:0]
-            outcome = _run_member(plan, member, subset, factory, artifacts)
-            recorder.record(member, outcome)
-            outcomes.append(outcome)
-            if progress is not None:
-                progress(outcome)
+                log.member = member.key
+                start = log.offset()
+                rows = (
+                    np.arange(len(frame)) if member.value is None else positions.get(member.value)
+                )
+                subset = frame.iloc[rows] if rows is not None else frame.iloc[:0]
+                LOGGER.info("training %s on %d rows", member.key, len(subset))
+                finish(member, _run_member(plan, member, subset, factory, artifacts), start)
+            log.member = "-"
     finally:
         recorder.close()
+        log.close()
     return outcomes
 
 
@@ -140,6 +170,7 @@ def _run_member(
     except MemberSkipped as exc:
         return MemberOutcome(member.id, "skipped", started, now(), reason=str(exc))
     except Exception as exc:  # a member's failure is a value, not the end of the shard
+        LOGGER.error("training %s failed", member.key, exc_info=exc)
         return MemberOutcome(member.id, "failed", started, now(), reason=_reason(exc))
     prefix = member_prefix(plan, member)
     try:

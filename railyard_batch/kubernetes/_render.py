@@ -139,6 +139,11 @@ def render_run(
             {"name": "RAILYARD_RUN_ID", "value": plan.run_id},
             {"name": "HOME", "value": "/tmp"},
             {"name": "PYTHONUNBUFFERED", "value": "1"},
+            # The node the pod runs on, recorded per member (railyard_batch/worker_log.py).
+            {
+                "name": "RAILYARD_NODE_NAME",
+                "valueFrom": {"fieldRef": {"fieldPath": "spec.nodeName"}},
+            },
         ],
         "resources": _resources(resources),
         "configmap_name": cm_name,

@@ -148,9 +148,10 @@ class SweepWatch:
             for i, group in by_index.items()
             if i not in run.running and group[-1].get("status", {}).get("phase") == "Running"
         ]
-        if newly_running:
-            store.mark_running([m.id for i in newly_running for m in run.by_shard.get(i, [])])
-            run.running.update(newly_running)
+        for index in newly_running:
+            node = by_index[index][-1].get("spec", {}).get("nodeName")
+            store.mark_running([m.id for m in run.by_shard.get(index, [])], node=node)
+            run.running.add(index)
 
         ended = {
             i
@@ -199,9 +200,13 @@ class SweepWatch:
                         "; ".join(r for r in (job_reason, pod_reason) if r)
                         or "the Job ended before this shard ran"
                     )
+            group = by_index.get(index)
+            node = group[-1].get("spec", {}).get("nodeName") if group else None
             for member in run.by_shard.get(index, []):
                 if member.id not in finished_ids:
-                    missing.append(MemberOutcome(member.id, "failed", stamp, stamp, reason=reason))
+                    missing.append(
+                        MemberOutcome(member.id, "failed", stamp, stamp, reason=reason, node=node)
+                    )
         if missing:
             store.record_outcomes(missing)
         run.done.update(ended)

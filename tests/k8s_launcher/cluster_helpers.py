@@ -49,6 +49,8 @@ def pod_env(pod: client.V1Pod) -> dict[str, str]:
                 env[var.name] = pod.metadata.annotations[path.split("'")[1]]
             elif path.startswith("metadata.labels['"):
                 env[var.name] = pod.metadata.labels[path.split("'")[1]]
+            elif path == "spec.nodeName" and pod.spec.node_name:
+                env[var.name] = pod.spec.node_name
     return env
 
 
