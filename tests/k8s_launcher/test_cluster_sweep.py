@@ -114,11 +114,13 @@ def test_fraud_v3_sweep_runs_as_rendered_and_syncs_results(
         create(namespace, renamed, dry_run="All")
 
     n_shards = sum(p.n_shards for p in plans)
+    # A pod runs once it is scheduled: wait for every pod's node, as the kubelet would.
     pods = wait_until(
-        "one pod per shard",
+        "one scheduled pod per shard",
         lambda: (
             (items := core.list_namespaced_pod(namespace).items)
             and len(items) >= n_shards
+            and all(p.spec.node_name for p in items)
             and items
         ),
     )
