@@ -39,7 +39,7 @@ def member_logs(store: RunStore, member_id: str) -> tuple[dict[str, Any], list[L
     run = store.run(str(member["run_id"]))
     artifacts = ArtifactStore(str(run["artifact_uri"]))
     if section:
-        return member, [LogPart(str(section["uri"]), read_section(artifacts, section))]
+        return member, [LogPart(str(section["uri"]), read_section(section))]
     attempts = _shard_logs(str(run["artifact_uri"]), int(member["shard"]))
     if not attempts:
         raise RunNotFoundError(

@@ -157,7 +157,16 @@ def _log_warning(
     logging.getLogger("py.warnings").warning("%s", text)
 
 
-def read_section(artifacts: ArtifactStore, section: dict[str, Any]) -> str:
-    """A member's lines, from the byte range its outcome recorded."""
-    data = artifacts.get(str(section["uri"]))
-    return data[int(section["start"]) : int(section["end"])].decode("utf-8", "replace")
+def read_section(section: dict[str, Any]) -> str:
+    """A member's lines: only the byte range its outcome recorded is read, not the whole log."""
+    uri, start, end = str(section["uri"]), int(section["start"]), int(section["end"])
+    if "://" in uri and not uri.startswith("file://"):
+        import fsspec
+
+        opened: Any = fsspec.open(uri, "rb")
+    else:
+        opened = open(uri.removeprefix("file://"), "rb")  # noqa: SIM115 - closed by the with
+    with opened as fh:
+        fh.seek(start)
+        data: bytes = fh.read(end - start)
+    return data.decode("utf-8", "replace")
