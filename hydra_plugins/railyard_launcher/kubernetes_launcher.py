@@ -62,6 +62,15 @@ class KubernetesLauncherConf:
     wait: bool = True
     # Seconds between two looks at the cluster while waiting.
     poll_seconds: float = 2.0
+    # Re-run this sweep on a schedule instead of now: a CronJob (cron expression of 5 fields,
+    # or @hourly, @daily, @weekly, @monthly, @yearly); null: submit now.
+    schedule: str | None = None
+    # IANA time zone of the schedule.
+    time_zone: str = "Etc/UTC"
+    # PersistentVolumeClaim holding the scheduled runs' store (store.url); null: none.
+    store_volume_claim: str | None = None
+    # Where that claim is mounted in the scheduled pod; its store is <path>/railyard.db.
+    store_mount_path: str = "/var/lib/railyard"
 
 
 ConfigStore.instance().store(
@@ -81,6 +90,17 @@ class RailyardKubernetesLauncher(RailyardLauncher):
         }
 
     def make_backend(self, workers: int) -> Any:
+        from railyard_batch.app import UserErrorExit
+        from railyard_batch.errors import RailyardError
         from railyard_batch.kubernetes import KubernetesBackend, KubernetesSettings
 
-        return KubernetesBackend(KubernetesSettings.from_mapping(self.settings))
+        # The command line, for a scheduled re-run (hydra.launcher.schedule) to repeat.
+        overrides = None
+        if self.config is not None:
+            hydra_overrides = self.config.hydra.overrides
+            overrides = [str(o) for o in (*hydra_overrides.task, *hydra_overrides.hydra)]
+        try:
+            settings = KubernetesSettings.from_mapping(self.settings)
+        except RailyardError as exc:  # a bad hydra.launcher key: one line, exit status 2
+            raise UserErrorExit(exc) from None
+        return KubernetesBackend(settings, overrides=overrides)

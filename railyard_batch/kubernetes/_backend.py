@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Sequence
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any, TextIO
@@ -24,21 +25,34 @@ from railyard_batch.store import MemberOutcome, RunStore, now
 class KubernetesBackend:
     """Render, validate, submit (idempotently) and, unless ``settings.wait`` is off, follow
     every Job until it ends, keeping the run store current. A dry run prints the objects
-    (multi-document YAML) instead of sending them."""
+    (multi-document YAML) instead of sending them. With ``settings.schedule``, nothing runs
+    now: a CronJob re-runs the command line's ``overrides`` on that schedule."""
 
     name = "kubernetes"
 
     def __init__(
-        self, settings: KubernetesSettings, *, api: Api | None = None, out: TextIO | None = None
+        self,
+        settings: KubernetesSettings,
+        *,
+        api: Api | None = None,
+        out: TextIO | None = None,
+        overrides: Sequence[str] | None = None,
     ) -> None:
         self.settings = settings
         self.api = api
         self.out = out
+        self.overrides = overrides
 
     def execute(self, plans: list[RunPlan]) -> bool:
         if not plans:
             return True
         s = self.settings
+        if s.schedule is not None:
+            from railyard_batch.kubernetes._schedule import schedule_sweep
+
+            done = schedule_sweep(plans, s, self.overrides, api=self.api, out=self.out)
+            _skip_all(plans, done)
+            return True
         if s.dry_run:
             namespace = default_namespace(
                 kubeconfig=s.kubeconfig, context=s.context, namespace=s.namespace

@@ -21,6 +21,9 @@ _MODELS = {
     ("batch/v1", "Job"): "V1Job",
     ("v1", "ConfigMap"): "V1ConfigMap",
     ("batch/v1", "CronJob"): "V1CronJob",
+    ("v1", "ServiceAccount"): "V1ServiceAccount",
+    ("rbac.authorization.k8s.io/v1", "Role"): "V1Role",
+    ("rbac.authorization.k8s.io/v1", "RoleBinding"): "V1RoleBinding",
 }
 _api_client: Any = None
 

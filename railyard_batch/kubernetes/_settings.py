@@ -47,6 +47,10 @@ class KubernetesSettings:
     dry_run_output: str | None = None
     wait: bool = True
     poll_seconds: float = 2.0
+    schedule: str | None = None
+    time_zone: str = "Etc/UTC"
+    store_volume_claim: str | None = None
+    store_mount_path: str = "/var/lib/railyard"
 
     @classmethod
     def from_mapping(cls, raw: dict[str, Any]) -> KubernetesSettings:
@@ -59,7 +63,12 @@ class KubernetesSettings:
         values = dict(raw)
         for key in ("pod_labels", "pod_annotations"):
             values[key] = {str(k): str(v) for k, v in (values.get(key) or {}).items()}
-        return cls(**values)
+        settings = cls(**values)
+        if settings.schedule is not None:  # checked before anything is planned or recorded
+            from railyard_batch.kubernetes._schedule import check_schedule
+
+            check_schedule(settings)
+        return settings
 
 
 def instance_classes_path(settings: KubernetesSettings) -> Path:
