@@ -175,8 +175,8 @@ def override_key(override: str) -> str:
 def _identifies(override: str) -> bool:
     key = override_key(override)
     return not (
-        key.startswith(("hydra.launcher.", "hydra.sweep."))
-        or key in ("hydra/launcher", "hydra.launcher")
+        key.startswith(("hydra.launcher.", "hydra.sweep.", "hydra.run."))
+        or key in ("hydra/launcher", "hydra.launcher", "hydra.mode", "hydra.verbose")
     )
 
 

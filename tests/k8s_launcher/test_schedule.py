@@ -32,7 +32,7 @@ from railyard_batch.store import RunStore
 from railyard_batch.sweep import record_plans
 from tests.conftest import Project
 from tests.k8s_launcher.plans import make_plan
-from tests.k8s_launcher.test_injection import hostile, shape
+from tests.k8s_launcher.test_injection import PAYLOADS, shape
 
 REPO = Path(__file__).resolve().parents[2]
 GOLDEN = Path(__file__).parent / "golden"
@@ -48,6 +48,38 @@ OVERRIDES = [
     "hydra.launcher.wait=false",
     "hydra.launcher.dry_run=true",
     "hydra.mode=MULTIRUN",
+]
+
+
+# Schedules the launcher and the API server both accept (test_cluster_schedule.py checks the
+# server's side), and both refuse, with the launcher's reason.
+GOOD_SCHEDULES = [
+    "@weekly",
+    "@hourly",
+    "@daily",
+    "@monthly",
+    "@yearly",
+    "0 3 * * 1",
+    "*/15 0-6 1,15 * MON-FRI",
+    "30 2 ? jan,jul sun",
+    "5/10 * * * *",
+    "0  3 *   * 1-5",
+]
+BAD_SCHEDULES = [
+    ("weekly", "1 fields"),
+    ("@fortnightly", "not a known @ macro"),
+    ("0 3 * *", "4 fields"),
+    ("0 0 3 * * 1", "6 fields"),
+    ("60 * * * *", "minute '60'"),
+    ("0 24 * * *", "hour '24'"),
+    ("0 3 0 * *", "day of month '0'"),
+    ("0 3 * 13 *", "month '13'"),
+    ("0 3 * * 7", "day of week '7'"),
+    ("0 3 * * FUNDAY", "day of week 'FUNDAY'"),
+    ("*/0 * * * *", "minute '*/0'"),
+    ("5-1 * * * *", "minute '5-1'"),
+    ("TZ=UTC 0 3 * *", "minute 'TZ=UTC'"),
+    ("", "0 fields"),
 ]
 
 
@@ -212,6 +244,7 @@ def test_the_name_follows_what_is_trained_not_how_or_when() -> None:
         "hydra.launcher.image=registry.example/railyard:2",
         "hydra.sweep.dir=/elsewhere",
     ]
+    changed_how.remove("hydra.mode=MULTIRUN")  # -m, wherever it was written
     assert render(changed_how).name == name
     # Another sweep (estimators, a parameter, a sweeper param) is another schedule.
     assert render([*OVERRIDES[:1], "estimator=xgboost", *OVERRIDES[2:]]).name != name
@@ -230,21 +263,7 @@ def test_names_are_dns_labels_within_the_cronjob_limit(
     assert name == cronjob_name(experiment, list(reversed(overrides)))
 
 
-@pytest.mark.parametrize(
-    "schedule",
-    [
-        "@weekly",
-        "@hourly",
-        "@daily",
-        "@monthly",
-        "@yearly",
-        "0 3 * * 1",
-        "*/15 0-6 1,15 * MON-FRI",
-        "30 2 ? jan,jul sun",
-        "5/10 * * * *",
-        "0  3 *   * 1-5",
-    ],
-)
+@pytest.mark.parametrize("schedule", GOOD_SCHEDULES)
 def test_cron_expressions_the_api_server_accepts_pass(schedule: str) -> None:
     assert cron_problem(schedule) is None
     assert render(schedule=schedule).cronjob["spec"]["schedule"] == schedule
@@ -252,23 +271,8 @@ def test_cron_expressions_the_api_server_accepts_pass(schedule: str) -> None:
 
 @pytest.mark.parametrize(
     ("schedule", "why"),
-    [
-        ("weekly", "1 fields"),
-        ("@every 1h", "not a known @ macro"),
-        ("@fortnightly", "not a known @ macro"),
-        ("0 3 * *", "4 fields"),
-        ("0 0 3 * * 1", "6 fields"),
-        ("60 * * * *", "minute '60'"),
-        ("0 24 * * *", "hour '24'"),
-        ("0 3 0 * *", "day of month '0'"),
-        ("0 3 * 13 *", "month '13'"),
-        ("0 3 * * 7", "day of week '7'"),
-        ("0 3 * * FUNDAY", "day of week 'FUNDAY'"),
-        ("*/0 * * * *", "minute '*/0'"),
-        ("5-1 * * * *", "minute '5-1'"),
-        ("TZ=UTC 0 3 * *", "minute 'TZ=UTC'"),
-        ("", "0 fields"),
-    ],
+    # The API server would take @every; the launcher keeps to the documented macros.
+    [*BAD_SCHEDULES, ("@every 1h", "not a known @ macro")],
 )
 def test_a_bad_schedule_is_one_line_naming_the_key(schedule: str, why: str) -> None:
     raw = {"instance_classes": CLASSES, "schedule": schedule}
@@ -364,6 +368,7 @@ def test_the_role_grants_only_what_the_launcher_does() -> None:
     assert account["automountServiceAccountToken"] is False
 
 
+@pytest.mark.e2e
 def test_the_dry_run_from_the_cli_repeats_the_command_line(project: Project) -> None:
     out = project.root / "schedule.yaml"
     result = project.run(
@@ -408,6 +413,13 @@ def test_the_kubelet_expansion_model_matches_its_documented_rule() -> None:
 
 
 BASELINE: list[Any] = []
+# test_injection's payloads, and references the kubelet would expand in a container command.
+EXPANSIONS = ["$(HOME)", "$(KUBERNETES_SERVICE_HOST)", "$$", "$$(HOME)", "$"]
+hostile = st.lists(
+    st.one_of(st.sampled_from([*PAYLOADS, *EXPANSIONS]), st.text(max_size=8)),
+    min_size=1,
+    max_size=6,
+).map("".join)
 
 
 @hsettings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
