@@ -101,6 +101,11 @@ class RailyardKubernetesLauncher(RailyardLauncher):
             overrides = [str(o) for o in (*hydra_overrides.task, *hydra_overrides.hydra)]
         try:
             settings = KubernetesSettings.from_mapping(self.settings)
-        except RailyardError as exc:  # a bad hydra.launcher key: one line, exit status 2
+            if settings.schedule is not None and self.config is not None:
+                from railyard_batch.kubernetes._schedule import check_store
+
+                store = self.config.store
+                check_store(str(store.url), str(store.artifact_root), settings)
+        except RailyardError as exc:  # before anything is recorded: one line, exit status 2
             raise UserErrorExit(exc) from None
         return KubernetesBackend(settings, overrides=overrides)

@@ -140,7 +140,7 @@ def _value(text: str, names: dict[str, int]) -> int | None:
     return names.get(text.upper())
 
 
-def _check_store(plan: RunPlan, settings: KubernetesSettings) -> None:
+def check_store(store_url: str, artifact_root: str, settings: KubernetesSettings) -> None:
     """The scheduled pod's root filesystem is read-only: its store and artifacts go elsewhere."""
     mount = PurePosixPath(settings.store_mount_path)
     if settings.store_volume_claim and (not mount.is_absolute() or str(mount) in ("/", "/tmp")):
@@ -148,18 +148,18 @@ def _check_store(plan: RunPlan, settings: KubernetesSettings) -> None:
             "The 'hydra.launcher.store_mount_path' parameter must be an absolute path other "
             f"than / and /tmp. Got {settings.store_mount_path!r}."
         )
-    if not settings.store_volume_claim and not sqlite_path(plan.store_url).is_absolute():
+    if not settings.store_volume_claim and not sqlite_path(store_url).is_absolute():
         raise ConfigError(
             "The 'hydra.launcher.store_volume_claim' parameter must name a "
             "PersistentVolumeClaim for the run store of a scheduled sweep whose 'store.url' "
             "is a relative path (the scheduled pod's root filesystem is read-only). Got None "
-            f"with store.url={plan.store_url!r}."
+            f"with store.url={store_url!r}."
         )
-    root = plan.artifact_root
-    if "://" not in root and not Path(root).is_absolute():
+    if "://" not in artifact_root and not Path(artifact_root).is_absolute():
         raise ConfigError(
             "The 'store.artifact_root' parameter must be, for a scheduled sweep, a URL every "
-            f"pod reaches (s3://, gs://, ...) or an absolute path on a volume. Got {root!r}."
+            f"pod reaches (s3://, gs://, ...) or an absolute path on a volume. Got "
+            f"{artifact_root!r}."
         )
 
 
@@ -245,7 +245,7 @@ def render_schedule(
 ) -> ScheduleManifests:
     """Render and validate the schedule's objects; raises ConfigError before anything is sent."""
     check_schedule(settings)
-    _check_store(plans[0], settings)
+    check_store(plans[0].store_url, plans[0].artifact_root, settings)
     experiment = str(plans[0].config.get("experiment", "default"))
     name = cronjob_name(experiment, overrides)
     argv = scheduled_argv(overrides, settings)

@@ -401,6 +401,21 @@ def test_the_dry_run_from_the_cli_repeats_the_command_line(project: Project) -> 
         "fields (minute hour day-of-month month day-of-week, e.g. '0 3 * * 1') or one of "
         "{'@daily', '@hourly', '@monthly', '@weekly', '@yearly'}. Got 'weekly': 1 fields."
     )
+    relative = project.run(  # the default store.url, relative: the pod could not write it
+        "+experiment=fraud_v3", "-m", "hydra/launcher=kubernetes", "hydra.launcher.schedule=@daily"
+    )
+    assert relative.returncode == 2
+    assert (
+        relative.stderr.strip()
+        .splitlines()[-1]
+        .startswith(
+            "ConfigError: The 'hydra.launcher.store_volume_claim' parameter must name a "
+            "PersistentVolumeClaim"
+        )
+    )
+    # Both were refused before anything was recorded: the store holds the dry run's sweep only.
+    listed = project.run("runs", "--store", project.store_url, "list", "--json")
+    assert len(json.loads(listed.stdout)) == 1
 
 
 def test_the_kubelet_expansion_model_matches_its_documented_rule() -> None:
