@@ -1,5 +1,12 @@
 """Shared fixtures: a small project (the repo's conf/ and pipelines/, a small dataset) in a
-temporary directory, and a helper that runs the real ``railyard-batch`` CLI in it."""
+temporary directory, a helper that runs the real ``railyard-batch`` CLI in it, and the real
+Kubernetes control plane (tests/k8s_cluster.py).
+
+``k8s_cluster`` brings one cluster up per test session (here, so that tests/k8s and
+tests/k8s_launcher share it) and tears it down at the end. If the binaries are missing it builds
+them first (20-40 minutes cold); if that fails, every test using the cluster fails with the
+reason. Nothing skips. Namespaces enforce the restricted Pod Security profile, so a pod the
+launcher renders that breaks it is refused by the API server's own admission."""
 
 from __future__ import annotations
 
@@ -7,12 +14,17 @@ import os
 import shutil
 import subprocess
 import sys
+import time
+import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from railyard_batch.synthetic import generate, write
+from tests.k8s_cluster import Cluster, ClusterError, ensure_binaries
 
 REPO = Path(__file__).resolve().parents[1]
 CLI = str(Path(sys.executable).with_name("railyard-batch"))
@@ -69,3 +81,74 @@ def project(tmp_path: Path) -> Project:
 def shared_project(tmp_path_factory: pytest.TempPathFactory) -> Project:
     """One small project for read-only tests that share a trained sweep."""
     return make_project(tmp_path_factory.mktemp("shared") / "proj")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "k8s: runs against the real Kubernetes control plane (tests/k8s_cluster.py)"
+    )
+
+
+def _binaries(request: pytest.FixtureRequest) -> Path:
+    """Builds the binaries if needed, showing the build's progress on the terminal."""
+    capture = request.config.pluginmanager.getplugin("capturemanager")
+    with capture.global_and_fixture_disabled():
+        return ensure_binaries()
+
+
+def _started_cluster(request: pytest.FixtureRequest, state_dir: Path) -> Cluster:
+    """Builds the binaries if needed and starts a cluster; fails (never skips) with the reason."""
+    try:
+        cluster = Cluster.create(state_dir, _binaries(request))
+        cluster.die_with_starter = True  # a killed session leaves no processes behind
+        started = time.monotonic()
+        cluster.up()
+        print(f"\nk8s cluster up in {time.monotonic() - started:.1f}s, state in {state_dir}")
+        return cluster
+    except ClusterError as error:
+        reason = str(error)
+    pytest.fail(f"the Kubernetes control plane is not available: {reason}", pytrace=False)
+
+
+@pytest.fixture(scope="session")
+def k8s_cluster(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Cluster]:
+    cluster = _started_cluster(request, tmp_path_factory.mktemp("k8s-cluster"))
+    yield cluster
+    cluster.down()
+
+
+@pytest.fixture
+def api(k8s_cluster: Cluster) -> Iterator[Any]:
+    """A kubernetes.client.ApiClient acting as cluster admin."""
+    with k8s_cluster.api_client() as client:
+        yield client
+
+
+def make_namespace(api: Any, labels: dict[str, str] | None = None) -> str:
+    """A fresh namespace (with ``labels``) whose default ServiceAccount exists."""
+    from kubernetes import client
+
+    core = client.CoreV1Api(api)
+    name = f"t-{uuid.uuid4().hex[:8]}"
+    core.create_namespace(
+        client.V1Namespace(metadata=client.V1ObjectMeta(name=name, labels=labels or None))
+    )
+    deadline = time.monotonic() + 30
+    while not core.list_namespaced_service_account(
+        name, field_selector="metadata.name=default"
+    ).items:
+        assert time.monotonic() < deadline, f"no default ServiceAccount in namespace {name}"
+        time.sleep(0.1)
+    return name
+
+
+@pytest.fixture
+def namespace(api: Any) -> Iterator[str]:
+    """A fresh namespace; deleted after the test."""
+    from kubernetes import client
+
+    name = make_namespace(api)
+    yield name
+    client.CoreV1Api(api).delete_namespace(name)

@@ -124,3 +124,19 @@ def test_label_with_a_single_class_is_refused(project: Project) -> None:
 def test_missing_dataset_names_the_key_and_the_fix(project: Project) -> None:
     result = project.run("data.path=data/absent.parquet")
     assert_clean_error(project, result, "DataError", "'data.path'", "absent.parquet", "dvc")
+
+
+@pytest.mark.e2e
+def test_an_unreachable_cluster_is_one_clean_line(project: Project) -> None:
+    """The launcher's own errors (here: no kubeconfig where the config points) leave Hydra's
+    job runner as the one-line error of any user mistake, not as a traceback."""
+    missing = project.root / "no-such-kubeconfig"
+    result = project.run(
+        "-m",
+        "hydra/launcher=kubernetes",
+        f"hydra.launcher.kubeconfig={missing}",
+        "execution.progress=false",
+    )
+    assert result.returncode == 2, result.stderr
+    assert_clean_error(project, result, "KubernetesError", "No usable Kubernetes configuration")
+    assert str(missing) in error_line(result.stderr)

@@ -65,6 +65,7 @@ def launch(
 ) -> list[JobReturn]:
     from railyard_batch import app
     from railyard_batch.backends.local import default_workers
+    from railyard_batch.errors import RailyardError
     from railyard_batch.sweep import new_sweep_id
 
     setup_globals()
@@ -103,12 +104,15 @@ def launch(
         return returns
     if collector.plans:
         experiment = str(collector.plans[0].config.get("experiment", "default"))
-        summaries = app.run_plans(
-            collector.plans,
-            make_backend(workers),
-            experiment=experiment,
-            sweep_overrides=list(config.hydra.overrides.task),
-        )
+        try:
+            summaries = app.run_plans(
+                collector.plans,
+                make_backend(workers),
+                experiment=experiment,
+                sweep_overrides=list(config.hydra.overrides.task),
+            )
+        except RailyardError as exc:  # e.g. no cluster to submit to: one line, exit status 2
+            raise app.UserErrorExit(exc) from None
         by_run = {s.run_id: s for s in summaries}
         for ret in returns:
             pending = ret._return_value

@@ -1,16 +1,23 @@
-"""Fixtures of the Kubernetes launcher tests. The control-plane fixtures (``k8s_cluster``,
-``api``, ``namespace``) are the ones of tests/k8s/conftest.py, reused as they are."""
+"""Fixtures of the Kubernetes launcher tests. The control plane (``k8s_cluster``, ``api``) is
+the session's one cluster of tests/conftest.py; ``namespace`` here enforces the restricted Pod
+Security profile, so the API server's own admission refuses any pod the launcher renders that
+breaks it."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
+from kubernetes import client
 
 from railyard_batch.kubernetes import _render
-from tests.k8s.conftest import api, k8s_cluster, namespace, pytest_configure
+from tests.conftest import make_namespace
 
-__all__ = ["api", "k8s_cluster", "namespace", "pytest_configure"]
+RESTRICTED = {
+    "pod-security.kubernetes.io/enforce": "restricted",
+    "pod-security.kubernetes.io/enforce-version": "latest",
+}
 
 GIT_COMMIT = "0" * 40
 
@@ -31,3 +38,11 @@ def restored_hydra_singletons() -> Iterator[None]:
     state = Singleton.get_state()
     yield
     Singleton.set_state(state)
+
+
+@pytest.fixture
+def namespace(api: Any) -> Iterator[str]:
+    """A fresh namespace enforcing the restricted Pod Security profile; deleted after the test."""
+    name = make_namespace(api, RESTRICTED)
+    yield name
+    client.CoreV1Api(api).delete_namespace(name)

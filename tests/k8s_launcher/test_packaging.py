@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 import tomllib
 from pathlib import Path
 
@@ -78,3 +79,74 @@ def test_dry_run_from_the_cli_writes_valid_kubectl_yaml(project: Project) -> Non
     for doc in docs:
         validate_object(doc)
     assert "skipped=" in result.stdout  # nothing ran: members are recorded as skipped
+
+
+def test_an_installed_package_renders_with_the_reviewed_templates(tmp_path: Path) -> None:
+    """What the image's ``pip install .`` installs carries k8s_templates/: a wheel built from the
+    source tree, unpacked away from it, renders a Job from its own copy of the templates."""
+    import subprocess
+    import sys
+    import zipfile
+
+    source = tmp_path / "src"
+    source.mkdir()
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy(REPO / name, source / name)
+    for name in ("railyard_batch", "hydra_plugins", "k8s_templates"):
+        shutil.copytree(
+            REPO / name,
+            source / name,
+            symlinks=True,
+            ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"),
+        )
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--no-deps",
+            "--no-build-isolation",
+            "-q",
+            "-w",
+            str(tmp_path / "dist"),
+            str(source),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
+    (wheel,) = (tmp_path / "dist").glob("railyard_batch-*.whl")
+    with zipfile.ZipFile(wheel) as archive:
+        shipped = {n for n in archive.namelist() if n.startswith("railyard_batch/k8s_templates/")}
+        assert shipped == {
+            f"railyard_batch/k8s_templates/{p.name}"
+            for p in (REPO / "k8s_templates").glob("*.yaml")
+        }
+        archive.extractall(tmp_path / "site")
+    probe = (
+        "import railyard_batch, json; "
+        "from railyard_batch.kubernetes import KubernetesSettings, render_sweep; "
+        "from railyard_batch.kubernetes._template import DEFAULT_TEMPLATE_DIR; "
+        "from tests.k8s_launcher.plans import make_plan; "
+        "(run,) = render_sweep([make_plan()], KubernetesSettings(instance_classes={!r}), namespace='n'); "
+        "print(json.dumps([railyard_batch.__file__, str(DEFAULT_TEMPLATE_DIR), run.job['kind']]))"
+    ).format(str(REPO / "conf" / "kubernetes" / "instance_classes.yaml"))
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    shutil.copytree(
+        REPO / "tests", elsewhere / "tests", ignore=shutil.ignore_patterns("__pycache__")
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", probe],
+        cwd=elsewhere,
+        env={"PATH": "/usr/bin:/bin", "PYTHONPATH": f"{tmp_path / 'site'}:{elsewhere}"},
+        check=True,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    module, templates, kind = json.loads(out.stdout.strip().splitlines()[-1])
+    site = str(tmp_path / "site")
+    assert module.startswith(site) and templates.startswith(site), (module, templates)
+    assert kind == "Job"
