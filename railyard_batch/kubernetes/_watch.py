@@ -1,13 +1,17 @@
 """Following a sweep's Jobs and keeping the run store current.
 
-Each poll lists the sweep's Jobs and pods (one call each, by the sweep label) and, per shard
-(Job completion index): marks its members running when its pod runs; when it completes or
-fails, syncs the outcome files its pod wrote (:func:`railyard_batch.sync.sync_outcomes`) and
-records a legible reason for every member left without an outcome.
+The sweep's Jobs and pods (by the sweep label) are listed once and then followed by the API
+server's watch streams (:mod:`railyard_batch.kubernetes._informer`), so a waiting launcher
+costs the server nothing while nothing changes. After each change (at most one pass every
+``poll_seconds``), one pass over the local copies, per shard (Job completion index): marks its
+members running when its pod runs; when it completes or fails, syncs the outcome files its pod
+wrote (:func:`railyard_batch.sync.sync_outcomes`) and records a legible reason for every member
+left without an outcome.
 """
 
 from __future__ import annotations
 
+import threading
 import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -15,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from railyard_batch.kubernetes import _names
 from railyard_batch.kubernetes._api import Api, KubernetesError
 from railyard_batch.kubernetes._indexes import parse_indexes
+from railyard_batch.kubernetes._informer import Informer
 from railyard_batch.kubernetes._reasons import (
     job_failure_reason,
     pod_failure_reason,
@@ -26,6 +31,8 @@ if TYPE_CHECKING:
     from railyard_batch.planning import MemberPlan, RunPlan
 
 INDEX_LABEL = "batch.kubernetes.io/job-completion-index"
+# With nothing changing, one pass over the sweep this often all the same (seconds).
+IDLE_PASS_S = 30.0
 
 
 def sweep_selector(sweep_id: str) -> str:
@@ -84,7 +91,7 @@ def shard_view(pods: list[dict[str, Any]], memory: str) -> ShardView:
 
 
 class SweepWatch:
-    """Polls the Jobs of ``plans`` until every one has finished; see the module docstring."""
+    """Follows the Jobs of ``plans`` until every one has finished; see the module docstring."""
 
     def __init__(self, api: Api, plans: list[RunPlan]) -> None:
         self.api = api
@@ -99,23 +106,30 @@ class SweepWatch:
             for p in plans
             if p.n_shards > 0
         ]
+        #: Set by the informers whenever a Job or pod of the sweep changed.
+        self.changed = threading.Event()
+        selector = sweep_selector(self.sweep_id)
+        self.jobs = Informer(
+            api, api.batch.list_namespaced_job, "the sweep's Jobs", selector, self.changed
+        )
+        self.pods = Informer(
+            api, api.core.list_namespaced_pod, "the sweep's pods", selector, self.changed
+        )
+
+    def start(self) -> None:
+        self.jobs.start()
+        self.pods.start()
+
+    def stop(self) -> None:
+        self.jobs.stop()
+        self.pods.stop()
 
     def look(self) -> tuple[dict[str, dict[str, Any]], list[dict[str, Any]]]:
-        selector = sweep_selector(self.sweep_id)
-        ns = self.api.namespace
-        jobs = self.api.json(
-            "listing the sweep's Jobs",
-            self.api.batch.list_namespaced_job,
-            ns,
-            label_selector=selector,
-        )["items"]
-        pods = self.api.json(
-            "listing the sweep's pods",
-            self.api.core.list_namespaced_pod,
-            ns,
-            label_selector=selector,
-        )["items"]
-        return {j["metadata"]["name"]: j for j in jobs}, pods
+        for informer in (self.jobs, self.pods):
+            if informer.error is not None:
+                raise informer.error
+        jobs = self.jobs.snapshot()
+        return {j["metadata"]["name"]: j for j in jobs}, self.pods.snapshot()
 
     def poll(self, store: RunStore) -> bool:
         """One look at the cluster; True once every Job has finished (and the store knows)."""
@@ -213,18 +227,35 @@ class SweepWatch:
 
 
 def wait(
-    api: Api, plans: list[RunPlan], *, poll_seconds: float, timeout_s: float | None = None
+    api: Api,
+    plans: list[RunPlan],
+    *,
+    poll_seconds: float,
+    timeout_s: float | None = None,
+    watch: SweepWatch | None = None,
 ) -> None:
-    """Poll until every Job of ``plans`` has finished; the run store follows each shard."""
-    watch = SweepWatch(api, plans)
+    """Follow every Job of ``plans`` until it has finished; the run store follows each shard.
+    A pass runs after each change the watches report, at most one every ``poll_seconds``."""
+    watch = watch or SweepWatch(api, plans)
     deadline = None if timeout_s is None else time.monotonic() + timeout_s
     store = RunStore(plans[0].store_url)
+    watch.start()
     try:
-        while not watch.poll(store):
+        while True:
+            started = time.monotonic()
+            watch.changed.clear()
+            if watch.poll(store):
+                return
             if deadline is not None and time.monotonic() > deadline:
                 raise KubernetesError(
                     f"sweep {watch.sweep_id} is still running after {timeout_s:.0f}s"
                 )
-            time.sleep(poll_seconds)
+            idle = IDLE_PASS_S
+            if deadline is not None:
+                idle = max(0.0, min(idle, deadline - time.monotonic()))
+            watch.changed.wait(idle)
+            # Changes that arrive together are handled in one pass.
+            time.sleep(max(0.0, started + poll_seconds - time.monotonic()))
     finally:
+        watch.stop()
         store.close()

@@ -353,9 +353,11 @@ def test_the_role_grants_only_what_the_launcher_does() -> None:
         ("batch", "jobs", "create"),
         ("batch", "jobs", "get"),
         ("batch", "jobs", "list"),
+        ("batch", "jobs", "watch"),
         ("", "configmaps", "create"),
         ("", "configmaps", "get"),
         ("", "pods", "list"),
+        ("", "pods", "watch"),
     }
     assert binding["roleRef"] == {
         "apiGroup": "rbac.authorization.k8s.io",
