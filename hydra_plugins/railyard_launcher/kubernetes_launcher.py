@@ -60,7 +60,8 @@ class KubernetesLauncherConf:
     dry_run_output: str | None = None
     # Wait for the Jobs and fill the run store; false: submit and return at once.
     wait: bool = True
-    # Seconds between two looks at the cluster while waiting.
+    # While waiting, at most one pass over the watched Jobs and pods (run store updates) per
+    # this many seconds.
     poll_seconds: float = 2.0
     # Re-run this sweep on a schedule instead of now: a CronJob (cron expression of 5 fields,
     # or @hourly, @daily, @weekly, @monthly, @yearly); null: submit now.
