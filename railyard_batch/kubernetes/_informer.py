@@ -24,8 +24,6 @@ import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from kubernetes.client.exceptions import ApiException
-
 from railyard_batch.kubernetes._api import Api, KubernetesError, api_error
 
 # The server ends each watch after about this long; the informer resumes it at once.
@@ -91,6 +89,8 @@ class Informer:
         self.changed.set()
 
     def _run(self) -> None:
+        from kubernetes.client.exceptions import ApiException
+
         delay = 0.1
         while not self._stop.is_set():
             try:
