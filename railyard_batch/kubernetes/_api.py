@@ -15,6 +15,7 @@ import os
 import random
 import time
 from collections.abc import Callable
+from functools import cached_property
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -42,15 +43,50 @@ class Api:
     def __init__(
         self, client: Any, namespace: str, *, retry_for_s: float = 90.0, max_delay_s: float = 5.0
     ) -> None:
-        from kubernetes import client as k8s
-
         self.client = client
         self.namespace = namespace
-        self.batch = k8s.BatchV1Api(client)
-        self.core = k8s.CoreV1Api(client)
         # Transient failures are retried for this long (an API server restart takes ~30 s).
         self.retry_for_s = retry_for_s
         self.max_delay_s = max_delay_s
+
+    # The generated API classes build hundreds of model classes when first imported (about
+    # 0.5 s): only commands that need them pay for it; ``status`` reads with get_json alone.
+    @cached_property
+    def batch(self) -> Any:
+        from kubernetes.client import BatchV1Api
+
+        return BatchV1Api(self.client)
+
+    @cached_property
+    def core(self) -> Any:
+        from kubernetes.client import CoreV1Api
+
+        return CoreV1Api(self.client)
+
+    def get_json(self, what: str, path: str, **query: str) -> dict[str, Any]:
+        """GET ``path`` (e.g. ``/api/v1/namespaces/NS/pods``) with ``query`` (camelCase keys),
+        retried like :meth:`call`; the JSON body, without the generated client's models."""
+        return self.call(what, self._get, path, query)
+
+    def _get(self, path: str, query: dict[str, str], _request_timeout: Any = None) -> Any:
+        from kubernetes.client.exceptions import ApiException
+
+        method, url, headers, body, post = self.client.param_serialize(
+            method="GET",
+            resource_path=path,
+            query_params=list(query.items()),
+            header_params={"Accept": "application/json"},
+            auth_settings=["BearerToken"],
+        )
+        response = self.client.call_api(
+            method, url, headers, body, post, _request_timeout=_request_timeout
+        )
+        data = response.read()
+        if not 200 <= response.status < 300:
+            raise ApiException.from_response(
+                http_resp=response, body=data.decode("utf-8", "replace"), data=None
+            )
+        return json.loads(data)
 
     def call(self, what: str, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """``fn(*args, **kwargs)``, retried on transient failures; ``what`` names it in errors."""

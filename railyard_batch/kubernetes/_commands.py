@@ -62,18 +62,16 @@ def status(store: RunStore, sweep_id: str, api: Api | None = None) -> dict[str, 
     else:
         record = attachment(store, sweep_id)
     selector = sweep_selector(sweep_id)
-    jobs = api.json(
+    jobs = api.get_json(
         "listing the sweep's Jobs",
-        api.batch.list_namespaced_job,
-        api.namespace,
-        label_selector=selector,
+        f"/apis/batch/v1/namespaces/{api.namespace}/jobs",
+        labelSelector=selector,
     )["items"]
-    pending = api.json(
+    pending = api.get_json(
         "listing the sweep's waiting pods",
-        api.core.list_namespaced_pod,
-        api.namespace,
-        label_selector=selector,
-        field_selector="status.phase=Pending",
+        f"/api/v1/namespaces/{api.namespace}/pods",
+        labelSelector=selector,
+        fieldSelector="status.phase=Pending",
     )["items"]
     waiting: dict[str, Counter[str]] = {}
     for pod in pending:
