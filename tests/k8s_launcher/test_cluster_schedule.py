@@ -77,30 +77,32 @@ def recorded(tmp_path: Path, sweep_id: str, n_runs: int = 2) -> list[RunPlan]:
     return plans
 
 
-def server_objects(api: Any, namespace: str, kind: str) -> list[dict[str, Any]]:
+def _calls(api: Any, kind: str) -> tuple[Any, Any]:
+    """The list and read calls of ``kind``, as cluster admin."""
     batch, core = client.BatchV1Api(api), client.CoreV1Api(api)
     rbac = client.RbacAuthorizationV1Api(api)
-    listing = {
-        "ServiceAccount": core.list_namespaced_service_account,
-        "Role": rbac.list_namespaced_role,
-        "RoleBinding": rbac.list_namespaced_role_binding,
-        "CronJob": batch.list_namespaced_cron_job,
-        "Job": batch.list_namespaced_job,
-    }[kind](namespace, label_selector="app.kubernetes.io/managed-by=railyard-batch")
+    return {
+        "ServiceAccount": (
+            core.list_namespaced_service_account,
+            core.read_namespaced_service_account,
+        ),
+        "Role": (rbac.list_namespaced_role, rbac.read_namespaced_role),
+        "RoleBinding": (rbac.list_namespaced_role_binding, rbac.read_namespaced_role_binding),
+        "CronJob": (batch.list_namespaced_cron_job, batch.read_namespaced_cron_job),
+        "Job": (batch.list_namespaced_job, batch.read_namespaced_job),
+    }[kind]
+
+
+def server_objects(api: Any, namespace: str, kind: str) -> list[dict[str, Any]]:
+    listing = _calls(api, kind)[0](
+        namespace, label_selector="app.kubernetes.io/managed-by=railyard-batch"
+    )
     items: list[dict[str, Any]] = api.sanitize_for_serialization(listing)["items"]
     return items
 
 
 def server_object(api: Any, namespace: str, kind: str, name: str) -> dict[str, Any]:
-    batch, core = client.BatchV1Api(api), client.CoreV1Api(api)
-    rbac = client.RbacAuthorizationV1Api(api)
-    read = {
-        "ServiceAccount": core.read_namespaced_service_account,
-        "Role": rbac.read_namespaced_role,
-        "RoleBinding": rbac.read_namespaced_role_binding,
-        "CronJob": batch.read_namespaced_cron_job,
-    }[kind]
-    found: dict[str, Any] = api.sanitize_for_serialization(read(name, namespace))
+    found: dict[str, Any] = api.sanitize_for_serialization(_calls(api, kind)[1](name, namespace))
     return found
 
 
