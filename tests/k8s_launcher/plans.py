@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from railyard_batch.planning import MemberPlan, RunPlan
@@ -61,3 +62,24 @@ def make_plan(
         for i, key in enumerate(keys)
     ]
     return plan
+
+
+def recorded_plans(
+    tmp_path: Path, sweep_id: str, n_runs: int = 1, *, experiment: str = "t", **plan_kw: Any
+) -> list[RunPlan]:
+    """``n_runs`` plans of one sweep, recorded in a run store under ``tmp_path`` (as the
+    launcher does before it submits), with their artifacts under ``tmp_path/artifacts``."""
+    from railyard_batch.sweep import record_plans
+
+    plans = [
+        make_plan(
+            sweep_id=sweep_id,
+            job_num=i,
+            store_url=f"sqlite:///{tmp_path / 'runs.db'}",
+            artifact_root=str(tmp_path / "artifacts"),
+            **plan_kw,
+        )
+        for i in range(n_runs)
+    ]
+    record_plans(plans, experiment=experiment, sweep_overrides=[], backend="kubernetes")
+    return plans

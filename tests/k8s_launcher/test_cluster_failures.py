@@ -16,7 +16,6 @@ from kubernetes import client
 
 from railyard_batch.kubernetes import KubernetesBackend, KubernetesSettings
 from railyard_batch.kubernetes._commands import cancel, status, wait_sweep
-from railyard_batch.planning import RunPlan
 from railyard_batch.store import RunStore
 from railyard_batch.sweep import record_plans
 from tests.k8s_cluster import (
@@ -29,7 +28,7 @@ from tests.k8s_cluster import (
 )
 from tests.k8s_launcher import submit_sweep
 from tests.k8s_launcher.cluster_helpers import make_api, wait_until
-from tests.k8s_launcher.plans import make_plan
+from tests.k8s_launcher.plans import recorded_plans
 
 pytestmark = pytest.mark.k8s
 REPO = Path(__file__).resolve().parents[2]
@@ -45,19 +44,7 @@ def settings(namespace: str, **kw: Any) -> KubernetesSettings:
     )
 
 
-def recorded(tmp_path: Path, sweep_id: str, n_runs: int = 1, **plan_kw: Any) -> list[RunPlan]:
-    plans = [
-        make_plan(
-            sweep_id=sweep_id,
-            job_num=i,
-            store_url=f"sqlite:///{tmp_path / 'runs.db'}",
-            artifact_root=str(tmp_path / "artifacts"),
-            **plan_kw,
-        )
-        for i in range(n_runs)
-    ]
-    record_plans(plans, experiment="t", sweep_overrides=[], backend="kubernetes")
-    return plans
+recorded = recorded_plans
 
 
 def pods_per_index(api: Any, namespace: str) -> dict[str, int]:

@@ -24,9 +24,8 @@ from railyard_batch.kubernetes._schedule import (
 from railyard_batch.kubernetes._submit import submit
 from railyard_batch.planning import RunPlan
 from railyard_batch.store import RunStore
-from railyard_batch.sweep import record_plans
 from tests.k8s_launcher.cluster_helpers import make_api, wait_until
-from tests.k8s_launcher.plans import make_plan
+from tests.k8s_launcher.plans import recorded_plans
 from tests.k8s_launcher.test_cluster_sweep import contains
 from tests.k8s_launcher.test_injection import PAYLOADS
 from tests.k8s_launcher.test_schedule import (
@@ -62,19 +61,7 @@ def settings(namespace: str, **kw: Any) -> KubernetesSettings:
 
 
 def recorded(tmp_path: Path, sweep_id: str, n_runs: int = 2) -> list[RunPlan]:
-    plans = [
-        make_plan(
-            sweep_id=sweep_id,
-            job_num=i,
-            members=3,
-            shards=2,
-            store_url=f"sqlite:///{tmp_path / 'runs.db'}",
-            artifact_root=str(tmp_path / "artifacts"),
-        )
-        for i in range(n_runs)
-    ]
-    record_plans(plans, experiment="fraud_v3", sweep_overrides=[], backend="kubernetes")
-    return plans
+    return recorded_plans(tmp_path, sweep_id, n_runs, experiment="fraud_v3", members=3, shards=2)
 
 
 def _calls(api: Any, kind: str) -> tuple[Any, Any]:
