@@ -25,6 +25,8 @@ class MemberProgress:
         self._progress: Progress | None = None
         self._last_line = 0.0
         self._printed = -1
+        self._note = ""
+        self._printed_note = ""
         console = Console(stderr=True)
         if enabled and console.is_terminal:
             self._progress = Progress(
@@ -56,7 +58,25 @@ class MemberProgress:
             self._print_line()
 
     def detail(self) -> str:
-        return " ".join(f"{k}={v}" for k, v in sorted(self.counts.items()))
+        counts = " ".join(f"{k}={v}" for k, v in sorted(self.counts.items()))
+        return "; ".join(part for part in (counts, self._note) if part)
+
+    def update(self, counts: dict[str, int], note: str = "") -> None:
+        """Set the finished members' counts at once, with a note on what the others wait for
+        (a watcher that reads them from the run store, not a pool that sees each outcome).
+        Without a terminal, a line is printed when the note changes, or every few seconds."""
+        self.counts = {k: v for k, v in counts.items() if v}
+        self.done = sum(self.counts.values())
+        self._note = note
+        if self._progress is not None:
+            self._progress.update(self._task, completed=self.done, detail=self.detail())
+        elif self._enabled and (
+            note != self._printed_note
+            or (
+                self.done != self._printed and time.monotonic() - self._last_line >= LINE_INTERVAL_S
+            )
+        ):
+            self._print_line()
 
     def advance(self, state: str) -> None:
         self.counts[state] = self.counts.get(state, 0) + 1
@@ -69,6 +89,7 @@ class MemberProgress:
     def _print_line(self) -> None:
         self._last_line = time.monotonic()
         self._printed = self.done
+        self._printed_note = self._note
         elapsed = self._last_line - self._started
         print(
             f"{self._label}: {self.done}/{self.total} done ({self.detail()}) {elapsed:.0f}s",

@@ -60,6 +60,8 @@ class KubernetesLauncherConf:
     dry_run_output: str | None = None
     # Wait for the Jobs and fill the run store; false: submit and return at once.
     wait: bool = True
+    # While waiting, show members done / failed / total and what pods wait for (stderr).
+    progress: bool = True
     # While waiting, at most one pass over the watched Jobs and pods (run store updates) per
     # this many seconds.
     poll_seconds: float = 2.0

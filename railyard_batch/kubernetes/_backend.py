@@ -79,7 +79,7 @@ class KubernetesBackend:
             )
             return False
         try:
-            wait(api, plans, poll_seconds=s.poll_seconds)
+            wait(api, plans, poll_seconds=s.poll_seconds, progress=s.progress)
         except KeyboardInterrupt:
             print(
                 f"\nStopped waiting; the Jobs of sweep {sweep_id} keep running in namespace "

@@ -130,6 +130,7 @@ def wait_sweep(
     poll_seconds: float = 2.0,
     timeout_s: float | None = None,
     api: Api | None = None,
+    progress: bool = False,
 ) -> dict[str, int]:
     """Follow the sweep until its Jobs end, fill the run store, close the sweep."""
     if api is None:
@@ -137,7 +138,7 @@ def wait_sweep(
     else:
         record = attachment(store, sweep_id)
     plans = load_plans(store, sweep_id, record)
-    wait(api, plans, poll_seconds=poll_seconds, timeout_s=timeout_s)
+    wait(api, plans, poll_seconds=poll_seconds, timeout_s=timeout_s, progress=progress)
     store.finish_runs(sweep_id)
     return store.state_counts(sweep_id)
 
@@ -212,7 +213,11 @@ def run_command(ns: Any) -> int:
         if ns.command == "wait":
             try:
                 counts = wait_sweep(
-                    store, ns.sweep, poll_seconds=ns.poll_seconds, timeout_s=ns.timeout
+                    store,
+                    ns.sweep,
+                    poll_seconds=ns.poll_seconds,
+                    timeout_s=ns.timeout,
+                    progress=True,
                 )
             except KeyboardInterrupt:
                 print(

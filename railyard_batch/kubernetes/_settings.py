@@ -46,6 +46,7 @@ class KubernetesSettings:
     dry_run: bool = False
     dry_run_output: str | None = None
     wait: bool = True
+    progress: bool = True
     poll_seconds: float = 2.0
     schedule: str | None = None
     time_zone: str = "Etc/UTC"

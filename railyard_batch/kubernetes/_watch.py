@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -25,6 +26,7 @@ from railyard_batch.kubernetes._reasons import (
     pod_failure_reason,
     pod_waiting_reason,
 )
+from railyard_batch.progress import MemberProgress
 from railyard_batch.store import FINISHED_STATES, MemberOutcome, RunStore, now
 
 if TYPE_CHECKING:
@@ -115,6 +117,7 @@ class SweepWatch:
         self.pods = Informer(
             api, api.core.list_namespaced_pod, "the sweep's pods", selector, self.changed
         )
+        self.pods_seen: list[dict[str, Any]] = []
 
     def start(self) -> None:
         self.jobs.start()
@@ -134,6 +137,7 @@ class SweepWatch:
     def poll(self, store: RunStore) -> bool:
         """One look at the cluster; True once every Job has finished (and the store knows)."""
         jobs, pods = self.look()
+        self.pods_seen = pods
         for run in self.runs:
             if not run.finished:
                 self._update(run, jobs.get(run.job), pods, store)
@@ -226,6 +230,25 @@ class SweepWatch:
         run.done.update(ended)
 
 
+def progress_note(pods: list[dict[str, Any]]) -> str:
+    """How many of the sweep's pods run, and the commonest reason others wait (Unschedulable,
+    ImagePullBackOff, ...), for the progress line."""
+    running = sum(p.get("status", {}).get("phase") == "Running" for p in pods)
+    reasons: Counter[str] = Counter()
+    for pod in pods:
+        if pod.get("status", {}).get("phase") in ("Pending", "Running"):
+            reason = pod_waiting_reason(pod)
+            if reason:
+                reasons[reason] += 1
+    note = f"{running} pod(s) running" if running else ""
+    if reasons:
+        reason, n = reasons.most_common(1)[0]
+        reason = reason if len(reason) <= 160 else reason[:157] + "..."
+        note = f"{note}; " if note else ""
+        note += f"{n} pod(s) waiting: {reason}"
+    return note
+
+
 def wait(
     api: Api,
     plans: list[RunPlan],
@@ -233,29 +256,47 @@ def wait(
     poll_seconds: float,
     timeout_s: float | None = None,
     watch: SweepWatch | None = None,
+    progress: bool = False,
 ) -> None:
     """Follow every Job of ``plans`` until it has finished; the run store follows each shard.
-    A pass runs after each change the watches report, at most one every ``poll_seconds``."""
+    A pass runs after each change the watches report, at most one every ``poll_seconds``.
+    With ``progress``, members done / failed / total and what pods wait for go to stderr."""
     watch = watch or SweepWatch(api, plans)
-    deadline = None if timeout_s is None else time.monotonic() + timeout_s
     store = RunStore(plans[0].store_url)
+    sweep_id = plans[0].sweep_id
+    bar = MemberProgress(sum(store.state_counts(sweep_id).values()), enabled=progress)
     watch.start()
     try:
-        while True:
-            started = time.monotonic()
-            watch.changed.clear()
-            if watch.poll(store):
-                return
-            if deadline is not None and time.monotonic() > deadline:
-                raise KubernetesError(
-                    f"sweep {watch.sweep_id} is still running after {timeout_s:.0f}s"
-                )
-            idle = IDLE_PASS_S
-            if deadline is not None:
-                idle = max(0.0, min(idle, deadline - time.monotonic()))
-            watch.changed.wait(idle)
-            # Changes that arrive together are handled in one pass.
-            time.sleep(max(0.0, started + poll_seconds - time.monotonic()))
+        with bar:
+            _follow(watch, store, bar, poll_seconds=poll_seconds, timeout_s=timeout_s)
     finally:
         watch.stop()
         store.close()
+
+
+def _follow(
+    watch: SweepWatch,
+    store: RunStore,
+    bar: MemberProgress,
+    *,
+    poll_seconds: float,
+    timeout_s: float | None,
+) -> None:
+    deadline = None if timeout_s is None else time.monotonic() + timeout_s
+    while True:
+        started = time.monotonic()
+        watch.changed.clear()
+        finished = watch.poll(store)
+        counts = store.state_counts(watch.sweep_id)
+        finished_counts = {k: v for k, v in counts.items() if k in FINISHED_STATES}
+        bar.update(finished_counts, progress_note(watch.pods_seen))
+        if finished:
+            return
+        if deadline is not None and time.monotonic() > deadline:
+            raise KubernetesError(f"sweep {watch.sweep_id} is still running after {timeout_s:.0f}s")
+        idle = IDLE_PASS_S
+        if deadline is not None:
+            idle = max(0.0, min(idle, deadline - time.monotonic()))
+        watch.changed.wait(idle)
+        # Changes that arrive together are handled in one pass.
+        time.sleep(max(0.0, started + poll_seconds - time.monotonic()))

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from kubernetes import client
 
-from railyard_batch.kubernetes import KubernetesBackend, KubernetesSettings
+from railyard_batch.kubernetes import KubernetesBackend, KubernetesError, KubernetesSettings
 from railyard_batch.kubernetes._commands import cancel, status, wait_sweep
 from railyard_batch.store import RunStore
 from railyard_batch.sweep import record_plans
@@ -90,7 +90,7 @@ def test_a_config_error_is_not_retried(api: Any, namespace: str, tmp_path: Path)
 
 
 def test_gpu_members_land_on_gpu_nodes_and_status_says_why_others_wait(
-    api: Any, namespace: str, tmp_path: Path
+    api: Any, namespace: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     # Two GPU nodes of 8 GPUs: two shards of 8 GPUs run, the third cannot be placed.
     plans = recorded(
@@ -120,6 +120,13 @@ def test_gpu_members_land_on_gpu_nodes_and_status_says_why_others_wait(
     (reason,) = report["jobs"][0]["waiting"]
     assert reason.startswith("Unschedulable:") and "nvidia.com/gpu" in reason, reason
     assert report["jobs"][0]["state"] == "running"
+    # A waiting launcher says the same on its progress line.
+    with pytest.raises(KubernetesError, match="still running after 3s"):
+        wait_sweep(store, plans[0].sweep_id, poll_seconds=0.3, timeout_s=3, api=k8s, progress=True)
+    line = capsys.readouterr().err.strip().splitlines()[-1]
+    assert line.startswith(
+        "members: 0/3 done (2 pod(s) running; 1 pod(s) waiting: Unschedulable:"
+    )
     # Cancel frees the GPUs for the other tests; members not finished are recorded so.
     assert cancel(store, plans[0].sweep_id, api=k8s) == 1
     assert {m["state"] for m in store.members(sweep_id=plans[0].sweep_id)} == {"failed"}
