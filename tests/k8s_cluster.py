@@ -50,6 +50,8 @@ FAIL_REASON_ANNOTATION = f"{FAIL_LABEL}/reason"
 FAIL_MESSAGE_ANNOTATION = f"{FAIL_LABEL}/message"
 # How long a Job's pod runs before it succeeds, as a Go duration such as "8s" (default 300ms).
 RUN_FOR_ANNOTATION = "railyard.test/run-for"
+# Pods with this label wait for their image forever (scripts/k8s/stages/pod-image-pull-fail.yaml).
+IMAGE_PULL_FAILS_LABEL = "railyard.test/image-pull-fails"
 
 POOL_LABEL = "railyard.test/pool"
 GPU_RESOURCE = "nvidia.com/gpu"

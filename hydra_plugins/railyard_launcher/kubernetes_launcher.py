@@ -62,6 +62,8 @@ class KubernetesLauncherConf:
     wait: bool = True
     # While waiting, show members done / failed / total and what pods wait for (stderr).
     progress: bool = True
+    # A Job whose pods cannot pull their image for this long is deleted, its members failed.
+    image_pull_timeout_seconds: int = 600
     # While waiting, at most one pass over the watched Jobs and pods (run store updates) per
     # this many seconds.
     poll_seconds: float = 2.0

@@ -79,7 +79,13 @@ class KubernetesBackend:
             )
             return False
         try:
-            wait(api, plans, poll_seconds=s.poll_seconds, progress=s.progress)
+            wait(
+                api,
+                plans,
+                poll_seconds=s.poll_seconds,
+                progress=s.progress,
+                image_pull_timeout_s=s.image_pull_timeout_seconds,
+            )
         except KeyboardInterrupt:
             print(
                 f"\nStopped waiting; the Jobs of sweep {sweep_id} keep running in namespace "

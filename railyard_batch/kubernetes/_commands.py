@@ -138,7 +138,15 @@ def wait_sweep(
     else:
         record = attachment(store, sweep_id)
     plans = load_plans(store, sweep_id, record)
-    wait(api, plans, poll_seconds=poll_seconds, timeout_s=timeout_s, progress=progress)
+    pull_timeout = record.get("settings", {}).get("image_pull_timeout_seconds", 600)
+    wait(
+        api,
+        plans,
+        poll_seconds=poll_seconds,
+        timeout_s=timeout_s,
+        progress=progress,
+        image_pull_timeout_s=float(pull_timeout),
+    )
     store.finish_runs(sweep_id)
     return store.state_counts(sweep_id)
 

@@ -35,6 +35,14 @@ def exit_reason(term: dict[str, Any], memory: str) -> str:
     return f"exit {code} ({reason}){': ' + message if message else ''}"
 
 
+def waits_for_image(pod: dict[str, Any]) -> bool:
+    """True while a container of the pod waits for an image it cannot pull."""
+    return any(
+        ((cs.get("state") or {}).get("waiting") or {}).get("reason") in IMAGE_PULL_REASONS
+        for cs in pod.get("status", {}).get("containerStatuses") or []
+    )
+
+
 def pod_waiting_reason(pod: dict[str, Any]) -> str | None:
     """Why a pod that has not finished is not running (None if nothing is wrong)."""
     status = pod.get("status", {})

@@ -47,6 +47,7 @@ class KubernetesSettings:
     dry_run_output: str | None = None
     wait: bool = True
     progress: bool = True
+    image_pull_timeout_seconds: int = 600
     poll_seconds: float = 2.0
     schedule: str | None = None
     time_zone: str = "Etc/UTC"

@@ -25,6 +25,7 @@ from railyard_batch.kubernetes._reasons import (
     job_failure_reason,
     pod_failure_reason,
     pod_waiting_reason,
+    waits_for_image,
 )
 from railyard_batch.progress import MemberProgress
 from railyard_batch.store import FINISHED_STATES, MemberOutcome, RunStore, now
@@ -95,9 +96,15 @@ def shard_view(pods: list[dict[str, Any]], memory: str) -> ShardView:
 class SweepWatch:
     """Follows the Jobs of ``plans`` until every one has finished; see the module docstring."""
 
-    def __init__(self, api: Api, plans: list[RunPlan]) -> None:
+    def __init__(
+        self, api: Api, plans: list[RunPlan], *, image_pull_timeout_s: float = 600.0
+    ) -> None:
         self.api = api
         self.plans = plans
+        # A Job whose pods cannot pull their image for this long is deleted and its members
+        # failed with the reason (Kubernetes itself would retry the pull until the deadline).
+        self.image_pull_timeout_s = image_pull_timeout_s
+        self._pull_since: dict[str, float] = {}
         self.sweep_id = plans[0].sweep_id
         self.runs = [
             _Run(
@@ -160,6 +167,13 @@ class SweepWatch:
             c.get("type") for c in status.get("conditions") or [] if c.get("status") == "True"
         }
         job_over = job is None or bool(conditions & {"Complete", "Failed"})
+        if not job_over and self._image_never_pulled(run, by_index):
+            self._delete_job(run.job)
+            job_over = True
+            job_reason = (
+                f"the launcher deleted the Job {run.job}: its pods could not pull their image "
+                f"for {self.image_pull_timeout_s:.0f}s (hydra.launcher.image_pull_timeout_seconds)"
+            )
 
         newly_running = [
             i
@@ -179,6 +193,41 @@ class SweepWatch:
         if ended:
             self._record_ended(run, ended, completed, failed, by_index, job_reason, memory, store)
         run.finished = job_over and len(run.done) == len(run.by_shard)
+
+    def _image_never_pulled(self, run: _Run, by_index: dict[int, list[dict[str, Any]]]) -> bool:
+        """True once a shard's pod has waited for its image for image_pull_timeout_s."""
+        now_s = time.monotonic()
+        stuck = False
+        for index, group in by_index.items():
+            if index in run.done:
+                continue
+            pod = group[-1]
+            name = pod["metadata"]["name"]
+            if waits_for_image(pod):
+                since = self._pull_since.setdefault(name, now_s)
+                stuck = stuck or now_s - since >= self.image_pull_timeout_s
+            else:
+                self._pull_since.pop(name, None)
+        return stuck
+
+    def next_deadline(self) -> float | None:
+        """When the earliest image-pull wait runs out (monotonic seconds), if any is running."""
+        if not self._pull_since:
+            return None
+        return min(self._pull_since.values()) + self.image_pull_timeout_s
+
+    def _delete_job(self, name: str) -> None:
+        try:
+            self.api.call(
+                f"deleting Job {self.api.namespace}/{name}",
+                self.api.batch.delete_namespaced_job,
+                name,
+                self.api.namespace,
+                propagation_policy="Background",
+            )
+        except KubernetesError as exc:
+            if exc.status != 404:
+                raise
 
     def _record_ended(
         self,
@@ -257,11 +306,12 @@ def wait(
     timeout_s: float | None = None,
     watch: SweepWatch | None = None,
     progress: bool = False,
+    image_pull_timeout_s: float = 600.0,
 ) -> None:
     """Follow every Job of ``plans`` until it has finished; the run store follows each shard.
     A pass runs after each change the watches report, at most one every ``poll_seconds``.
     With ``progress``, members done / failed / total and what pods wait for go to stderr."""
-    watch = watch or SweepWatch(api, plans)
+    watch = watch or SweepWatch(api, plans, image_pull_timeout_s=image_pull_timeout_s)
     store = RunStore(plans[0].store_url)
     sweep_id = plans[0].sweep_id
     bar = MemberProgress(sum(store.state_counts(sweep_id).values()), enabled=progress)
@@ -295,8 +345,9 @@ def _follow(
         if deadline is not None and time.monotonic() > deadline:
             raise KubernetesError(f"sweep {watch.sweep_id} is still running after {timeout_s:.0f}s")
         idle = IDLE_PASS_S
-        if deadline is not None:
-            idle = max(0.0, min(idle, deadline - time.monotonic()))
+        for until in (deadline, watch.next_deadline()):
+            if until is not None:
+                idle = max(0.0, min(idle, until - time.monotonic()))
         watch.changed.wait(idle)
         # Changes that arrive together are handled in one pass.
         time.sleep(max(0.0, started + poll_seconds - time.monotonic()))

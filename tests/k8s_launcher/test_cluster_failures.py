@@ -22,6 +22,7 @@ from tests.k8s_cluster import (
     FAIL_EXIT_CODE_ANNOTATION,
     FAIL_LABEL,
     FAIL_REASON_ANNOTATION,
+    IMAGE_PULL_FAILS_LABEL,
     NODES,
     RUN_FOR_ANNOTATION,
     Cluster,
@@ -124,12 +125,35 @@ def test_gpu_members_land_on_gpu_nodes_and_status_says_why_others_wait(
     with pytest.raises(KubernetesError, match="still running after 3s"):
         wait_sweep(store, plans[0].sweep_id, poll_seconds=0.3, timeout_s=3, api=k8s, progress=True)
     line = capsys.readouterr().err.strip().splitlines()[-1]
-    assert line.startswith(
-        "members: 0/3 done (2 pod(s) running; 1 pod(s) waiting: Unschedulable:"
-    )
+    assert line.startswith("members: 0/3 done (2 pod(s) running; 1 pod(s) waiting: Unschedulable:")
     # Cancel frees the GPUs for the other tests; members not finished are recorded so.
     assert cancel(store, plans[0].sweep_id, api=k8s) == 1
     assert {m["state"] for m in store.members(sweep_id=plans[0].sweep_id)} == {"failed"}
+
+
+def test_a_job_whose_image_cannot_be_pulled_is_deleted_and_its_members_say_why(
+    api: Any, namespace: str, tmp_path: Path
+) -> None:
+    """Kubernetes retries an image pull until the Job's deadline (a day by default); the
+    launcher gives up after hydra.launcher.image_pull_timeout_seconds instead."""
+    plans = recorded(tmp_path, "20260101-000000-pull01", members=4, shards=2)
+    s = settings(
+        namespace, pod_labels={IMAGE_PULL_FAILS_LABEL: "true"}, image_pull_timeout_seconds=2
+    )
+    started = time.monotonic()
+    KubernetesBackend(s, api=make_api(api, namespace)).execute(plans)
+    assert time.monotonic() - started < 60
+    store = RunStore(plans[0].store_url)
+    members = store.members(sweep_id=plans[0].sweep_id)
+    store.close()
+    assert {m["state"] for m in members} == {"failed"} and len(members) == 4
+    for member in members:
+        assert "could not pull their image for 2s" in member["reason"], member["reason"]
+        assert "ImagePullBackOff" in member["reason"] and "hydra.launcher.image" in member["reason"]
+    wait_until(
+        "the Job to be deleted",
+        lambda: not client.BatchV1Api(api).list_namespaced_job(namespace).items,
+    )
 
 
 def count(api: Any, namespace: str) -> tuple[int, int]:

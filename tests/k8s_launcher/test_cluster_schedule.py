@@ -300,7 +300,7 @@ def test_the_launcher_account_can_run_a_sweep_and_nothing_more(
         assert sum(counts.values()) == sum(len(p.members) for p in sweep)
         assert "queued" not in counts and "running" not in counts
 
-        # (b) Nothing else: no Secrets, no other namespace, no deletes, no new schedules,
+        # (b) Nothing else: no Secrets, no other namespace, no other deletes, no new schedules,
         # nothing cluster-wide. The API server says 403 to each.
         core, batch = client.CoreV1Api(as_launcher), client.BatchV1Api(as_launcher)
         job = runs[0].job
@@ -311,7 +311,9 @@ def test_the_launcher_account_can_run_a_sweep_and_nothing_more(
             "list secrets": lambda: core.list_namespaced_secret(namespace),
             "read a secret": lambda: core.read_namespaced_secret("any", namespace),
             "create a Job in default": lambda: batch.create_namespaced_job("default", elsewhere),
-            "delete a Job": lambda: batch.delete_namespaced_job(runs[0].name, namespace),
+            "delete a ConfigMap": lambda: core.delete_namespaced_config_map(
+                runs[0].configmap["metadata"]["name"], namespace
+            ),
             "create a CronJob": lambda: batch.create_namespaced_cron_job(namespace, cron),
             "list nodes": lambda: core.list_node(),
             "list pods everywhere": lambda: core.list_pod_for_all_namespaces(),

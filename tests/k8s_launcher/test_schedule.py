@@ -354,6 +354,7 @@ def test_the_role_grants_only_what_the_launcher_does() -> None:
         ("batch", "jobs", "get"),
         ("batch", "jobs", "list"),
         ("batch", "jobs", "watch"),
+        ("batch", "jobs", "delete"),
         ("", "configmaps", "create"),
         ("", "configmaps", "get"),
         ("", "pods", "list"),
