@@ -135,7 +135,7 @@ def make_namespace(api: Any, labels: dict[str, str] | None = None) -> str:
     core.create_namespace(
         client.V1Namespace(metadata=client.V1ObjectMeta(name=name, labels=labels or None))
     )
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + 60  # longer just after an API server restart
     while not core.list_namespaced_service_account(
         name, field_selector="metadata.name=default"
     ).items:

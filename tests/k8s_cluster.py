@@ -302,7 +302,8 @@ class Cluster:
         try:
             self._start("etcd")
             self._wait_for("etcd /health", self._etcd_healthy)
-            self.start_apiserver()
+            self._start("kube-apiserver")
+            self._wait_for("kube-apiserver /readyz", self._apiserver_ready)
             for component in ("kube-controller-manager", "kube-scheduler", "kwok"):
                 self._start(component)
             self._register_nodes()
@@ -322,8 +323,18 @@ class Cluster:
                 os.kill(pid, signal.SIGKILL)
 
     def start_apiserver(self) -> None:
+        """Starts the stopped API server again; returns once the controllers act again."""
         self._start("kube-apiserver")
         self._wait_for("kube-apiserver /readyz", self._apiserver_ready)
+        # The controller manager reconnects with backoff: wait until it acts again (a new
+        # namespace gets its default ServiceAccount), so that what follows finds a whole cluster.
+        probe = f"probe-{secrets.token_hex(4)}"
+        self._request("POST", "/api/v1/namespaces", {"metadata": {"name": probe}})
+        self._wait_for(
+            "the controller manager after the restart",
+            lambda: self._service_account_exists(probe),
+        )
+        self._request("DELETE", f"/api/v1/namespaces/{probe}")
 
     def stop_apiserver(self, grace_s: float = 5.0) -> None:
         """Stops the API server: SIGTERM, then SIGKILL after ``grace_s``.
@@ -594,8 +605,11 @@ class Cluster:
         return self._request("GET", "/readyz") == b"ok"
 
     def _default_service_account_exists(self) -> bool:
+        return self._service_account_exists("default")
+
+    def _service_account_exists(self, namespace: str) -> bool:
         try:
-            self._get_json("/api/v1/namespaces/default/serviceaccounts/default")
+            self._get_json(f"/api/v1/namespaces/{namespace}/serviceaccounts/default")
             return True
         except urllib.error.HTTPError as error:
             if error.code == 404:
