@@ -17,6 +17,7 @@ account allowed to list but not to watch).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import random
 import threading
@@ -58,6 +59,7 @@ class Informer:
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self._response: Any = None
 
     # -- the caller's side -------------------------------------------------------------------
     def start(self) -> Informer:
@@ -70,7 +72,12 @@ class Informer:
         return self
 
     def stop(self) -> None:
+        """Ends the watch thread now (its open stream is shut, not left to time out)."""
         self._stop.set()
+        response = self._response
+        if response is not None:
+            with contextlib.suppress(Exception):
+                response.shutdown()
 
     def snapshot(self) -> list[dict[str, Any]]:
         """The objects as last seen (the objects are shared: do not change them)."""
@@ -131,7 +138,10 @@ class Informer:
             _preload_content=False,
             _request_timeout=(5, WATCH_TIMEOUT_S + 30),
         )
+        self._response = response
         try:
+            if self._stop.is_set():  # stopped while connecting
+                return
             pending = b""
             for chunk in response.stream(None, decode_content=True):
                 if self._stop.is_set():
@@ -142,6 +152,7 @@ class Informer:
                     if line.strip():
                         yield json.loads(line)
         finally:
+            self._response = None
             response.release_conn()
 
     def _apply(self, event: dict[str, Any]) -> None:

@@ -145,6 +145,9 @@ class SweepWatch:
         """One look at the cluster; True once every Job has finished (and the store knows)."""
         jobs, pods = self.look()
         self.pods_seen = pods
+        live = {pod["metadata"]["name"] for pod in pods}
+        for name in [n for n in self._pull_since if n not in live]:
+            del self._pull_since[name]  # its pod is gone: no image wait to time
         for run in self.runs:
             if not run.finished:
                 self._update(run, jobs.get(run.job), pods, store)
