@@ -52,7 +52,8 @@ class Informer:
         self.selector = selector
         self.changed = changed
         self.error: KubernetesError | None = None
-        #: How many times the informer listed (the first, plus one after each 410 Gone).
+        #: How many times the informer listed (the first, then one after each 410 Gone or
+        #: dropped connection).
         self.lists = 0
         self._objects: dict[str, dict[str, Any]] = {}
         self._version = ""
@@ -107,16 +108,14 @@ class Informer:
                 continue  # the server ended the watch (timeoutSeconds): resume it
             except Gone:
                 pass
-            except ApiException as exc:
-                if 400 <= (exc.status or 0) < 500 and exc.status not in (410, 429):
+            except Exception as exc:  # a dropped connection (API server restart), a 5xx, ...
+                status = (exc.status or 0) if isinstance(exc, ApiException) else 0
+                if 400 <= status < 500 and status not in (410, 429):
                     # Refused (403: the account may list but not watch): say so, as a list would.
                     self.error = api_error(f"watching {self.what}", exc)
                     self.changed.set()
                     return
-                time.sleep(min(5.0, delay) * (0.5 + random.random() / 2))
-                delay *= 2
-            except Exception:  # connection dropped (an API server restart): back off, relist
-                time.sleep(min(5.0, delay) * (0.5 + random.random() / 2))
+                time.sleep(min(5.0, delay) * (0.5 + random.random() / 2))  # back off, relist
                 delay *= 2
             if self._stop.is_set():
                 return
