@@ -84,11 +84,12 @@ def _train(cfg: DictConfig) -> Any:
         )
         _collector.plans.append(plan)
         return PendingRun(plan)
-    workers = int(cfg.execution.workers) or default_workers()
+    threads = int(cfg.execution.get("threads_per_worker", 1) or 1)
+    workers = int(cfg.execution.workers) or default_workers(threads)
     plan = plan_run(cfg, sweep_id=new_sweep_id(), job_num=0, overrides=overrides, workers=workers)
     summaries = run_plans(
         [plan],
-        LocalBackend(workers, progress=bool(cfg.execution.progress)),
+        LocalBackend(workers, progress=bool(cfg.execution.progress), threads_per_worker=threads),
         experiment=str(cfg.experiment),
         sweep_overrides=overrides,
     )

@@ -73,8 +73,11 @@ def launch(
     assert config is not None and context is not None and launcher.task_function is not None
     configure_log(config.hydra.hydra_logging, config.hydra.verbose)
     Path(str(config.hydra.sweep.dir)).mkdir(parents=True, exist_ok=True)
+    execution = config.get("execution", {})
     workers = (
-        launcher.workers or int(config.get("execution", {}).get("workers", 0)) or default_workers()
+        launcher.workers
+        or int(execution.get("workers", 0))
+        or default_workers(int(execution.get("threads_per_worker", 1) or 1))
     )
     launcher.sweep_id = launcher.sweep_id or new_sweep_id()
     log.info(f"Planning {len(job_overrides)} jobs of sweep {launcher.sweep_id}")

@@ -1,5 +1,7 @@
-"""Entry points of a local pool process. Kept free of heavy imports so that the initializer
-pins native thread pools to one thread before numpy, scikit-learn or xgboost load."""
+"""Entry points of a local pool process. Kept free of heavy imports; the thread limits are set
+twice: in the environment the pool's processes start with (so numpy, scipy, scikit-learn and
+xgboost size their thread pools from it at import), and with threadpoolctl around each task
+(for any library loaded before, or one that ignores the environment)."""
 
 from __future__ import annotations
 
@@ -7,22 +9,54 @@ import os
 from typing import Any
 
 _QUEUE: Any = None
-_THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+_THREADS = 1
+# The variables OpenMP, OpenBLAS, MKL, BLIS, Apple Accelerate and numexpr read at load.
+THREAD_VARS = (
+    "OMP_NUM_THREADS",
+    "OPENBLAS_NUM_THREADS",
+    "MKL_NUM_THREADS",
+    "BLIS_NUM_THREADS",
+    "VECLIB_MAXIMUM_THREADS",
+    "NUMEXPR_NUM_THREADS",
+)
 
 
-def initialize(queue: Any) -> None:
-    """One training thread per process: the pool, not the libraries, uses the cores."""
-    global _QUEUE
-    for name in _THREAD_VARS:
-        os.environ[name] = "1"
+def initialize(queue: Any, threads: int = 1) -> None:
+    """``threads`` training threads per process: the pool, not the libraries, uses the cores."""
+    global _QUEUE, _THREADS
+    for name in THREAD_VARS:
+        os.environ[name] = str(threads)
     _QUEUE = queue
+    _THREADS = threads
 
 
 def run_task(plan: Any, shard: int) -> int:
+    from threadpoolctl import threadpool_limits
+
     from railyard_batch.worker import run_shard
 
     def report(outcome: Any) -> None:
         if _QUEUE is not None:
             _QUEUE.put((outcome.member_id, outcome.state))
 
-    return len(run_shard(plan, shard, progress=report))
+    with threadpool_limits(limits=_THREADS):
+        return len(run_shard(plan, shard, progress=report))
+
+
+def thread_report() -> list[dict[str, Any]]:
+    """What threadpoolctl sees in this process once the training stack is loaded (a probe for
+    the tests: the same imports a shard makes)."""
+    import xgboost  # noqa: F401
+    from threadpoolctl import threadpool_info
+
+    import railyard_batch.training  # noqa: F401  (numpy, scipy, scikit-learn)
+
+    return list(threadpool_info())
+
+
+def run_probe(probe: Any) -> Any:
+    """Run ``probe`` as a task would run (inside the per-task thread limits)."""
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(limits=_THREADS):
+        return probe()

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import math
 import multiprocessing
 import os
 import threading
+from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
 
 from railyard_batch.backends import _pool_worker
 from railyard_batch.planning import RunPlan
@@ -15,8 +20,57 @@ from railyard_batch.store import RunStore
 from railyard_batch.worker import run_shard
 
 
-def default_workers() -> int:
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+def available_cores() -> int:
+    """Cores this process may use: its CPU affinity, capped by a cgroup CPU quota (a pod's
+    limit, ``cpu.max`` in cgroup v2 or ``cpu.cfs_quota_us`` in v1), rounded up."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    quota = _cgroup_quota()
+    return max(1, min(cores or 1, math.ceil(quota) if quota else cores or 1))
+
+
+def _cgroup_quota(root: Path = Path("/sys/fs/cgroup")) -> float | None:
+    try:
+        fields = (root / "cpu.max").read_text().split()
+        if fields and fields[0] != "max":
+            return int(fields[0]) / int(fields[1])
+        return None
+    except (OSError, ValueError, IndexError):
+        pass
+    try:
+        quota = int((root / "cpu" / "cpu.cfs_quota_us").read_text())
+        period = int((root / "cpu" / "cpu.cfs_period_us").read_text())
+        return quota / period if quota > 0 and period > 0 else None
+    except (OSError, ValueError):
+        return None
+
+
+def default_workers(threads_per_worker: int = 1) -> int:
+    """Workers x threads fill the available cores: one worker per ``threads_per_worker``."""
+    return max(1, available_cores() // max(1, threads_per_worker))
+
+
+@contextmanager
+def pinned_pool(workers: int, threads: int, queue: Any = None) -> Iterator[ProcessPoolExecutor]:
+    """A spawn pool whose processes start with the thread variables already set (spawn runs a
+    fresh interpreter, which reads them before numpy loads) and limit each task again with
+    threadpoolctl. The parent's environment is restored when the pool is done."""
+    ctx = multiprocessing.get_context("spawn")
+    saved = {name: os.environ.get(name) for name in _pool_worker.THREAD_VARS}
+    os.environ.update({name: str(threads) for name in _pool_worker.THREAD_VARS})
+    try:
+        with ProcessPoolExecutor(
+            max_workers=workers,
+            mp_context=ctx,
+            initializer=_pool_worker.initialize,
+            initargs=(queue, threads),
+        ) as pool:
+            yield pool
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
 
 
 class LocalBackend:
@@ -24,11 +78,19 @@ class LocalBackend:
 
     name = "local"
 
-    def __init__(self, workers: int = 0, *, progress: bool = True) -> None:
-        self.workers = workers or default_workers()
+    def __init__(
+        self, workers: int = 0, *, progress: bool = True, threads_per_worker: int = 0
+    ) -> None:
+        # 0: execution.threads_per_worker of the first plan (1 when it has none).
+        self.threads_per_worker = threads_per_worker
+        self.workers = workers
         self.progress = progress
 
     def execute(self, plans: list[RunPlan]) -> bool:
+        if not self.threads_per_worker:
+            execution = plans[0].config.get("execution", {}) if plans else {}
+            self.threads_per_worker = int(execution.get("threads_per_worker", 1) or 1)
+        self.workers = self.workers or default_workers(self.threads_per_worker)
         tasks = [(plan, shard) for plan in plans for shard in range(plan.n_shards)]
         # Heaviest shards first, so the pool does not end waiting on one big shard.
         tasks.sort(key=lambda t: -sum(m.n_rows for m in t[0].shard_members(t[1])))
@@ -37,8 +99,11 @@ class LocalBackend:
             if not tasks:  # every member was served from the cache
                 pass
             elif self.workers == 1 or len(tasks) == 1:
-                for plan, shard in tasks:
-                    run_shard(plan, shard, progress=lambda o: bar.advance(o.state))
+                from threadpoolctl import threadpool_limits
+
+                with threadpool_limits(limits=self.threads_per_worker):
+                    for plan, shard in tasks:
+                        run_shard(plan, shard, progress=lambda o: bar.advance(o.state))
             else:
                 self._execute_pool(tasks, bar)
         _fail_unfinished(plans)
@@ -58,12 +123,7 @@ class LocalBackend:
         reader = threading.Thread(target=drain, daemon=True)
         reader.start()
         try:
-            with ProcessPoolExecutor(
-                max_workers=min(self.workers, len(tasks)),
-                mp_context=ctx,
-                initializer=_pool_worker.initialize,
-                initargs=(queue,),
-            ) as pool:
+            with pinned_pool(min(self.workers, len(tasks)), self.threads_per_worker, queue) as pool:
                 futures = [pool.submit(_pool_worker.run_task, plan, shard) for plan, shard in tasks]
                 for future in as_completed(futures):
                     try:

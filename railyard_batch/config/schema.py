@@ -99,8 +99,11 @@ class StoreConfig:
 
 @dataclass
 class ExecutionConfig:
-    # Worker processes for the local backend; 0 means one per core.
+    # Worker processes for the local backend; 0 means available cores / threads_per_worker
+    # (CPU affinity and a cgroup CPU quota, as in a pod, counted).
     workers: int = 0
+    # Math-library threads (BLAS, OpenMP) per worker process, set before they load; >= 1.
+    threads_per_worker: int = 1
     # Aim for this many shards per worker, so that slow members do not idle the pool.
     shards_per_worker: int = 4
     # Show a progress bar.

@@ -123,6 +123,12 @@ def validate_config(cfg: DictConfig | dict[str, Any]) -> ValidatedConfig:
             f"The 'execution.workers' parameter must be >= 0 (0: one per core). "
             f"Got {raw['execution']['workers']!r}."
         )
+    threads = raw["execution"].get("threads_per_worker", 1)
+    if isinstance(threads, bool) or not isinstance(threads, int) or threads < 1:
+        raise ConfigError(
+            f"The 'execution.threads_per_worker' parameter must be an integer >= 1. "
+            f"Got {threads!r}."
+        )
     return ValidatedConfig(raw=raw, config_hash=config_hash(raw))
 
 

@@ -1,0 +1,76 @@
+"""Math libraries in a local pool worker use the threads the config gives them, not one per
+core: asked inside a real spawn pool process (the one the local backend starts), threadpoolctl
+reports the limit for every BLAS and OpenMP library loaded there."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from railyard_batch.backends import _pool_worker
+from railyard_batch.backends.local import _cgroup_quota, default_workers, pinned_pool
+from railyard_batch.config.validate import validate_config
+from railyard_batch.errors import ConfigError
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_every_library_in_a_pool_worker_has_the_configured_threads(threads: int) -> None:
+    before = {name: os.environ.get(name) for name in _pool_worker.THREAD_VARS}
+    with pinned_pool(2, threads) as pool:
+        reports = [
+            pool.submit(_pool_worker.run_probe, _pool_worker.thread_report) for _ in range(4)
+        ]
+        infos = [r.result(timeout=120) for r in reports]
+        # Without the per-task limit: what the environment alone gave at import.
+        at_import = pool.submit(_pool_worker.thread_report).result(timeout=120)
+    assert {name: os.environ.get(name) for name in _pool_worker.THREAD_VARS} == before
+    for info in [*infos, at_import]:
+        apis = {lib["user_api"] for lib in info}
+        assert {"blas", "openmp"} <= apis, info  # numpy/scipy's BLAS, scikit-learn's OpenMP
+        assert all(lib["num_threads"] == threads for lib in info), info
+
+
+def test_cgroup_quota_caps_the_cores(tmp_path: Path) -> None:
+    (tmp_path / "cpu.max").write_text("150000 100000\n")
+    assert _cgroup_quota(tmp_path) == 1.5
+    (tmp_path / "cpu.max").write_text("max 100000\n")
+    assert _cgroup_quota(tmp_path) is None
+    v1 = tmp_path / "v1"
+    (v1 / "cpu").mkdir(parents=True)
+    (v1 / "cpu" / "cpu.cfs_quota_us").write_text("200000\n")
+    (v1 / "cpu" / "cpu.cfs_period_us").write_text("100000\n")
+    assert _cgroup_quota(v1) == 2.0
+    assert default_workers(10_000) == 1
+
+
+def _config(**execution: object) -> dict[str, object]:
+    return {
+        "data": {"path": "data/transactions.parquet", "format": "parquet"},
+        "features": {"numeric": ["amount"], "categorical": [], "transformer": None},
+        "label": {"column": "is_fraud", "task": "binary_classification"},
+        "split": {"strategy": "random", "holdout_fraction": 0.2, "seed": 0},
+        "estimator": {"_target_": "sklearn.linear_model.LogisticRegression"},
+        "evaluation": {"metrics": [], "threshold": 0.5, "objective": None},
+        "resources": {"cpu": "1", "memory": "2Gi", "gpu": 0, "instance_class": "cpu"},
+        "params": {},
+        "fanout": {"by": None, "min_rows": 1, "include_global": True, "max_members": None},
+        "hook": None,
+        "store": {"url": "sqlite:///runs/railyard.db", "artifact_root": "runs/artifacts"},
+        "execution": {
+            "workers": 0,
+            "shards_per_worker": 4,
+            "progress": False,
+            "force": False,
+            **execution,
+        },
+        "export": {"bundle": False, "onnx": False},
+    }
+
+
+@pytest.mark.parametrize("bad", [0, -1, "2", True])
+def test_threads_per_worker_is_validated(bad: object) -> None:
+    with pytest.raises(ConfigError, match=r"'execution\.threads_per_worker'.*>= 1"):
+        validate_config(_config(threads_per_worker=bad))
+    validate_config(_config(threads_per_worker=2))
