@@ -56,6 +56,7 @@ def railyard_seconds(data: Path, members: int) -> tuple[float, dict[str, int]]:
     elapsed = run_cli(
         root,
         "hook=bench.trivial:train",
+        "targets.allowed_modules=[sklearn,pipelines,bench]",
         "fanout.by=merchant_id",
         "fanout.min_rows=1",
         f"fanout.max_members={members}",

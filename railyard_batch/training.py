@@ -17,7 +17,8 @@ from sklearn.impute import SimpleImputer
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
-from railyard_batch.config.validate import ValidatedConfig, build_estimator, resolve_callable
+from railyard_batch.config.targets import resolve_target
+from railyard_batch.config.validate import ValidatedConfig, allowed_modules, build_estimator
 from railyard_batch.errors import MemberSkipped
 from railyard_batch.metrics import classification_metrics, regression_metrics
 from railyard_batch.splits import split_indices
@@ -63,10 +64,17 @@ class PipelineFactory:
 
     def __init__(self, vc: ValidatedConfig) -> None:
         self.vc = vc
-        cls = resolve_callable(str(vc["estimator"]["_target_"]), "estimator._target_")
+        allowed = allowed_modules(vc.raw)
+        cls = resolve_target(
+            vc["estimator"]["_target_"], "estimator._target_", kind="estimator", allowed=allowed
+        )
         self._estimator = build_estimator(cls, vc["estimator"])
         self._preprocessing = build_preprocessing(vc)
-        self.hook = resolve_callable(str(vc["hook"]), "hook") if vc.raw.get("hook") else None
+        self.hook = (
+            resolve_target(vc["hook"], "hook", kind="hook", allowed=allowed)
+            if vc.raw.get("hook")
+            else None
+        )
 
     def new(self) -> Pipeline:
         return Pipeline(

@@ -40,6 +40,14 @@ def error_line(stderr: str) -> str:
             ["estimator._target_=sklearn.linear_model.NoSuchModel"],
             ["UnknownTargetError", "estimator._target_", "NoSuchModel"],
         ),
+        (
+            ["estimator._target_=os.system"],
+            ["ConfigError", "estimator._target_", "targets.allowed_modules", "'os.system'"],
+        ),
+        (
+            ["estimator._target_=sklearn.utils.Bunch"],
+            ["ConfigError", "estimator._target_", "estimator class", "'sklearn.utils.Bunch'"],
+        ),
         (["+estimator.bogus=1"], ["ConfigError", "'estimator' parameters ['bogus']", "allowed:"]),
         (["estimator.C=-1"], ["ConfigError", "'C' parameter", "-1"]),
         (

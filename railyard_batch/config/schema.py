@@ -121,6 +121,15 @@ class ExportConfig:
 
 
 @dataclass
+class TargetsConfig:
+    # Modules whose objects a _target_ (estimator, features.transformer, hook) may name;
+    # nothing outside them is imported or called. Add your own package to allow it.
+    allowed_modules: list[str] = field(
+        default_factory=lambda: ["sklearn", "xgboost", "lightgbm", "pipelines"]
+    )
+
+
+@dataclass
 class TrainConfig:
     # Name of the experiment, recorded with every run.
     experiment: str = "default"
@@ -140,6 +149,7 @@ class TrainConfig:
     store: StoreConfig = field(default_factory=StoreConfig)
     execution: ExecutionConfig = field(default_factory=ExecutionConfig)
     export: ExportConfig = field(default_factory=ExportConfig)
+    targets: TargetsConfig = field(default_factory=TargetsConfig)
 
 
 def register_configs() -> None:

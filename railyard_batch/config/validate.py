@@ -5,7 +5,6 @@ allowed and what was received. Checks that need the data live in :mod:`railyard_
 from __future__ import annotations
 
 import hashlib
-import importlib
 import inspect
 import json
 import re
@@ -14,7 +13,12 @@ from typing import Any
 
 from omegaconf import DictConfig, OmegaConf
 
-from railyard_batch.errors import ConfigError, UnknownTargetError, one_of
+from railyard_batch.config.targets import (
+    DEFAULT_ALLOWED_MODULES,
+    check_nested_targets,
+    resolve_target,
+)
+from railyard_batch.errors import ConfigError, one_of
 
 TASKS = {"binary_classification", "regression"}
 SPLIT_STRATEGIES = {"random", "stratified", "time", "group"}
@@ -108,16 +112,17 @@ def validate_config(cfg: DictConfig | dict[str, Any]) -> ValidatedConfig:
     """Run every data-free check; raise :class:`ConfigError` on the first problem."""
     raw = task_section(cfg) if isinstance(cfg, DictConfig) else dict(cfg)
     _check_missing(raw)
+    allowed = allowed_modules(raw)
     _check_data(raw["data"])
-    _check_features(raw["features"])
+    _check_features(raw["features"], allowed)
     _check_label(raw["label"])
     _check_split(raw["split"])
-    _check_estimator(raw["estimator"])
+    _check_estimator(raw["estimator"], allowed)
     _check_evaluation(raw["evaluation"], raw["label"]["task"])
     _check_resources(raw["resources"])
     _check_fanout(raw["fanout"])
     if raw.get("hook"):
-        resolve_callable(str(raw["hook"]), "hook")
+        resolve_target(raw["hook"], "hook", kind="hook", allowed=allowed)
     if raw["execution"]["workers"] < 0:
         raise ConfigError(
             f"The 'execution.workers' parameter must be >= 0 (0: one per core). "
@@ -130,6 +135,18 @@ def validate_config(cfg: DictConfig | dict[str, Any]) -> ValidatedConfig:
             f"Got {threads!r}."
         )
     return ValidatedConfig(raw=raw, config_hash=config_hash(raw))
+
+
+def allowed_modules(raw: dict[str, Any]) -> tuple[str, ...]:
+    """``targets.allowed_modules`` (the default list when a config predates the key)."""
+    targets = raw.get("targets") or {}
+    modules = targets.get("allowed_modules", DEFAULT_ALLOWED_MODULES)
+    if not isinstance(modules, list | tuple) or not all(isinstance(m, str) for m in modules):
+        raise ConfigError(
+            "The 'targets.allowed_modules' parameter must be a list of module names. "
+            f"Got {modules!r}."
+        )
+    return tuple(modules)
 
 
 def _check_missing(raw: dict[str, Any]) -> None:
@@ -149,7 +166,7 @@ def _check_data(data: dict[str, Any]) -> None:
         raise one_of("data.format", DATA_FORMATS, data["format"])
 
 
-def _check_features(features: dict[str, Any]) -> None:
+def _check_features(features: dict[str, Any], allowed: tuple[str, ...]) -> None:
     numeric, categorical = list(features["numeric"]), list(features["categorical"])
     if not numeric and not categorical and features.get("transformer") is None:
         raise ConfigError(
@@ -169,7 +186,13 @@ def _check_features(features: dict[str, Any]) -> None:
                 "The 'features.transformer' parameter must be a mapping with a '_target_'. "
                 f"Got {transformer!r}."
             )
-        resolve_callable(str(transformer["_target_"]), "features.transformer._target_")
+        resolve_target(
+            transformer["_target_"],
+            "features.transformer._target_",
+            kind="transformer",
+            allowed=allowed,
+        )
+        check_nested_targets(transformer, "features.transformer", allowed)
 
 
 def _check_label(label: dict[str, Any]) -> None:
@@ -208,13 +231,15 @@ def _check_split(split: dict[str, Any]) -> None:
             ) from None
 
 
-def _check_estimator(estimator: Any) -> None:
+def _check_estimator(estimator: Any, allowed: tuple[str, ...]) -> None:
     if not isinstance(estimator, dict) or "_target_" not in estimator:
         raise ConfigError(
             "The 'estimator' parameter must be a mapping with a '_target_' naming a "
             f"scikit-learn-compatible class. Got {estimator!r}."
         )
-    cls = resolve_callable(str(estimator["_target_"]), "estimator._target_")
+    cls = resolve_target(
+        estimator["_target_"], "estimator._target_", kind="estimator", allowed=allowed
+    )
     build_estimator(cls, estimator)
 
 
@@ -305,25 +330,3 @@ def _check_fanout(fanout: dict[str, Any]) -> None:
             "The 'fanout.include_global' parameter must be true when fanout.by is null "
             "(there would be nothing to train). Got false."
         )
-
-
-def resolve_callable(target: str, key: str) -> Any:
-    """Import ``pkg.module.Name`` or ``pkg.module:name``; raise naming the config key."""
-    module_name, _, attr = target.replace(":", ".").rpartition(".")
-    if not module_name:
-        raise UnknownTargetError(
-            f"The '{key}' parameter must be a dotted path such as "
-            f"'sklearn.linear_model.LogisticRegression'. Got {target!r}."
-        )
-    try:
-        module = importlib.import_module(module_name)
-    except ImportError as exc:
-        raise UnknownTargetError(
-            f"The '{key}' parameter names a module that cannot be imported ({exc}). Got {target!r}."
-        ) from None
-    try:
-        return getattr(module, attr)
-    except AttributeError:
-        raise UnknownTargetError(
-            f"The '{key}' parameter names nothing in module {module_name!r}. Got {target!r}."
-        ) from None
