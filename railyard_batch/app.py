@@ -16,7 +16,7 @@ from typing import Any
 from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig
 
-from railyard_batch.backends.local import LocalBackend, default_workers
+from railyard_batch.backends.local import LocalBackend, default_workers, threads_per_worker
 from railyard_batch.errors import RailyardError
 from railyard_batch.planning import RunPlan
 from railyard_batch.report import print_sweep_summary
@@ -84,7 +84,7 @@ def _train(cfg: DictConfig) -> Any:
         )
         _collector.plans.append(plan)
         return PendingRun(plan)
-    threads = int(cfg.execution.get("threads_per_worker", 1) or 1)
+    threads = threads_per_worker(cfg.execution)
     workers = int(cfg.execution.workers) or default_workers(threads)
     plan = plan_run(cfg, sweep_id=new_sweep_id(), job_num=0, overrides=overrides, workers=workers)
     summaries = run_plans(

@@ -13,6 +13,13 @@ from railyard_batch.backends import _pool_worker
 from railyard_batch.backends.local import _cgroup_quota, default_workers, pinned_pool
 from railyard_batch.config.validate import validate_config
 from railyard_batch.errors import ConfigError
+from tests.test_config_validation import base
+
+
+def _config(**execution: object) -> dict[str, object]:
+    cfg = base()
+    cfg["execution"].update(execution)
+    return cfg
 
 
 @pytest.mark.parametrize("threads", [1, 2])
@@ -43,30 +50,6 @@ def test_cgroup_quota_caps_the_cores(tmp_path: Path) -> None:
     (v1 / "cpu" / "cpu.cfs_period_us").write_text("100000\n")
     assert _cgroup_quota(v1) == 2.0
     assert default_workers(10_000) == 1
-
-
-def _config(**execution: object) -> dict[str, object]:
-    return {
-        "data": {"path": "data/transactions.parquet", "format": "parquet"},
-        "features": {"numeric": ["amount"], "categorical": [], "transformer": None},
-        "label": {"column": "is_fraud", "task": "binary_classification"},
-        "split": {"strategy": "random", "holdout_fraction": 0.2, "seed": 0},
-        "estimator": {"_target_": "sklearn.linear_model.LogisticRegression"},
-        "evaluation": {"metrics": [], "threshold": 0.5, "objective": None},
-        "resources": {"cpu": "1", "memory": "2Gi", "gpu": 0, "instance_class": "cpu"},
-        "params": {},
-        "fanout": {"by": None, "min_rows": 1, "include_global": True, "max_members": None},
-        "hook": None,
-        "store": {"url": "sqlite:///runs/railyard.db", "artifact_root": "runs/artifacts"},
-        "execution": {
-            "workers": 0,
-            "shards_per_worker": 4,
-            "progress": False,
-            "force": False,
-            **execution,
-        },
-        "export": {"bundle": False, "onnx": False},
-    }
 
 
 @pytest.mark.parametrize("bad", [0, -1, "2", True])

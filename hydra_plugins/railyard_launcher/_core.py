@@ -64,7 +64,7 @@ def launch(
     make_backend: Callable[[int], Any],
 ) -> list[JobReturn]:
     from railyard_batch import app
-    from railyard_batch.backends.local import default_workers
+    from railyard_batch.backends.local import default_workers, threads_per_worker
     from railyard_batch.errors import RailyardError
     from railyard_batch.sweep import new_sweep_id
 
@@ -77,7 +77,7 @@ def launch(
     workers = (
         launcher.workers
         or int(execution.get("workers", 0))
-        or default_workers(int(execution.get("threads_per_worker", 1) or 1))
+        or default_workers(threads_per_worker(execution))
     )
     launcher.sweep_id = launcher.sweep_id or new_sweep_id()
     log.info(f"Planning {len(job_overrides)} jobs of sweep {launcher.sweep_id}")

@@ -5,7 +5,6 @@ xgboost size their thread pools from it at import), and with threadpoolctl aroun
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
 _QUEUE: Any = None
@@ -22,10 +21,10 @@ THREAD_VARS = (
 
 
 def initialize(queue: Any, threads: int = 1) -> None:
-    """``threads`` training threads per process: the pool, not the libraries, uses the cores."""
+    """``threads`` training threads per task: the pool, not the libraries, uses the cores.
+    The environment (:data:`THREAD_VARS`) is set by the parent before the process starts:
+    here it would come after numpy, which the backends package imports, has loaded."""
     global _QUEUE, _THREADS
-    for name in THREAD_VARS:
-        os.environ[name] = str(threads)
     _QUEUE = queue
     _THREADS = threads
 

@@ -44,6 +44,11 @@ def _cgroup_quota(root: Path = Path("/sys/fs/cgroup")) -> float | None:
         return None
 
 
+def threads_per_worker(execution: Any) -> int:
+    """``execution.threads_per_worker`` of a config section (1 when it has none)."""
+    return int(execution.get("threads_per_worker", 1) or 1)
+
+
 def default_workers(threads_per_worker: int = 1) -> int:
     """Workers x threads fill the available cores: one worker per ``threads_per_worker``."""
     return max(1, available_cores() // max(1, threads_per_worker))
@@ -88,8 +93,9 @@ class LocalBackend:
 
     def execute(self, plans: list[RunPlan]) -> bool:
         if not self.threads_per_worker:
-            execution = plans[0].config.get("execution", {}) if plans else {}
-            self.threads_per_worker = int(execution.get("threads_per_worker", 1) or 1)
+            self.threads_per_worker = threads_per_worker(
+                plans[0].config.get("execution", {}) if plans else {}
+            )
         self.workers = self.workers or default_workers(self.threads_per_worker)
         tasks = [(plan, shard) for plan in plans for shard in range(plan.n_shards)]
         # Heaviest shards first, so the pool does not end waiting on one big shard.

@@ -12,6 +12,8 @@ from typing import Any
 from hydra.core.config_store import ConfigStore
 from omegaconf import MISSING
 
+from railyard_batch.config.targets import DEFAULT_ALLOWED_MODULES
+
 
 @dataclass
 class DataConfig:
@@ -124,9 +126,7 @@ class ExportConfig:
 class TargetsConfig:
     # Modules whose objects a _target_ (estimator, features.transformer, hook) may name;
     # nothing outside them is imported or called. Add your own package to allow it.
-    allowed_modules: list[str] = field(
-        default_factory=lambda: ["sklearn", "xgboost", "lightgbm", "pipelines"]
-    )
+    allowed_modules: list[str] = field(default_factory=lambda: list(DEFAULT_ALLOWED_MODULES))
 
 
 @dataclass

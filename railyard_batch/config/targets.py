@@ -22,7 +22,6 @@ from railyard_batch.errors import ConfigError, UnknownTargetError
 # Libraries whose classes may be named; every other allowed module is user code.
 LIBRARY_MODULES = ("sklearn", "xgboost", "lightgbm")
 DEFAULT_ALLOWED_MODULES = (*LIBRARY_MODULES, "pipelines")
-KINDS = ("estimator", "transformer", "hook", "class")
 
 _IDENT = r"[A-Za-z_][A-Za-z0-9_]*"
 _TARGET = re.compile(rf"^{_IDENT}(?:\.{_IDENT})*[.:]{_IDENT}$")
