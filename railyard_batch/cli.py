@@ -102,7 +102,9 @@ def _subcommand(args: list[str]) -> int:
 
     reproduce = sub.add_parser("reproduce", help="re-train a recorded run and compare")
     reproduce.add_argument("run_id", help="run id (see runs show)")
-    reproduce.add_argument("--member", default=None, help="only this member key")
+    reproduce.add_argument(
+        "--member", default=None, help="only this member (its key or its fan-out value)"
+    )
     reproduce.add_argument("--store", default=os.environ.get("RAILYARD_STORE", DEFAULT_STORE))
     reproduce.add_argument("--json", action="store_true")
 

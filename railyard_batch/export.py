@@ -27,8 +27,9 @@ def export_member(store: RunStore, member_id: str, out_dir: Path, *, with_onnx: 
     pipeline = pickle.loads(ArtifactStore(run["artifact_uri"]).get(member["artifact_uri"]))
     frame = read_plan_data(plan, vc)
     by = vc["fanout"].get("by")
-    if by and member["member_key"] != "__global__":
-        frame = frame.iloc[np.flatnonzero(frame[by].astype(str) == member["member_key"])]
+    value = next(m.value for m in plan.members if m.id == member_id)
+    if by and value is not None:  # the member's own rows (matched by value, not by its key)
+        frame = frame.iloc[frame.groupby(by, sort=False).indices.get(value, np.arange(0))]
     _, holdout_idx = split_indices(frame, vc["split"], vc.label)
     holdout = frame.iloc[holdout_idx][vc.feature_columns]
     outcome = export_and_gate(

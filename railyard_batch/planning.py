@@ -21,8 +21,8 @@ import pandas as pd
 from railyard_batch.config.validate import ValidatedConfig
 from railyard_batch.data import DataIdentity, dataset_columns, read_table, require_columns
 from railyard_batch.errors import ConfigError, DataError
+from railyard_batch.member_keys import GLOBAL_KEY, member_keys, value_token
 
-GLOBAL_KEY = "__global__"
 # Fixed cost of one member, in rows, when balancing shards (dispatch, metrics, writes).
 MEMBER_OVERHEAD_ROWS = 400
 
@@ -30,8 +30,10 @@ MEMBER_OVERHEAD_ROWS = 400
 @dataclass(frozen=True)
 class MemberPlan:
     id: str
+    # Safe, bounded and unique in its run (railyard_batch/member_keys.py): used in paths,
+    # ids and logs. The raw fan-out value is ``value``.
     key: str
-    # The fan-out value this member trains on; None for the global model.
+    # The fan-out value this member trains on (data, shown to users); None for the global model.
     value: Any
     n_rows: int
     # Shard index; -1 for a member served from the cache (not run).
@@ -160,7 +162,9 @@ def plan_members(
         ordered = sorted(keep.items(), key=lambda kv: (-int(kv[1]), str(kv[0])))
         if fanout.get("max_members") is not None:
             ordered = ordered[: int(fanout["max_members"])]
-        members = [(str(value), _scalar(value), int(n)) for value, n in ordered]
+        values = [_scalar(value) for value, _ in ordered]
+        keys = member_keys(values, column=str(fanout["by"]))
+        members = [(k, v, int(n)) for k, v, (_, n) in zip(keys, values, ordered, strict=True)]
     if fanout["include_global"]:
         members.insert(0, (GLOBAL_KEY, None, len(frame)))
     return members, below
@@ -182,11 +186,13 @@ def assign_shards(sizes: list[int], n_shards: int) -> list[int]:
 NON_RESULT_KEYS = frozenset({"experiment", "store", "execution", "resources"})
 
 
-def content_key(config: dict[str, Any], data_md5: str, member_key: str, code: str) -> str:
-    """Key of a member's result: same key, same model (training is seeded and deterministic)."""
+def content_key(config: dict[str, Any], data_md5: str, value: Any, code: str) -> str:
+    """Key of a member's result: same key, same model (training is seeded and deterministic).
+    ``value`` is the member's fan-out value (None for the global model)."""
     relevant = {k: v for k, v in config.items() if k not in NON_RESULT_KEYS}
+    member = GLOBAL_KEY if value is None else value_token(value)
     blob = json.dumps(
-        {"config": relevant, "data": data_md5, "member": member_key, "code": code},
+        {"config": relevant, "data": data_md5, "member": member, "code": code},
         sort_keys=True,
         separators=(",", ":"),
         default=str,

@@ -9,6 +9,7 @@ from typing import Any
 
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from railyard_batch.planning import RunPlan
 
@@ -32,6 +33,17 @@ def _fmt(value: Any) -> str:
     if isinstance(value, float):
         return f"{value:.4f}"
     return str(value)
+
+
+def shown_value(value: Any, width: int = 40) -> Text:
+    """A fan-out value as users see it: plain text as is (never read as markup), anything
+    with control characters or surrounding spaces as its repr, long values cut."""
+    if value is None:
+        return Text("(global)")
+    text = str(value)
+    if not isinstance(value, str) or not text.isprintable() or text != text.strip() or not text:
+        text = repr(value)
+    return Text(text if len(text) <= width else text[: width - 1] + "…")
 
 
 def print_sweep_summary(plans: Sequence[RunPlan], summaries: Sequence[Any]) -> None:
@@ -94,19 +106,26 @@ def members_table(
 ) -> Table:
     estimator_of = {r["id"]: _short_target(r["estimator"] or "") for r in runs}
     table = Table(title=f"sweep {sweep['id']} ({sweep['experiment']}, {sweep['state']})")
-    for column in ("member", "estimator", "state", "rows", *metrics, "reason"):
+    for column in ("member", "value", "estimator", "state", "rows", *metrics, "reason"):
         table.add_column(column)
     for m in members:
         values = m["metrics"] or {}
         table.add_row(
             m["id"],
+            shown_value(_member_value(m)),
             estimator_of.get(m["run_id"], ""),
             m["state"],
             str(m["n_rows"]),
             *(_fmt(values.get(k)) for k in metrics),
-            m["reason"] or "",
+            Text(m["reason"] or ""),
         )
     return table
+
+
+def _member_value(member: dict[str, Any]) -> Any:
+    if member.get("member_value") is not None or member["member_key"] == "__global__":
+        return member.get("member_value")
+    return member["member_key"]  # recorded before values were kept: the key was the value
 
 
 def compare_rows(

@@ -50,12 +50,12 @@ def reproduce_run(store: RunStore, run_id: str, member_key: str | None = None) -
     plan_uri = str(Path(run["artifact_uri"]) / "plan.json")
     plan = RunPlan.load(plan_uri)
     recorded = {m["id"]: m for m in store.members(run_id=run_id)}
-    wanted = [
-        m
-        for m in plan.members
-        if (member_key is None or m.key == member_key)
-        and recorded[m.id]["state"] in ("succeeded", "cached")
-    ]
+    chosen = plan.members
+    if member_key is not None:  # a member's key, else its fan-out value as text
+        chosen = [m for m in plan.members if m.key == member_key] or [
+            m for m in plan.members if m.value is not None and str(m.value) == member_key
+        ]
+    wanted = [m for m in chosen if recorded[m.id]["state"] in ("succeeded", "cached")]
     if not wanted:
         what = f"member {member_key!r} of run" if member_key else "succeeded member in run"
         raise RunNotFoundError(f"No {what} {run_id!r} to reproduce.")

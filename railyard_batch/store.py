@@ -57,6 +57,7 @@ CREATE TABLE IF NOT EXISTS members (
     run_id TEXT NOT NULL REFERENCES runs(id),
     sweep_id TEXT NOT NULL,
     member_key TEXT NOT NULL,
+    member_value TEXT,
     shard INTEGER NOT NULL,
     n_rows INTEGER,
     state TEXT NOT NULL,
@@ -143,7 +144,7 @@ class RunStore:
         """Add columns that stores made by earlier versions lack."""
         have = {row[1] for row in self._conn.execute("PRAGMA table_info(members)")}
         if have:
-            for column in ("content_key", "cached_from", "export", "node", "log"):
+            for column in ("content_key", "cached_from", "export", "node", "log", "member_value"):
                 if column not in have:
                     self._conn.execute(f"ALTER TABLE members ADD COLUMN {column} TEXT")
 
@@ -210,10 +211,12 @@ class RunStore:
         data_md5: str,
         data_source: str,
         artifact_uri: str,
-        members: Iterable[tuple[str, str, int, int, str, str | None]],
+        members: Iterable[tuple[str, str, Any, int, int, str, str | None]],
     ) -> None:
-        """Insert a run and its members ``(id, key, shard, n_rows, content_key, cached_from)``:
-        queued, or cached (a copy of the result of the member named by ``cached_from``)."""
+        """Insert a run and its members ``(id, key, value, shard, n_rows, content_key,
+        cached_from)``: queued, or cached (a copy of the result of the member named by
+        ``cached_from``). ``value`` is the raw fan-out value (None for the global model), kept
+        as JSON; ``key`` is its safe name (railyard_batch/member_keys.py)."""
         stamp = now()
         with self._transaction() as c:
             c.execute(
@@ -238,11 +241,11 @@ class RunStore:
             )
             rows = list(members)
             c.executemany(
-                "INSERT INTO members (id, run_id, sweep_id, member_key, shard, n_rows, state,"
-                " queued_at, content_key) VALUES (?,?,?,?,?,?,'queued',?,?)",
+                "INSERT INTO members (id, run_id, sweep_id, member_key, member_value, shard, n_rows,"
+                " state, queued_at, content_key) VALUES (?,?,?,?,?,?,?,'queued',?,?)",
                 [
-                    (mid, run_id, sweep_id, key, shard, n, stamp, ck)
-                    for mid, key, shard, n, ck, _ in rows
+                    (mid, run_id, sweep_id, key, json.dumps(value), shard, n, stamp, ck)
+                    for mid, key, value, shard, n, ck, _ in rows
                 ],
             )
             c.executemany(
@@ -250,7 +253,7 @@ class RunStore:
                 " metrics=o.metrics, artifact_uri=o.artifact_uri, model_sha256=o.model_sha256,"
                 " export=o.export"
                 " FROM (SELECT * FROM members WHERE id=?) AS o WHERE members.id=?",
-                [(stamp, stamp, origin, mid) for mid, _, _, _, _, origin in rows if origin],
+                [(stamp, stamp, origin, mid) for mid, *_, origin in rows if origin],
             )
 
     def succeeded_by_content_key(self, keys: Sequence[str]) -> dict[str, str]:
@@ -399,7 +402,15 @@ class RunStore:
         return {str(r["state"]): int(r["n"]) for r in rows}
 
 
-_JSON_COLUMNS = {"overrides", "package_versions", "config", "metrics", "export", "log"}
+_JSON_COLUMNS = {
+    "overrides",
+    "package_versions",
+    "config",
+    "metrics",
+    "export",
+    "log",
+    "member_value",
+}
 
 
 def _decode(row: sqlite3.Row) -> dict[str, Any]:

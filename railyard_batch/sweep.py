@@ -62,7 +62,7 @@ def plan_run(
     frame = check_dataset(vc, identity)
     members, below = plan_members(frame, vc)
     code = code_version()
-    keys = [content_key(vc.raw, identity.md5, key, code) for key, _, _ in members]
+    keys = [content_key(vc.raw, identity.md5, value, code) for _, value, _ in members]
     reuse = {} if vc["execution"]["force"] else _succeeded_by_key(str(vc["store"]["url"]), keys)
     to_run = [i for i, k in enumerate(keys) if k not in reuse]
     n_shards = max(1, workers * int(vc["execution"]["shards_per_worker"]))
@@ -154,7 +154,7 @@ def record_plans(
                 data_source=plan.data["source"],
                 artifact_uri=artifacts.uri(run_prefix),
                 members=[
-                    (m.id, m.key, m.shard, m.n_rows, m.content_key, m.cached_from)
+                    (m.id, m.key, m.value, m.shard, m.n_rows, m.content_key, m.cached_from)
                     for m in plan.members
                 ],
             )

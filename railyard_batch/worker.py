@@ -56,11 +56,26 @@ class _Recorder:
         if self.store is not None:
             self.store.mark_running([m.id for m in members], node=node)
 
-    def record(self, member: MemberPlan, outcome: MemberOutcome) -> None:
-        blob = json.dumps(dataclasses.asdict(outcome)).encode()
-        self.artifacts.put(outcome_relpath(self.plan, member), blob)
+    def record(self, member: MemberPlan, outcome: MemberOutcome) -> MemberOutcome:
+        """Write the outcome; one that cannot be written is recorded as failed with why."""
+        try:
+            blob = json.dumps(dataclasses.asdict(outcome)).encode()
+            self.artifacts.put(outcome_relpath(self.plan, member), blob)
+        except Exception as exc:  # any write failure fails this member only
+            LOGGER.error("writing the outcome of %s failed: %s", member.key, exc)
+            outcome = dataclasses.replace(
+                outcome,
+                state="failed",
+                metrics=None,
+                artifact_uri=None,
+                export=None,
+                reason="; ".join(
+                    filter(None, [outcome.reason, f"writing the outcome failed: {_reason(exc)}"])
+                ),
+            )
         if self.store is not None:
             self.store.record_outcomes([outcome])
+        return outcome
 
     def close(self) -> None:
         if self.store is not None:
@@ -84,7 +99,7 @@ def run_shard(
             "%s: %s%s", outcome.state, member.key, f" ({outcome.reason})" if outcome.reason else ""
         )
         outcome = dataclasses.replace(outcome, node=node, log=log.section(start))
-        recorder.record(member, outcome)
+        outcome = recorder.record(member, outcome)
         outcomes.append(outcome)
         if progress is not None:
             progress(outcome)
@@ -177,12 +192,17 @@ def _run_member(
         model_uri = artifacts.put(f"{prefix}/model.pkl", trained.model_bytes)
         metrics = {**trained.metrics, "n_rows": len(subset)}
         artifacts.put(f"{prefix}/metrics.json", json.dumps(metrics, indent=2).encode())
-    except OSError as exc:
+    except Exception as exc:  # a write failure fails this member, not the shard
+        LOGGER.error("writing the artifacts of %s failed", member.key, exc_info=exc)
         return MemberOutcome(
-            member.id, "failed", started, now(), reason=f"writing artifacts failed: {exc}"
+            member.id, "failed", started, now(), reason=f"writing artifacts failed: {_reason(exc)}"
         )
     wanted = plan.config.get("export", {}).get("bundle", False)
-    export = _export(plan, member, trained, artifacts) if wanted else None
+    try:
+        export = _export(plan, member, trained, artifacts) if wanted else None
+    except Exception as exc:  # the model is trained and written; export is extra
+        LOGGER.error("exporting %s failed", member.key, exc_info=exc)
+        export = {"exportable": False, "reason": f"export failed: {_reason(exc)}"}
     return MemberOutcome(
         member.id,
         "succeeded",

@@ -41,7 +41,7 @@ def test_parallel_writers_lose_nothing(tmp_path: Path) -> None:
     )
     workers, count = 4, 150
     members = [
-        (f"run/m{w}-{i}", f"m{w}-{i}", w, 1, f"k{w}-{i}", None)
+        (f"run/m{w}-{i}", f"m{w}-{i}", f"M{w}/{i}", w, 1, f"k{w}-{i}", None)
         for w in range(workers)
         for i in range(count)
     ]
@@ -72,6 +72,10 @@ def test_parallel_writers_lose_nothing(tmp_path: Path) -> None:
     assert {(r["metrics"]["worker"], r["metrics"]["i"]) for r in rows} == {
         (w, i) for w in range(workers) for i in range(count)
     }
+    # The raw fan-out value is kept as data next to its safe key.
+    assert {r["member_value"] for r in rows} == {
+        f"M{w}/{i}" for w in range(workers) for i in range(count)
+    }
     store.finish_runs("s")
     assert store.sweep("s")["state"] == "succeeded"
     assert store.run("run")["state"] == "succeeded"
@@ -101,7 +105,7 @@ def test_a_failed_member_fails_its_run_and_sweep(tmp_path: Path) -> None:
         data_md5="m",
         data_source="x",
         artifact_uri="u",
-        members=[("r/a", "a", 0, 1, "ka", None), ("r/b", "b", 0, 1, "kb", None)],
+        members=[("r/a", "a", "a", 0, 1, "ka", None), ("r/b", "b", "b", 0, 1, "kb", None)],
     )
     stamp = now()
     store.record_outcomes([MemberOutcome("r/a", "succeeded", stamp, stamp)])

@@ -18,6 +18,7 @@ from railyard_batch.planning import RunPlan
 from railyard_batch.progress import MemberProgress
 from railyard_batch.store import RunStore
 from railyard_batch.worker import run_shard
+from railyard_batch.worker_log import LOGGER
 
 
 def available_cores() -> int:
@@ -90,6 +91,7 @@ class LocalBackend:
         self.threads_per_worker = threads_per_worker
         self.workers = workers
         self.progress = progress
+        self._errors: list[str] = []
 
     def execute(self, plans: list[RunPlan]) -> bool:
         if not self.threads_per_worker:
@@ -109,11 +111,18 @@ class LocalBackend:
 
                 with threadpool_limits(limits=self.threads_per_worker):
                     for plan, shard in tasks:
-                        run_shard(plan, shard, progress=lambda o: bar.advance(o.state))
+                        try:
+                            run_shard(plan, shard, progress=lambda o: bar.advance(o.state))
+                        except Exception as exc:  # fails its shard, not the sweep
+                            self._shard_failed(plan, shard, exc)
             else:
                 self._execute_pool(tasks, bar)
-        _fail_unfinished(plans)
+        _fail_unfinished(plans, self._errors)
         return True
+
+    def _shard_failed(self, plan: RunPlan, shard: int, exc: BaseException) -> None:
+        LOGGER.error("shard %d of run %s failed", shard, plan.run_id, exc_info=exc)
+        self._errors.append(f"its shard failed: {type(exc).__name__}: {exc}")
 
     def _execute_pool(self, tasks: list[tuple[RunPlan, int]], bar: MemberProgress) -> None:
         ctx = multiprocessing.get_context("spawn")
@@ -130,30 +139,38 @@ class LocalBackend:
         reader.start()
         try:
             with pinned_pool(min(self.workers, len(tasks)), self.threads_per_worker, queue) as pool:
-                futures = [pool.submit(_pool_worker.run_task, plan, shard) for plan, shard in tasks]
+                futures = {
+                    pool.submit(_pool_worker.run_task, plan, shard): (plan, shard)
+                    for plan, shard in tasks
+                }
                 for future in as_completed(futures):
                     try:
                         future.result()
                     except BrokenProcessPool:
                         break  # the members left unfinished are marked failed below
+                    except Exception as exc:  # fails its shard, not the sweep
+                        self._shard_failed(*futures[future], exc)
         finally:
             queue.put("stop")
             reader.join(timeout=10)
             queue.close()
 
 
-def _fail_unfinished(plans: list[RunPlan]) -> None:
-    """Members still queued or running after the pool is done died with their process."""
+def _fail_unfinished(plans: list[RunPlan], errors: list[str]) -> None:
+    """Members still queued or running after the pool is done died with their process, or
+    their shard raised (``errors``, the first of which is their reason)."""
     if not plans:
         return
+    reason = (
+        errors[0]
+        if errors
+        else "the worker process running this member died (killed or out of memory)"
+    )
     store = RunStore(plans[0].store_url)
     try:
         for sweep_id in {p.sweep_id for p in plans}:
             counts = store.state_counts(sweep_id)
             if counts.get("queued") or counts.get("running"):
-                store.fail_unfinished(
-                    sweep_id,
-                    "the worker process running this member died (killed or out of memory)",
-                )
+                store.fail_unfinished(sweep_id, reason)
     finally:
         store.close()

@@ -74,8 +74,10 @@ def _check_kind(obj: Any, key: str, kind: str, target: str, origin: str) -> None
     is_class = inspect.isclass(obj)
     user_function = inspect.isfunction(obj) and not _in(origin, LIBRARY_MODULES)
     if kind == "estimator":
-        ok = is_class and hasattr(obj, "fit") and (
-            hasattr(obj, "predict") or hasattr(obj, "predict_proba")
+        ok = (
+            is_class
+            and hasattr(obj, "fit")
+            and (hasattr(obj, "predict") or hasattr(obj, "predict_proba"))
         )
         wanted = "an estimator class with fit() and predict() or predict_proba()"
     elif kind == "transformer":
