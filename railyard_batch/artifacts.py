@@ -7,18 +7,24 @@ object stores (s3://, gs://) are atomic per object and are written directly.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import time
 import uuid
 from pathlib import Path
 
+from railyard_batch.errors import StorageError
 
-def fault_point(name: str) -> None:
+
+def fault_point(name: str, file: str = "") -> None:
     """A pause the crash tests use to kill a worker at an exact moment (a real SIGKILL, at a
-    chosen point): ``RAILYARD_FAULT_PAUSE=artifact-rename:5`` sleeps 5 s there."""
+    chosen point): ``RAILYARD_FAULT_PAUSE=artifact-rename:5`` sleeps 5 s there, and
+    ``artifact-rename:5:model.pkl`` only when the file written is named ``model.pkl``."""
     spec = os.environ.get("RAILYARD_FAULT_PAUSE", "")
     if spec.startswith(name + ":"):
-        time.sleep(float(spec.split(":", 1)[1]))
+        seconds, _, only = spec[len(name) + 1 :].partition(":")
+        if not only or only == file:
+            time.sleep(float(seconds))
 
 
 class ArtifactStore:
@@ -45,17 +51,36 @@ class ArtifactStore:
         return f"{self.root}/{relpath}"
 
     def put(self, relpath: str, data: bytes) -> str:
-        """Write ``data`` at ``relpath`` atomically and return its URI."""
+        """Write ``data`` at ``relpath`` atomically and return its URI. A write that fails
+        (no space, read-only, permission, a remote that refuses) is a :class:`StorageError`
+        naming the path and the artifact root; no partial file keeps the final name."""
+        try:
+            return self._put(relpath, data)
+        except StorageError:
+            raise
+        except Exception as exc:
+            why = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+            raise StorageError(
+                f"Cannot write {self.uri(relpath)} under the artifact root {self.root!r} "
+                f"('store.artifact_root'): {why}"
+            ) from exc
+
+    def _put(self, relpath: str, data: bytes) -> str:
         if self._local:
             target = self._base / relpath
             target.parent.mkdir(parents=True, exist_ok=True)
             tmp = target.with_name(f".{target.name}.{uuid.uuid4().hex[:8]}.tmp")
-            with open(tmp, "wb") as fh:
-                fh.write(data)
-                fh.flush()
-                os.fsync(fh.fileno())  # durable before it has its name
-            fault_point("artifact-rename")
-            os.replace(tmp, target)
+            try:
+                with open(tmp, "wb") as fh:
+                    fh.write(data)
+                    fh.flush()
+                    os.fsync(fh.fileno())  # durable before it has its name
+                fault_point("artifact-rename", target.name)
+                os.replace(tmp, target)
+            except BaseException:
+                with contextlib.suppress(OSError):  # a full disk leaves no half file behind
+                    tmp.unlink(missing_ok=True)
+                raise
             return str(target)
         path = f"{self._remote_base}/{relpath}"
         with self._fs.open(path, "wb") as fh:

@@ -2,7 +2,7 @@
 
     railyard-batch [HYDRA OVERRIDES] [-m]       compose the config and train (Hydra app)
     railyard-batch worker --plan URI [--shard K] run one shard (local pool or Kubernetes pod)
-    railyard-batch runs list|show|compare       read the run store
+    railyard-batch runs list|show|compare|gc    read the run store; gc closes dead sweeps
     railyard-batch logs MEMBER                  a member's log, from the artifact store
     railyard-batch status|wait|cancel SWEEP     re-attach to a sweep's Kubernetes Jobs
 
@@ -12,6 +12,7 @@ A user mistake prints ``TypeName: message`` on one line and exits 2; no tracebac
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
 from pathlib import Path
@@ -75,6 +76,10 @@ def _hydra_app(args: list[str]) -> int:
     except SystemExit as exc:  # Hydra reports its own errors (bad YAML, unknown option) and exits
         return exc.code if isinstance(exc.code, int) else 1
     failed = sum(s.counts.get("failed", 0) for s in app.last_summaries)
+    storage = next((s.storage_error for s in app.last_summaries if s.storage_error), None)
+    if storage:  # the artifact root refused a write: the platform's fault line, not a model's
+        print(f"StorageError: {failed} member(s) failed; the first: {storage}", file=sys.stderr)
+        return 2
     if failed:
         print(
             f"{failed} member(s) failed; see their reasons with "
@@ -145,6 +150,11 @@ def _subcommand(args: list[str]) -> int:
         help="also draw each run's per-member metric distribution",
     )
     compare.add_argument("--metric", default=None, help="metric to plot (default: the first)")
+    runs_sub.add_parser(
+        "gc",
+        help="close dead sweeps: no live owner (lease expired), or left running by an older"
+        " version; their unfinished members fail with the reason",
+    )
 
     _kubernetes_parsers(sub)
 
@@ -274,10 +284,19 @@ def _worker(ns: argparse.Namespace) -> int:
 
 def _runs(ns: argparse.Namespace) -> int:
     from railyard_batch import report
+    from railyard_batch.errors import StoreError
     from railyard_batch.store import RunStore
 
     store = RunStore(ns.store)
     try:
+        if ns.action == "gc":
+            closed = store.close_dead(unleased_local=True)
+            print(f"closed {len(closed)} dead sweep(s){': ' if closed else ''}{' '.join(closed)}")
+            return 0
+        # What a reader sees is never a dead sweep shown as running (a read-only store is
+        # still readable: then it shows what is recorded).
+        with contextlib.suppress(StoreError):
+            store.close_dead()
         if ns.action == "list":
             sweeps = store.list_sweeps(ns.limit)
             if ns.json:

@@ -7,6 +7,7 @@
     │   └── DataIntegrityError       the dataset's content does not match its recorded identity
     ├── MemberSkipped                a member cannot be trained (too few rows, one class): not a failure
     ├── StoreError (RuntimeError)    the run store cannot be opened or written
+    ├── StorageError (OSError)       the artifact root cannot be written (full, read-only, refused)
     ├── KubernetesError (RuntimeError)  the API server refused a request (its message kept)
     │   (railyard_batch.kubernetes; ManifestError, a ConfigError, for a bad rendered object)
     └── RunNotFoundError (KeyError)  a sweep, run or member id the store does not know
@@ -26,6 +27,7 @@ __all__ = [
     "MemberSkipped",
     "RailyardError",
     "RunNotFoundError",
+    "StorageError",
     "StoreError",
     "UnknownTargetError",
     "one_of",
@@ -58,6 +60,10 @@ class MemberSkipped(RailyardError):
 
 class StoreError(RailyardError, RuntimeError):
     """The run store cannot be opened or written."""
+
+
+class StorageError(RailyardError, OSError):
+    """A write to the artifact root failed: no space, read-only, permission, a refusing remote."""
 
 
 class RunNotFoundError(RailyardError, KeyError):

@@ -7,6 +7,7 @@ PostgreSQL behind the same methods.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sqlite3
 import time
@@ -34,7 +35,10 @@ CREATE TABLE IF NOT EXISTS sweeps (
     package_versions TEXT,
     backend TEXT,
     created_at TEXT NOT NULL,
-    finished_at TEXT
+    finished_at TEXT,
+    owner TEXT,
+    lease_expires REAL,
+    heartbeat_at TEXT
 );
 CREATE TABLE IF NOT EXISTS runs (
     id TEXT PRIMARY KEY,
@@ -72,7 +76,9 @@ CREATE TABLE IF NOT EXISTS members (
     cached_from TEXT,
     export TEXT,
     node TEXT,
-    log TEXT
+    log TEXT,
+    owner TEXT,
+    lease_expires REAL
 );
 CREATE INDEX IF NOT EXISTS members_by_run ON members(run_id);
 CREATE INDEX IF NOT EXISTS members_by_sweep_state ON members(sweep_id, state);
@@ -142,11 +148,21 @@ class RunStore:
 
     def _migrate(self) -> None:
         """Add columns that stores made by earlier versions lack."""
-        have = {row[1] for row in self._conn.execute("PRAGMA table_info(members)")}
-        if have:
-            for column in ("content_key", "cached_from", "export", "node", "log", "member_value"):
-                if column not in have:
-                    self._conn.execute(f"ALTER TABLE members ADD COLUMN {column} TEXT")
+        added = {
+            "members": {
+                **dict.fromkeys(
+                    ("content_key", "cached_from", "export", "node", "log", "member_value"), "TEXT"
+                ),
+                "owner": "TEXT",
+                "lease_expires": "REAL",
+            },
+            "sweeps": {"owner": "TEXT", "lease_expires": "REAL", "heartbeat_at": "TEXT"},
+        }
+        for table, columns in added.items():
+            have = {row[1] for row in self._conn.execute(f"PRAGMA table_info({table})")}
+            for column, kind in columns.items():
+                if have and column not in have:
+                    self._conn.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
 
     @contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:
@@ -160,10 +176,17 @@ class RunStore:
                 time.sleep(0.05 * (attempt + 1))
         try:
             yield self._conn
+            self._conn.execute("COMMIT")
+        except sqlite3.Error as exc:  # a full disk, a read-only file: one line naming the store
+            self._rollback()
+            raise StoreError(f"Cannot write the run store {self.path}: {exc}") from None
         except BaseException:
-            self._conn.execute("ROLLBACK")
+            self._rollback()
             raise
-        self._conn.execute("COMMIT")
+
+    def _rollback(self) -> None:
+        with contextlib.suppress(sqlite3.Error):  # SQLite ends it itself on some errors
+            self._conn.execute("ROLLBACK")
 
     # -- writes -------------------------------------------------------------------------------
 
@@ -178,11 +201,18 @@ class RunStore:
         git_dirty: bool | None,
         package_versions: dict[str, str],
         backend: str,
+        owner: str | None = None,
+        lease_s: float | None = None,
     ) -> None:
+        """Record a running sweep; with ``owner`` and ``lease_s``, held by that owner (who
+        renews it with :meth:`renew_sweep`), else owned elsewhere (a Kubernetes cluster)."""
+        stamp = now()
+        expires = None if lease_s is None else time.time() + lease_s
         with self._transaction() as c:
             c.execute(
-                "INSERT OR IGNORE INTO sweeps (id, experiment, state, command, overrides, git_commit, git_dirty,"
-                " package_versions, backend, created_at) VALUES (?,?,?,?,?,?,?,?,?,?)",
+                "INSERT OR IGNORE INTO sweeps (id, experiment, state, command, overrides, git_commit,"
+                " git_dirty, package_versions, backend, created_at, owner, lease_expires,"
+                " heartbeat_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
                 (
                     sweep_id,
                     experiment,
@@ -193,7 +223,10 @@ class RunStore:
                     None if git_dirty is None else int(git_dirty),
                     json.dumps(package_versions),
                     backend,
-                    now(),
+                    stamp,
+                    owner,
+                    expires,
+                    stamp if owner else None,
                 ),
             )
 
@@ -270,14 +303,74 @@ class RunStore:
                 found[str(row["content_key"])] = str(row["id"])
         return found
 
-    def mark_running(self, member_ids: Sequence[str], *, node: str | None = None) -> None:
+    def mark_running(
+        self,
+        member_ids: Sequence[str],
+        *,
+        node: str | None = None,
+        owner: str | None = None,
+        lease_s: float | None = None,
+    ) -> None:
+        """Claim queued members: running, held by ``owner`` for ``lease_s`` seconds."""
         stamp = now()
+        expires = None if lease_s is None else time.time() + lease_s
         with self._transaction() as c:
             c.executemany(
-                "UPDATE members SET state='running', started_at=?, node=COALESCE(?, node)"
-                " WHERE id=? AND state='queued'",
-                [(stamp, node, mid) for mid in member_ids],
+                "UPDATE members SET state='running', started_at=?, node=COALESCE(?, node),"
+                " owner=?, lease_expires=? WHERE id=? AND state='queued'",
+                [(stamp, node, owner, expires, mid) for mid in member_ids],
             )
+
+    def renew_members(self, member_ids: Sequence[str], owner: str, lease_s: float) -> None:
+        """Extend the lease of those of ``member_ids`` that ``owner`` still runs (one write)."""
+        expires = time.time() + lease_s
+        with self._transaction() as c:
+            for start in range(0, len(member_ids), 500):
+                chunk = list(member_ids[start : start + 500])
+                c.execute(
+                    f"UPDATE members SET lease_expires=? WHERE owner=? AND state='running'"
+                    f" AND id IN ({','.join('?' * len(chunk))})",
+                    [expires, owner, *chunk],
+                )
+
+    def renew_sweep(self, sweep_id: str, owner: str, lease_s: float) -> None:
+        with self._transaction() as c:
+            c.execute(
+                "UPDATE sweeps SET lease_expires=?, heartbeat_at=? WHERE id=? AND owner=?"
+                " AND state='running'",
+                (time.time() + lease_s, now(), sweep_id, owner),
+            )
+
+    def close_dead(self, *, unleased_local: bool = False) -> list[str]:
+        """Close sweeps nobody holds: the sweep's lease expired (its launcher is gone) and so
+        did the lease of each unfinished member (its worker is gone). Those members fail with
+        "worker lost: no heartbeat since ...". With ``unleased_local``, also local sweeps left
+        running by versions without leases (``runs gc``). Returns the sweeps closed."""
+        stamp, clock = now(), time.time()
+        closed: list[str] = []
+        with self._transaction() as c:
+            extra = " OR (lease_expires IS NULL AND backend='local')" if unleased_local else ""
+            dead = c.execute(
+                "SELECT id, COALESCE(heartbeat_at, created_at) AS seen FROM sweeps"
+                f" WHERE state='running' AND ((lease_expires IS NOT NULL AND lease_expires<?){extra})",
+                (clock,),
+            ).fetchall()
+            for row in dead:
+                c.execute(
+                    "UPDATE members SET state='failed', finished_at=?, reason=? WHERE sweep_id=?"
+                    " AND state IN ('queued','running')"
+                    " AND (lease_expires IS NULL OR lease_expires<?)",
+                    (stamp, f"worker lost: no heartbeat since {row['seen']}", row["id"], clock),
+                )
+                alive = c.execute(
+                    "SELECT 1 FROM members WHERE sweep_id=? AND state IN ('queued','running')"
+                    " LIMIT 1",
+                    (row["id"],),
+                ).fetchone()
+                if alive is None:
+                    _finish(c, row["id"], stamp)
+                    closed.append(str(row["id"]))
+        return closed
 
     def record_outcomes(self, outcomes: Sequence[MemberOutcome]) -> None:
         with self._transaction() as c:
@@ -305,20 +398,8 @@ class RunStore:
 
     def finish_runs(self, sweep_id: str) -> None:
         """Close a sweep: each run is failed if any member failed, else succeeded."""
-        stamp = now()
         with self._transaction() as c:
-            c.execute(
-                "UPDATE runs SET finished_at=?, state=CASE WHEN EXISTS (SELECT 1 FROM members m"
-                " WHERE m.run_id=runs.id AND m.state IN ('failed','queued','running'))"
-                " THEN 'failed' ELSE 'succeeded' END WHERE sweep_id=?",
-                (stamp, sweep_id),
-            )
-            c.execute(
-                "UPDATE sweeps SET finished_at=?, state=CASE WHEN EXISTS (SELECT 1 FROM runs r"
-                " WHERE r.sweep_id=sweeps.id AND r.state='failed') THEN 'failed' ELSE 'succeeded'"
-                " END WHERE id=?",
-                (stamp, sweep_id),
-            )
+            _finish(c, sweep_id, now())
 
     def fail_unfinished(self, sweep_id: str, reason: str) -> None:
         """Mark every queued or running member of a sweep failed with ``reason``."""
@@ -400,6 +481,23 @@ class RunStore:
             "SELECT state, COUNT(*) AS n FROM members WHERE sweep_id=? GROUP BY state", (sweep_id,)
         ).fetchall()
         return {str(r["state"]): int(r["n"]) for r in rows}
+
+
+def _finish(c: sqlite3.Connection, sweep_id: str, stamp: str) -> None:
+    """Close a sweep inside a transaction: each run failed if a member failed or never
+    finished, else succeeded; the sweep failed if a run failed; no lease is left on it."""
+    c.execute(
+        "UPDATE runs SET finished_at=?, state=CASE WHEN EXISTS (SELECT 1 FROM members m"
+        " WHERE m.run_id=runs.id AND m.state IN ('failed','queued','running'))"
+        " THEN 'failed' ELSE 'succeeded' END WHERE sweep_id=?",
+        (stamp, sweep_id),
+    )
+    c.execute(
+        "UPDATE sweeps SET finished_at=?, lease_expires=NULL, state=CASE WHEN EXISTS"
+        " (SELECT 1 FROM runs r WHERE r.sweep_id=sweeps.id AND r.state='failed') THEN 'failed'"
+        " ELSE 'succeeded' END WHERE id=?",
+        (stamp, sweep_id),
+    )
 
 
 _JSON_COLUMNS = {

@@ -13,6 +13,7 @@ import json
 import shlex
 import sys
 import uuid
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
@@ -27,6 +28,7 @@ from railyard_batch.backends.base import Backend
 from railyard_batch.config.validate import validate_config
 from railyard_batch.data import DataIdentity, dataset_identity
 from railyard_batch.dvc_objects import locate_remote, project_cache
+from railyard_batch.leases import Heartbeat, lease_seconds, owner_id
 from railyard_batch.planning import (
     MemberPlan,
     RunPlan,
@@ -119,12 +121,24 @@ def _succeeded_by_key(store_url: str, keys: list[str]) -> dict[str, str]:
 
 
 def record_plans(
-    plans: list[RunPlan], *, experiment: str, sweep_overrides: list[str], backend: str
+    plans: list[RunPlan],
+    *,
+    experiment: str,
+    sweep_overrides: list[str],
+    backend: str,
+    owner: str | None = None,
+    lease_s: float | None = None,
 ) -> None:
-    """Write the sweep, its runs and queued members, and each run plan as an artifact."""
+    """Write each run plan as an artifact, then the sweep, its runs and queued members (a plan
+    that cannot be written leaves nothing in the store). With ``owner``, the sweep is leased
+    to it for ``lease_s`` seconds (railyard_batch/leases.py)."""
     first = plans[0]
-    store = RunStore(first.store_url)
     artifacts = ArtifactStore(first.artifact_root)
+    for plan in plans:
+        run_prefix = f"{plan.sweep_id}/{plan.run_id}"
+        artifacts.put(f"{run_prefix}/plan.json", json.dumps(plan.to_dict()).encode())
+        artifacts.put(f"{run_prefix}/config.json", json.dumps(plan.config, indent=2).encode())
+    store = RunStore(first.store_url)
     try:
         commit, dirty = git_state()
         store.create_sweep(
@@ -136,11 +150,11 @@ def record_plans(
             git_dirty=dirty,
             package_versions=package_versions(),
             backend=backend,
+            owner=owner,
+            lease_s=lease_s,
         )
         for plan in plans:
             run_prefix = f"{plan.sweep_id}/{plan.run_id}"
-            artifacts.put(f"{run_prefix}/plan.json", json.dumps(plan.to_dict()).encode())
-            artifacts.put(f"{run_prefix}/config.json", json.dumps(plan.config, indent=2).encode())
             store.create_run(
                 plan.run_id,
                 sweep_id=plan.sweep_id,
@@ -167,21 +181,70 @@ class RunSummary:
     run_id: str
     counts: dict[str, int]
     objective: float | None
+    # The first member that failed writing the artifact root, with its reason: a storage
+    # fault (the CLI reports it on one line, exit 2), not a modelling failure.
+    storage_error: str | None = None
 
 
 def execute_sweep(
     plans: list[RunPlan], backend: Backend, *, experiment: str, sweep_overrides: list[str]
 ) -> list[RunSummary]:
-    """Record, run and close a sweep; return one summary per run, in plan order."""
+    """Record, run and close a sweep; return one summary per run, in plan order.
+
+    On a backend whose members run under this process (``backend.leased``: local), this
+    process holds the sweep's lease and renews it while the backend runs; if the backend
+    raises (an interrupt), the unfinished members fail with the reason and the sweep closes."""
+    url, sweep_id = plans[0].store_url, plans[0].sweep_id
+    lease = lease_seconds()
+    leased = bool(getattr(backend, "leased", False))
+    owner = owner_id() if leased else None
+    close_dead_sweeps(url)
     record_plans(
-        plans, experiment=experiment, sweep_overrides=sweep_overrides, backend=backend.name
+        plans,
+        experiment=experiment,
+        sweep_overrides=sweep_overrides,
+        backend=backend.name,
+        owner=owner,
+        lease_s=lease if leased else None,
     )
-    finished = backend.execute(plans)
-    store = RunStore(plans[0].store_url)
+    heartbeat: AbstractContextManager[Any] = (
+        Heartbeat(url, lambda store: store.renew_sweep(sweep_id, str(owner), lease), lease / 3)
+        if leased
+        else nullcontext()
+    )
+    try:
+        with heartbeat:
+            finished = backend.execute(plans)
+    except BaseException as exc:
+        if leased:  # nothing goes on without this process: close the sweep now
+            _close(url, sweep_id, f"the sweep was stopped: {type(exc).__name__}: {exc}".strip())
+        raise
+    store = RunStore(url)
     try:
         if finished:
-            store.finish_runs(plans[0].sweep_id)
+            store.finish_runs(sweep_id)
         return [summarize(store, plan) for plan in plans]
+    finally:
+        store.close()
+
+
+def _close(url: str, sweep_id: str, reason: str) -> None:
+    store = RunStore(url)
+    try:
+        store.fail_unfinished(sweep_id, reason.rstrip(": "))
+        store.finish_runs(sweep_id)
+    finally:
+        store.close()
+
+
+def close_dead_sweeps(url: str, *, unleased_local: bool = False) -> list[str]:
+    """Close the sweeps of the store at ``url`` that nobody holds any more (see
+    :meth:`RunStore.close_dead`); nothing to do for a store that does not exist yet."""
+    if not sqlite_path(url).exists():
+        return []
+    store = RunStore(url)
+    try:
+        return store.close_dead(unleased_local=unleased_local)
     finally:
         store.close()
 
@@ -200,4 +263,12 @@ def summarize(store: RunStore, plan: RunPlan) -> RunSummary:
             if m["state"] == "succeeded" and m["metrics"].get(objective_name) is not None
         ]
         objective = fmean(values) if values else None
-    return RunSummary(run_id=plan.run_id, counts=counts, objective=objective)
+    storage = next(
+        (
+            f"member {m['id']}: {m['reason']}"
+            for m in members
+            if m["state"] == "failed" and "StorageError" in (m["reason"] or "")
+        ),
+        None,
+    )
+    return RunSummary(run_id=plan.run_id, counts=counts, objective=objective, storage_error=storage)

@@ -17,6 +17,7 @@ import json
 import os
 import traceback
 from collections.abc import Callable
+from contextlib import AbstractContextManager, ExitStack, nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +28,8 @@ from railyard_batch.artifacts import ArtifactStore
 from railyard_batch.config.validate import ValidatedConfig
 from railyard_batch.data import read_table
 from railyard_batch.dvc_objects import resolve
-from railyard_batch.errors import MemberSkipped, RailyardError
+from railyard_batch.errors import MemberSkipped, RailyardError, StorageError
+from railyard_batch.leases import Heartbeat, lease_seconds, owner_id
 from railyard_batch.planning import MemberPlan, RunPlan
 from railyard_batch.store import MemberOutcome, RunStore, now
 from railyard_batch.training import PipelineFactory, TrainedMember, train_member
@@ -52,9 +54,17 @@ class _Recorder:
         self.artifacts = artifacts
         self.store = RunStore(plan.store_url) if record_in_store else None
 
-    def started(self, members: list[MemberPlan], node: str) -> None:
-        if self.store is not None:
-            self.store.mark_running([m.id for m in members], node=node)
+    def started(self, members: list[MemberPlan], node: str) -> AbstractContextManager[Any]:
+        """Claim the members (running, leased to this worker) and return the heartbeat that
+        renews their lease while the shard runs (nothing to renew without the store)."""
+        if self.store is None:
+            return nullcontext()
+        owner, lease = owner_id(), lease_seconds()
+        ids = [m.id for m in members]
+        self.store.mark_running(ids, node=node, owner=owner, lease_s=lease)
+        return Heartbeat(
+            self.plan.store_url, lambda store: store.renew_members(ids, owner, lease), lease / 3
+        )
 
     def record(self, member: MemberPlan, outcome: MemberOutcome) -> MemberOutcome:
         """Write the outcome; one that cannot be written is recorded as failed with why."""
@@ -105,7 +115,7 @@ def run_shard(
             progress(outcome)
 
     try:
-        with capture(log):
+        with ExitStack() as stack, capture(log):
             LOGGER.info(
                 "shard %d of run %s: %d member(s) on node %s, pid %d",
                 shard,
@@ -115,7 +125,8 @@ def run_shard(
                 os.getpid(),
             )
             start = log.offset()
-            recorder.started(members, node)
+            heartbeat = recorder.started(members, node)
+            stack.enter_context(heartbeat)
             vc = ValidatedConfig(raw=plan.config, config_hash=plan.config_hash)
             try:
                 factory = PipelineFactory(vc)
@@ -243,8 +254,11 @@ def _export(
 
 
 def _reason(exc: BaseException) -> str:
-    """One line: the exception type and message, and where in user code it was raised."""
+    """One line: the exception type and message, and where in user code it was raised (not
+    for a storage fault: its message names the path)."""
     message = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    if isinstance(exc, StorageError):
+        return f"StorageError: {message}"
     frames = traceback.extract_tb(exc.__traceback__)
     where = f" (at {frames[-1].filename}:{frames[-1].lineno})" if frames else ""
     return f"{type(exc).__name__}: {message}{where}"

@@ -58,10 +58,17 @@ class ShardLog:
         else:
             self._fh = tempfile.TemporaryFile()  # noqa: SIM115 - closed in close()
         self.member = "-"
+        # Why the log stopped (a full disk): the rest of the shard runs without it.
+        self.broken: str | None = None
 
     def write(self, text: str) -> None:
-        self._fh.write(text.encode("utf-8", "replace"))
-        self._fh.flush()
+        if self.broken:
+            return
+        try:
+            self._fh.write(text.encode("utf-8", "replace"))
+            self._fh.flush()
+        except OSError as exc:  # the log must never fail a member; its outcome says why
+            self.broken = exc.strerror or str(exc)
 
     def offset(self) -> int:
         return self._fh.tell()
@@ -71,14 +78,19 @@ class ShardLog:
         return {"uri": self.uri, "start": start, "end": self._fh.tell()}
 
     def close(self) -> None:
-        if self.artifacts.is_local:
-            os.fsync(self._fh.fileno())
-            self._fh.close()
-            return
-        self._fh.seek(0)
-        data = self._fh.read()
-        self._fh.close()
-        self.artifacts.put(self.relpath, data)
+        """Make the log durable (local) or upload it (remote); a storage fault here is not
+        the members' failure: their outcomes are already recorded."""
+        try:
+            if self.artifacts.is_local:
+                os.fsync(self._fh.fileno())
+                return
+            self._fh.seek(0)
+            self.artifacts.put(self.relpath, self._fh.read())
+        except OSError as exc:
+            self.broken = self.broken or exc.strerror or str(exc)
+        finally:
+            with contextlib.suppress(OSError):
+                self._fh.close()
 
 
 class _Handler(logging.Handler):
@@ -94,8 +106,8 @@ class _Handler(logging.Handler):
             self.log.write(
                 f"{stamp} {record.levelname} member={self.log.member} {record.name}: {text}\n"
             )
-        except Exception:  # a log line must never fail a member
-            self.handleError(record)
+        except Exception:  # a log line must never fail a member (nor print a traceback)
+            return
 
 
 class _Tee:

@@ -226,7 +226,8 @@ def test_a_member_that_cannot_write_fails_alone_and_the_sweep_closes(workdir: Pa
     try:
         members = {m["member_value"]: m for m in store.members(sweep_id=sweep_id)}
         assert members["m002"]["state"] == "failed"
-        assert "writing artifacts failed: FileExistsError" in members["m002"]["reason"]
+        assert "writing artifacts failed: StorageError: Cannot write" in members["m002"]["reason"]
+        assert "File exists" in members["m002"]["reason"]
         assert "writing the outcome failed" in members["m002"]["reason"]
         assert {v: m["state"] for v, m in members.items() if v != "m002"} == {
             None: "succeeded",

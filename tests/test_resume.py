@@ -26,6 +26,9 @@ SWEEP = (
 )
 
 
+LEASE_S = 2.0
+
+
 def all_members(project: Project) -> list[sqlite3.Row]:
     with sqlite3.connect(project.root / "runs" / "railyard.db") as conn:
         conn.row_factory = sqlite3.Row
@@ -138,16 +141,30 @@ def _tmp_files(project: Project) -> list[Path]:
 def test_sigkill_then_rerun_completes_every_member_exactly_once(
     project: Project, kill_point: str
 ) -> None:
-    env = {}
+    env = {"RAILYARD_LEASE_S": str(LEASE_S)}
     if kill_point == "after-planning":
         ready = lambda: _count(project, "queued") + _count(project, "running") > 0  # noqa: E731
     elif kill_point == "mid-training":
         ready = lambda: _count(project, "succeeded") >= 3  # noqa: E731
     else:
-        env = {"RAILYARD_FAULT_PAUSE": "artifact-rename:30"}
+        env["RAILYARD_FAULT_PAUSE"] = "artifact-rename:30:model.pkl"
         ready = lambda: bool(_tmp_files(project))  # noqa: E731
     _kill_when(_start(project, env), ready)
     half_written = _tmp_files(project)
+
+    # Before any re-run: once the leases expire, readers see the killed sweep closed, its
+    # unfinished members failed as lost (railyard_batch/leases.py).
+    time.sleep(LEASE_S + 1)
+    listing = project.run("runs", "list", "--json")
+    assert listing.returncode == 0, listing.stderr
+    (killed,) = json.loads(listing.stdout)
+    assert killed["state"] == "failed" and killed["finished_at"], killed
+    lost = [r for r in all_members(project) if r["sweep_id"] == killed["id"]]
+    assert lost and {r["state"] for r in lost} <= {"succeeded", "failed"}
+    assert any(
+        r["state"] == "failed" and r["reason"].startswith("worker lost: no heartbeat since")
+        for r in lost
+    )
 
     rerun = project.run(*SWEEP)
     assert rerun.returncode == 0, rerun.stderr
@@ -163,3 +180,23 @@ def test_sigkill_then_rerun_completes_every_member_exactly_once(
     # A file cut off mid-write never became a result.
     for tmp in half_written:
         assert not any(r["artifact_uri"] == str(tmp) for r in succeeded)
+
+
+@pytest.mark.e2e
+def test_a_live_sweep_keeps_its_lease_while_readers_look(project: Project) -> None:
+    """Heartbeats renew the leases: with a 1 s lease, a sweep that runs for many seconds and
+    is read (which closes dead sweeps) all along is never taken for dead."""
+    proc = _start(project, {"RAILYARD_LEASE_S": "1"})
+    seen_running = 0
+    while proc.poll() is None:
+        listing = project.run("runs", "list", "--json")
+        assert listing.returncode == 0, listing.stderr
+        sweeps = json.loads(listing.stdout)
+        if sweeps:
+            assert sweeps[0]["state"] in ("running", "succeeded"), sweeps[0]
+            seen_running += sweeps[0]["state"] == "running"
+        time.sleep(0.5)
+    assert proc.returncode == 0
+    assert seen_running >= 3  # read while it ran, across several lease periods
+    rows = all_members(project)
+    assert rows and {r["state"] for r in rows} == {"succeeded"}

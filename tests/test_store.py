@@ -114,3 +114,61 @@ def test_a_failed_member_fails_its_run_and_sweep(tmp_path: Path) -> None:
     assert store.member("r/b")["reason"] == "worker died"
     assert store.run("r")["state"] == "failed"
     assert store.sweep("s")["state"] == "failed"
+
+
+def _leased_sweep(store: RunStore, sweep_id: str, lease_s: float | None) -> None:
+    store.create_sweep(
+        sweep_id,
+        experiment="e",
+        command="c",
+        overrides=[],
+        git_commit=None,
+        git_dirty=None,
+        package_versions={},
+        backend="local",
+        owner=None if lease_s is None else "launcher",
+        lease_s=lease_s,
+    )
+    store.create_run(
+        f"{sweep_id}-r",
+        sweep_id=sweep_id,
+        job_num=0,
+        overrides=[],
+        config={},
+        config_hash="h",
+        estimator="E",
+        data_path="d",
+        data_md5="m",
+        data_source="x",
+        artifact_uri="u",
+        members=[(f"{sweep_id}-r/{k}", k, k, 0, 1, f"{sweep_id}{k}", None) for k in "ab"],
+    )
+
+
+def test_a_sweep_is_dead_only_when_its_launcher_and_its_workers_are(tmp_path: Path) -> None:
+    import time
+
+    store = RunStore(f"sqlite:///{tmp_path / 'store.db'}")
+    _leased_sweep(store, "s", lease_s=0.2)
+    store.mark_running(["s-r/a"], owner="worker", lease_s=0.2)
+    assert store.close_dead() == []  # both leases live
+    time.sleep(0.3)
+    store.renew_members(["s-r/a"], "worker", 60)  # the worker outlived its launcher
+    assert store.close_dead() == []
+    assert store.member("s-r/a")["state"] == "running"
+    assert store.member("s-r/b")["state"] == "failed"  # queued, nobody holds it
+    assert store.member("s-r/b")["reason"].startswith("worker lost: no heartbeat since")
+    assert store.sweep("s")["state"] == "running"
+    store.renew_members(["s-r/a"], "someone else", 60)  # only the owner renews
+    store.renew_members(["s-r/a"], "worker", -1)  # the worker's lease runs out
+    assert store.close_dead() == ["s"]
+    assert store.sweep("s")["state"] == "failed" and store.sweep("s")["finished_at"]
+    assert {m["state"] for m in store.members(sweep_id="s")} == {"failed"}
+
+
+def test_gc_closes_sweeps_left_running_by_versions_without_leases(tmp_path: Path) -> None:
+    store = RunStore(f"sqlite:///{tmp_path / 'store.db'}")
+    _leased_sweep(store, "old", lease_s=None)
+    assert store.close_dead() == []  # no lease: a reader cannot tell it is dead
+    assert store.close_dead(unleased_local=True) == ["old"]
+    assert store.sweep("old")["state"] == "failed"

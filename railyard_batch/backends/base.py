@@ -10,6 +10,9 @@ from railyard_batch.planning import RunPlan
 class Backend(Protocol):
     #: Recorded on the sweep ("local", "kubernetes").
     name: str
+    #: True when members run under the launching process (which then holds the sweep's lease,
+    #: railyard_batch/leases.py); False when they run elsewhere (a cluster owns them).
+    leased: bool
 
     def execute(self, plans: list[RunPlan]) -> bool:
         """Run every shard of every plan; outcomes land in the run store. True when every

@@ -83,6 +83,7 @@ class LocalBackend:
     """Runs shards in worker processes (or inline, with one worker) on this machine."""
 
     name = "local"
+    leased = True
 
     def __init__(
         self, workers: int = 0, *, progress: bool = True, threads_per_worker: int = 0

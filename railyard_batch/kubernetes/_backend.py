@@ -29,6 +29,7 @@ class KubernetesBackend:
     now: a CronJob re-runs the command line's ``overrides`` on that schedule."""
 
     name = "kubernetes"
+    leased = False  # the cluster runs the members; status and wait reconcile them
 
     def __init__(
         self,
