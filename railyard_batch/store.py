@@ -321,6 +321,61 @@ class RunStore:
                 [(stamp, node, owner, expires, mid) for mid in member_ids],
             )
 
+    def claim_members(
+        self,
+        members: Sequence[tuple[str, str]],
+        *,
+        owner: str,
+        lease_s: float,
+        node: str | None = None,
+        reuse: bool = True,
+    ) -> dict[str, tuple[str, str | None]]:
+        """Claim ``(member id, content key)`` pairs in one transaction, so that no two sweeps
+        train the same result at once. For each, the decision and the other member it names:
+
+        - ``("cached", origin)``: a member with this content key has succeeded meanwhile (in
+          another sweep): this one is recorded as its cached copy now (not with ``reuse``
+          off: ``--force`` retrains);
+        - ``("wait", peer)``: a live worker is training this content key: wait for its result
+          (claim again later);
+        - ``("train", None)``: this one is now running, leased to ``owner``.
+        """
+        stamp, clock = now(), time.time()
+        decisions: dict[str, tuple[str, str | None]] = {}
+        with self._transaction() as c:
+            for mid, key in members:
+                origin = reuse and c.execute(
+                    "SELECT id FROM members WHERE content_key=? AND state='succeeded' AND id<>?"
+                    " ORDER BY finished_at LIMIT 1",
+                    (key, mid),
+                ).fetchone()
+                if origin:
+                    c.execute(
+                        "UPDATE members SET state='cached', cached_from=o.id, started_at=?,"
+                        " finished_at=?, metrics=o.metrics, artifact_uri=o.artifact_uri,"
+                        " model_sha256=o.model_sha256, export=o.export, owner=NULL,"
+                        " lease_expires=NULL FROM (SELECT * FROM members WHERE id=?) AS o"
+                        " WHERE members.id=? AND members.state IN ('queued','running')",
+                        (stamp, stamp, origin["id"], mid),
+                    )
+                    decisions[mid] = ("cached", str(origin["id"]))
+                    continue
+                peer = c.execute(
+                    "SELECT id FROM members WHERE content_key=? AND state='running' AND id<>?"
+                    " AND owner IS NOT ? AND lease_expires>? LIMIT 1",
+                    (key, mid, owner, clock),
+                ).fetchone()
+                if peer is not None:
+                    decisions[mid] = ("wait", str(peer["id"]))
+                    continue
+                c.execute(
+                    "UPDATE members SET state='running', started_at=?, node=COALESCE(?, node),"
+                    " owner=?, lease_expires=? WHERE id=? AND state IN ('queued','running')",
+                    (stamp, node, owner, clock + lease_s, mid),
+                )
+                decisions[mid] = ("train", None)
+        return decisions
+
     def renew_members(self, member_ids: Sequence[str], owner: str, lease_s: float) -> None:
         """Extend the lease of those of ``member_ids`` that ``owner`` still runs (one write)."""
         expires = time.time() + lease_s

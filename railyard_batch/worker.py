@@ -15,6 +15,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import time
 import traceback
 from collections.abc import Callable
 from contextlib import AbstractContextManager, ExitStack, nullcontext
@@ -36,6 +37,8 @@ from railyard_batch.training import PipelineFactory, TrainedMember, train_member
 from railyard_batch.worker_log import LOGGER, ShardLog, capture, log_relpath, node_name
 
 ProgressFn = Callable[[MemberOutcome], None]
+# How often a member waiting for a concurrent sweep's result asks again.
+WAIT_POLL_S = 0.5
 
 
 def member_prefix(plan: RunPlan, member: MemberPlan) -> str:
@@ -55,15 +58,44 @@ class _Recorder:
         self.store = RunStore(plan.store_url) if record_in_store else None
 
     def started(self, members: list[MemberPlan], node: str) -> AbstractContextManager[Any]:
-        """Claim the members (running, leased to this worker) and return the heartbeat that
-        renews their lease while the shard runs (nothing to renew without the store)."""
+        """The heartbeat that renews the lease of the members this worker claims, while the
+        shard runs (nothing to renew without the store)."""
+        self.node = node
+        self.owner, self.lease = owner_id(), lease_seconds()
         if self.store is None:
             return nullcontext()
-        owner, lease = owner_id(), lease_seconds()
         ids = [m.id for m in members]
-        self.store.mark_running(ids, node=node, owner=owner, lease_s=lease)
+        owner, lease = self.owner, self.lease
         return Heartbeat(
             self.plan.store_url, lambda store: store.renew_members(ids, owner, lease), lease / 3
+        )
+
+    def claim(self, members: list[MemberPlan]) -> dict[str, tuple[str, str | None]]:
+        """Claim members in the store (:meth:`RunStore.claim_members`): train, wait for a
+        concurrent sweep training the same content key, or take its result (cached)."""
+        if self.store is None:  # a pod: the launcher's plan is the claim
+            return {m.id: ("train", None) for m in members}
+        return self.store.claim_members(
+            [(m.id, m.content_key) for m in members],
+            owner=self.owner,
+            lease_s=self.lease,
+            node=self.node,
+            reuse=not self.plan.config.get("execution", {}).get("force", False),
+        )
+
+    def cached(self, member: MemberPlan) -> MemberOutcome:
+        """The outcome of a member the store recorded as a cached copy while claiming."""
+        assert self.store is not None
+        row = self.store.member(member.id)
+        return MemberOutcome(
+            member.id,
+            "cached",
+            row["started_at"],
+            row["finished_at"],
+            metrics=row["metrics"],
+            artifact_uri=row["artifact_uri"],
+            model_sha256=row["model_sha256"],
+            export=row["export"],
         )
 
     def record(self, member: MemberPlan, outcome: MemberOutcome) -> MemberOutcome:
@@ -141,7 +173,8 @@ def run_shard(
             LOGGER.info("read %d rows of %s", len(frame), plan.data.get("path"))
             by = vc["fanout"].get("by")
             positions = frame.groupby(by, sort=False).indices if by else {}
-            for member in members:
+
+            def train(member: MemberPlan) -> None:
                 log.member = member.key
                 start = log.offset()
                 rows = (
@@ -150,6 +183,26 @@ def run_shard(
                 subset = frame.iloc[rows] if rows is not None else frame.iloc[:0]
                 LOGGER.info("training %s on %d rows", member.key, len(subset))
                 finish(member, _run_member(plan, member, subset, factory, artifacts), start)
+
+            claimed = list(members)
+            while claimed:
+                decisions = recorder.claim(claimed)
+                waiting = []
+                for member in claimed:
+                    decision, other = decisions[member.id]
+                    if decision == "train":
+                        train(member)
+                    elif decision == "cached":
+                        LOGGER.info("%s: cached from %s (a concurrent sweep)", member.key, other)
+                        outcomes.append(recorder.cached(member))
+                        if progress is not None:
+                            progress(outcomes[-1])
+                    else:
+                        LOGGER.info("%s: waiting for %s (a concurrent sweep)", member.key, other)
+                        waiting.append(member)
+                if waiting:
+                    time.sleep(WAIT_POLL_S)
+                claimed = waiting
             log.member = "-"
     finally:
         recorder.close()
