@@ -91,6 +91,7 @@ def check_dataset(vc: ValidatedConfig, identity: DataIdentity) -> pd.DataFrame:
         "split.time_column": [split["time_column"]] if split.get("time_column") else [],
         "split.group_column": [split["group_column"]] if split.get("group_column") else [],
         "fanout.by": [fanout["by"]] if fanout.get("by") else [],
+        "data.extra_columns": list(vc["data"].get("extra_columns") or []),
     }
     require_columns(columns, wanted, identity.path)
     needed = [

@@ -71,6 +71,15 @@ def error_line(stderr: str) -> str:
         ),
         (["fanout.by=no_such_column"], ["DataError", "'no_such_column'", "fanout.by"]),
         (["label.task=ranking"], ["ConfigError", "label.task", "'regression'", "'ranking'"]),
+        # Issue 10: a key the schema does not know, added with '+', is refused with the nearest.
+        (
+            ["+fanout.min_row=5"],
+            [
+                "ConfigError",
+                "Unknown config key 'fanout.min_row'",
+                "did you mean 'fanout.min_rows'?",
+            ],
+        ),
     ],
 )
 def test_bad_config_value_is_one_clean_line(

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from railyard_batch.config.keys import known_keys
 from railyard_batch.config.validate import parse_quantity, validate_config
 from railyard_batch.errors import ConfigError, UnknownTargetError
 
@@ -87,3 +90,43 @@ def test_quantities_parse(text: str, value: float) -> None:
 def test_bad_quantities_are_refused(text: str) -> None:
     with pytest.raises(ConfigError, match="positive Kubernetes quantity"):
         parse_quantity("resources.memory", text)
+
+
+SECTIONS = ["data", "split", "fanout", "execution", "store", "resources", "evaluation", "label"]
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    section=st.sampled_from(["", *SECTIONS]),
+    name=st.text(min_size=1, max_size=30),
+    value=st.one_of(
+        st.integers(),
+        st.text(max_size=5),
+        st.none(),
+        st.dictionaries(st.text(max_size=3), st.integers(), max_size=2),
+    ),
+)
+def test_any_unknown_key_is_refused_naming_it(section: str, name: str, value: object) -> None:
+    """Issue 10: whatever the name of a key the schema does not know ('+section.name=value'),
+    validation refuses it on one line naming the full key."""
+    known = known_keys(section) + (["hydra"] if not section else [])
+    if name in known:
+        return
+    cfg = base()
+    (cfg[section] if section else cfg)[name] = value
+    with pytest.raises(ConfigError) as info:
+        validate_config(cfg)
+    message = str(info.value)
+    full = f"{section}.{name}" if section else name
+    assert message.startswith("Unknown config key ")
+    assert (f"'{full}'" if full.isprintable() and "'" not in full else repr(full)) in message
+    assert "\n" not in message
+
+
+def test_free_form_places_stay_open_and_extra_columns_is_known() -> None:
+    cfg = base()
+    cfg["params"] = {"anything": {"nested": [1, 2]}}
+    cfg["data"]["extra_columns"] = ["merchant_id"]
+    cfg["features"]["transformer"] = None
+    cfg["hydra"] = {"job": {"name": "x"}}
+    assert "merchant_id" in validate_config(cfg).needed_columns()

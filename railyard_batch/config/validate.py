@@ -13,6 +13,7 @@ from typing import Any
 
 from omegaconf import DictConfig, OmegaConf
 
+from railyard_batch.config.keys import check_unknown_keys
 from railyard_batch.config.targets import (
     DEFAULT_ALLOWED_MODULES,
     check_nested_targets,
@@ -111,6 +112,7 @@ def config_hash(raw: dict[str, Any]) -> str:
 def validate_config(cfg: DictConfig | dict[str, Any]) -> ValidatedConfig:
     """Run every data-free check; raise :class:`ConfigError` on the first problem."""
     raw = task_section(cfg) if isinstance(cfg, DictConfig) else dict(cfg)
+    check_unknown_keys(raw)
     _check_missing(raw)
     allowed = allowed_modules(raw)
     _check_data(raw["data"])
