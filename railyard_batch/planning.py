@@ -21,6 +21,7 @@ import pandas as pd
 from railyard_batch.config.validate import ValidatedConfig
 from railyard_batch.data import DataIdentity, dataset_columns, read_table, require_columns
 from railyard_batch.errors import ConfigError, DataError
+from railyard_batch.splits import parse_times
 
 GLOBAL_KEY = "__global__"
 # Fixed cost of one member, in rows, when balancing shards (dispatch, metrics, writes).
@@ -130,9 +131,12 @@ def _check_label(y: pd.Series, vc: ValidatedConfig) -> None:
 
 def _check_holdout(frame: pd.DataFrame, vc: ValidatedConfig) -> None:
     split = vc["split"]
-    if split["strategy"] != "time" or split.get("cutoff") is None:
+    if split["strategy"] != "time":
         return
-    times = pd.to_datetime(frame[split["time_column"]])
+    # A column that does not parse is named here, before anything trains.
+    times = parse_times(frame[split["time_column"]], split["time_column"])
+    if split.get("cutoff") is None:
+        return
     cutoff = pd.Timestamp(split["cutoff"])
     if not (times >= cutoff).any():
         raise ConfigError(

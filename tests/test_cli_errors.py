@@ -157,3 +157,22 @@ def test_an_unreachable_cluster_is_one_clean_line(project: Project) -> None:
     assert result.returncode == 2, result.stderr
     assert_clean_error(project, result, "KubernetesError", "No usable Kubernetes configuration")
     assert str(missing) in error_line(result.stderr)
+
+
+@pytest.mark.e2e
+def test_a_time_column_that_does_not_parse_names_key_column_and_value(project: Project) -> None:
+    """Issue 10: refused in planning, before anything trains, not a pandas traceback."""
+    path = project.root / "data" / "transactions.parquet"
+    df = pd.read_parquet(path)
+    df["timestamp"] = df["timestamp"].astype(str)
+    df.loc[df.index[17], "timestamp"] = "not-a-date"
+    df.to_parquet(path)
+    result = project.run(
+        "split.strategy=time", "split.time_column=timestamp", "execution.progress=false"
+    )
+    assert result.returncode == 2, result.stderr
+    fragments = ["DataError", "'timestamp'", "'split.time_column'", "row 17", "'not-a-date'"]
+    assert_clean_error(project, result, *fragments)
+    line = error_line(result.stderr)
+    assert all(fragment in line for fragment in fragments), line
+    assert not (project.root / "runs" / "railyard.db").exists()
