@@ -48,8 +48,17 @@ def error_line(stderr: str) -> str:
             ["estimator._target_=sklearn.utils.Bunch"],
             ["ConfigError", "estimator._target_", "estimator class", "'sklearn.utils.Bunch'"],
         ),
-        (["+estimator.bogus=1"], ["ConfigError", "'estimator' parameters ['bogus']", "allowed:"]),
-        (["estimator.C=-1"], ["ConfigError", "'C' parameter", "-1"]),
+        (["+estimator.bogus=1"], ["ConfigError", "'estimator.bogus' parameter", "allowed:"]),
+        (["estimator.C=-1"], ["ConfigError", "'estimator.C' parameter", "(0.0, inf]", "Got -1"]),
+        # Issue 10: XGBoost takes **kwargs; its names and ranges are checked before training.
+        (
+            ["estimator=xgboost", "+estimator.n_estimator=5"],
+            ["ConfigError", "'estimator.n_estimator'", "did you mean 'estimator.n_estimators'?"],
+        ),
+        (
+            ["estimator=xgboost", "estimator.n_estimators=-5"],
+            ["ConfigError", "'estimator.n_estimators'", "an int >= 1", "Got -5"],
+        ),
         (
             ["features.numeric=[amount,no_such_column]"],
             ["DataError", "'no_such_column'", "features.numeric", "available columns"],
@@ -97,7 +106,7 @@ def test_bad_config_value_is_one_clean_line(
 @pytest.mark.e2e
 def test_bad_value_in_one_job_of_a_sweep_runs_nothing(project: Project) -> None:
     result = project.run("-m", "estimator.C=1.0,-5", "execution.progress=false")
-    assert_clean_error(project, result, "ConfigError", "'C' parameter")
+    assert_clean_error(project, result, "ConfigError", "'estimator.C' parameter")
     assert not (project.root / "runs" / "railyard.db").exists()
 
 

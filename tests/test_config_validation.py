@@ -130,3 +130,57 @@ def test_free_form_places_stay_open_and_extra_columns_is_known() -> None:
     cfg["features"]["transformer"] = None
     cfg["hydra"] = {"job": {"name": "x"}}
     assert "merchant_id" in validate_config(cfg).needed_columns()
+
+
+XGB = {"_target_": "xgboost.XGBClassifier", "n_estimators": 5, "tree_method": "hist"}
+
+
+@pytest.mark.parametrize(
+    ("params", "message"),
+    [
+        ({"n_estimator": 5}, "'estimator.n_estimator' parameter is not accepted by "),
+        (
+            {"n_estimators": 0},
+            "'estimator.n_estimators' parameter of xgboost.XGBClassifier must be an int >= 1. Got 0.",
+        ),
+        ({"n_estimators": 2.5}, "must be an int >= 1. Got 2.5."),
+        (
+            {"max_depth": -1},
+            "'estimator.max_depth' parameter of xgboost.XGBClassifier must be an int >= 0",
+        ),
+        ({"learning_rate": 0}, "'estimator.learning_rate'"),
+        (
+            {"eta": 1.5},
+            "'estimator.eta' parameter of xgboost.XGBClassifier must be a float in the range (0, 1]",
+        ),
+        ({"subsample": 0}, "'estimator.subsample'"),
+        ({"colsample_bytree": 2}, "'estimator.colsample_bytree'"),
+        ({"min_child_weight": -1}, "'estimator.min_child_weight'"),
+        ({"gamma": -0.1}, "'estimator.gamma'"),
+        ({"reg_alpha": -1}, "'estimator.reg_alpha'"),
+        ({"lambda": -1}, "'estimator.lambda'"),
+    ],
+)
+def test_xgboost_params_are_checked_by_name_and_range(params: dict, message: str) -> None:  # type: ignore[type-arg]
+    """Issue 10: XGBoost takes **kwargs, so names and ranges are checked before it trains."""
+    cfg = base()
+    cfg["estimator"] = {**XGB, **params}
+    with pytest.raises(ConfigError) as info:
+        validate_config(cfg)
+    assert message in str(info.value)
+
+
+def test_valid_xgboost_params_and_booster_aliases_pass() -> None:
+    cfg = base()
+    cfg["estimator"] = {**XGB, "eta": 0.3, "lambda": 1.0, "subsample": 0.8, "max_depth": 0}
+    validate_config(cfg)
+
+
+def test_sklearn_constraint_errors_name_the_estimator_key() -> None:
+    cfg = base()
+    cfg["estimator"]["max_iter"] = -3
+    with pytest.raises(ConfigError) as info:
+        validate_config(cfg)
+    text = str(info.value)
+    assert text.startswith("The 'estimator.max_iter' parameter of sklearn.linear_model.")
+    assert "Got -3." in text and "\n" not in text
