@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import os
 import re
+import types
+import typing
 from collections.abc import Callable
 from typing import Any
 
@@ -24,12 +26,82 @@ class HydraConfigExit(SystemExit):
         self.error = error
 
     def line(self) -> str:
+        explained = explain(self.error)
+        if explained is not None:
+            return explained
         text = str(self.error)
         if isinstance(self.error, yaml.YAMLError):
             text = f"malformed YAML: {text}"
         text = re.sub(r"\s*\n\s*", "; ", text.strip())
         text = text.replace("; ;", ";").replace(":;", ":")
         return f"{type(self.error).__name__}: {text}"
+
+
+def _omegaconf_cause(error: BaseException) -> Any:
+    """The OmegaConf error behind ``error`` that names a key (Hydra's "Error merging override"
+    and "Could not override" wrap it as ``__cause__``), else ``None``."""
+    from omegaconf.errors import OmegaConfBaseException
+
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, OmegaConfBaseException) and getattr(current, "full_key", None):
+            return current
+        current = current.__cause__ or current.__context__
+    return None
+
+
+def describe_type(hint: Any) -> str | None:
+    """'an int', 'a float', 'an int or null', 'a list of strings' for a schema field type."""
+    names = {int: "an int", float: "a float", bool: "a boolean (true or false)", str: "a string"}
+    if hint in names:
+        return names[hint]
+    args = [a for a in typing.get_args(hint) if a is not type(None)]
+    origin = typing.get_origin(hint)
+    if origin in (typing.Union, types.UnionType) and len(args) == 1:
+        inner = describe_type(args[0])
+        return f"{inner} or null" if inner else None
+    if origin is list:
+        inner = describe_type(args[0]) if args else None
+        return f"a list of {inner.split(' ', 1)[1]}s" if inner else "a list"
+    if origin is dict:
+        return "a mapping"
+    return None
+
+
+def explain(error: BaseException) -> str | None:
+    """One line naming the key, the expected type and the value received, for a Hydra or
+    OmegaConf error about one key; ``None`` when the error is about no key."""
+    from omegaconf import DictConfig
+    from omegaconf.errors import ConfigAttributeError, ConfigKeyError, ValidationError
+
+    from railyard_batch.config.keys import known_keys, section_type, unknown_key_error
+
+    cause = _omegaconf_cause(error)
+    if cause is None:
+        return None
+    key = str(cause.full_key)
+    section = key.rpartition(".")[0]
+    if isinstance(cause, ConfigAttributeError | ConfigKeyError) and "not in" in str(cause):
+        known = known_keys(section) if section_type(section) is not None or not section else []
+        free_form = not known
+        parent = getattr(cause, "parent_node", None)
+        if free_form and isinstance(parent, DictConfig):
+            known = [str(k) for k in parent]
+        message = str(unknown_key_error(key, known))
+        if free_form:
+            message = f"{message.rstrip('.')} (a new key is added with '+{key}=VALUE')."
+        return f"ConfigError: {message}"
+    if isinstance(cause, ValidationError):
+        expected = describe_type(section_type(key))
+        if expected is None:  # OmegaConf's own words for the type: "... converted to Integer"
+            text = str(cause).strip().splitlines()[0]
+            return f"ConfigError: The '{key}' parameter has a value of the wrong type: {text}"
+        value = cause.value
+        shown = f"'{value}'" if not isinstance(value, str) else repr(value)
+        return f"ConfigError: The '{key}' parameter must be {expected}. Got {shown}."
+    return None
 
 
 def install() -> None:

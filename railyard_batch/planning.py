@@ -22,6 +22,7 @@ from railyard_batch.config.validate import ValidatedConfig
 from railyard_batch.data import DataIdentity, dataset_columns, read_table, require_columns
 from railyard_batch.errors import ConfigError, DataError
 from railyard_batch.member_keys import GLOBAL_KEY, member_keys, value_token
+from railyard_batch.splits import parse_times
 
 # Fixed cost of one member, in rows, when balancing shards (dispatch, metrics, writes).
 MEMBER_OVERHEAD_ROWS = 400
@@ -93,6 +94,7 @@ def check_dataset(vc: ValidatedConfig, identity: DataIdentity) -> pd.DataFrame:
         "split.time_column": [split["time_column"]] if split.get("time_column") else [],
         "split.group_column": [split["group_column"]] if split.get("group_column") else [],
         "fanout.by": [fanout["by"]] if fanout.get("by") else [],
+        "data.extra_columns": list(vc["data"].get("extra_columns") or []),
     }
     require_columns(columns, wanted, identity.path)
     needed = [
@@ -131,9 +133,12 @@ def _check_label(y: pd.Series, vc: ValidatedConfig) -> None:
 
 def _check_holdout(frame: pd.DataFrame, vc: ValidatedConfig) -> None:
     split = vc["split"]
-    if split["strategy"] != "time" or split.get("cutoff") is None:
+    if split["strategy"] != "time":
         return
-    times = pd.to_datetime(frame[split["time_column"]])
+    # A column that does not parse is named here, before anything trains.
+    times = parse_times(frame[split["time_column"]], split["time_column"])
+    if split.get("cutoff") is None:
+        return
     cutoff = pd.Timestamp(split["cutoff"])
     if not (times >= cutoff).any():
         raise ConfigError(

@@ -7,13 +7,33 @@ is holdout (a cutoff timestamp, or the earliest ``1 - holdout_fraction`` of rows
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import numpy as np
 import pandas as pd
 from sklearn.model_selection import GroupShuffleSplit, ShuffleSplit, StratifiedShuffleSplit
 
-from railyard_batch.errors import MemberSkipped
+from railyard_batch.errors import DataError, MemberSkipped
+
+
+def parse_times(values: pd.Series, column: str) -> pd.Series:
+    """``values`` as timestamps; a :class:`DataError` naming ``split.time_column``, the column
+    and the first value that does not parse (with its row) instead of a pandas traceback."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # pandas' format-inference warnings
+        try:
+            return pd.to_datetime(values)
+        except (ValueError, TypeError, OverflowError):
+            pass
+        coerced = pd.to_datetime(values, errors="coerce", format="mixed")
+    bad = np.flatnonzero((coerced.isna() & values.notna()).to_numpy())
+    row = int(bad[0]) if len(bad) else 0
+    example = values.iloc[row] if len(values) else None
+    raise DataError(
+        f"The column {column!r} ('split.time_column') must hold timestamps; "
+        f"row {row} has {str(example)!r}."
+    )
 
 
 def split_indices(
@@ -50,7 +70,7 @@ def split_indices(
 def _time_split(
     df: pd.DataFrame, split: dict[str, Any], fraction: float
 ) -> tuple[np.ndarray, np.ndarray]:
-    times = pd.to_datetime(df[split["time_column"]]).to_numpy()
+    times = parse_times(df[split["time_column"]], split["time_column"]).to_numpy()
     if split.get("cutoff") is not None:
         cutoff = np.datetime64(pd.Timestamp(split["cutoff"]).to_datetime64())
     else:

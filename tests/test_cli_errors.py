@@ -48,8 +48,17 @@ def error_line(stderr: str) -> str:
             ["estimator._target_=sklearn.utils.Bunch"],
             ["ConfigError", "estimator._target_", "estimator class", "'sklearn.utils.Bunch'"],
         ),
-        (["+estimator.bogus=1"], ["ConfigError", "'estimator' parameters ['bogus']", "allowed:"]),
-        (["estimator.C=-1"], ["ConfigError", "'C' parameter", "-1"]),
+        (["+estimator.bogus=1"], ["ConfigError", "'estimator.bogus' parameter", "allowed:"]),
+        (["estimator.C=-1"], ["ConfigError", "'estimator.C' parameter", "(0.0, inf]", "Got -1"]),
+        # Issue 10: XGBoost takes **kwargs; its names and ranges are checked before training.
+        (
+            ["estimator=xgboost", "+estimator.n_estimator=5"],
+            ["ConfigError", "'estimator.n_estimator'", "did you mean 'estimator.n_estimators'?"],
+        ),
+        (
+            ["estimator=xgboost", "estimator.n_estimators=-5"],
+            ["ConfigError", "'estimator.n_estimators'", "an int >= 1", "Got -5"],
+        ),
         (
             ["features.numeric=[amount,no_such_column]"],
             ["DataError", "'no_such_column'", "features.numeric", "available columns"],
@@ -71,6 +80,15 @@ def error_line(stderr: str) -> str:
         ),
         (["fanout.by=no_such_column"], ["DataError", "'no_such_column'", "fanout.by"]),
         (["label.task=ranking"], ["ConfigError", "label.task", "'regression'", "'ranking'"]),
+        # Issue 10: a key the schema does not know, added with '+', is refused with the nearest.
+        (
+            ["+fanout.min_row=5"],
+            [
+                "ConfigError",
+                "Unknown config key 'fanout.min_row'",
+                "did you mean 'fanout.min_rows'?",
+            ],
+        ),
     ],
 )
 def test_bad_config_value_is_one_clean_line(
@@ -88,7 +106,7 @@ def test_bad_config_value_is_one_clean_line(
 @pytest.mark.e2e
 def test_bad_value_in_one_job_of_a_sweep_runs_nothing(project: Project) -> None:
     result = project.run("-m", "estimator.C=1.0,-5", "execution.progress=false")
-    assert_clean_error(project, result, "ConfigError", "'C' parameter")
+    assert_clean_error(project, result, "ConfigError", "'estimator.C' parameter")
     assert not (project.root / "runs" / "railyard.db").exists()
 
 
@@ -148,3 +166,22 @@ def test_an_unreachable_cluster_is_one_clean_line(project: Project) -> None:
     assert result.returncode == 2, result.stderr
     assert_clean_error(project, result, "KubernetesError", "No usable Kubernetes configuration")
     assert str(missing) in error_line(result.stderr)
+
+
+@pytest.mark.e2e
+def test_a_time_column_that_does_not_parse_names_key_column_and_value(project: Project) -> None:
+    """Issue 10: refused in planning, before anything trains, not a pandas traceback."""
+    path = project.root / "data" / "transactions.parquet"
+    df = pd.read_parquet(path)
+    df["timestamp"] = df["timestamp"].astype(str)
+    df.loc[df.index[17], "timestamp"] = "not-a-date"
+    df.to_parquet(path)
+    result = project.run(
+        "split.strategy=time", "split.time_column=timestamp", "execution.progress=false"
+    )
+    assert result.returncode == 2, result.stderr
+    fragments = ["DataError", "'timestamp'", "'split.time_column'", "row 17", "'not-a-date'"]
+    assert_clean_error(project, result, *fragments)
+    line = error_line(result.stderr)
+    assert all(fragment in line for fragment in fragments), line
+    assert not (project.root / "runs" / "railyard.db").exists()

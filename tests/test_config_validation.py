@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from railyard_batch.config.keys import known_keys
 from railyard_batch.config.validate import parse_quantity, validate_config
 from railyard_batch.errors import ConfigError, UnknownTargetError
 
@@ -87,3 +90,97 @@ def test_quantities_parse(text: str, value: float) -> None:
 def test_bad_quantities_are_refused(text: str) -> None:
     with pytest.raises(ConfigError, match="positive Kubernetes quantity"):
         parse_quantity("resources.memory", text)
+
+
+SECTIONS = ["data", "split", "fanout", "execution", "store", "resources", "evaluation", "label"]
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    section=st.sampled_from(["", *SECTIONS]),
+    name=st.text(min_size=1, max_size=30),
+    value=st.one_of(
+        st.integers(),
+        st.text(max_size=5),
+        st.none(),
+        st.dictionaries(st.text(max_size=3), st.integers(), max_size=2),
+    ),
+)
+def test_any_unknown_key_is_refused_naming_it(section: str, name: str, value: object) -> None:
+    """Issue 10: whatever the name of a key the schema does not know ('+section.name=value'),
+    validation refuses it on one line naming the full key."""
+    known = known_keys(section) + (["hydra"] if not section else [])
+    if name in known:
+        return
+    cfg = base()
+    (cfg[section] if section else cfg)[name] = value
+    with pytest.raises(ConfigError) as info:
+        validate_config(cfg)
+    message = str(info.value)
+    full = f"{section}.{name}" if section else name
+    assert message.startswith("Unknown config key ")
+    assert (f"'{full}'" if full.isprintable() and "'" not in full else repr(full)) in message
+    assert "\n" not in message
+
+
+def test_free_form_places_stay_open_and_extra_columns_is_known() -> None:
+    cfg = base()
+    cfg["params"] = {"anything": {"nested": [1, 2]}}
+    cfg["data"]["extra_columns"] = ["merchant_id"]
+    cfg["features"]["transformer"] = None
+    cfg["hydra"] = {"job": {"name": "x"}}
+    assert "merchant_id" in validate_config(cfg).needed_columns()
+
+
+XGB = {"_target_": "xgboost.XGBClassifier", "n_estimators": 5, "tree_method": "hist"}
+
+
+@pytest.mark.parametrize(
+    ("params", "message"),
+    [
+        ({"n_estimator": 5}, "'estimator.n_estimator' parameter is not accepted by "),
+        (
+            {"n_estimators": 0},
+            "'estimator.n_estimators' parameter of xgboost.XGBClassifier must be an int >= 1. Got 0.",
+        ),
+        ({"n_estimators": 2.5}, "must be an int >= 1. Got 2.5."),
+        (
+            {"max_depth": -1},
+            "'estimator.max_depth' parameter of xgboost.XGBClassifier must be an int >= 0",
+        ),
+        ({"learning_rate": 0}, "'estimator.learning_rate'"),
+        (
+            {"eta": 1.5},
+            "'estimator.eta' parameter of xgboost.XGBClassifier must be a float in the range (0, 1]",
+        ),
+        ({"subsample": 0}, "'estimator.subsample'"),
+        ({"colsample_bytree": 2}, "'estimator.colsample_bytree'"),
+        ({"min_child_weight": -1}, "'estimator.min_child_weight'"),
+        ({"gamma": -0.1}, "'estimator.gamma'"),
+        ({"reg_alpha": -1}, "'estimator.reg_alpha'"),
+        ({"lambda": -1}, "'estimator.lambda'"),
+    ],
+)
+def test_xgboost_params_are_checked_by_name_and_range(params: dict, message: str) -> None:  # type: ignore[type-arg]
+    """Issue 10: XGBoost takes **kwargs, so names and ranges are checked before it trains."""
+    cfg = base()
+    cfg["estimator"] = {**XGB, **params}
+    with pytest.raises(ConfigError) as info:
+        validate_config(cfg)
+    assert message in str(info.value)
+
+
+def test_valid_xgboost_params_and_booster_aliases_pass() -> None:
+    cfg = base()
+    cfg["estimator"] = {**XGB, "eta": 0.3, "lambda": 1.0, "subsample": 0.8, "max_depth": 0}
+    validate_config(cfg)
+
+
+def test_sklearn_constraint_errors_name_the_estimator_key() -> None:
+    cfg = base()
+    cfg["estimator"]["max_iter"] = -3
+    with pytest.raises(ConfigError) as info:
+        validate_config(cfg)
+    text = str(info.value)
+    assert text.startswith("The 'estimator.max_iter' parameter of sklearn.linear_model.")
+    assert "Got -3." in text and "\n" not in text

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from railyard_batch.errors import MemberSkipped
+from railyard_batch.errors import DataError, MemberSkipped
 from railyard_batch.splits import split_indices
 
 BASE = {
@@ -73,3 +73,11 @@ def test_stratified_split_of_a_single_positive_is_skipped() -> None:
     frame = pd.DataFrame({"y": [0] * 20 + [1]})
     with pytest.raises(MemberSkipped, match="at least 2 rows of every label value"):
         split_indices(frame, {**BASE, "strategy": "stratified"}, "y")
+
+
+def test_a_time_column_that_does_not_parse_is_a_data_error_naming_it() -> None:
+    """Issue 10: in the member too (splits), the key, the column, the row and the value."""
+    df = pd.DataFrame({"ts": ["2025-01-01", "2025-01-02", "soon", "2025-01-04"], "y": [0, 1, 0, 1]})
+    split = {"strategy": "time", "holdout_fraction": 0.25, "seed": 0, "time_column": "ts"}
+    with pytest.raises(DataError, match=r"'ts' \('split.time_column'\).*row 2 has 'soon'"):
+        split_indices(df, split, "y")

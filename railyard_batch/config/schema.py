@@ -21,6 +21,9 @@ class DataConfig:
     path: str = MISSING
     # File format: parquet (default) or csv.
     format: str = "parquet"
+    # More columns the worker reads besides features, label, split and fan-out columns (for
+    # a feature transformer or a train hook that needs them).
+    extra_columns: list[str] = field(default_factory=list)
 
 
 @dataclass

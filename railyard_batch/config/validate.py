@@ -13,6 +13,13 @@ from typing import Any
 
 from omegaconf import DictConfig, OmegaConf
 
+from railyard_batch.config.estimator_params import (
+    check_xgboost_params,
+    is_xgboost,
+    sklearn_error_line,
+    unknown_param_error,
+)
+from railyard_batch.config.keys import check_unknown_keys
 from railyard_batch.config.targets import (
     DEFAULT_ALLOWED_MODULES,
     check_nested_targets,
@@ -111,6 +118,7 @@ def config_hash(raw: dict[str, Any]) -> str:
 def validate_config(cfg: DictConfig | dict[str, Any]) -> ValidatedConfig:
     """Run every data-free check; raise :class:`ConfigError` on the first problem."""
     raw = task_section(cfg) if isinstance(cfg, DictConfig) else dict(cfg)
+    check_unknown_keys(raw)
     _check_missing(raw)
     allowed = allowed_modules(raw)
     _check_data(raw["data"])
@@ -244,28 +252,24 @@ def _check_estimator(estimator: Any, allowed: tuple[str, ...]) -> None:
 
 
 def build_estimator(cls: Any, estimator: dict[str, Any]) -> Any:
-    """Instantiate the estimator and let it validate its params, as scikit-learn would at fit."""
+    """Instantiate the estimator (construction only) and check its params by the library's
+    own rules, as it would at fit: see :mod:`railyard_batch.config.estimator_params`."""
     params = {k: v for k, v in estimator.items() if k != "_target_"}
     target = estimator["_target_"]
     signature = inspect.signature(cls)
     takes_any = any(p.kind is p.VAR_KEYWORD for p in signature.parameters.values())
-    if not takes_any:
-        unknown = sorted(set(params) - set(signature.parameters))
-        if unknown:
-            allowed = sorted(signature.parameters)
-            raise ConfigError(
-                f"The 'estimator' parameters {unknown} are not accepted by {target}; "
-                f"allowed: {allowed}."
-            )
+    if is_xgboost(cls):
+        check_xgboost_params(cls, params, target)
+    elif not takes_any:
+        for name in sorted(params):
+            if name not in signature.parameters:
+                raise unknown_param_error(name, list(signature.parameters), target)
     try:
         instance = cls(**params)
         if hasattr(instance, "_parameter_constraints"):  # scikit-learn's own param checks
             instance._validate_params()
     except (TypeError, ValueError) as exc:
-        first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise ConfigError(
-            f"The 'estimator' parameters were rejected by {target}: {first_line}"
-        ) from None
+        raise ConfigError(sklearn_error_line(exc, target)) from None
     if not (hasattr(instance, "fit") and (hasattr(instance, "predict"))):
         raise ConfigError(
             f"The 'estimator._target_' parameter must name a class with fit() and predict(). "
