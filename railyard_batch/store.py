@@ -344,11 +344,14 @@ class RunStore:
         decisions: dict[str, tuple[str, str | None]] = {}
         with self._transaction() as c:
             for mid, key in members:
-                origin = reuse and c.execute(
-                    "SELECT id FROM members WHERE content_key=? AND state='succeeded' AND id<>?"
-                    " ORDER BY finished_at LIMIT 1",
-                    (key, mid),
-                ).fetchone()
+                origin = (
+                    reuse
+                    and c.execute(
+                        "SELECT id FROM members WHERE content_key=? AND state='succeeded' AND id<>?"
+                        " ORDER BY finished_at LIMIT 1",
+                        (key, mid),
+                    ).fetchone()
+                )
                 if origin:
                     c.execute(
                         "UPDATE members SET state='cached', cached_from=o.id, started_at=?,"
