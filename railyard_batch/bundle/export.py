@@ -21,11 +21,13 @@ from sklearn.pipeline import Pipeline
 
 from .context import ExportContext
 from .errors import BundleError
+from .missing import POLICY, seen_kinds
 from .registry import export_step
 from .steps_linear import class_labels
 
 FORMAT_NAME = "railyard-bundle"
-FORMAT_VERSION = 1
+# 2: None and NaN kept apart in string columns (manifest input_schema.missing, issue 17)
+FORMAT_VERSION = 2
 ColumnType = Literal["number", "string"]
 
 
@@ -55,6 +57,7 @@ def export_bundle(
     """
     columns = _input_columns(pipeline)
     types = _column_types(columns, input_schema)
+    seen = _missing_seen(columns, input_schema)
     ctx = ExportContext()
     root = export_step(pipeline, "pipeline", ctx)
     documents = {name: canonical_json(doc) for name, doc in ctx.documents.items()}
@@ -72,7 +75,8 @@ def export_bundle(
             {
                 "name": c,
                 "type": types[c],
-                "missing": "NaN or null" if types[c] == "number" else "null",
+                "missing": dict(POLICY[types[c]]),
+                "missing_seen": seen.get(c),
             }
             for c in columns
         ],
@@ -147,6 +151,16 @@ def _column_types(
     if bad:
         raise BundleError(f"input_schema types must be 'number' or 'string'. Got {bad}.")
     return {c: schema[c] for c in columns}
+
+
+def _missing_seen(
+    columns: list[str], schema: Mapping[str, ColumnType] | pd.DataFrame
+) -> dict[str, list[str]]:
+    """Kinds of missing value (None, NaN) each column held in the schema frame (the training frame)."""
+    if not isinstance(schema, pd.DataFrame):
+        return {}
+    names = {str(c): c for c in schema.columns}
+    return {c: seen_kinds(schema[names[c]]) for c in columns if c in names}
 
 
 def _output_schema(pipeline: BaseEstimator, ctx: ExportContext) -> dict[str, Any]:

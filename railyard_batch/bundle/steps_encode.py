@@ -1,7 +1,8 @@
 """OneHotEncoder and OrdinalEncoder → documents (Java: ``steps.OneHotEncoder``, ``steps.OrdinalEncoder``).
 
 Per input feature a document lists the fitted categories (strings, or float64 numbers
-encoded losslessly), whether the missing value (NaN/None) is itself a category, and for
+encoded losslessly), the indices of ``None`` and of NaN when they are categories
+(scikit-learn keeps them apart and lists them last, ``None`` first), and for
 the one-hot encoder the output column of every category (after infrequent grouping and
 ``drop``), the column unknown values go to, and the feature's output width.
 """
@@ -16,22 +17,29 @@ from sklearn.preprocessing import OneHotEncoder, OrdinalEncoder
 from .context import ExportContext
 from .encoding import encode_array
 from .errors import UnsupportedStepError
+from .missing import NAN, NONE, missing_kind
 from .supported import SUPPORTED_STEPS
 
 
 def _categories_doc(cats: np.ndarray, path: str) -> dict[str, Any]:
     values = list(cats)
-    has_missing = bool(values) and _is_missing(values[-1])
-    if has_missing:
-        values = values[:-1]
+    missing: dict[str, int | None] = {NONE: None, NAN: None}
+    while values and (kind := missing_kind(values[-1])) in (NONE, NAN):
+        assert kind is not None
+        if missing[kind] is not None:  # pragma: no cover - sklearn lists each once
+            raise UnsupportedStepError(path, "duplicate missing categories", SUPPORTED_STEPS)
+        missing[kind] = len(values) - 1
+        values.pop()
     if all(isinstance(v, str) for v in values):
-        return {"kind": "string", "values": values, "has_missing": has_missing}
-    if cats.dtype.kind in "fiub" or all(isinstance(v, (int, float, np.number)) for v in values):
+        return {"kind": "string", "values": values, "missing": missing}
+    if missing[NONE] is None and (
+        cats.dtype.kind in "fiub" or all(isinstance(v, (int, float, np.number)) for v in values)
+    ):
         numbers = np.asarray(values, dtype=np.float64)
         return {
             "kind": "number",
             "values": encode_array(numbers, "float64"),
-            "has_missing": has_missing,
+            "missing": missing,
         }
     raise UnsupportedStepError(path, "categories mixing strings and numbers", SUPPORTED_STEPS)
 
@@ -102,9 +110,6 @@ def export_ordinal_encoder(enc: OrdinalEncoder, path: str, ctx: ExportContext) -
     }
 
 
-def _is_missing(value: Any) -> bool:
-    return value is None or (isinstance(value, float) and bool(np.isnan(value)))
-
-
 def _key(value: Any) -> Any:
-    return "\0missing" if _is_missing(value) else value
+    kind = missing_kind(value)
+    return ("\0missing", kind) if kind is not None else value

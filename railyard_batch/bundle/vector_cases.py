@@ -1,12 +1,16 @@
 """The parity cases: small synthetic data and one fitted pipeline per supported component.
 
 Each case fits a pipeline on a seeded frame and names the holdout rows the JVM must
-reproduce, including NaN, unseen categories and extreme values. ``exact`` cases must
+reproduce, including NaN, unseen categories and extreme values. Missing strings are
+``None`` (what parquet read into object columns and hand-built frames give) and/or
+``NaN`` (what read_csv gives), which scikit-learn treats differently: cases train on
+both kinds (default), or on ``None`` only; every holdout holds both kinds. ``exact`` cases must
 match bit for bit; the others within ``TOLERANCE``.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -45,10 +49,18 @@ class Case:
     target: str  # "label", "multiclass", "regression" or "none" (transformers)
     exact: bool  # bit-exact expected (trees, transformers); else within TOLERANCE
     unseen_categories: bool = True  # holdout may contain categories not seen in training
+    # missing strings in training: "mixed" (None and NaN), "none", "nan"
+    string_missing: str = "mixed"
 
 
-def fraud_frame(n: int, seed: int) -> pd.DataFrame:
-    """Fraud-like rows: amount (float, NaN), hour (int), merchant/country/brand/channel (str, missing)."""
+def fraud_frame(n: int, seed: int, string_missing: str = "mixed") -> pd.DataFrame:
+    """Fraud-like rows: amount (float, NaN), hour (int), merchant/country/brand/channel (str, missing).
+
+    ``string_missing``: a missing string is ``None`` ("none"), ``NaN`` ("nan"), or ``None``
+    on even and ``NaN`` on odd row numbers ("mixed").
+    """
+    if string_missing not in ("mixed", "none", "nan"):
+        raise ValueError(f"string_missing must be mixed, none or nan. Got {string_missing!r}.")
     rng = np.random.default_rng(seed)
     amount = np.round(rng.lognormal(3.0, 1.2, n), 2)
     amount[rng.random(n) < 0.08] = np.nan
@@ -69,9 +81,14 @@ def fraud_frame(n: int, seed: int) -> pd.DataFrame:
             "channel": rng.choice(["web", "app", "pos"], n),
         }
     )
+    even = np.arange(n) % 2 == 0
     for col in CATEGORICAL:
         frame[col] = frame[col].astype(object)
-        frame.loc[rng.random(n) < 0.05, col] = np.nan
+        missing = rng.random(n) < 0.05
+        frame.loc[missing, col] = np.nan
+        if string_missing == "none" or string_missing == "mixed":
+            as_none = missing if string_missing == "none" else missing & even
+            frame.loc[as_none, col] = None
     amt = np.nan_to_num(amount, nan=40.0)
     logit = 0.02 * amt - 2.0 + 0.9 * (frame["country"] == "BR") + 0.7 * (frame["channel"] == "web")
     frame["is_fraud"] = (rng.random(n) < 1 / (1 + np.exp(-logit.to_numpy()))).astype(int)
@@ -81,7 +98,8 @@ def fraud_frame(n: int, seed: int) -> pd.DataFrame:
 
 
 def holdout_frame(n: int, seed: int, unseen: bool) -> pd.DataFrame:
-    """Random rows plus edge rows: all-missing, extreme and signed-zero amounts, unseen categories."""
+    """Random rows (None and NaN strings) plus edge rows: all-NaN, all-None, extreme and
+    signed-zero amounts, unseen categories."""
     frame = fraud_frame(n, seed).drop(columns=list(TARGETS.values()))
     edges: list[dict[str, Any]] = [
         {
@@ -91,6 +109,14 @@ def holdout_frame(n: int, seed: int, unseen: bool) -> pd.DataFrame:
             "country": np.nan,
             "card_brand": np.nan,
             "channel": np.nan,
+        },
+        {
+            "amount": np.nan,
+            "hour": 4,
+            "merchant_id": None,
+            "country": None,
+            "card_brand": None,
+            "channel": None,
         },
         {
             "amount": 1e30,
@@ -165,7 +191,7 @@ def holdout_frame(n: int, seed: int, unseen: bool) -> pd.DataFrame:
         row.setdefault("prev_txn_24h", [0.0, 1e30, -1.0, 7.0][i % 4])
     extra = pd.DataFrame(edges)
     for col in CATEGORICAL:
-        extra[col] = extra[col].astype(object)
+        extra[col] = pd.Series([row[col] for row in edges], dtype=object)  # keeps None
     out = pd.concat([frame, extra], ignore_index=True)
     out["hour"] = out["hour"].astype(np.int64)
     out["account_age_days"] = out["account_age_days"].astype(np.int64)
@@ -482,9 +508,31 @@ CASES: list[Case] = [
 ]
 
 
+# Trained on None-only missing strings (an object column read from parquet or built by
+# hand), scored on None and NaN: the imputers pass None through and the encoders learn it
+# as a category of its own, so a NaN at scoring time is another value (issue 17).
+_NONE_STRINGS = [
+    "impute_constant_string",
+    "one_hot_ignore_missing_category",
+    "ordinal_unknown_value",
+    "logistic_regression_multiclass",
+    "random_forest_regressor_nan",
+    "hist_gradient_boosting_classifier_nan",
+    "hist_gradient_boosting_regressor_nan",
+    "fraud_v3_logistic_regression",
+    "fraud_v3_xgb_classifier",
+    "fraud_v3_xgb_regressor",
+]
+CASES += [
+    dataclasses.replace(c, name=f"{c.name}_none_strings", string_missing="none")
+    for c in CASES
+    if c.name in _NONE_STRINGS
+]
+
+
 def fit_case(case: Case, n_train: int = 800, seed: int = 1) -> tuple[BaseEstimator, pd.DataFrame]:
     """The fitted pipeline and its training inputs (used as the input schema)."""
-    frame = fraud_frame(n_train, seed)
+    frame = fraud_frame(n_train, seed, case.string_missing)
     inputs = frame.drop(columns=list(TARGETS.values()))
     pipe = case.build()
     if case.target == "none":

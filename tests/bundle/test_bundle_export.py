@@ -34,11 +34,16 @@ def test_manifest_describes_the_bundle(tmp_path: Path) -> None:
         pipe, tmp_path / "b", model_name="fraud_v3", input_schema=inputs, run_id="run-1"
     )
     manifest = json.loads((tmp_path / "b" / "manifest.json").read_text())
-    assert manifest["format"] == "railyard-bundle" and manifest["format_version"] == 1
+    assert manifest["format"] == "railyard-bundle" and manifest["format_version"] == 2
     assert manifest["model_name"] == "fraud_v3" and manifest["run_id"] == "run-1"
     assert [c["name"] for c in manifest["input_schema"]] == list(inputs.columns)
     assert {c["name"]: c["type"] for c in manifest["input_schema"]}["amount"] == "number"
     assert {c["name"]: c["type"] for c in manifest["input_schema"]}["country"] == "string"
+    columns = {c["name"]: c for c in manifest["input_schema"]}
+    assert columns["country"]["missing"] == {"null": "None", "NaN": "NaN"}
+    assert columns["country"]["missing_seen"] == ["None", "NaN"]
+    assert columns["amount"]["missing"] == {"null": "NaN", "NaN": "NaN"}
+    assert columns["amount"]["missing_seen"] == ["NaN"] and columns["hour"]["missing_seen"] == []
     assert manifest["output_schema"] == {
         "task": "classification",
         "classes": [0, 1],

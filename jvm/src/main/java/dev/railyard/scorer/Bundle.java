@@ -30,7 +30,7 @@ import java.util.TreeMap;
  * }</pre>
  */
 public final class Bundle {
-    public static final int FORMAT_VERSION = 1;
+    public static final int FORMAT_VERSION = 2;
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private final JsonNode manifest;
@@ -54,8 +54,12 @@ public final class Bundle {
             }
             int version = manifest.path("format_version").asInt(-1);
             if (version != FORMAT_VERSION) {
+                String hint = version < FORMAT_VERSION
+                        ? " Re-export the model with the current railyard_batch: format 2 keeps Python's None and NaN"
+                                + " apart in string columns, which format 1 merged."
+                        : " Use a newer railyard-scorer.";
                 throw new BundleFormatException("Bundle format_version " + version + " is not supported (this scorer reads "
-                        + FORMAT_VERSION + ").");
+                        + FORMAT_VERSION + ")." + hint);
             }
             Map<String, JsonNode> documents = new LinkedHashMap<>();
             Map<String, String> digests = new TreeMap<>();
@@ -78,7 +82,9 @@ public final class Bundle {
             }
             List<InputColumn> schema = new ArrayList<>();
             for (JsonNode c : manifest.get("input_schema")) {
-                schema.add(new InputColumn(c.get("name").asText(), c.get("type").asText()));
+                InputColumn col = new InputColumn(c.get("name").asText(), c.get("type").asText());
+                checkMissingPolicy(col, c.get("missing"));
+                schema.add(col);
             }
             StepFactory factory = new StepFactory(documents);
             JsonNode root = factory.document(manifest.get("root").asText());
@@ -103,6 +109,23 @@ public final class Bundle {
         }
     }
 
+    /**
+     * The manifest's input_schema[].missing says what Java null and Double.NaN stand for in
+     * Python; this scorer implements exactly one mapping per column type (docs/bundle-format.md).
+     */
+    private static void checkMissingPolicy(InputColumn col, JsonNode missing) {
+        String expectNull = col.isNumber() ? "NaN" : "None";
+        if (!col.isNumber() && !"string".equals(col.type())) {
+            throw new BundleFormatException("Input column '" + col.name() + "' has unknown type '" + col.type() + "'.");
+        }
+        if (missing == null || !missing.isObject() || missing.size() != 2
+                || !expectNull.equals(missing.path("null").asText()) || !"NaN".equals(missing.path("NaN").asText())) {
+            throw new BundleFormatException("Input column '" + col.name() + "' has missing-value policy " + missing
+                    + "; this scorer reads {\"NaN\":\"NaN\",\"null\":\"" + expectNull + "\"} for " + col.type()
+                    + " columns.");
+        }
+    }
+
     private static String sha256(byte[] data) {
         try {
             return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(data));
@@ -111,7 +134,11 @@ public final class Bundle {
         }
     }
 
-    /** Scores one row: column name → Number/String/null. Extra keys are ignored. */
+    /**
+     * Scores one row: column name → Number/String/null/Double.NaN. Extra keys are ignored.
+     * In a string column {@code null} is Python's None and {@code Double.NaN} is float('nan'),
+     * which scikit-learn treats differently; in a number column both are NaN.
+     */
     public Prediction score(Map<String, ?> row) {
         return scoreCells(cells(row));
     }
@@ -161,8 +188,8 @@ public final class Bundle {
         if (value instanceof String) {
             return value;
         }
-        if (value instanceof Double d && d.isNaN()) {
-            return null;
+        if ((value instanceof Double d && d.isNaN()) || (value instanceof Float f && f.isNaN())) {
+            return Double.NaN; // Python's float('nan'), not None
         }
         throw new WrongTypeException(col.name(), "string", value);
     }

@@ -123,7 +123,7 @@ public final class JvmScoringBench {
                     String[] v = new String[rows.size()];
                     for (int i = 0; i < v.length; i++) {
                         Object x = rows.get(i).get(c.name());
-                        v[i] = x == null ? "" : x.toString();
+                        v[i] = x == null || x instanceof Double ? "" : x.toString(); // None or NaN: ONNX has no missing string
                     }
                     feeds.put(c.name(), OnnxTensor.createTensor(env, v, shape));
                 }

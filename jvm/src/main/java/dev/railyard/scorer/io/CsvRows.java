@@ -10,7 +10,8 @@ import java.util.Map;
 
 /**
  * Reads a CSV file (header line, RFC 4180 quoting) into rows typed by the bundle's input
- * schema: an empty field is a missing value; number columns are parsed with
+ * schema as pandas.read_csv reads it: an empty field is NaN (Double.NaN, in string columns
+ * too, where pandas gives float('nan'), not None); number columns are parsed with
  * Double.parseDouble (correctly rounded, accepts NaN/Infinity); a field that does not
  * parse stays a string, so that scoring its row fails with WrongTypeException.
  */
@@ -39,7 +40,7 @@ public final class CsvRows {
                     continue;
                 }
                 if (f.isEmpty()) {
-                    row.put(col.name(), null);
+                    row.put(col.name(), Double.NaN);
                 } else if (col.isNumber()) {
                     try {
                         row.put(col.name(), Double.parseDouble(f));

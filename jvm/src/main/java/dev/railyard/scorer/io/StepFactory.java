@@ -69,15 +69,24 @@ public final class StepFactory {
             case "SimpleImputer": {
                 boolean numeric = "number".equals(doc.get("kind").asText());
                 int[] keep = Encoded.ints(doc.get("keep"));
+                String missingValues = doc.path("missing_values").asText();
+                if (!"NaN".equals(missingValues) && !"None".equals(missingValues)) {
+                    throw new BundleFormatException("Step '" + step + "' has missing_values '" + missingValues
+                            + "'; expected NaN or None.");
+                }
+                boolean imputeNone = "None".equals(missingValues);
                 if (numeric) {
-                    return new SimpleImputer(step, true, Encoded.doubles(doc.get("fill")), null, keep);
+                    if (imputeNone) {
+                        throw new BundleFormatException("Step '" + step + "': missing_values None on numbers.");
+                    }
+                    return new SimpleImputer(step, true, false, Encoded.doubles(doc.get("fill")), null, keep);
                 }
                 JsonNode fill = doc.get("fill");
                 String[] strings = new String[fill.size()];
                 for (int i = 0; i < strings.length; i++) {
                     strings[i] = fill.get(i).isNull() ? null : fill.get(i).asText();
                 }
-                return new SimpleImputer(step, false, null, strings, keep);
+                return new SimpleImputer(step, false, imputeNone, null, strings, keep);
             }
             case "StandardScaler":
                 return new StandardScaler(step, Encoded.doublesOrNull(doc.get("mean")),

@@ -7,15 +7,17 @@ import java.util.HashMap;
 import java.util.Map;
 
 /**
- * The fitted categories of one encoder feature: strings or float64 numbers, plus whether
- * the missing value is itself a category (sklearn lists it last).
+ * The fitted categories of one encoder feature: strings or float64 numbers, plus the
+ * indices of None and of NaN when either is a category (sklearn keeps them apart and lists
+ * them last, None first).
  */
 final class Categories {
     static final int UNKNOWN = -1;
 
     private final boolean strings;
     private final Map<Object, Integer> index = new HashMap<>();
-    private final int missingIndex;
+    private final int noneIndex;
+    private final int nanIndex;
 
     Categories(JsonNode doc) {
         strings = "string".equals(doc.get("kind").asText());
@@ -33,7 +35,12 @@ final class Categories {
                 index.put(key(values[i]), i);
             }
         }
-        missingIndex = doc.get("has_missing").asBoolean() ? n : UNKNOWN;
+        JsonNode missing = doc.get("missing");
+        if (missing == null || !missing.isObject()) {
+            throw new dev.railyard.scorer.BundleFormatException("Encoder categories lack 'missing': " + doc);
+        }
+        noneIndex = missing.path("None").isInt() ? missing.get("None").asInt() : UNKNOWN;
+        nanIndex = missing.path("NaN").isInt() ? missing.get("NaN").asInt() : UNKNOWN;
     }
 
     private static Double key(double x) {
@@ -42,8 +49,11 @@ final class Categories {
 
     /** Index of the cell's category in sklearn's categories_, or UNKNOWN. */
     int lookup(Object cell, String step, int feature) {
-        if (Cells.isMissing(cell)) {
-            return missingIndex;
+        if (Cells.isNone(cell)) {
+            return noneIndex;
+        }
+        if (Cells.isNaN(cell)) {
+            return nanIndex;
         }
         if (strings) {
             if (!(cell instanceof String)) {
@@ -57,7 +67,8 @@ final class Categories {
         return index.getOrDefault(key(d), UNKNOWN);
     }
 
-    boolean isMissingCategory(int i) {
-        return i == missingIndex && i != UNKNOWN;
+    /** Whether category i is NaN (OrdinalEncoder's encoded_missing_value; None is an ordinary category there). */
+    boolean isNaNCategory(int i) {
+        return i == nanIndex && i != UNKNOWN;
     }
 }

@@ -4,7 +4,10 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.railyard.scorer.UnknownCategoryException;
 import dev.railyard.scorer.io.Encoded;
 
-/** sklearn OrdinalEncoder: category → its index (float64); missing → encoded_missing_value; unknown → unknown_value or error. */
+/**
+ * sklearn OrdinalEncoder: category → its index (float64); NaN → encoded_missing_value (None, when
+ * fitted, is an ordinary category with its index, as in sklearn); unknown → unknown_value or error.
+ */
 public final class OrdinalEncoder implements Transformer {
     private final String step;
     private final Categories[] categories;
@@ -35,7 +38,7 @@ public final class OrdinalEncoder implements Transformer {
                     throw new UnknownCategoryException(step, i, row[i]);
                 }
                 out[i] = unknownValue;
-            } else if (categories[i].isMissingCategory(cat)) {
+            } else if (categories[i].isNaNCategory(cat)) {
                 out[i] = missingValue;
             } else {
                 out[i] = (double) cat;

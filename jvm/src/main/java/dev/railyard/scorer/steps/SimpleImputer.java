@@ -1,18 +1,27 @@
 package dev.railyard.scorer.steps;
 
+import dev.railyard.scorer.RefusedInputException;
 import dev.railyard.scorer.WrongTypeException;
 
-/** sklearn SimpleImputer: a missing cell (NaN / null) takes the fitted statistic; empty features are dropped. */
+/**
+ * sklearn SimpleImputer: a missing cell takes the fitted statistic; empty features are dropped.
+ * What is missing follows sklearn: with missing_values=NaN only NaN (a None string cell, Java
+ * null, passes through unchanged); with missing_values=None only null, and a NaN is refused as
+ * sklearn refuses it ("Input contains NaN"). A string statistic may be null (None).
+ */
 public final class SimpleImputer implements Transformer {
     private final String step;
     private final boolean numeric;
+    private final boolean imputeNone;
     private final double[] numberFill;
     private final String[] stringFill;
     private final int[] keep;
 
-    public SimpleImputer(String step, boolean numeric, double[] numberFill, String[] stringFill, int[] keep) {
+    public SimpleImputer(String step, boolean numeric, boolean imputeNone, double[] numberFill, String[] stringFill,
+            int[] keep) {
         this.step = step;
         this.numeric = numeric;
+        this.imputeNone = imputeNone;
         this.numberFill = numberFill;
         this.stringFill = stringFill;
         this.keep = keep;
@@ -27,10 +36,17 @@ public final class SimpleImputer implements Transformer {
             if (numeric) {
                 double x = Cells.number(cell, step, i);
                 out[j] = Double.isNaN(x) ? numberFill[i] : x;
-            } else if (Cells.isMissing(cell)) {
-                out[j] = stringFill[i];
             } else if (cell instanceof String) {
                 out[j] = cell;
+            } else if (Cells.isNone(cell)) {
+                out[j] = imputeNone ? stringFill[i] : null;
+            } else if (Cells.isNaN(cell)) {
+                if (imputeNone) {
+                    throw new RefusedInputException("Step '" + step + "' feature " + i
+                            + ": NaN where SimpleImputer(missing_values=None) expects None or a string"
+                            + " (scikit-learn raises 'Input contains NaN').");
+                }
+                out[j] = stringFill[i];
             } else {
                 throw new WrongTypeException(step + "[" + i + "]", "string", cell);
             }
