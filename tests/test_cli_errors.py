@@ -4,19 +4,65 @@ received; a non-zero exit; no traceback; no member recorded as succeeded."""
 from __future__ import annotations
 
 import sqlite3
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from tests.conftest import Project
+from tests.conftest import Project, Result
+
+# Where a run may write: the run store and artifact root (runs/) and Hydra's own output
+# directories. Anything else that appears in the project after a refused run is a leak.
+ALLOWED_OUTPUTS = ("runs", "outputs", "multirun")
+SENTINEL_CODE = """
+from pathlib import Path
+
+MARK = Path(__file__).resolve().parents[1] / "SENTINEL_CALLED"
+
+
+def touch(*args, **kwargs):
+    MARK.write_text("function called")
+
+
+class NotAnEstimator:
+    # Has fit but neither predict nor predict_proba: must be refused before it is built.
+    def __init__(self, *args, **kwargs):
+        MARK.write_text("class instantiated")
+
+    def fit(self, X, y):
+        return self
+"""
+
+
+def files_outside_outputs(project: Project) -> set[str]:
+    return {
+        str(path.relative_to(project.root))
+        for path in project.root.rglob("*")
+        if path.is_file()
+        and path.relative_to(project.root).parts[0] not in ALLOWED_OUTPUTS
+        and "__pycache__" not in path.parts
+    }
+
+
+@pytest.fixture
+def project(project: Project) -> Project:
+    """The small project, with a sentinel module in its user code that leaves a file behind
+    when any of its callables runs."""
+    (project.root / "pipelines" / "sentinel.py").write_text(SENTINEL_CODE)
+    return project
 
 
 def assert_clean_error(project: Project, result, *fragments: str) -> None:  # type: ignore[no-untyped-def]
-    assert result.returncode != 0, result.stdout
+    """The bad-input contract: exit 2, one line on stderr naming what is wrong, no traceback,
+    nothing recorded as succeeded, nothing written outside the run's own output places, and
+    no sentinel callable invoked."""
+    assert result.returncode == 2, (result.returncode, result.stderr)
     assert "Traceback" not in result.stderr, result.stderr
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, result.stderr
     for fragment in fragments:
-        assert fragment in result.stderr, (fragment, result.stderr)
+        assert fragment in lines[0], (fragment, result.stderr)
     db = project.root / "runs" / "railyard.db"
     if db.exists():
         with sqlite3.connect(db) as conn:
@@ -24,6 +70,18 @@ def assert_clean_error(project: Project, result, *fragments: str) -> None:  # ty
                 "SELECT COUNT(*) FROM members WHERE state='succeeded'"
             ).fetchone()
         assert succeeded == 0
+    leaked = files_outside_outputs(project) - _BEFORE[project.root]
+    assert not leaked, leaked
+    assert not (project.root / "SENTINEL_CALLED").exists()
+
+
+_BEFORE: dict[Path, set[str]] = {}
+
+
+def refused(project: Project, *args: str) -> Result:
+    """Run the CLI, remembering which files the project held just before."""
+    _BEFORE[project.root] = files_outside_outputs(project)
+    return project.run(*args)
 
 
 def error_line(stderr: str) -> str:
@@ -80,6 +138,20 @@ def error_line(stderr: str) -> str:
         ),
         (["fanout.by=no_such_column"], ["DataError", "'no_such_column'", "fanout.by"]),
         (["label.task=ranking"], ["ConfigError", "label.task", "'regression'", "'ranking'"]),
+        # Issue 10: a user-code callable of the wrong kind is refused before it is called
+        # (the sentinel module leaves a file behind if anything of it runs).
+        (
+            ["estimator._target_=pipelines.sentinel.touch"],
+            ["ConfigError", "estimator._target_", "'pipelines.sentinel.touch'"],
+        ),
+        (
+            ["estimator._target_=pipelines.sentinel.NotAnEstimator"],
+            ["ConfigError", "estimator._target_", "'pipelines.sentinel.NotAnEstimator'"],
+        ),
+        (
+            ["+hook=pipelines.sentinel.NotAnEstimator"],
+            ["ConfigError", "hook", "'pipelines.sentinel.NotAnEstimator'"],
+        ),
         # Issue 10: a key the schema does not know, added with '+', is refused with the nearest.
         (
             ["+fanout.min_row=5"],
@@ -94,7 +166,7 @@ def error_line(stderr: str) -> str:
 def test_bad_config_value_is_one_clean_line(
     project: Project, overrides: list[str], fragments: list[str]
 ) -> None:
-    result = project.run(*overrides, "execution.progress=false")
+    result = refused(project, *overrides, "execution.progress=false")
     assert_clean_error(project, result, *fragments)
     assert result.returncode == 2
     # The message is on one line, prefixed by the error type.
@@ -105,7 +177,7 @@ def test_bad_config_value_is_one_clean_line(
 
 @pytest.mark.e2e
 def test_bad_value_in_one_job_of_a_sweep_runs_nothing(project: Project) -> None:
-    result = project.run("-m", "estimator.C=1.0,-5", "execution.progress=false")
+    result = refused(project, "-m", "estimator.C=1.0,-5", "execution.progress=false")
     assert_clean_error(project, result, "ConfigError", "'estimator.C' parameter")
     assert not (project.root / "runs" / "railyard.db").exists()
 
@@ -115,13 +187,13 @@ def test_malformed_yaml_is_reported_without_traceback(project: Project) -> None:
     (project.root / "conf" / "experiment" / "broken.yaml").write_text(
         "# @package _global_\nfanout: {by: merchant_id\nsplit: [\n"
     )
-    result = project.run("+experiment=broken")
+    result = refused(project, "+experiment=broken")
     assert_clean_error(project, result, "broken.yaml")
 
 
 @pytest.mark.e2e
 def test_unknown_config_group_option_lists_the_choices(project: Project) -> None:
-    result = project.run("estimator=nope")
+    result = refused(project, "estimator=nope")
     assert_clean_error(project, result, "estimator/nope", "logistic_regression", "xgboost")
 
 
@@ -132,7 +204,7 @@ def test_label_with_missing_values_is_refused(project: Project) -> None:
     df["is_fraud"] = df["is_fraud"].astype(float)
     df.loc[df.index[::50], "is_fraud"] = np.nan
     df.to_parquet(path)
-    result = project.run("execution.progress=false")
+    result = refused(project, "execution.progress=false")
     assert_clean_error(project, result, "DataError", "'is_fraud'", "label.column", "missing value")
 
 
@@ -142,13 +214,13 @@ def test_label_with_a_single_class_is_refused(project: Project) -> None:
     df = pd.read_parquet(path)
     df["is_fraud"] = 0
     df.to_parquet(path)
-    result = project.run("execution.progress=false")
+    result = refused(project, "execution.progress=false")
     assert_clean_error(project, result, "DataError", "exactly 2 classes", "Got 1")
 
 
 @pytest.mark.e2e
 def test_missing_dataset_names_the_key_and_the_fix(project: Project) -> None:
-    result = project.run("data.path=data/absent.parquet")
+    result = refused(project, "data.path=data/absent.parquet")
     assert_clean_error(project, result, "DataError", "'data.path'", "absent.parquet", "dvc")
 
 
@@ -157,7 +229,8 @@ def test_an_unreachable_cluster_is_one_clean_line(project: Project) -> None:
     """The launcher's own errors (here: no kubeconfig where the config points) leave Hydra's
     job runner as the one-line error of any user mistake, not as a traceback."""
     missing = project.root / "no-such-kubeconfig"
-    result = project.run(
+    result = refused(
+        project,
         "-m",
         "hydra/launcher=kubernetes",
         f"hydra.launcher.kubeconfig={missing}",
@@ -176,8 +249,8 @@ def test_a_time_column_that_does_not_parse_names_key_column_and_value(project: P
     df["timestamp"] = df["timestamp"].astype(str)
     df.loc[df.index[17], "timestamp"] = "not-a-date"
     df.to_parquet(path)
-    result = project.run(
-        "split.strategy=time", "split.time_column=timestamp", "execution.progress=false"
+    result = refused(
+        project, "split.strategy=time", "split.time_column=timestamp", "execution.progress=false"
     )
     assert result.returncode == 2, result.stderr
     fragments = ["DataError", "'timestamp'", "'split.time_column'", "row 17", "'not-a-date'"]
@@ -185,3 +258,12 @@ def test_a_time_column_that_does_not_parse_names_key_column_and_value(project: P
     line = error_line(result.stderr)
     assert all(fragment in line for fragment in fragments), line
     assert not (project.root / "runs" / "railyard.db").exists()
+
+
+@pytest.mark.e2e
+def test_the_sentinel_sees_a_call(project: Project) -> None:
+    """The control for the sentinel cases above: a hook of user code is a legitimate callable,
+    called when the member trains, and the sentinel's file shows it was."""
+    result = project.run("+hook=pipelines.sentinel.touch", "execution.progress=false")
+    assert (project.root / "SENTINEL_CALLED").read_text() == "function called"
+    assert result.returncode == 1, result.stderr  # touch returns no model: the member fails
