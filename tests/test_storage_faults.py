@@ -6,13 +6,17 @@ recorded as succeeded without its files, and the sweep closed."""
 from __future__ import annotations
 
 import json
+import os
+import shutil
 import subprocess
+import sys
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import Project
+from tests.conftest import CLI, Project, make_project
 
 SWEEP = (
     "-m",
@@ -83,3 +87,62 @@ def test_a_read_only_root_is_one_line_and_records_nothing(
     if store.exists():  # planning never leaves a sweep behind that looks like work in flight
         sweeps, _ = _store_state(project)
         assert all(s["state"] != "running" for s in sweeps)
+
+
+NOBODY = 65534
+
+
+def _open_to_others(path: Path) -> bool:
+    """Whether a user other than the owner can reach ``path`` (every ancestor searchable)."""
+    path = path.resolve()
+    return all(p.stat().st_mode & 0o001 for p in [*path.parents, path] if p.is_dir()) and bool(
+        path.stat().st_mode & 0o005 if path.is_file() else True
+    )
+
+
+def _unprivileged(args: list[str]) -> tuple[list[str], str]:
+    """A command line that runs ``args`` where the kernel enforces file permissions: as the
+    unprivileged user ``nobody`` when this checkout is reachable by other users, otherwise as
+    uid 0 with every capability dropped (no CAP_DAC_OVERRIDE: permission bits apply to it as
+    to anyone). Either way it is a real denial by the kernel, never a simulated one."""
+    interpreter = Path(sys.executable)
+    if _open_to_others(interpreter) and _open_to_others(Path(CLI)):
+        return [
+            "setpriv",
+            f"--reuid={NOBODY}",
+            f"--regid={NOBODY}",
+            "--clear-groups",
+            *args,
+        ], "nobody"
+    return ["setpriv", "--inh-caps=-all", "--bounding-set=-all", *args], "root without caps"
+
+
+def test_a_root_the_user_cannot_write_is_one_line_as_an_unprivileged_user() -> None:
+    """Permission denied cannot be seen as root (root ignores permission bits), so this case
+    runs the real CLI as an unprivileged user on a project that user owns, with an artifact
+    root it may not write."""
+    base = Path(tempfile.mkdtemp(prefix="railyard-perm-"))
+    try:
+        base.chmod(0o755)
+        project = make_project(base / "proj", rows=3000, merchants=4)
+        locked = base / "locked-root"
+        locked.mkdir(mode=0o555)
+        command, who = _unprivileged([CLI, *SWEEP, f"store.artifact_root={locked}"])
+        if who == "nobody":
+            subprocess.run(["chown", "-R", f"{NOBODY}:{NOBODY}", str(project.root)], check=True)
+        else:
+            locked.chmod(0o555)  # owned by root, read-only for its owner too
+        env = {**os.environ, "HOME": str(project.root), "PYTHONUNBUFFERED": "1"}
+        result = subprocess.run(
+            command, cwd=project.root, capture_output=True, text=True, timeout=300, env=env
+        )
+        assert result.returncode == 2, (who, result.stderr)
+        _assert_one_line(result.stderr, str(locked), "Permission denied")
+        assert not any(locked.iterdir())  # nothing written, nothing half-written
+        store = project.root / "runs" / "railyard.db"
+        if store.exists():
+            sweeps, members = _store_state(project)
+            assert all(s["state"] != "running" for s in sweeps)
+            assert not [m for m in members if m["state"] == "succeeded"]
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
