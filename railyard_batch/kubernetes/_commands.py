@@ -105,12 +105,47 @@ def status(store: RunStore, sweep_id: str, api: Api | None = None) -> dict[str, 
                 "waiting": dict(waiting.get(name, {})),
             }
         )
+    gone = [row["job"] for row in rows if row["state"] == "missing"]
+    if gone:
+        _close_gone_jobs(store, sweep_id, record, gone)
     return {
         "sweep": sweep_id,
         "namespace": api.namespace,
         "members": store.state_counts(sweep_id),
         "jobs": rows,
     }
+
+
+def _close_gone_jobs(
+    store: RunStore, sweep_id: str, record: dict[str, Any], gone: list[str]
+) -> None:
+    """The cluster is evidence: a Job that no longer exists (deleted, cancelled, removed with
+    its namespace) has no pod running its members. Outcomes its pods wrote are recorded; the
+    rest of its members fail with that reason, and a sweep with nothing left in flight is
+    closed, so the store never shows dead work as running."""
+    from railyard_batch.kubernetes._names import job_name
+    from railyard_batch.store import MemberOutcome, now
+    from railyard_batch.sync import sync_outcomes
+
+    unfinished = {"queued", "running"}
+    if not any(store.state_counts(sweep_id).get(s) for s in unfinished):
+        return
+    stamp = now()
+    for plan in load_plans(store, sweep_id, record):
+        name = job_name(plan.sweep_id, plan.job_num)
+        if name not in gone:
+            continue
+        sync_outcomes(plan, store)
+        reason = f"the Job {name} no longer exists (deleted or cancelled): no pod runs this member"
+        lost = [
+            MemberOutcome(m["id"], "failed", stamp, stamp, reason=reason)
+            for m in store.members(run_id=plan.run_id)
+            if m["state"] in unfinished
+        ]
+        if lost:
+            store.record_outcomes(lost)
+    if not any(store.state_counts(sweep_id).get(s) for s in unfinished):
+        store.finish_runs(sweep_id)
 
 
 def load_plans(store: RunStore, sweep_id: str, record: dict[str, Any]) -> list[RunPlan]:

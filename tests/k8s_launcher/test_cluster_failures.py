@@ -131,6 +131,35 @@ def test_gpu_members_land_on_gpu_nodes_and_status_says_why_others_wait(
     assert {m["state"] for m in store.members(sweep_id=plans[0].sweep_id)} == {"failed"}
 
 
+def test_a_job_deleted_behind_the_launchers_back_closes_its_members_at_status(
+    api: Any, namespace: str, tmp_path: Path
+) -> None:
+    """Issue 16: the pods' state is evidence. A Job deleted while nobody watches (an operator,
+    a TTL, a removed namespace) leaves no pod to run its members; the next look at the sweep
+    records them failed with that reason and closes the sweep instead of showing it running."""
+    plans = recorded(tmp_path, "20260101-000000-gone01", members=2, shards=1)
+    k8s = make_api(api, namespace)
+    s = settings(namespace, wait=False, pod_annotations={RUN_FOR_ANNOTATION: "120s"})
+    KubernetesBackend(s, api=k8s).execute(plans)
+    batch, core = client.BatchV1Api(api), client.CoreV1Api(api)
+    wait_until(
+        "the shard's pod running",
+        lambda: any(p.status.phase == "Running" for p in core.list_namespaced_pod(namespace).items),
+    )
+    (job,) = batch.list_namespaced_job(namespace).items
+    batch.delete_namespaced_job(job.metadata.name, namespace, propagation_policy="Background")
+    wait_until("the Job gone", lambda: not batch.list_namespaced_job(namespace).items)
+    store = RunStore(plans[0].store_url)
+    report = status(store, plans[0].sweep_id, api=k8s)
+    assert report["jobs"][0]["state"] == "missing"
+    assert report["members"] == {"failed": 2}
+    members = store.members(sweep_id=plans[0].sweep_id)
+    assert all("no longer exists" in m["reason"] for m in members), members
+    sweep = store.sweep(plans[0].sweep_id)
+    assert sweep["state"] == "failed" and sweep["finished_at"], sweep
+    store.close()
+
+
 def test_a_job_whose_image_cannot_be_pulled_is_deleted_and_its_members_say_why(
     api: Any, namespace: str, tmp_path: Path
 ) -> None:
