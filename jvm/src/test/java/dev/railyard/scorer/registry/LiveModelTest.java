@@ -20,6 +20,7 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -82,8 +83,13 @@ class LiveModelTest {
         return x && f ? '=' : x ? 'X' : f ? 'F' : '?';
     }
 
+    /** The premise of every check here: one set of rows, and the two bundles' Python scores differ on each. */
     @Test
-    void theTwoTestBundlesDisagreeOnEveryRow() {
+    void theTwoTestBundlesShareRowsAndDisagreeOnEveryRow() throws IOException {
+        assertEquals(Files.readString(RegistryFixture.VECTORS.resolve(XGB).resolve("input.jsonl")),
+                Files.readString(RegistryFixture.VECTORS.resolve(FOREST).resolve("input.jsonl")),
+                "the vector cases " + XGB + " and " + FOREST + " must be generated on the same rows");
+        assertEquals(ROWS.size(), WANT_FOREST.size());
         for (int r = 0; r < ROWS.size(); r++) {
             assertFalse(Arrays.equals(WANT_XGB.get(r), WANT_FOREST.get(r)), "row " + r);
         }
@@ -198,6 +204,8 @@ class LiveModelTest {
         assertThrows(BundleHashMismatchException.class, () -> LiveModel.open(registry, NAME + "@candidate", INTERVAL));
     }
 
+    private record RefusedWindow(long event, char bundle) {}
+
     /**
      * Threads score rows and batches while the pointer flips between the two bundles many
      * times (with refused pointers in between): every result is exactly one bundle's Python
@@ -209,8 +217,11 @@ class LiveModelTest {
         int threads = 4;
         int flips = 30;
         String xgbHash = RegistryFixture.contentHash(root.resolve(XGB_URI));
+        String forestHash = RegistryFixture.contentHash(root.resolve(FOREST_URI));
         ConcurrentLinkedQueue<String> problems = new ConcurrentLinkedQueue<>();
         AtomicBoolean stop = new AtomicBoolean();
+        // Open while a refused pointer is in place: the bundle it names must never score.
+        AtomicReference<RefusedWindow> refused = new AtomicReference<>();
         // Per thread: calls that returned each bundle, and the start time of the latest call per bundle.
         long[][] seen = new long[threads][2];
         long[][] lastStart = new long[threads][2];
@@ -222,6 +233,7 @@ class LiveModelTest {
                     int r = id;
                     long calls = 0;
                     while (!stop.get()) {
+                        RefusedWindow window = refused.get();
                         long start = System.nanoTime();
                         char got;
                         try {
@@ -245,6 +257,9 @@ class LiveModelTest {
                             problems.add("row " + r + ": scores of neither bundle (" + got + ")");
                             continue;
                         }
+                        if (window != null && refused.get() == window && got == window.bundle()) {
+                            problems.add("row " + r + ": scored by the bundle of refused pointer " + window.event());
+                        }
                         int b = got == 'X' ? 0 : 1;
                         seen[id][b]++;
                         lastStart[id][b] = start;
@@ -258,9 +273,16 @@ class LiveModelTest {
             for (int flip = 1; flip <= flips; flip++) {
                 long want = ++event;
                 if (flip % 5 == 0) {
-                    // A refused pointer between two good ones: the old model goes on serving.
-                    fx.write(NAME, "production", RegistryFixture.pointer(NAME, "production", FOREST_URI, xgbHash, want));
+                    // A refused pointer between two good ones: it names the other bundle with the serving one's
+                    // hash. The old model goes on serving; the other bundle must not score, not even briefly.
+                    boolean servingXgb = live.current().bundleDir().equals(root.resolve(XGB_URI).toRealPath());
+                    String hash = servingXgb ? xgbHash : forestHash;
+                    refused.set(new RefusedWindow(want, servingXgb ? 'F' : 'X'));
+                    fx.write(NAME, "production", RegistryFixture.pointer(NAME, "production",
+                            servingXgb ? FOREST_URI : XGB_URI, hash, want));
                     await("a refused pointer " + want, () -> live.lastError().isPresent());
+                    Thread.sleep(3 * INTERVAL.toMillis());
+                    refused.set(null);
                     want = ++event;
                 }
                 long target = want;

@@ -84,6 +84,29 @@ class ModelRegistryTest {
         assertEquals(hash, m.bundle().contentHash());
     }
 
+    /**
+     * Byte for byte what railyard_batch's registry writes (json.dumps(indent=2, sort_keys=True),
+     * version = the manifest's content_hash, isoformat with microseconds), next to its lock
+     * file and an unfinished temp file, which are neither aliases nor pointers.
+     */
+    @Test
+    void readsThePythonRegistrysFilesAsWritten() throws IOException {
+        String hash = RegistryFixture.contentHash(root.resolve(XGB_URI));
+        String text = "{\n  \"alias\": \"production\",\n  \"bundle_hash\": \"" + hash + "\",\n  \"bundle_uri\": \""
+                + XGB_URI + "\",\n  \"event_id\": 12,\n  \"format\": \"railyard-registry-pointer/1\",\n  \"name\": \""
+                + NAME + "\",\n  \"updated_at\": \"2026-12-04T06:41:07.250113+00:00\",\n  \"version\": \"" + hash
+                + "\"\n}\n";
+        Path file = fx.writeRaw(NAME, "production", text);
+        Files.writeString(file.resolveSibling(".production.lock"), "");
+        Files.writeString(file.resolveSibling(".candidate.json.tmp-4242"), "{");
+        ResolvedModel m = registry.resolve(NAME + "@production");
+        assertEquals(12, m.pointer().eventId());
+        assertEquals(hash, m.pointer().version());
+        assertEquals(Instant.parse("2026-12-04T06:41:07.250113Z"), m.pointer().updatedAt());
+        assertEquals(List.of("production"), registry.aliases(NAME));
+        assertEquals(List.of(NAME), registry.names());
+    }
+
     @Test
     void unknownNameSaysWhatWasAskedAndWhatExists() {
         UnknownModelException empty = assertThrows(UnknownModelException.class, () -> registry.resolve(NAME + "@production"));
