@@ -53,6 +53,7 @@ public final class LiveModel implements AutoCloseable {
     private final AtomicReference<ResolvedModel> current = new AtomicReference<>();
     private final AtomicReference<RegistryException> lastError = new AtomicReference<>();
     private final ScheduledExecutorService poller;
+    private volatile Thread pollerThread;
     private String lastReported; // message of the last error given to the listener; poller thread only
 
     private LiveModel(ModelRegistry registry, ModelRef ref, Duration interval, Listener listener) {
@@ -66,6 +67,7 @@ public final class LiveModel implements AutoCloseable {
         poller = Executors.newSingleThreadScheduledExecutor(task -> {
             Thread t = new Thread(task, "railyard-live-model " + ref);
             t.setDaemon(true);
+            pollerThread = t;
             return t;
         });
         long nanos = interval.toNanos();
@@ -119,6 +121,9 @@ public final class LiveModel implements AutoCloseable {
     @Override
     public void close() {
         poller.shutdown(); // cancels the periodic poll; one in progress finishes
+        if (Thread.currentThread() == pollerThread) {
+            return; // called from a listener: the poll in progress is this call's own
+        }
         try {
             poller.awaitTermination(10, TimeUnit.SECONDS);
         } catch (InterruptedException e) {

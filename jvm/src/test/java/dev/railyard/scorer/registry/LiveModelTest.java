@@ -186,6 +186,24 @@ class LiveModelTest {
     }
 
     @Test
+    void aListenerMayCloseTheHolder() throws InterruptedException {
+        LiveModel[] holder = new LiveModel[1];
+        java.util.concurrent.CountDownLatch closed = new java.util.concurrent.CountDownLatch(1);
+        holder[0] = LiveModel.open(registry, REF, INTERVAL, new LiveModel.Listener() {
+            @Override
+            public void swapped(ResolvedModel previous, ResolvedModel current) {
+                holder[0].close();
+                closed.countDown();
+            }
+        });
+        fx.point(NAME, "production", FOREST_URI, 2);
+        assertTrue(closed.await(INTERVAL.plus(SLACK).toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS));
+        fx.point(NAME, "production", XGB_URI, 3);
+        Thread.sleep(INTERVAL.toMillis() * 10);
+        assertEquals(2, holder[0].current().pointer().eventId());
+    }
+
+    @Test
     void refreshReadsThePointerNow() {
         try (LiveModel live = LiveModel.open(registry, REF, Duration.ofHours(1), recorder)) {
             fx.point(NAME, "production", FOREST_URI, 2);
