@@ -20,6 +20,7 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLongArray;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.BeforeEach;
@@ -242,7 +243,7 @@ class LiveModelTest {
         AtomicReference<RefusedWindow> refused = new AtomicReference<>();
         // Per thread: calls that returned each bundle, and the start time of the latest call per bundle.
         long[][] seen = new long[threads][2];
-        long[][] lastStart = new long[threads][2];
+        AtomicLongArray lastStart = new AtomicLongArray(threads * 2); // [thread * 2 + bundle]
         try (LiveModel live = LiveModel.open(registry, REF, INTERVAL, recorder)) {
             List<Thread> workers = new ArrayList<>();
             for (int t = 0; t < threads; t++) {
@@ -280,7 +281,7 @@ class LiveModelTest {
                         }
                         int b = got == 'X' ? 0 : 1;
                         seen[id][b]++;
-                        lastStart[id][b] = start;
+                        lastStart.set(id * 2 + b, start);
                         r = (r + 7) % ROWS.size();
                     }
                 }, "scorer-" + t);
@@ -314,7 +315,15 @@ class LiveModelTest {
             fx.point(NAME, "production", FOREST_URI, finalEvent);
             await("the final swap", () -> live.current().pointer().eventId() == finalEvent);
             long swapped = System.nanoTime();
-            Thread.sleep(100);
+            await("every thread scoring with the new bundle", () -> {
+                for (int t = 0; t < threads; t++) {
+                    if (lastStart.get(t * 2 + 1) <= swapped) {
+                        return false;
+                    }
+                }
+                return true;
+            });
+            Thread.sleep(20);
             stop.set(true);
             for (Thread w : workers) {
                 w.join(10_000);
@@ -329,8 +338,8 @@ class LiveModelTest {
                 assertTrue(seen[t][0] > 0 && seen[t][1] > 0, "thread " + t + " saw only one bundle: "
                         + Arrays.toString(seen[t]));
                 // Once the swap is visible no call that starts later gets the old bundle, and every thread got the new one.
-                assertTrue(lastStart[t][0] < swapped, "thread " + t + " scored with the old bundle after the swap");
-                assertTrue(lastStart[t][1] > swapped, "thread " + t + " never scored with the new bundle after the swap");
+                assertTrue(lastStart.get(t * 2) < swapped, "thread " + t + " scored with the old bundle after the swap");
+                assertTrue(lastStart.get(t * 2 + 1) > swapped, "thread " + t + " did not score with the new bundle");
             }
             System.out.println("swap under concurrent scoring: " + threads + " threads, " + (flips + 1) + " swaps, "
                     + Arrays.stream(seen).mapToLong(s -> s[0] + s[1]).sum() + " calls, final swap "
