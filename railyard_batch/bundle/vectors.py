@@ -25,13 +25,17 @@ from typing import Any
 
 import numpy as np
 
-from .export import canonical_json, export_bundle
+from .export import export_bundle
 from .jsonl import frame_to_jsonl
 from .python_scores import python_scores_quiet
+from .seal import canonical_json
 from .vector_cases import CASES, TOLERANCE, Case, fit_case, holdout_frame
 
 HOLDOUT_ROWS = 150
 HOLDOUT_SEED = 7
+# escapes, non-ASCII, a surrogate pair and DEL: the JVM's canonical JSON of the sealed
+# manifest must give Python's bytes for them
+RUN_ID = 'vectors "q" \\ \t \u00e9 \u2028 \U0001f600 \x7f'
 
 
 def bits(value: float) -> str:
@@ -60,7 +64,7 @@ def write_case(case: Case, out: Path) -> None:
     labels, scores = python_scores_quiet(pipeline, holdout)
     directory = out / case.name
     export_bundle(
-        pipeline, directory / "bundle", model_name=case.name, input_schema=inputs, run_id="vectors"
+        pipeline, directory / "bundle", model_name=case.name, input_schema=inputs, run_id=RUN_ID
     )
     (directory / "input.jsonl").write_text(frame_to_jsonl(holdout))
     (directory / "expected.jsonl").write_text(expected_lines(labels, scores))
@@ -108,13 +112,25 @@ def libm_expf_lines(n: int = 20000, seed: int = 0) -> str:
     return "\n".join(lines) + "\n"
 
 
+def python_repr_lines(n: int = 5000, seed: int = 0) -> str:
+    """``<16 hex digits of a float64><TAB>json.dumps(value)``: the float text the seal hashes."""
+    rng = np.random.default_rng(seed)
+    bits_ = rng.integers(0, 2**63, n, dtype=np.int64).view(np.float64)
+    decimals = 10.0 ** rng.uniform(-8, 20, n) * rng.choice([-1.0, 1.0], n)
+    fixed = [0.0, -0.0, 1.0, 0.1, 1e-4, 9.999e-5, 1e-5, 1e15, 1e16, 123456789012345678.0]
+    fixed += [5e-324, 1.7976931348623157e308, 2.0**-1074, 0.3, 2.5, 1e22, 1e23]
+    values = [float(v) for v in np.concatenate([bits_, decimals, fixed]) if np.isfinite(v)]
+    return "\n".join(f"{bits(v)}\t{json.dumps(v)}" for v in values) + "\n"
+
+
 def main(argv: list[str]) -> int:
     if len(argv) != 1:
         print("usage: python -m railyard_batch.bundle.vectors OUT_DIR", file=sys.stderr)
         return 2
     names = generate_vectors(argv[0])
     (Path(argv[0]).parent / "libm_expf.tsv").write_text(libm_expf_lines())
-    print(f"wrote {len(names)} cases to {argv[0]} and libm_expf.tsv beside it")
+    (Path(argv[0]).parent / "python_float_repr.tsv").write_text(python_repr_lines())
+    print(f"wrote {len(names)} cases to {argv[0]}, libm_expf.tsv and python_float_repr.tsv beside it")
     return 0
 
 

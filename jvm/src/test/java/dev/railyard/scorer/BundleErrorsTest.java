@@ -107,7 +107,7 @@ class BundleErrorsTest {
     void unknownFormatVersionIsRejected(@TempDir Path tmp) throws IOException {
         copy(VECTORS.resolve("standard_scaler/bundle"), tmp.resolve("b"));
         Path manifest = tmp.resolve("b/manifest.json");
-        Files.writeString(manifest, Files.readString(manifest).replace("\"format_version\": 2", "\"format_version\": 99"));
+        Files.writeString(manifest, Files.readString(manifest).replace("\"format_version\": 3", "\"format_version\": 99"));
         BundleFormatException e = assertThrows(BundleFormatException.class, () -> Bundle.load(tmp.resolve("b")));
         assertTrue(e.getMessage().contains("format_version 99"), e.getMessage());
     }
@@ -116,7 +116,7 @@ class BundleErrorsTest {
     void formatVersion1IsRejectedWithAReExportHint(@TempDir Path tmp) throws IOException {
         copy(VECTORS.resolve("standard_scaler/bundle"), tmp.resolve("b"));
         Path manifest = tmp.resolve("b/manifest.json");
-        Files.writeString(manifest, Files.readString(manifest).replace("\"format_version\": 2", "\"format_version\": 1"));
+        Files.writeString(manifest, Files.readString(manifest).replace("\"format_version\": 3", "\"format_version\": 1"));
         BundleFormatException e = assertThrows(BundleFormatException.class, () -> Bundle.load(tmp.resolve("b")));
         assertTrue(e.getMessage().contains("format_version 1 ") && e.getMessage().contains("Re-export"), e.getMessage());
         assertTrue(e.getMessage().contains("None and NaN"), e.getMessage());
