@@ -167,6 +167,28 @@ def holdout_frame(n: int, seed: int, unseen: bool) -> pd.DataFrame:
             "channel": "pos",
         },
     ]
+    # what scikit-learn's input validation refuses (railyard_batch/bundle/refusals.py):
+    # ±inf everywhere it validates, float32 overflow in sklearn's trees; float32's largest
+    # value passes
+    for amount, prev in [
+        (np.inf, 1.0),
+        (-np.inf, 1.0),
+        (1e39, 1.0),
+        (3.4028234663852886e38, 2.0),
+        (3.4028235677973366e38, 1.0),  # rounds to float32 inf (the midpoint, ties to even)
+        (10.0, -np.inf),
+    ]:
+        edges.append(
+            {
+                "amount": amount,
+                "hour": 9,
+                "merchant_id": "m07",
+                "country": "US",
+                "card_brand": "visa",
+                "channel": "app",
+                "prev_txn_24h": prev,
+            }
+        )
     if unseen:
         edges += [
             {

@@ -4,7 +4,8 @@ Layout, one directory per case (see ``vector_cases.CASES``)::
 
     <out>/<case>/bundle/          the exported bundle
     <out>/<case>/input.jsonl      holdout rows (null = missing)
-    <out>/<case>/expected.jsonl   {"label": ..., "scores_bits": ["<16 hex digits>", ...]} per row
+    <out>/<case>/expected.jsonl   {"label": ..., "scores_bits": ["<16 hex digits>", ...]} per row,
+                                  or {"refused": "ValueError: ..."} where scikit-learn raises
     <out>/<case>/case.json        {"exact": bool, "tolerance": float}
 
 Regenerate (the committed copy lives in jvm/src/test/resources/vectors)::
@@ -27,7 +28,7 @@ import numpy as np
 
 from .export import export_bundle
 from .jsonl import frame_to_jsonl
-from .python_scores import python_scores_quiet
+from .python_scores import python_outcomes
 from .seal import canonical_json
 from .vector_cases import CASES, TOLERANCE, Case, fit_case, holdout_frame
 
@@ -47,9 +48,15 @@ def from_bits(hex_digits: str) -> float:
     return float(np.uint64(int(hex_digits, 16)).view(np.float64))
 
 
-def expected_lines(labels: list[Any] | None, scores: np.ndarray) -> str:
+def expected_lines(
+    labels: list[Any] | None, scores: np.ndarray, refused: list[str | None] | None = None
+) -> str:
+    """One line per row: label and score bits, or ``{"refused": message}`` where Python raised."""
     lines = []
     for i in range(scores.shape[0]):
+        if refused is not None and refused[i] is not None:
+            lines.append(json.dumps({"refused": refused[i]}))
+            continue
         row = {
             "label": None if labels is None else labels[i],
             "scores_bits": [bits(s) for s in scores[i]],
@@ -61,13 +68,13 @@ def expected_lines(labels: list[Any] | None, scores: np.ndarray) -> str:
 def write_case(case: Case, out: Path) -> None:
     pipeline, inputs = fit_case(case)
     holdout = holdout_frame(HOLDOUT_ROWS, HOLDOUT_SEED, case.unseen_categories)
-    labels, scores = python_scores_quiet(pipeline, holdout)
+    labels, scores, refused = python_outcomes(pipeline, holdout)
     directory = out / case.name
     export_bundle(
         pipeline, directory / "bundle", model_name=case.name, input_schema=inputs, run_id=RUN_ID
     )
     (directory / "input.jsonl").write_text(frame_to_jsonl(holdout))
-    (directory / "expected.jsonl").write_text(expected_lines(labels, scores))
+    (directory / "expected.jsonl").write_text(expected_lines(labels, scores, refused))
     (directory / "case.json").write_bytes(
         canonical_json({"exact": case.exact, "tolerance": TOLERANCE}, indent=2)
     )
@@ -130,7 +137,9 @@ def main(argv: list[str]) -> int:
     names = generate_vectors(argv[0])
     (Path(argv[0]).parent / "libm_expf.tsv").write_text(libm_expf_lines())
     (Path(argv[0]).parent / "python_float_repr.tsv").write_text(python_repr_lines())
-    print(f"wrote {len(names)} cases to {argv[0]}, libm_expf.tsv and python_float_repr.tsv beside it")
+    print(
+        f"wrote {len(names)} cases to {argv[0]}, libm_expf.tsv and python_float_repr.tsv beside it"
+    )
     return 0
 
 

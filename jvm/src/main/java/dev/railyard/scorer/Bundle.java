@@ -123,6 +123,11 @@ public final class Bundle {
 
     /**
      * Scores one row: column name → Number/String/null/Double.NaN. Extra keys are ignored.
+     * Types are strict: a number column takes a Number or a Boolean (1.0/0.0), a string column
+     * a String; anything else (a number in a string column, a string in a number column, a
+     * list, a map, a JSON array or object) is a WrongTypeException naming the column. A value
+     * scikit-learn's input validation refuses (±inf, float32 overflow in trees, NaN where the
+     * estimator allows none) is a RefusedInputException.
      * In a string column {@code null} is Python's None and {@code Double.NaN} is float('nan'),
      * which scikit-learn treats differently; in a number column both are NaN.
      */
@@ -169,6 +174,9 @@ public final class Bundle {
         if (col.isNumber()) {
             if (value instanceof Number n) {
                 return n.doubleValue();
+            }
+            if (value instanceof Boolean b) {
+                return b ? 1.0 : 0.0; // numpy's float(True): pandas bool columns are number columns
             }
             throw new WrongTypeException(col.name(), "number", value);
         }
