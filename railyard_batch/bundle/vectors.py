@@ -30,7 +30,7 @@ from .export import export_bundle
 from .jsonl import frame_to_jsonl
 from .python_scores import python_outcomes
 from .seal import canonical_json
-from .vector_cases import CASES, TOLERANCE, Case, fit_case, holdout_frame
+from .vector_cases import CASES, Case, case_holdout, fit_case
 
 HOLDOUT_ROWS = 150
 HOLDOUT_SEED = 7
@@ -67,7 +67,7 @@ def expected_lines(
 
 def write_case(case: Case, out: Path) -> None:
     pipeline, inputs = fit_case(case)
-    holdout = holdout_frame(HOLDOUT_ROWS, HOLDOUT_SEED, case.unseen_categories)
+    holdout = case_holdout(case, HOLDOUT_ROWS, HOLDOUT_SEED)
     labels, scores, refused = python_outcomes(pipeline, holdout)
     directory = out / case.name
     export_bundle(
@@ -76,7 +76,7 @@ def write_case(case: Case, out: Path) -> None:
     (directory / "input.jsonl").write_text(frame_to_jsonl(holdout))
     (directory / "expected.jsonl").write_text(expected_lines(labels, scores, refused))
     (directory / "case.json").write_bytes(
-        canonical_json({"exact": case.exact, "tolerance": TOLERANCE}, indent=2)
+        canonical_json({"exact": case.exact, "tolerance": case.tolerance}, indent=2)
     )
 
 
