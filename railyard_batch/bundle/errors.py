@@ -3,6 +3,7 @@
 RailyardError (railyard_batch.errors)
 └── BundleError (ValueError)            a bundle cannot be written or read
     ├── UnsupportedStepError            a pipeline step has no exporter; names the step
+    ├── BundleIntegrityError            a manifest field or document does not match the seal
     └── JvmScorerError                  the JVM scorer could not be built or run
 """
 
@@ -10,7 +11,7 @@ from __future__ import annotations
 
 from railyard_batch.errors import RailyardError
 
-__all__ = ["BundleError", "JvmScorerError", "UnsupportedStepError"]
+__all__ = ["BundleError", "BundleIntegrityError", "JvmScorerError", "UnsupportedStepError"]
 
 
 class BundleError(RailyardError, ValueError):
@@ -27,6 +28,10 @@ class UnsupportedStepError(BundleError):
             f"Step '{step_path}' cannot be exported: {what}. "
             f"Supported steps: {', '.join(sorted(supported))}."
         )
+
+
+class BundleIntegrityError(BundleError):
+    """A bundle's bytes do not match its seal (an edited manifest field or document)."""
 
 
 class JvmScorerError(BundleError):

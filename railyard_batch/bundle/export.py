@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import json
 import os
 import platform
 import shutil
@@ -23,11 +22,10 @@ from .context import ExportContext
 from .errors import BundleError
 from .missing import POLICY, seen_kinds
 from .registry import export_step
+from .seal import FORMAT_NAME, FORMAT_VERSION, canonical_json, seal
 from .steps_linear import class_labels
 
-FORMAT_NAME = "railyard-bundle"
-# 2: None and NaN kept apart in string columns (manifest input_schema.missing, issue 17)
-FORMAT_VERSION = 2
+__all__ = ["FORMAT_NAME", "FORMAT_VERSION", "BundleInfo", "canonical_json", "export_bundle"]
 ColumnType = Literal["number", "string"]
 
 
@@ -62,13 +60,11 @@ def export_bundle(
     root = export_step(pipeline, "pipeline", ctx)
     documents = {name: canonical_json(doc) for name, doc in ctx.documents.items()}
     digests = {name: hashlib.sha256(data).hexdigest() for name, data in sorted(documents.items())}
-    bundle_hash = content_hash(digests)
-    manifest: dict[str, Any] = {
+    fields: dict[str, Any] = {
         "format": FORMAT_NAME,
         "format_version": FORMAT_VERSION,
         "model_name": model_name,
         "run_id": run_id,
-        "content_hash": bundle_hash,
         "root": root,
         "documents": digests,
         "input_schema": [
@@ -83,6 +79,7 @@ def export_bundle(
         "output_schema": _output_schema(pipeline, ctx),
         "packages": _package_versions(),
     }
+    manifest = seal(fields)
     out = Path(out_dir)
     if out.exists() and any(out.iterdir()):
         raise BundleError(f"Bundle directory {out} exists and is not empty.")
@@ -100,29 +97,7 @@ def export_bundle(
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
-    return BundleInfo(out, bundle_hash, columns)
-
-
-def canonical_json(doc: Any, indent: int | None = None) -> bytes:
-    """Sorted keys, ASCII, no NaN: the same document always gives the same bytes."""
-    separators = (",", ": ") if indent else (",", ":")
-    text = json.dumps(
-        doc,
-        sort_keys=True,
-        ensure_ascii=True,
-        allow_nan=False,
-        indent=indent,
-        separators=separators,
-    )
-    return (text + "\n").encode("ascii")
-
-
-def content_hash(digests: Mapping[str, str]) -> str:
-    """sha256 over ``name \\0 sha256(document) \\n`` for the documents sorted by name."""
-    h = hashlib.sha256()
-    for name in sorted(digests):
-        h.update(f"{name}\0{digests[name]}\n".encode())
-    return "sha256:" + h.hexdigest()
+    return BundleInfo(out, manifest["content_hash"], columns)
 
 
 def _input_columns(pipeline: BaseEstimator) -> list[str]:

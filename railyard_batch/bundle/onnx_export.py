@@ -26,7 +26,7 @@ from sklearn.pipeline import Pipeline
 
 from .errors import BundleError, UnsupportedStepError
 from .parity import DEFAULT_TOLERANCE, ParityResult, compare
-from .python_scores import python_scores_quiet
+from .python_scores import python_outcomes
 
 TARGET_OPSET = {"": 17, "ai.onnx.ml": 3}
 
@@ -120,7 +120,8 @@ def onnx_inputs(frame: pd.DataFrame, types: Mapping[str, str]) -> dict[str, np.n
     feeds = {}
     for c, t in types.items():
         if t == "number":
-            feeds[c] = frame[c].to_numpy(dtype=np.float64).astype(np.float32).reshape(-1, 1)
+            with np.errstate(over="ignore"):  # beyond float32: inf, as the converted graph sees it
+                feeds[c] = frame[c].to_numpy(dtype=np.float64).astype(np.float32).reshape(-1, 1)
         else:
             values = [
                 "" if v is None or (isinstance(v, float) and np.isnan(v)) else str(v)
@@ -142,7 +143,7 @@ def onnx_parity_gate(
     import onnxruntime as ort
 
     types = _types(pipeline, input_schema)
-    py_labels, py_scores = python_scores_quiet(pipeline, holdout)
+    py_labels, py_scores, py_refused = python_outcomes(pipeline, holdout)
     session = ort.InferenceSession(str(onnx_path), providers=["CPUExecutionProvider"])
     try:
         outputs = session.run(None, onnx_inputs(holdout, types))
@@ -158,7 +159,15 @@ def onnx_parity_gate(
     else:
         labels = None
         scores = np.asarray(outputs[0], dtype=np.float64).reshape(py_scores.shape)
-    return compare("onnx", py_labels, py_scores, labels, list(scores), tolerance=tolerance)
+    return compare(
+        "onnx",
+        py_labels,
+        py_scores,
+        labels,
+        list(scores),
+        tolerance=tolerance,
+        py_refused=py_refused,
+    )
 
 
 def _plain(v: Any) -> Any:

@@ -2,6 +2,8 @@
 
 Pass criteria (issue 6): every row scored, 100% label agreement and max |diff| ≤
 ``tolerance`` (1e-9). ``bit_exact_rows`` tells how many rows matched bit for bit.
+A row scikit-learn refuses (its input validation raises) must be refused by the route
+too (the JVM's ``RefusedInputException``), and no other row may be (issue 17).
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from sklearn.base import BaseEstimator
 
 from .jsonl import frame_to_jsonl
 from .jvm_scorer import run_scorer
-from .python_scores import python_scores_quiet
+from .python_scores import python_outcomes
 
 DEFAULT_TOLERANCE = 1e-9
 
@@ -34,9 +36,10 @@ class ParityResult:
     label_agreement: float | None  # fraction; None for regressors/transformers
     max_abs_diff: float
     bit_exact_rows: int
-    failed_rows: int  # rows the route could not score
+    failed_rows: int  # rows the route could not score (refusals Python shares excluded)
     tolerance: float
     reason: str | None  # why it failed; None when passed
+    refused_rows: int = 0  # rows refused on both sides, as they should be
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -51,18 +54,29 @@ def compare(
     *,
     tolerance: float = DEFAULT_TOLERANCE,
     errors: Sequence[str | None] | None = None,
+    py_refused: Sequence[str | None] | None = None,
 ) -> ParityResult:
-    """Compare another route's labels and scores (None: row failed) with Python's."""
+    """Compare another route's labels and scores (None: row failed) with Python's.
+
+    ``py_refused[i]`` is scikit-learn's message for a row it refuses; the route must have
+    failed that row with ``RefusedInputException`` (in ``errors``), and only those.
+    """
     n = py_scores.shape[0]
     if len(scores) != n:
         return ParityResult(
             route, False, n, None, math.inf, 0, n, tolerance, f"{len(scores)} outputs for {n} rows"
         )
-    failed = [i for i, s in enumerate(scores) if s is None]
+    refused_py = [i for i in range(n) if py_refused is not None and py_refused[i] is not None]
+    refused_both = [
+        i for i in refused_py if scores[i] is None and errors is not None and _is_refusal(errors[i])
+    ]
+    scored_anyway = [i for i in refused_py if scores[i] is not None]
+    shared = set(refused_both)
+    failed = [i for i, s in enumerate(scores) if s is None and i not in shared]
     max_diff = 0.0
-    exact = 0
+    exact = len(shared)  # refused on both sides: the same outcome
     for i, s in enumerate(scores):
-        if s is None:
+        if s is None or i in refused_py:
             continue
         got = np.asarray(s, dtype=np.float64)
         want = py_scores[i]
@@ -87,10 +101,17 @@ def compare(
     agreement = None
     if py_labels is not None and labels is not None:
         agree = sum(
-            1 for i in range(n) if scores[i] is not None and _same_label(py_labels[i], labels[i])
+            1
+            for i in range(n)
+            if i in shared or (scores[i] is not None and _same_label(py_labels[i], labels[i]))
         )
         agreement = agree / n if n else 1.0
     reasons = []
+    if scored_anyway:
+        reasons.append(
+            f"{len(scored_anyway)} rows scored that scikit-learn refuses (first: row "
+            f"{scored_anyway[0]}: {py_refused[scored_anyway[0]] if py_refused else None})"
+        )
     if failed:
         first = errors[failed[0]] if errors else None
         reasons.append(f"{len(failed)} rows not scored (first: row {failed[0]}: {first})")
@@ -108,7 +129,12 @@ def compare(
         len(failed),
         tolerance,
         "; ".join(reasons) or None,
+        len(refused_both),
     )
+
+
+def _is_refusal(error: str | None) -> bool:
+    return error is not None and error.startswith("RefusedInputException")
 
 
 def _same_label(a: Any, b: Any) -> bool:
@@ -130,7 +156,7 @@ def parity_gate(
     Builds the scorer jar when needed (Maven); raises :class:`JvmScorerError` if the JVM
     cannot be built or run, which is a failure of the environment, not of the model.
     """
-    py_labels, py_scores = python_scores_quiet(pipeline, holdout)
+    py_labels, py_scores, py_refused = python_outcomes(pipeline, holdout)
     with tempfile.TemporaryDirectory(prefix="railyard-parity-") as tmp:
         src = Path(tmp) / "holdout.jsonl"
         src.write_text(frame_to_jsonl(holdout))
@@ -143,4 +169,5 @@ def parity_gate(
         [r.scores for r in rows],
         tolerance=tolerance,
         errors=[r.error for r in rows],
+        py_refused=py_refused,
     )

@@ -18,6 +18,11 @@ def python_scores_quiet(
     """:func:`python_scores` without sklearn's "Found unknown categories" warning (expected in parity data)."""
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message="Found unknown categories", category=UserWarning)
+        # numpy on ±inf and on float32 casts beyond its range (sklearn then refuses the row)
+        warnings.filterwarnings("ignore", message="overflow encountered", category=RuntimeWarning)
+        warnings.filterwarnings(
+            "ignore", message="invalid value encountered", category=RuntimeWarning
+        )
         return python_scores(pipeline, frame)
 
 
@@ -50,3 +55,41 @@ def _json_value(v: Any) -> Any:
     if isinstance(v, (np.str_,)):
         return str(v)
     return v
+
+
+def python_outcomes(
+    pipeline: BaseEstimator, frame: pd.DataFrame
+) -> tuple[list[Any] | None, np.ndarray, list[str | None]]:
+    """:func:`python_scores_quiet`, and which rows scikit-learn refuses (it raises ValueError).
+
+    scikit-learn refuses a whole frame for one bad row, so a refused frame is halved until
+    the refused rows are alone (a few calls per refused row): a refused row has NaN scores,
+    label None and its message in the third list (None for rows that scored).
+    """
+    n = len(frame)
+    scores: np.ndarray | None = None
+    labels: list[Any] | None = None
+    refused: list[str | None] = [None] * n
+
+    def run(lo: int, hi: int) -> None:
+        nonlocal scores, labels
+        try:
+            lab, sc = python_scores_quiet(pipeline, frame.iloc[lo:hi])
+        except ValueError as err:
+            if hi - lo == 1:
+                refused[lo] = f"{type(err).__name__}: {err}"
+                return
+            mid = (lo + hi) // 2
+            run(lo, mid)
+            run(mid, hi)
+            return
+        if scores is None:
+            scores = np.full((n, sc.shape[1]), np.nan)
+        scores[lo:hi] = sc
+        if lab is not None:
+            labels = labels if labels is not None else [None] * n
+            labels[lo:hi] = lab
+
+    if n:
+        run(0, n)
+    return labels, scores if scores is not None else np.full((n, 1), np.nan), refused

@@ -29,6 +29,7 @@ from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
 
 from .context import ExportContext
 from .errors import UnsupportedStepError
+from .refusals import refusals
 from .steps_compose import export_column_transformer, export_function_transformer, export_pipeline
 from .steps_encode import export_one_hot_encoder, export_ordinal_encoder
 from .steps_hist_gradient_boosting import export_hist_gradient_boosting
@@ -81,4 +82,8 @@ def export_step(step: Any, path: str, ctx: ExportContext) -> str:
     exporter = _exporters().get(type(step))
     if exporter is None:
         raise UnsupportedStepError(path, f"{type(step).__name__} has no exporter", SUPPORTED_STEPS)
-    return ctx.add(path, exporter(step, path, ctx))
+    doc = exporter(step, path, ctx)
+    refuses = refusals(step)
+    if refuses is not None:
+        doc["refuses"] = refuses
+    return ctx.add(path, doc)

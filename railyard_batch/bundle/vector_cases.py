@@ -21,6 +21,7 @@ from sklearn.base import BaseEstimator
 from sklearn.compose import ColumnTransformer
 from sklearn.ensemble import (
     ExtraTreesClassifier,
+    ExtraTreesRegressor,
     HistGradientBoostingClassifier,
     HistGradientBoostingRegressor,
     RandomForestClassifier,
@@ -32,6 +33,8 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import MinMaxScaler, OneHotEncoder, OrdinalEncoder, StandardScaler
 from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
 from xgboost import XGBClassifier, XGBRegressor
+
+from . import parity_corpus
 
 TOLERANCE = 1e-9
 NUMERIC = ["amount", "hour"]
@@ -51,6 +54,9 @@ class Case:
     unseen_categories: bool = True  # holdout may contain categories not seen in training
     # missing strings in training: "mixed" (None and NaN), "none", "nan"
     string_missing: str = "mixed"
+    # "fraud" (fraud_frame) or "corpus" (parity_corpus: other columns, dtypes and missing kinds)
+    data: str = "fraud"
+    tolerance: float = TOLERANCE  # for cases that are not exact
 
 
 def fraud_frame(n: int, seed: int, string_missing: str = "mixed") -> pd.DataFrame:
@@ -167,6 +173,28 @@ def holdout_frame(n: int, seed: int, unseen: bool) -> pd.DataFrame:
             "channel": "pos",
         },
     ]
+    # what scikit-learn's input validation refuses (railyard_batch/bundle/refusals.py):
+    # ±inf everywhere it validates, float32 overflow in sklearn's trees; float32's largest
+    # value passes
+    for amount, prev in [
+        (np.inf, 1.0),
+        (-np.inf, 1.0),
+        (1e39, 1.0),
+        (3.4028234663852886e38, 2.0),
+        (3.4028235677973366e38, 1.0),  # rounds to float32 inf (the midpoint, ties to even)
+        (10.0, -np.inf),
+    ]:
+        edges.append(
+            {
+                "amount": amount,
+                "hour": 9,
+                "merchant_id": "m07",
+                "country": "US",
+                "card_brand": "visa",
+                "channel": "app",
+                "prev_txn_24h": prev,
+            }
+        )
     if unseen:
         edges += [
             {
@@ -532,11 +560,119 @@ CASES += [
 
 def fit_case(case: Case, n_train: int = 800, seed: int = 1) -> tuple[BaseEstimator, pd.DataFrame]:
     """The fitted pipeline and its training inputs (used as the input schema)."""
-    frame = fraud_frame(n_train, seed, case.string_missing)
-    inputs = frame.drop(columns=list(TARGETS.values()))
+    if case.data == "corpus":
+        frame = parity_corpus.corpus_frame(n_train, seed + 100)
+        targets = parity_corpus.TARGETS
+    else:
+        frame = fraud_frame(n_train, seed, case.string_missing)
+        targets = TARGETS
+    inputs = frame.drop(columns=list(targets.values()))
     pipe = case.build()
     if case.target == "none":
         pipe.fit(inputs)
     else:
-        pipe.fit(inputs, frame[TARGETS[case.target]])
+        pipe.fit(inputs, frame[targets[case.target]])
     return pipe, inputs
+
+
+def case_holdout(case: Case, n: int, seed: int) -> pd.DataFrame:
+    """The holdout rows of a case: its generator's random rows plus edge rows."""
+    if case.data == "corpus":
+        return parity_corpus.corpus_inputs(n, seed + 100)
+    return holdout_frame(n, seed, case.unseen_categories)
+
+
+# -- the parity corpus (parity_corpus.py): not the project's data, every supported model
+LINEAR_TOLERANCE = 1e-12
+_C_NUM, _C_CAT = parity_corpus.NUMERIC, parity_corpus.CATEGORICAL
+
+
+def _corpus_onehot(model: BaseEstimator, *, sparse_threshold: float = 0.3) -> Pipeline:
+    num = Pipeline([("impute", SimpleImputer(strategy="median")), ("scale", StandardScaler())])
+    cat = Pipeline(
+        [
+            ("impute", SimpleImputer(strategy="constant", fill_value="(none)")),
+            ("onehot", OneHotEncoder(handle_unknown="ignore")),
+        ]
+    )
+    pre = ColumnTransformer(
+        [("num", num, _C_NUM), ("cat", cat, _C_CAT)], sparse_threshold=sparse_threshold
+    )
+    return Pipeline([("pre", pre), ("model", model)])
+
+
+def _corpus_raw(model: BaseEstimator) -> Pipeline:
+    """float64/bool numbers passed through with their NaN, the nullable ones (pd.NA, which a
+    passthrough refuses) imputed, categories ordinal-encoded (None its own code)."""
+    enc = OrdinalEncoder(handle_unknown="use_encoded_value", unknown_value=-1)
+    pre = ColumnTransformer(
+        [
+            ("num", "passthrough", ["usage_gb", "is_annual"]),
+            ("nullable", SimpleImputer(strategy="median"), ["latency_ms", "logins_30d"]),
+            ("cat", enc, _C_CAT),
+        ]
+    )
+    return Pipeline([("pre", pre), ("model", model)])
+
+
+_XGB = {"n_estimators": 60, "max_depth": 4, "n_jobs": 1, "random_state": 3, "tree_method": "hist"}
+CORPUS_CASES: list[Case] = [
+    Case(
+        "corpus_hist_gradient_boosting_classifier",
+        lambda: _corpus_raw(HistGradientBoostingClassifier(max_iter=50, random_state=3)),
+        "label",
+        False,
+    ),
+    Case(
+        "corpus_hist_gradient_boosting_regressor",
+        lambda: _corpus_raw(HistGradientBoostingRegressor(max_iter=50, random_state=3)),
+        "regression",
+        True,
+    ),
+    Case(
+        "corpus_random_forest_regressor",
+        lambda: _corpus_raw(RandomForestRegressor(n_estimators=20, max_depth=9, random_state=3)),
+        "regression",
+        True,
+    ),
+    Case("corpus_xgb_regressor", lambda: _corpus_onehot(XGBRegressor(**_XGB)), "regression", True),
+    Case("corpus_xgb_classifier", lambda: _corpus_onehot(XGBClassifier(**_XGB)), "label", True),
+    Case("corpus_xgb_classifier_raw", lambda: _corpus_raw(XGBClassifier(**_XGB)), "label", True),
+    Case(
+        "corpus_logistic_regression_multinomial",
+        lambda: _corpus_onehot(LogisticRegression(max_iter=3000)),
+        "multiclass",
+        False,
+    ),
+    Case(
+        "corpus_logistic_regression_binary",
+        lambda: _corpus_onehot(LogisticRegression(C=0.5, max_iter=3000), sparse_threshold=0.0),
+        "label",
+        False,
+    ),
+    Case(
+        "corpus_decision_tree_classifier",
+        lambda: _corpus_raw(DecisionTreeClassifier(max_depth=10, random_state=3)),
+        "label",
+        True,
+    ),
+    Case(
+        "corpus_random_forest_classifier_multiclass",
+        lambda: _corpus_onehot(RandomForestClassifier(n_estimators=15, random_state=3)),
+        "multiclass",
+        True,
+    ),
+    Case(
+        "corpus_extra_trees_regressor",
+        lambda: _corpus_onehot(ExtraTreesRegressor(n_estimators=15, max_depth=8, random_state=3)),
+        "regression",
+        True,
+    ),
+]
+CORPUS_CASES = [
+    dataclasses.replace(
+        c, data="corpus", tolerance=TOLERANCE if "hist" in c.name else LINEAR_TOLERANCE
+    )
+    for c in CORPUS_CASES
+]
+CASES += CORPUS_CASES

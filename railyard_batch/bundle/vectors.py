@@ -4,7 +4,8 @@ Layout, one directory per case (see ``vector_cases.CASES``)::
 
     <out>/<case>/bundle/          the exported bundle
     <out>/<case>/input.jsonl      holdout rows (null = missing)
-    <out>/<case>/expected.jsonl   {"label": ..., "scores_bits": ["<16 hex digits>", ...]} per row
+    <out>/<case>/expected.jsonl   {"label": ..., "scores_bits": ["<16 hex digits>", ...]} per row,
+                                  or {"refused": "ValueError: ..."} where scikit-learn raises
     <out>/<case>/case.json        {"exact": bool, "tolerance": float}
 
 Regenerate (the committed copy lives in jvm/src/test/resources/vectors)::
@@ -25,13 +26,17 @@ from typing import Any
 
 import numpy as np
 
-from .export import canonical_json, export_bundle
+from .export import export_bundle
 from .jsonl import frame_to_jsonl
-from .python_scores import python_scores_quiet
-from .vector_cases import CASES, TOLERANCE, Case, fit_case, holdout_frame
+from .python_scores import python_outcomes
+from .seal import canonical_json
+from .vector_cases import CASES, Case, case_holdout, fit_case
 
 HOLDOUT_ROWS = 150
 HOLDOUT_SEED = 7
+# escapes, non-ASCII, a surrogate pair and DEL: the JVM's canonical JSON of the sealed
+# manifest must give Python's bytes for them
+RUN_ID = 'vectors "q" \\ \t \u00e9 \u2028 \U0001f600 \x7f'
 
 
 def bits(value: float) -> str:
@@ -43,9 +48,15 @@ def from_bits(hex_digits: str) -> float:
     return float(np.uint64(int(hex_digits, 16)).view(np.float64))
 
 
-def expected_lines(labels: list[Any] | None, scores: np.ndarray) -> str:
+def expected_lines(
+    labels: list[Any] | None, scores: np.ndarray, refused: list[str | None] | None = None
+) -> str:
+    """One line per row: label and score bits, or ``{"refused": message}`` where Python raised."""
     lines = []
     for i in range(scores.shape[0]):
+        if refused is not None and refused[i] is not None:
+            lines.append(json.dumps({"refused": refused[i]}))
+            continue
         row = {
             "label": None if labels is None else labels[i],
             "scores_bits": [bits(s) for s in scores[i]],
@@ -56,16 +67,16 @@ def expected_lines(labels: list[Any] | None, scores: np.ndarray) -> str:
 
 def write_case(case: Case, out: Path) -> None:
     pipeline, inputs = fit_case(case)
-    holdout = holdout_frame(HOLDOUT_ROWS, HOLDOUT_SEED, case.unseen_categories)
-    labels, scores = python_scores_quiet(pipeline, holdout)
+    holdout = case_holdout(case, HOLDOUT_ROWS, HOLDOUT_SEED)
+    labels, scores, refused = python_outcomes(pipeline, holdout)
     directory = out / case.name
     export_bundle(
-        pipeline, directory / "bundle", model_name=case.name, input_schema=inputs, run_id="vectors"
+        pipeline, directory / "bundle", model_name=case.name, input_schema=inputs, run_id=RUN_ID
     )
     (directory / "input.jsonl").write_text(frame_to_jsonl(holdout))
-    (directory / "expected.jsonl").write_text(expected_lines(labels, scores))
+    (directory / "expected.jsonl").write_text(expected_lines(labels, scores, refused))
     (directory / "case.json").write_bytes(
-        canonical_json({"exact": case.exact, "tolerance": TOLERANCE}, indent=2)
+        canonical_json({"exact": case.exact, "tolerance": case.tolerance}, indent=2)
     )
 
 
@@ -108,13 +119,27 @@ def libm_expf_lines(n: int = 20000, seed: int = 0) -> str:
     return "\n".join(lines) + "\n"
 
 
+def python_repr_lines(n: int = 5000, seed: int = 0) -> str:
+    """``<16 hex digits of a float64><TAB>json.dumps(value)``: the float text the seal hashes."""
+    rng = np.random.default_rng(seed)
+    bits_ = rng.integers(0, 2**63, n, dtype=np.int64).view(np.float64)
+    decimals = 10.0 ** rng.uniform(-8, 20, n) * rng.choice([-1.0, 1.0], n)
+    fixed = [0.0, -0.0, 1.0, 0.1, 1e-4, 9.999e-5, 1e-5, 1e15, 1e16, 123456789012345678.0]
+    fixed += [5e-324, 1.7976931348623157e308, 2.0**-1074, 0.3, 2.5, 1e22, 1e23]
+    values = [float(v) for v in np.concatenate([bits_, decimals, fixed]) if np.isfinite(v)]
+    return "\n".join(f"{bits(v)}\t{json.dumps(v)}" for v in values) + "\n"
+
+
 def main(argv: list[str]) -> int:
     if len(argv) != 1:
         print("usage: python -m railyard_batch.bundle.vectors OUT_DIR", file=sys.stderr)
         return 2
     names = generate_vectors(argv[0])
     (Path(argv[0]).parent / "libm_expf.tsv").write_text(libm_expf_lines())
-    print(f"wrote {len(names)} cases to {argv[0]} and libm_expf.tsv beside it")
+    (Path(argv[0]).parent / "python_float_repr.tsv").write_text(python_repr_lines())
+    print(
+        f"wrote {len(names)} cases to {argv[0]}, libm_expf.tsv and python_float_repr.tsv beside it"
+    )
     return 0
 
 

@@ -18,7 +18,7 @@ from sklearn.svm import SVC
 
 from railyard_batch.bundle import UnsupportedStepError, export_bundle
 from railyard_batch.bundle.encoding import decode_array, encode_array
-from railyard_batch.bundle.export import content_hash
+from railyard_batch.bundle.seal import combined_hash, field_digest, verify_bundle
 from railyard_batch.bundle.ubjson_reader import loads
 from railyard_batch.bundle.vector_cases import CASES, fit_case
 from railyard_batch.errors import RailyardError
@@ -34,7 +34,7 @@ def test_manifest_describes_the_bundle(tmp_path: Path) -> None:
         pipe, tmp_path / "b", model_name="fraud_v3", input_schema=inputs, run_id="run-1"
     )
     manifest = json.loads((tmp_path / "b" / "manifest.json").read_text())
-    assert manifest["format"] == "railyard-bundle" and manifest["format_version"] == 2
+    assert manifest["format"] == "railyard-bundle" and manifest["format_version"] == 3
     assert manifest["model_name"] == "fraud_v3" and manifest["run_id"] == "run-1"
     assert [c["name"] for c in manifest["input_schema"]] == list(inputs.columns)
     assert {c["name"]: c["type"] for c in manifest["input_schema"]}["amount"] == "number"
@@ -53,16 +53,23 @@ def test_manifest_describes_the_bundle(tmp_path: Path) -> None:
     assert set(manifest["packages"]) >= {"python", "scikit-learn", "xgboost", "numpy"}
     for name, digest in manifest["documents"].items():
         assert hashlib.sha256((tmp_path / "b" / name).read_bytes()).hexdigest() == digest
-    assert manifest["content_hash"] == content_hash(manifest["documents"]) == info.content_hash
+    sealed = {
+        k: field_digest(v) for k, v in manifest.items() if k not in ("sealed", "content_hash")
+    }
+    assert manifest["sealed"] == sealed
+    assert manifest["content_hash"] == combined_hash(sealed) == info.content_hash
+    assert verify_bundle(tmp_path / "b") == manifest
     model_doc = json.loads((tmp_path / "b" / "steps" / "pipeline_model.json").read_text())
     assert model_doc["zero_is_missing"] is True  # the fraud ColumnTransformer output is sparse
 
 
 def test_same_pipeline_gives_the_same_content_hash(tmp_path: Path) -> None:
     pipe, inputs = fit_case(_case("random_forest_classifier_nan"))
-    a = export_bundle(pipe, tmp_path / "a", model_name="m", input_schema=inputs)
-    b = export_bundle(pipe, tmp_path / "b", model_name="m", input_schema=inputs, run_id="other")
+    a = export_bundle(pipe, tmp_path / "a", model_name="m", input_schema=inputs, run_id="r")
+    b = export_bundle(pipe, tmp_path / "b", model_name="m", input_schema=inputs, run_id="r")
+    c = export_bundle(pipe, tmp_path / "c", model_name="m", input_schema=inputs, run_id="other")
     assert a.content_hash == b.content_hash
+    assert c.content_hash != a.content_hash, "the run id is sealed too"
 
 
 @pytest.mark.parametrize(

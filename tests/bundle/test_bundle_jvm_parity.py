@@ -33,6 +33,8 @@ def test_parity_gate_passes_on_a_large_holdout(tmp_path: Path, jvm_jar: Path, na
         assert result.label_agreement == 1.0
     if case.exact:
         assert result.bit_exact_rows == result.n_rows
+    # ±inf amounts are refused by the imputers and sklearn's trees, in Python and the JVM
+    assert result.refused_rows == (0 if "hist_gradient" in name or "one_hot" in name else 2)
     json.dumps(result.to_dict())  # recordable on the run
 
 
@@ -113,3 +115,33 @@ def test_unsupported_pipeline_is_not_exportable_with_the_reason(tmp_path: Path) 
         pipe, tmp_path / "b", model_name="m", input_schema=inputs, holdout=inputs.head(5)
     )
     assert not outcome.exportable and "SVC" in (outcome.reason or "")
+
+
+def test_refusals_must_match_on_both_sides() -> None:
+    from railyard_batch.bundle.parity import compare
+
+    py = np.array([[0.5], [np.nan], [0.25]])
+    refused = [None, "ValueError: Input X contains infinity", None]
+    jvm_error = "RefusedInputException: Step 'pipeline/model' refuses feature 0 = Infinity"
+    same = compare(
+        "jvm-bundle",
+        None,
+        py,
+        None,
+        [[0.5], None, [0.25]],
+        errors=[None, jvm_error, None],
+        py_refused=refused,
+    )
+    assert same.passed and same.refused_rows == 1 and same.bit_exact_rows == 3
+    scored = compare("jvm-bundle", None, py, None, [[0.5], [0.1], [0.25]], py_refused=refused)
+    assert not scored.passed and "1 rows scored that scikit-learn refuses" in (scored.reason or "")
+    extra = compare(
+        "jvm-bundle",
+        None,
+        py,
+        None,
+        [[0.5], None, None],
+        errors=[None, jvm_error, jvm_error],
+        py_refused=refused,
+    )
+    assert not extra.passed and "1 rows not scored (first: row 2" in (extra.reason or "")

@@ -17,7 +17,7 @@ def test_onnx_route_is_exported_and_measured(tmp_path: Path, name: str) -> None:
     pipe, inputs = fit_case(case)
     path = export_onnx(pipe, tmp_path / "m.onnx", input_schema=inputs)
     result = onnx_parity_gate(pipe, path, holdout_frame(300, 3, True), input_schema=inputs)
-    assert result.route == "onnx" and result.n_rows == 310 and result.failed_rows == 0
+    assert result.route == "onnx" and result.n_rows == 316 and result.failed_rows == 0
     assert result.label_agreement is not None
     assert result.passed == (result.reason is None)
 

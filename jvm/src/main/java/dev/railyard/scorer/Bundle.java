@@ -7,17 +7,12 @@ import dev.railyard.scorer.models.Model;
 import dev.railyard.scorer.steps.Transformer;
 import dev.railyard.scorer.steps.TransformerPipeline;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.TreeMap;
 
 /**
  * A loaded railyard bundle (docs/bundle-format.md). Thread-safe once loaded.
@@ -30,7 +25,7 @@ import java.util.TreeMap;
  * }</pre>
  */
 public final class Bundle {
-    public static final int FORMAT_VERSION = 2;
+    public static final int FORMAT_VERSION = 3;
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private final JsonNode manifest;
@@ -45,7 +40,10 @@ public final class Bundle {
         this.model = model;
     }
 
-    /** Reads and validates a bundle directory: format, version, every document's sha256 and the content hash. */
+    /**
+     * Reads and validates a bundle directory: format, version, the seal over every manifest
+     * field (a change names the field), every document's sha256 and the content hash.
+     */
     public static Bundle load(Path dir) {
         try {
             JsonNode manifest = JSON.readTree(dir.resolve("manifest.json").toFile());
@@ -55,30 +53,27 @@ public final class Bundle {
             int version = manifest.path("format_version").asInt(-1);
             if (version != FORMAT_VERSION) {
                 String hint = version < FORMAT_VERSION
-                        ? " Re-export the model with the current railyard_batch: format 2 keeps Python's None and NaN"
-                                + " apart in string columns, which format 1 merged."
+                        ? " Re-export the model with the current railyard_batch: format 3 seals every manifest"
+                                + " field and keeps Python's None and NaN apart in string columns, which format 1"
+                                + " merged."
                         : " Use a newer railyard-scorer.";
                 throw new BundleFormatException("Bundle format_version " + version + " is not supported (this scorer reads "
                         + FORMAT_VERSION + ")." + hint);
             }
+            Seal.verify(manifest);
             Map<String, JsonNode> documents = new LinkedHashMap<>();
-            Map<String, String> digests = new TreeMap<>();
             var fields = manifest.get("documents").fields();
             while (fields.hasNext()) {
                 var entry = fields.next();
-                byte[] data = Files.readAllBytes(dir.resolve(entry.getKey()));
-                String actual = sha256(data);
-                if (!actual.equals(entry.getValue().asText())) {
+                Path file = dir.resolve(entry.getKey()).normalize();
+                if (!file.startsWith(dir.normalize()) || !Files.isRegularFile(file)) {
+                    throw new BundleFormatException("Document " + entry.getKey() + " is missing from the bundle.");
+                }
+                byte[] data = Files.readAllBytes(file);
+                if (!Seal.sha256(data).equals(entry.getValue().asText())) {
                     throw new BundleFormatException("Document " + entry.getKey() + " does not match its sha256 in the manifest.");
                 }
-                digests.put(entry.getKey(), actual);
                 documents.put(entry.getKey(), JSON.readTree(data));
-            }
-            StringBuilder all = new StringBuilder();
-            digests.forEach((name, digest) -> all.append(name).append('\0').append(digest).append('\n'));
-            String hash = "sha256:" + sha256(all.toString().getBytes(StandardCharsets.UTF_8));
-            if (!hash.equals(manifest.path("content_hash").asText())) {
-                throw new BundleFormatException("The bundle's content hash does not match its manifest.");
             }
             List<InputColumn> schema = new ArrayList<>();
             for (JsonNode c : manifest.get("input_schema")) {
@@ -126,16 +121,13 @@ public final class Bundle {
         }
     }
 
-    private static String sha256(byte[] data) {
-        try {
-            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(data));
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
-    }
-
     /**
      * Scores one row: column name → Number/String/null/Double.NaN. Extra keys are ignored.
+     * Types are strict: a number column takes a Number or a Boolean (1.0/0.0), a string column
+     * a String; anything else (a number in a string column, a string in a number column, a
+     * list, a map, a JSON array or object) is a WrongTypeException naming the column. A value
+     * scikit-learn's input validation refuses (±inf, float32 overflow in trees, NaN where the
+     * estimator allows none) is a RefusedInputException.
      * In a string column {@code null} is Python's None and {@code Double.NaN} is float('nan'),
      * which scikit-learn treats differently; in a number column both are NaN.
      */
@@ -182,6 +174,9 @@ public final class Bundle {
         if (col.isNumber()) {
             if (value instanceof Number n) {
                 return n.doubleValue();
+            }
+            if (value instanceof Boolean b) {
+                return b ? 1.0 : 0.0; // numpy's float(True): pandas bool columns are number columns
             }
             throw new WrongTypeException(col.name(), "number", value);
         }

@@ -65,6 +65,60 @@ class BundleErrorsTest {
     }
 
     @Test
+    void anArrayOrObjectWhereAScalarBelongsNamesTheColumn() throws IOException {
+        Bundle bundle = Bundle.load(VECTORS.resolve("fraud_v3_xgb_classifier/bundle"));
+        Map<String, Object> list = row();
+        list.put("country", List.of("BR"));
+        WrongTypeException e = assertThrows(WrongTypeException.class, () -> bundle.score(list));
+        assertEquals("Column 'country' must be a string. Got an array.", e.getMessage());
+        Map<String, Object> map = row();
+        map.put("amount", Map.of("v", 1));
+        e = assertThrows(WrongTypeException.class, () -> bundle.score(map));
+        assertEquals("Column 'amount' must be a number. Got an object.", e.getMessage());
+        // from JSON lines: an array stays an array (it used to become its text, "[\"BR\"]", and score)
+        Map<String, Object> json = dev.railyard.scorer.io.JsonLines.row(dev.railyard.scorer.io.JsonLines.MAPPER.readTree(
+                "{\"amount\": 1, \"hour\": 2, \"account_age_days\": 3, \"prev_txn_24h\": null, \"merchant_id\": \"m01\","
+                        + " \"country\": [\"BR\"], \"card_brand\": {\"a\": 1}, \"channel\": \"web\"}"));
+        e = assertThrows(WrongTypeException.class, () -> bundle.score(json));
+        assertEquals("Column 'country' must be a string. Got an array.", e.getMessage());
+    }
+
+    @Test
+    void numbersAndStringsFollowTheDocumentedRules() {
+        Bundle bundle = Bundle.load(VECTORS.resolve("fraud_v3_xgb_classifier/bundle"));
+        Map<String, Object> stringForNumber = row();
+        stringForNumber.put("hour", "3");
+        assertEquals("Column 'hour' must be a number. Got String '3'.",
+                assertThrows(WrongTypeException.class, () -> bundle.score(stringForNumber)).getMessage());
+        Map<String, Object> numberForString = row();
+        numberForString.put("channel", 7L);
+        assertEquals("Column 'channel' must be a string. Got Long '7'.",
+                assertThrows(WrongTypeException.class, () -> bundle.score(numberForString)).getMessage());
+        Map<String, Object> bool = row(); // a number column takes a boolean as numpy does: 1.0 / 0.0
+        bool.put("hour", true);
+        Map<String, Object> one = row();
+        one.put("hour", 1);
+        assertEquals(bundle.score(one).scores()[1], bundle.score(bool).scores()[1]);
+    }
+
+    @Test
+    void rowsScikitLearnRefusesAreRefused() {
+        Bundle lr = Bundle.load(VECTORS.resolve("fraud_v3_logistic_regression/bundle"));
+        Map<String, Object> inf = row();
+        inf.put("amount", Double.POSITIVE_INFINITY);
+        RefusedInputException e = assertThrows(RefusedInputException.class, () -> lr.score(inf));
+        assertTrue(e.getMessage().contains("contains infinity") && e.getMessage().contains("float64"), e.getMessage());
+        Bundle tree = Bundle.load(VECTORS.resolve("decision_tree_classifier_nan/bundle"));
+        Map<String, Object> big = row();
+        big.put("amount", 1e39); // finite in float64, infinite in the trees' float32
+        e = assertThrows(RefusedInputException.class, () -> tree.score(big));
+        assertTrue(e.getMessage().contains("'pipeline/model'") && e.getMessage().contains("float32"), e.getMessage());
+        Map<String, Object> max = row();
+        max.put("amount", (double) Float.MAX_VALUE);
+        assertEquals(2, tree.score(max).scores().length);
+    }
+
+    @Test
     void unknownCategoryUnderTheStrictPolicy() {
         Bundle bundle = Bundle.load(VECTORS.resolve("one_hot_error/bundle"));
         Map<String, Object> row = row();
@@ -107,7 +161,7 @@ class BundleErrorsTest {
     void unknownFormatVersionIsRejected(@TempDir Path tmp) throws IOException {
         copy(VECTORS.resolve("standard_scaler/bundle"), tmp.resolve("b"));
         Path manifest = tmp.resolve("b/manifest.json");
-        Files.writeString(manifest, Files.readString(manifest).replace("\"format_version\": 2", "\"format_version\": 99"));
+        Files.writeString(manifest, Files.readString(manifest).replace("\"format_version\": 3", "\"format_version\": 99"));
         BundleFormatException e = assertThrows(BundleFormatException.class, () -> Bundle.load(tmp.resolve("b")));
         assertTrue(e.getMessage().contains("format_version 99"), e.getMessage());
     }
@@ -116,7 +170,7 @@ class BundleErrorsTest {
     void formatVersion1IsRejectedWithAReExportHint(@TempDir Path tmp) throws IOException {
         copy(VECTORS.resolve("standard_scaler/bundle"), tmp.resolve("b"));
         Path manifest = tmp.resolve("b/manifest.json");
-        Files.writeString(manifest, Files.readString(manifest).replace("\"format_version\": 2", "\"format_version\": 1"));
+        Files.writeString(manifest, Files.readString(manifest).replace("\"format_version\": 3", "\"format_version\": 1"));
         BundleFormatException e = assertThrows(BundleFormatException.class, () -> Bundle.load(tmp.resolve("b")));
         assertTrue(e.getMessage().contains("format_version 1 ") && e.getMessage().contains("Re-export"), e.getMessage());
         assertTrue(e.getMessage().contains("None and NaN"), e.getMessage());

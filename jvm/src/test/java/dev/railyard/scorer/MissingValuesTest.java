@@ -127,6 +127,7 @@ class MissingValuesTest {
         }
         Path manifest = tmp.resolve("b/manifest.json");
         Files.writeString(manifest, Files.readString(manifest).replace("\"null\": \"None\"", "\"null\": \"NaN\""));
+        ManifestSealTest.reseal(manifest); // a policy this scorer does not implement, sealed as if exported so
         BundleFormatException e = assertThrows(BundleFormatException.class, () -> Bundle.load(tmp.resolve("b")));
         assertTrue(e.getMessage().contains("merchant_id") && e.getMessage().contains("missing-value policy"),
                 e.getMessage());

@@ -2,6 +2,7 @@ package dev.railyard.scorer;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -66,9 +67,22 @@ class VectorParityTest {
         double maxDiff = 0.0;
         int labelsAgree = 0;
         int bitExactRows = 0;
+        int refused = 0;
+        List<Map<String, Object>> scored = new ArrayList<>();
         for (int r = 0; r < rows.size(); r++) {
-            Prediction p = bundle.score(rows.get(r));
             JsonNode e = expected.get(r);
+            Map<String, Object> row = rows.get(r);
+            if (e.has("refused")) { // scikit-learn raised for this row: so must the scorer
+                RefusedInputException x = assertThrows(RefusedInputException.class, () -> bundle.score(row),
+                        "row " + r + " is refused in Python: " + e.get("refused").asText());
+                assertTrue(x.getMessage().contains("as scikit-learn does"), x.getMessage());
+                refused++;
+                labelsAgree++;
+                bitExactRows++;
+                continue;
+            }
+            scored.add(row);
+            Prediction p = bundle.score(row);
             JsonNode bits = e.get("scores_bits");
             assertEquals(bits.size(), p.scores().length, "score count, row " + r);
             boolean rowExact = true;
@@ -86,17 +100,17 @@ class VectorParityTest {
             Object wantLabel = e.get("label").isNull() ? null : label(e.get("label"));
             labelsAgree += Objects.equals(String.valueOf(wantLabel), String.valueOf(p.label())) ? 1 : 0;
         }
-        List<Prediction> batch = bundle.scoreBatch(rows);
-        for (int r = 0; r < rows.size(); r++) {
-            Prediction one = bundle.score(rows.get(r));
+        List<Prediction> batch = bundle.scoreBatch(scored);
+        for (int r = 0; r < scored.size(); r++) {
+            Prediction one = bundle.score(scored.get(r));
             for (int k = 0; k < one.scores().length; k++) {
                 assertEquals(Double.doubleToRawLongBits(one.scores()[k]), Double.doubleToRawLongBits(batch.get(r).scores()[k]),
                         "scoreBatch differs from score, row " + r);
             }
             assertEquals(one.label(), batch.get(r).label());
         }
-        String summary = String.format("parity %-45s rows=%d labels=%d/%d bit-exact=%d/%d max|diff|=%.3g",
-                caseDir.getFileName(), rows.size(), labelsAgree, rows.size(), bitExactRows, rows.size(), maxDiff);
+        String summary = String.format("parity %-45s rows=%d refused=%d labels=%d/%d bit-exact=%d/%d max|diff|=%.3g",
+                caseDir.getFileName(), rows.size(), refused, labelsAgree, rows.size(), bitExactRows, rows.size(), maxDiff);
         System.out.println(summary);
         assertEquals(rows.size(), labelsAgree, "label agreement: " + summary);
         assertTrue(maxDiff <= tolerance, "max |diff| above tolerance: " + summary);

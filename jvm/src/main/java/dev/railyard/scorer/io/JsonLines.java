@@ -32,6 +32,10 @@ public final class JsonLines {
         return rows;
     }
 
+    /**
+     * A JSON object as a row: numbers as Double, strings, booleans, null; an array or an object
+     * stays a JsonNode, which no column accepts (strict types, docs/bundle-format.md).
+     */
     public static Map<String, Object> row(JsonNode node) {
         Map<String, Object> row = new HashMap<>();
         Iterator<Map.Entry<String, JsonNode>> it = node.fields();
@@ -48,7 +52,7 @@ public final class JsonLines {
             } else if (v.isBoolean()) {
                 value = v.asBoolean();
             } else {
-                value = v.toString();
+                value = v; // an array or object: Bundle.score refuses it (WrongTypeException), never its text
             }
             row.put(e.getKey(), value);
         }

@@ -8,6 +8,7 @@ import dev.railyard.scorer.models.Model;
 import dev.railyard.scorer.models.SklearnTrees;
 import dev.railyard.scorer.models.XGBoostTrees;
 import dev.railyard.scorer.steps.ColumnTransformer;
+import dev.railyard.scorer.steps.InputValidation;
 import dev.railyard.scorer.steps.MinMaxScaler;
 import dev.railyard.scorer.steps.OneHotEncoder;
 import dev.railyard.scorer.steps.OrdinalEncoder;
@@ -40,7 +41,22 @@ public final class StepFactory {
         return doc.has("task");
     }
 
+    /** The step of a document, with the input validation its document records (InputValidation). */
     public Transformer transformer(String name) {
+        JsonNode doc = document(name);
+        Transformer t = build(name);
+        InputValidation v = InputValidation.of(doc, doc.path("path").asText(name));
+        return v == null ? t : v.wrap(t);
+    }
+
+    public Model model(String name) {
+        JsonNode doc = document(name);
+        Model m = buildModel(name);
+        InputValidation v = InputValidation.of(doc, doc.path("path").asText(name));
+        return v == null ? m : v.wrap(m);
+    }
+
+    private Transformer build(String name) {
         JsonNode doc = document(name);
         String step = doc.path("path").asText(name);
         String type = doc.get("type").asText();
@@ -103,7 +119,7 @@ public final class StepFactory {
         }
     }
 
-    public Model model(String name) {
+    private Model buildModel(String name) {
         JsonNode doc = document(name);
         String type = doc.get("type").asText();
         Object[] classes = doc.get("classes").isNull() ? null : Encoded.labels(doc.get("classes"));

@@ -37,6 +37,28 @@ class ScoreCliTest {
     }
 
     @Test
+    void strictTypesAndRefusalsAreErrorLines(@TempDir Path tmp) throws IOException {
+        String base = "\"hour\": 3, \"account_age_days\": 400, \"prev_txn_24h\": 1, \"merchant_id\": \"m01\","
+                + " \"card_brand\": \"visa\", \"channel\": \"web\"";
+        Path jsonl = tmp.resolve("rows.jsonl");
+        Files.writeString(jsonl, String.join("\n",
+                "{" + base + ", \"amount\": 12.5, \"country\": \"BR\"}",
+                "{" + base + ", \"amount\": 12.5, \"country\": [\"BR\"]}",
+                "{" + base + ", \"amount\": Infinity, \"country\": \"BR\"}",
+                "{" + base + ", \"amount\": \"12.5\", \"country\": \"BR\"}", ""));
+        Path out = tmp.resolve("out.jsonl");
+        int rc = ScoreCli.run(new String[] {"src/test/resources/vectors/fraud_v3_logistic_regression/bundle",
+                jsonl.toString(), out.toString()}, System.out, System.err);
+        List<String> lines = Files.readAllLines(out);
+        assertEquals(1, rc);
+        assertTrue(lines.get(0).contains("\"scores_bits\""), lines.get(0));
+        assertEquals("{\"error\":\"WrongTypeException: Column 'country' must be a string. Got an array.\"}", lines.get(1));
+        assertTrue(lines.get(2).startsWith("{\"error\":\"RefusedInputException: Step 'pipeline/preprocess/num/impute'"),
+                lines.get(2));
+        assertTrue(lines.get(3).contains("Column 'amount' must be a number. Got String '12.5'."), lines.get(3));
+    }
+
+    @Test
     void usageAndBadBundleExitTwo(@TempDir Path tmp) {
         ByteArrayOutputStream err = new ByteArrayOutputStream();
         PrintStream errStream = new PrintStream(err, true, StandardCharsets.UTF_8);
