@@ -127,13 +127,33 @@ final class RegistryFixture {
         return root.resolve("registry").resolve(name).resolve(alias + ".json");
     }
 
-    /** The committed input rows of a vector case. */
+    /** The committed input rows of a vector case that Python scores (rows it refuses, such as
+     *  infinities, are left out: the registry tests compare scores). */
     static List<Map<String, Object>> rows(String vectorCase) {
         try (BufferedReader in = Files.newBufferedReader(VECTORS.resolve(vectorCase).resolve("input.jsonl"))) {
-            return JsonLines.read(in);
+            List<Map<String, Object>> all = JsonLines.read(in);
+            List<Boolean> scored = scoredLines(vectorCase);
+            List<Map<String, Object>> out = new ArrayList<>();
+            for (int i = 0; i < all.size(); i++) {
+                if (scored.get(i)) {
+                    out.add(all.get(i));
+                }
+            }
+            return out;
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
+    }
+
+    /** For each expected line of a vector case, whether Python scored it (not refused). */
+    private static List<Boolean> scoredLines(String vectorCase) throws IOException {
+        List<Boolean> out = new ArrayList<>();
+        for (String line : Files.readAllLines(VECTORS.resolve(vectorCase).resolve("expected.jsonl"))) {
+            if (!line.isBlank()) {
+                out.add(JSON.readTree(line).get("scores_bits") != null);
+            }
+        }
+        return out;
     }
 
     /** Python's scores of a vector case, row by row, as raw double bits. */
@@ -145,6 +165,9 @@ final class RegistryFixture {
                     continue;
                 }
                 JsonNode bits = JSON.readTree(line).get("scores_bits");
+                if (bits == null) {
+                    continue; // a row Python refuses: left out of rows() too
+                }
                 long[] row = new long[bits.size()];
                 for (int k = 0; k < row.length; k++) {
                     row[k] = Long.parseUnsignedLong(bits.get(k).asText(), 16);
