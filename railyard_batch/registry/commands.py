@@ -51,6 +51,9 @@ def add_parser(sub: Any, default_store: str) -> None:
     hist.add_argument("--alias", default=None)
     hist.add_argument("--at", default=None, help="ISO-8601 time (alias default: production)")
     hist.add_argument("--json", action="store_true")
+    hist.add_argument(
+        "--limit", type=int, default=200, help="newest events shown (0: all; default %(default)s)"
+    )
     tag = change("tag", "set key=value tags on a version")
     tag.add_argument("name")
     tag.add_argument("version")
@@ -79,7 +82,6 @@ def add_parser(sub: Any, default_store: str) -> None:
 
 
 def run(ns: argparse.Namespace) -> int:
-    from railyard_batch import report
     from railyard_batch.registry import reads, views
     from railyard_batch.registry.db import engine_for
 
@@ -95,10 +97,17 @@ def run(ns: argparse.Namespace) -> int:
         else:
             data = reads.history(engine, ns.name, ns.alias, ns.at)
             table = views.history_table
+            events = data.get("events")
+            if events is not None and ns.limit > 0 and len(events) > ns.limit:
+                data["events"] = events[-ns.limit :]
+                print(
+                    f"showing the newest {ns.limit} of {len(events)} events (--limit 0: all)",
+                    file=sys.stderr,
+                )
         if ns.json:
-            report.print_json(data)
+            views.print_json(data)
         else:
-            report.print_table(table(data))
+            views.print_table(table(data))
         return 0
     return _change(engine, ns)
 
@@ -110,12 +119,12 @@ def _actor(ns: argparse.Namespace) -> Any:
 
 
 def _register(ns: argparse.Namespace) -> int:
-    from railyard_batch import report
+    from railyard_batch.registry import views
     from railyard_batch.registry.registration import register_target
 
     done = register_target(ns.store, ns.artifact_root, ns.target, ns.actor)
     if ns.json:
-        report.print_json([r.__dict__ for r in done])
+        views.print_json([r.__dict__ for r in done])
     else:
         for r in done:
             state = "registered" if r.new else "already registered"
@@ -136,8 +145,7 @@ def _criteria(ns: argparse.Namespace) -> Any:
 
 
 def _change(engine: Any, ns: argparse.Namespace) -> int:
-    from railyard_batch import report
-    from railyard_batch.registry import aliases, changes
+    from railyard_batch.registry import aliases, changes, views
     from railyard_batch.registry.names import check_tag
     from railyard_batch.registry.registration import artifact_base
 
@@ -171,7 +179,7 @@ def _change(engine: Any, ns: argparse.Namespace) -> int:
         moved = aliases.unalias(engine, root, ns.name, ns.alias_name, actor)
     else:
         moved = aliases.rollback(engine, root, ns.name, actor)
-    report.print_json(moved.to_dict())
+    views.print_json(moved.to_dict())
     return 0
 
 

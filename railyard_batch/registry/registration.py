@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -171,7 +171,7 @@ def register(engine: Engine, candidates: Sequence[Candidate], actor: str) -> lis
             if not fresh:
                 continue
             have_versions.add((x.model_name, x.version))
-            row = asdict(x)
+            row = dict(vars(x))  # shallow: asdict deep-copies every metric
             row["metrics"] = json.dumps(row["metrics"])
             row["package_versions"] = json.dumps(row["package_versions"])
             new_versions.append({**row, "registered_at": stamp})

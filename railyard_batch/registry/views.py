@@ -1,11 +1,25 @@
-"""Tables people read for ``models list|show|history`` (rich; plain text is never markup)."""
+"""Tables people read for ``models list|show|history`` (rich; plain text is never markup),
+in the style of railyard_batch/report.py, without importing it (it pulls in pandas and
+scikit-learn, seconds of every registry command)."""
 
 from __future__ import annotations
 
+import json
+import sys
 from typing import Any
 
+from rich.console import Console
 from rich.table import Table
 from rich.text import Text
+
+
+def print_json(data: Any) -> None:
+    print(json.dumps(data, indent=2, default=str))
+
+
+def print_table(table: Table) -> None:
+    console = Console() if sys.stdout.isatty() else Console(width=200)
+    console.print(table)
 
 
 def _short(version: str | None) -> str:
