@@ -105,4 +105,17 @@ def run_plans(
     )
     last_summaries = summaries
     print_sweep_summary(plans, summaries)
+    if plans and (plans[0].config.get("registry") or {}).get("register"):
+        _register_sweep(plans[0])
     return summaries
+
+
+def _register_sweep(plan: RunPlan) -> None:
+    """registry.register=true: every succeeded, exportable member, in one transaction."""
+    from railyard_batch.registry.commands import default_actor
+    from railyard_batch.registry.registration import register_target
+
+    done = register_target(plan.store_url, plan.artifact_root, plan.sweep_id, default_actor())
+    new = sum(r.new for r in done)
+    models = len({r.model_name for r in done})
+    print(f"registry: {new} new version(s) of {models} model(s), {len(done) - new} already there")

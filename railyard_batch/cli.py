@@ -5,6 +5,8 @@
     railyard-batch runs list|show|compare|gc    read the run store; gc closes dead sweeps
     railyard-batch logs MEMBER                  a member's log, from the artifact store
     railyard-batch status|wait|cancel SWEEP     re-attach to a sweep's Kubernetes Jobs
+    railyard-batch models register|list|show|history|tag|untag|alias|unalias|promote|rollback
+                                                the model registry (railyard_batch/registry/)
 
 A user mistake prints ``TypeName: message`` on one line and exits 2; no traceback.
 """
@@ -18,7 +20,17 @@ import sys
 from pathlib import Path
 from typing import Any
 
-SUBCOMMANDS = {"worker", "runs", "reproduce", "export", "logs", "status", "wait", "cancel"}
+SUBCOMMANDS = {
+    "worker",
+    "runs",
+    "reproduce",
+    "export",
+    "logs",
+    "status",
+    "wait",
+    "cancel",
+    "models",
+}
 DEFAULT_STORE = "sqlite:///runs/railyard.db"
 
 
@@ -157,8 +169,15 @@ def _subcommand(args: list[str]) -> int:
     )
 
     _kubernetes_parsers(sub)
+    from railyard_batch.registry.commands import add_parser as add_models_parser
+
+    add_models_parser(sub, DEFAULT_STORE)
 
     ns = parser.parse_args(args)
+    if ns.command == "models":
+        from railyard_batch.registry.commands import run as run_models
+
+        return run_models(ns)
     if ns.command in ("status", "wait", "cancel"):
         return _kubernetes(ns)
     if ns.command in ("worker", "reproduce"):

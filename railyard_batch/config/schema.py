@@ -126,6 +126,16 @@ class ExportConfig:
 
 
 @dataclass
+class RegistryConfig:
+    # Register the sweep's succeeded, exportable members in the model registry when it ends.
+    register: bool = False
+    # Name template of a per-value member; fields {experiment}, {by}, {key}, {estimator}, {run}.
+    name: str = "{experiment}/{by}={key}"
+    # Name template of the global member.
+    global_name: str = "{experiment}/global"
+
+
+@dataclass
 class TargetsConfig:
     # Modules whose objects a _target_ (estimator, features.transformer, hook) may name;
     # nothing outside them is imported or called. Add your own package to allow it.
@@ -153,6 +163,7 @@ class TrainConfig:
     execution: ExecutionConfig = field(default_factory=ExecutionConfig)
     export: ExportConfig = field(default_factory=ExportConfig)
     targets: TargetsConfig = field(default_factory=TargetsConfig)
+    registry: RegistryConfig = field(default_factory=RegistryConfig)
 
 
 def register_configs() -> None:

@@ -1,0 +1,190 @@
+"""``railyard-batch models ...``: the registry's subcommands (parsers and handlers)."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+from railyard_batch.errors import ConfigError
+
+DEFAULT_ROOT = "runs/artifacts"
+READS = ("list", "show", "history")
+
+
+def default_actor() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # no passwd entry (a container's arbitrary uid)
+        return f"uid-{os.getuid()}"
+
+
+def add_parser(sub: Any, default_store: str) -> None:
+    models = sub.add_parser("models", help="the model registry: names, versions, aliases")
+    models.add_argument("--store", default=os.environ.get("RAILYARD_STORE", default_store))
+    models.add_argument(
+        "--artifact-root",
+        default=os.environ.get("RAILYARD_ARTIFACT_ROOT", DEFAULT_ROOT),
+        help="artifact root holding bundles and registry/ pointers (default: %(default)s)",
+    )
+    actions = models.add_subparsers(dest="action", required=True)
+
+    def change(name: str, text: str) -> argparse.ArgumentParser:
+        p: argparse.ArgumentParser = actions.add_parser(name, help=text)
+        p.add_argument("--actor", default=default_actor(), help="who (default: the OS user)")
+        p.add_argument("--reason", default=None, help="why (required for production)")
+        p.add_argument("--evidence", default=None, help="what it rests on, e.g. a report id")
+        return p
+
+    register = change("register", "register a member's bundle, or a sweep's exportable members")
+    register.add_argument("target", help="member id or sweep id")
+    register.add_argument("--json", action="store_true")
+    actions.add_parser("list", help="registered models").add_argument("--json", action="store_true")
+    show = actions.add_parser("show", help="a model's versions, tags and aliases")
+    show.add_argument("name")
+    show.add_argument("--json", action="store_true")
+    hist = actions.add_parser("history", help="a model's events; --at: who held an alias then")
+    hist.add_argument("name")
+    hist.add_argument("--alias", default=None)
+    hist.add_argument("--at", default=None, help="ISO-8601 time (alias default: production)")
+    hist.add_argument("--json", action="store_true")
+    hist.add_argument(
+        "--limit", type=int, default=200, help="newest events shown (0: all; default %(default)s)"
+    )
+    tag = change("tag", "set key=value tags on a version")
+    tag.add_argument("name")
+    tag.add_argument("version")
+    tag.add_argument("pairs", nargs="+", metavar="KEY=VALUE")
+    untag = change("untag", "remove tags from a version")
+    untag.add_argument("name")
+    untag.add_argument("version")
+    untag.add_argument("keys", nargs="+", metavar="KEY")
+    for name, text in (
+        ("alias", "point an alias at a version (production: through the promotion gate)"),
+        ("promote", "move production to a version if it passes the promotion criteria"),
+    ):
+        p = change(name, text)
+        p.add_argument("name")
+        if name == "alias":
+            p.add_argument("alias_name", metavar="ALIAS")
+        p.add_argument("version")
+        p.add_argument("--force", action="store_true", help="skip the metric thresholds")
+        p.add_argument("--expect", default=None, help="move only if the alias holds this (or none)")
+        p.add_argument("--criteria", type=Path, default=None, help="promotion criteria YAML")
+    unalias = change("unalias", "remove an alias (its pointer document is deleted)")
+    unalias.add_argument("name")
+    unalias.add_argument("alias_name", metavar="ALIAS")
+    rollback = change("rollback", "production back to its previous holder")
+    rollback.add_argument("name")
+
+
+def run(ns: argparse.Namespace) -> int:
+    from railyard_batch.registry import reads, views
+    from railyard_batch.registry.db import engine_for
+
+    if ns.action == "register":
+        return _register(ns)
+    engine = engine_for(ns.store)
+    if ns.action in READS:
+        if ns.action == "list":
+            data: Any = reads.list_models(engine)
+            table: Any = views.models_table
+        elif ns.action == "show":
+            data, table = reads.show_model(engine, ns.name), views.model_table
+        else:
+            data = reads.history(engine, ns.name, ns.alias, ns.at)
+            table = views.history_table
+            events = data.get("events")
+            if events is not None and ns.limit > 0 and len(events) > ns.limit:
+                data["events"] = events[-ns.limit :]
+                print(
+                    f"showing the newest {ns.limit} of {len(events)} events (--limit 0: all)",
+                    file=sys.stderr,
+                )
+        if ns.json:
+            views.print_json(data)
+        else:
+            views.print_table(table(data))
+        return 0
+    return _change(engine, ns)
+
+
+def _actor(ns: argparse.Namespace) -> Any:
+    from railyard_batch.registry.changes import Actor
+
+    return Actor(ns.actor, ns.reason, ns.evidence, bool(getattr(ns, "force", False)))
+
+
+def _register(ns: argparse.Namespace) -> int:
+    from railyard_batch.registry import views
+    from railyard_batch.registry.registration import register_target
+
+    done = register_target(ns.store, ns.artifact_root, ns.target, ns.actor)
+    if ns.json:
+        views.print_json([r.__dict__ for r in done])
+    else:
+        for r in done:
+            state = "registered" if r.new else "already registered"
+            print(f"{r.model_name} {r.version[:12]} ({r.member_id}): {state}")
+    new = sum(r.new for r in done)
+    print(f"{new} new version(s), {len(done) - new} already registered", file=sys.stderr)
+    return 0
+
+
+def _criteria(ns: argparse.Namespace) -> Any:
+    from railyard_batch.registry.promotion import load_criteria
+
+    path = (
+        ns.criteria
+        or Path(os.environ.get("RAILYARD_CONF_DIR", "conf")) / "promotion" / "default.yaml"
+    )
+    return load_criteria(path)
+
+
+def _change(engine: Any, ns: argparse.Namespace) -> int:
+    from railyard_batch.registry import aliases, changes, views
+    from railyard_batch.registry.names import check_tag
+    from railyard_batch.registry.registration import artifact_base
+
+    actor = _actor(ns)
+    if ns.action == "tag":
+        pairs = [_pair(p) for p in ns.pairs]
+        for key, value in pairs:  # every pair checked before any is set
+            check_tag(key, value)
+        for key, value in pairs:
+            changed = changes.set_tag(engine, ns.name, ns.version, key, value, actor)
+            print(f"{key}={value}: {'set' if changed else 'unchanged'}")
+        return 0
+    if ns.action == "untag":
+        for key in ns.keys:
+            check_tag(key)
+        for key in ns.keys:
+            changes.remove_tag(engine, ns.name, ns.version, key, actor)
+            print(f"{key}: removed")
+        return 0
+    root = artifact_base(ns.artifact_root)
+    if ns.action == "promote":
+        moved = aliases.promote(
+            engine, root, ns.name, ns.version, actor, _criteria(ns), expect=ns.expect
+        )
+    elif ns.action == "alias":
+        criteria = _criteria(ns) if ns.alias_name == aliases.PRODUCTION else None
+        moved = aliases.set_alias(
+            engine, root, ns.name, ns.alias_name, ns.version, actor, criteria, ns.expect
+        )
+    elif ns.action == "unalias":
+        moved = aliases.unalias(engine, root, ns.name, ns.alias_name, actor)
+    else:
+        moved = aliases.rollback(engine, root, ns.name, actor)
+    views.print_json(moved.to_dict())
+    return 0
+
+
+def _pair(text: str) -> tuple[str, str]:
+    key, sep, value = text.partition("=")
+    if not sep:
+        raise ConfigError(f"A tag must be KEY=VALUE. Got {text[:80]!r}.")
+    return key, value

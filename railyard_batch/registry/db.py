@@ -1,0 +1,51 @@
+"""The registry's engine, built from the run store URL; its tables are created if missing.
+
+On SQLite every transaction begins ``IMMEDIATE`` (it takes the write lock first, waiting up to
+a minute), so that a read-then-write transaction is never refused half-way by a concurrent
+writer; PostgreSQL needs nothing of the kind.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.exc import SQLAlchemyError
+
+from railyard_batch.errors import StoreError
+from railyard_batch.registry.tables import metadata
+
+_engines: dict[str, Engine] = {}
+
+
+def engine_for(url: str) -> Engine:
+    if url in _engines:
+        return _engines[url]
+    try:
+        if url.startswith("sqlite"):
+            engine = create_engine(url, connect_args={"timeout": 60.0})
+            _immediate_transactions(engine)
+        else:
+            engine = create_engine(url)
+        metadata.create_all(engine)
+    except SQLAlchemyError as exc:
+        raise StoreError(
+            f"Cannot open the registry in the run store {url!r}: {_line(exc)}"
+        ) from None
+    _engines[url] = engine
+    return engine
+
+
+def _line(exc: BaseException) -> str:
+    return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+
+
+def _immediate_transactions(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None  # SQLAlchemy emits BEGIN itself (below)
+        dbapi_connection.execute("PRAGMA busy_timeout=60000")
+
+    @event.listens_for(engine, "begin")
+    def _begin(conn: Any) -> None:
+        conn.exec_driver_sql("BEGIN IMMEDIATE")

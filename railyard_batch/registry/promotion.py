@@ -1,0 +1,135 @@
+"""The promotion gate: what a version must show before it becomes ``production``.
+
+Always: its parity gate passed and its bundle is exportable (``--force`` does not change
+that). Then thresholds from ``conf/promotion/default.yaml`` over the recorded metrics: with a
+production version, ``max_regression`` (how much worse than production a metric may be); for
+the first production of a name, ``minimum`` (higher-is-better metrics) and ``maximum``
+(lower-is-better ones). ``--force`` (with a reason) skips the thresholds and is recorded.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from railyard_batch.errors import ConfigError
+from railyard_batch.registry.errors import PromotionRefused
+
+LOWER_IS_BETTER = frozenset({"log_loss", "rmse", "mae"})
+HIGHER_IS_BETTER = frozenset({"roc_auc", "pr_auc", "precision", "recall", "accuracy", "r2"})
+SECTIONS = ("max_regression", "minimum", "maximum")
+
+
+@dataclass(frozen=True)
+class Criteria:
+    source: str
+    max_regression: dict[str, float] = field(default_factory=dict)
+    minimum: dict[str, float] = field(default_factory=dict)
+    maximum: dict[str, float] = field(default_factory=dict)
+
+
+def load_criteria(path: Path) -> Criteria:
+    try:
+        doc = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except (OSError, yaml.YAMLError) as exc:
+        raise ConfigError(f"Cannot read the promotion criteria {path}: {_line(exc)}") from None
+    if not isinstance(doc, dict) or set(doc) - set(SECTIONS):
+        extra = sorted(set(doc) - set(SECTIONS)) if isinstance(doc, dict) else doc
+        raise ConfigError(
+            f"The promotion criteria {path} may hold only {{{', '.join(SECTIONS)}}}. Got {extra!r}."
+        )
+    parsed: dict[str, dict[str, float]] = {}
+    for section in SECTIONS:
+        allowed = {
+            "max_regression": LOWER_IS_BETTER | HIGHER_IS_BETTER,
+            "minimum": HIGHER_IS_BETTER,
+            "maximum": LOWER_IS_BETTER,
+        }[section]
+        body = doc.get(section) or {}
+        if not isinstance(body, dict):
+            raise ConfigError(f"'{section}' in {path} must map metrics to numbers. Got {body!r}.")
+        for metric, value in body.items():
+            if metric not in allowed:
+                raise ConfigError(
+                    f"'{section}.{metric}' in {path}: the metric must be one of"
+                    f" {{{', '.join(sorted(allowed))}}}."
+                )
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                raise ConfigError(
+                    f"'{section}.{metric}' in {path} must be a number. Got {value!r}."
+                )
+        parsed[section] = {str(k): float(v) for k, v in body.items()}
+    return Criteria(str(path), **parsed)
+
+
+def _line(exc: BaseException) -> str:
+    return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+
+
+def check_exportable(name: str, version: dict[str, Any]) -> None:
+    """The criteria no promotion skips."""
+    short = version["version"][:12]
+    if not version["parity_passed"]:
+        raise PromotionRefused(
+            f"Criterion 'parity_gate' failed for {name} version {short}: threshold passed,"
+            f" measured failed ({version.get('gate_reason') or 'the JVM differs from Python'});"
+            " nothing changed."
+        )
+    if not version["exportable"]:
+        raise PromotionRefused(
+            f"Criterion 'exportable' failed for {name} version {short}: threshold true,"
+            f" measured false ({version.get('gate_reason')}); nothing changed."
+        )
+
+
+def evaluate(
+    criteria: Criteria, name: str, version: dict[str, Any], production: dict[str, Any] | None
+) -> list[dict[str, Any]]:
+    """Raise :class:`PromotionRefused` at the first failing criterion; return what passed."""
+    check_exportable(name, version)
+    measured = _metrics(version)
+    passed: list[dict[str, Any]] = []
+    short = version["version"][:12]
+
+    def refuse(criterion: str, threshold: str, value: Any) -> PromotionRefused:
+        return PromotionRefused(
+            f"Criterion '{criterion}' ({criteria.source}) failed for {name} version {short}:"
+            f" threshold {threshold}, measured {_fmt(value)}; nothing changed."
+        )
+
+    if production is not None:
+        theirs = _metrics(production)
+        for metric, allowed in criteria.max_regression.items():
+            mine, base = measured.get(metric), theirs.get(metric)
+            lower = metric in LOWER_IS_BETTER
+            limit = None if base is None else (base + allowed if lower else base - allowed)
+            sign = "<=" if lower else ">="
+            threshold = f"{metric} {sign} {_fmt(limit)} (production {_fmt(base)} {'+' if lower else '-'} {allowed:g})"
+            if mine is None or limit is None or (mine > limit if lower else mine < limit):
+                raise refuse(f"max_regression.{metric}", threshold, mine)
+            passed.append(
+                {"criterion": f"max_regression.{metric}", "measured": mine, "limit": limit}
+            )
+        return passed
+    for section, sign in (("minimum", ">="), ("maximum", "<=")):
+        for metric, limit in getattr(criteria, section).items():
+            mine = measured.get(metric)
+            if mine is None or (mine < limit if sign == ">=" else mine > limit):
+                raise refuse(
+                    f"{section}.{metric}", f"{metric} {sign} {limit:g} (no production yet)", mine
+                )
+            passed.append({"criterion": f"{section}.{metric}", "measured": mine, "limit": limit})
+    return passed
+
+
+def _metrics(version: dict[str, Any]) -> dict[str, Any]:
+    raw = version.get("metrics")
+    return json.loads(raw) if isinstance(raw, str) else dict(raw or {})
+
+
+def _fmt(value: Any) -> str:
+    return "none" if value is None else f"{value:.6g}" if isinstance(value, float) else str(value)

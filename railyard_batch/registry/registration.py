@@ -1,0 +1,209 @@
+"""Registering members: each exported bundle becomes a version of its registered model.
+
+A version is the bundle's content hash (from its ``manifest.json``), so registering the same
+bundle twice is one version. A sweep's succeeded, exportable members are registered in one
+transaction; the run store is only read, through :class:`RunStore`'s public methods.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, insert, select, tuple_
+
+from railyard_batch.registry import tables as t
+from railyard_batch.registry.changes import HEX
+from railyard_batch.registry.errors import NotRegistrableError
+from railyard_batch.registry.names import model_name
+from railyard_batch.store import RunStore, now
+
+REGISTRABLE_STATES = ("succeeded", "cached")
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One member's bundle, ready to become a version, and where it came from."""
+
+    model_name: str
+    version: str
+    bundle_hash: str
+    bundle_uri: str
+    sweep_id: str
+    run_id: str
+    member_id: str
+    estimator: str
+    metrics: dict[str, Any]
+    data_md5: str | None
+    git_commit: str | None
+    package_versions: dict[str, Any]
+    parity_passed: bool
+    exportable: bool
+    gate_reason: str | None
+
+
+@dataclass(frozen=True)
+class Registered:
+    model_name: str
+    version: str
+    member_id: str
+    new: bool
+
+
+def artifact_base(root: str) -> Path:
+    if "://" in root and not root.startswith("file://"):
+        raise NotRegistrableError(
+            f"The registry needs a local artifact root for its pointer documents. Got {root!r}."
+        )
+    return Path(root.removeprefix("file://")).absolute()
+
+
+def candidate(
+    member: dict[str, Any], run: dict[str, Any], sweep: dict[str, Any], root: Path
+) -> Candidate:
+    export = member.get("export") or {}
+    mid = member["id"]
+    if member["state"] not in REGISTRABLE_STATES:
+        raise NotRegistrableError(
+            f"Member {mid!r} is {member['state']}; only a succeeded member can be registered."
+        )
+    bundle = export.get("bundle_path")
+    if not bundle:
+        why = export.get("reason") or "it was not trained with export.bundle=true"
+        raise NotRegistrableError(f"Member {mid!r} has no bundle to register: {why}.")
+    manifest_path = Path(bundle) / "manifest.json"
+    try:
+        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise NotRegistrableError(
+            f"Cannot read the bundle manifest {manifest_path}: {exc}."
+        ) from None
+    bundle_hash = str(manifest.get("content_hash"))
+    version = bundle_hash.rpartition(":")[2]
+    if bundle_hash != export.get("content_hash") or not HEX.fullmatch(version):
+        raise NotRegistrableError(
+            f"The bundle {bundle} of member {mid!r} has content hash {bundle_hash!r}, but the member"
+            f" recorded {export.get('content_hash')!r}: the bundle changed after export."
+        )
+    try:
+        relative = Path(bundle).absolute().relative_to(root)
+    except ValueError:
+        raise NotRegistrableError(
+            f"The bundle {bundle} of member {mid!r} is not under the artifact root {root}"
+            " (--artifact-root, $RAILYARD_ARTIFACT_ROOT)."
+        ) from None
+    config = run.get("config") or {}
+    estimator = str(run.get("estimator") or "").rsplit(".", 1)[-1]
+    fields = {
+        "experiment": str(sweep["experiment"]),
+        "by": (config.get("fanout") or {}).get("by"),
+        "key": member["member_key"],
+        "estimator": estimator,
+        "run": run["id"],
+    }
+    parity = export.get("jvm_parity") or {}
+    return Candidate(
+        model_name=model_name(config.get("registry"), fields),
+        version=version,
+        bundle_hash=bundle_hash,
+        bundle_uri=relative.as_posix(),
+        sweep_id=sweep["id"],
+        run_id=run["id"],
+        member_id=mid,
+        estimator=str(run.get("estimator") or ""),
+        metrics=member.get("metrics") or {},
+        data_md5=run.get("data_md5"),
+        git_commit=sweep.get("git_commit"),
+        package_versions=sweep.get("package_versions") or {},
+        parity_passed=bool(parity.get("passed")),
+        exportable=bool(export.get("exportable")),
+        gate_reason=export.get("reason"),
+    )
+
+
+def member_candidates(store: RunStore, target: str, root: Path) -> list[Candidate]:
+    """A member id (contains '/'): that member, whatever its gate said; a sweep id: its
+    succeeded members whose bundle is exportable."""
+    if "/" in target:
+        member = store.member(target)
+        run = store.run(member["run_id"])
+        return [candidate(member, run, store.sweep(run["sweep_id"]), root)]
+    sweep = store.sweep(target)
+    runs = {r["id"]: r for r in store.runs(target)}
+    return [
+        candidate(m, runs[m["run_id"]], sweep, root)
+        for m in store.members(sweep_id=target)
+        if m["state"] in REGISTRABLE_STATES and (m.get("export") or {}).get("exportable")
+    ]
+
+
+def register(engine: Engine, candidates: Sequence[Candidate], actor: str) -> list[Registered]:
+    """Insert the models and versions that are new, with a ``registered`` event each, in one
+    transaction. A version already registered (same name, same content hash) is kept."""
+    stamp = now()
+    out: list[Registered] = []
+    with engine.begin() as c:
+        names = sorted({x.model_name for x in candidates})
+        have_models: set[str] = set()
+        have_versions: set[tuple[str, str]] = set()
+        for start in range(0, len(names), 500):
+            chunk = names[start : start + 500]
+            have_models |= set(c.scalars(select(t.models.c.name).where(t.models.c.name.in_(chunk))))
+        keys = sorted({(x.model_name, x.version) for x in candidates})
+        for start in range(0, len(keys), 300):
+            chunk_keys = keys[start : start + 300]
+            rows = c.execute(
+                select(t.versions.c.model_name, t.versions.c.version).where(
+                    tuple_(t.versions.c.model_name, t.versions.c.version).in_(chunk_keys)
+                )
+            )
+            have_versions |= {(r[0], r[1]) for r in rows}
+        new_models = [{"name": n, "created_at": stamp} for n in names if n not in have_models]
+        if new_models:
+            c.execute(insert(t.models), new_models)
+        new_versions: list[dict[str, Any]] = []
+        for x in candidates:
+            fresh = (x.model_name, x.version) not in have_versions
+            out.append(Registered(x.model_name, x.version, x.member_id, fresh))
+            if not fresh:
+                continue
+            have_versions.add((x.model_name, x.version))
+            row = dict(vars(x))  # shallow: asdict deep-copies every metric
+            row["metrics"] = json.dumps(row["metrics"])
+            row["package_versions"] = json.dumps(row["package_versions"])
+            new_versions.append({**row, "registered_at": stamp})
+        if new_versions:
+            c.execute(insert(t.versions), new_versions)
+            c.execute(
+                insert(t.events),
+                [
+                    {
+                        "model_name": v["model_name"],
+                        "kind": "registered",
+                        "to_version": v["version"],
+                        "actor": actor,
+                        "at": stamp,
+                        "evidence": v["member_id"],
+                        "forced": False,
+                    }
+                    for v in new_versions
+                ],
+            )
+    return out
+
+
+def register_target(
+    store_url: str, artifact_root: str, target: str, actor: str
+) -> list[Registered]:
+    from railyard_batch.registry.db import engine_for
+
+    root = artifact_base(artifact_root)
+    store = RunStore(store_url)
+    try:
+        candidates = member_candidates(store, target, root)
+    finally:
+        store.close()
+    return register(engine_for(store_url), candidates, actor)

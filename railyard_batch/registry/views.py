@@ -1,0 +1,107 @@
+"""Tables people read for ``models list|show|history`` (rich; plain text is never markup),
+in the style of railyard_batch/report.py, without importing it (it pulls in pandas and
+scikit-learn, seconds of every registry command)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+
+def print_json(data: Any) -> None:
+    print(json.dumps(data, indent=2, default=str))
+
+
+def print_table(table: Table) -> None:
+    console = Console() if sys.stdout.isatty() else Console(width=200)
+    console.print(table)
+
+
+def _short(version: str | None) -> str:
+    return "-" if version is None else version[:12]
+
+
+def models_table(models: list[dict[str, Any]]) -> Table:
+    table = Table(title="registered models")
+    for column in ("model", "versions", "aliases", "created"):
+        table.add_column(column)
+    for m in models:
+        held = " ".join(f"{a}={_short(v)}" for a, v in m["aliases"].items())
+        table.add_row(Text(m["name"]), str(m["versions"]), Text(held or "-"), m["created_at"])
+    return table
+
+
+def model_table(model: dict[str, Any]) -> Table:
+    table = Table(title=f"model {model['name']}")
+    for column in (
+        "version",
+        "aliases",
+        "member",
+        "estimator",
+        "roc_auc",
+        "pr_auc",
+        "parity",
+        "tags",
+        "registered",
+    ):
+        table.add_column(column)
+    for v in model["versions"]:
+        metrics = v["metrics"]
+        table.add_row(
+            _short(v["version"]),
+            Text(" ".join(v["aliases"]) or "-"),
+            Text(str(v["member_id"])),
+            str(v["estimator"]).rsplit(".", 1)[-1],
+            _metric(metrics.get("roc_auc")),
+            _metric(metrics.get("pr_auc")),
+            "passed" if v["parity_passed"] and v["exportable"] else "failed",
+            Text(" ".join(f"{k}={val}" for k, val in sorted(v["tags"].items())) or "-"),
+            v["registered_at"],
+        )
+    return table
+
+
+def _metric(value: Any) -> str:
+    return "-" if value is None else f"{value:.4f}"
+
+
+def history_table(history: dict[str, Any]) -> Table:
+    if "events" not in history:  # --at: one answer
+        table = Table(title=f"{history['name']}: {history['alias']} at {history['at']}")
+        table.add_column("")
+        table.add_column("")
+        table.add_row("version", _short(history["version"]))
+        for label, key in (("since", "since"), ("changed next", "next")):
+            e = history[key]
+            table.add_row(label, Text("-" if e is None else _event_text(e)))
+        return table
+    table = Table(title=f"history of {history['name']}")
+    for column in ("event", "at", "kind", "alias/tag", "from", "to", "actor", "reason", "evidence"):
+        table.add_column(column)
+    for e in history["events"]:
+        target = e["alias"] or (f"{e['tag_key']}={e['tag_value'] or ''}" if e["tag_key"] else "")
+        table.add_row(
+            str(e["id"]),
+            e["at"],
+            e["kind"] + (" (forced)" if e["forced"] else ""),
+            Text(target or "-"),
+            _short(e["from_version"]),
+            _short(e["to_version"]),
+            Text(e["actor"]),
+            Text(e["reason"] or "-"),
+            Text(e["evidence"] or "-"),
+        )
+    return table
+
+
+def _event_text(e: dict[str, Any]) -> str:
+    forced = " (forced)" if e["forced"] else ""
+    return (
+        f"event {e['id']} at {e['at']}: {e['kind']}{forced} {_short(e['from_version'])} ->"
+        f" {_short(e['to_version'])} by {e['actor']}: {e['reason'] or '-'}"
+    )
