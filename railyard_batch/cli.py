@@ -5,6 +5,7 @@
     railyard-batch runs list|show|compare|gc    read the run store; gc closes dead sweeps
     railyard-batch logs MEMBER                  a member's log, from the artifact store
     railyard-batch status|wait|cancel SWEEP     re-attach to a sweep's Kubernetes Jobs
+    railyard-batch plan OVERRIDES --against REV what a config change does to the sweep
 
 A user mistake prints ``TypeName: message`` on one line and exits 2; no traceback.
 """
@@ -18,7 +19,17 @@ import sys
 from pathlib import Path
 from typing import Any
 
-SUBCOMMANDS = {"worker", "runs", "reproduce", "export", "logs", "status", "wait", "cancel"}
+SUBCOMMANDS = {
+    "worker",
+    "runs",
+    "reproduce",
+    "export",
+    "logs",
+    "status",
+    "wait",
+    "cancel",
+    "plan",
+}
 DEFAULT_STORE = "sqlite:///runs/railyard.db"
 
 
@@ -91,6 +102,10 @@ def _hydra_app(args: list[str]) -> int:
 
 
 def _subcommand(args: list[str]) -> int:
+    if args[0] == "plan":  # its own parser: Hydra overrides and options in any order
+        from railyard_batch.plan_command import run
+
+        return run(args[1:])
     parser = argparse.ArgumentParser(prog="railyard-batch")
     sub = parser.add_subparsers(dest="command", required=True)
 
