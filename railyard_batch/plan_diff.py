@@ -34,6 +34,8 @@ class MemberDiff:
     reasons: list[dict[str, Any]]
     # Set later by railyard_batch.plan_estimate: seconds to train, when known.
     seconds: float | None = None
+    # Its content key already succeeded in the run store: reused unless --force.
+    in_store: bool = False
 
 
 @dataclass

@@ -3,8 +3,10 @@
 A member that trains (added or changed) takes the recorded duration of a succeeded member with
 its content key when there is one; else the median seconds per row of succeeded members of the
 same estimator with similar rows (half to twice as many), times its rows; else it has no
-estimate (counted as such). CPU and GPU hours are those durations times the member's
-``resources.cpu`` and ``resources.gpu``.
+estimate (counted as such). A member whose content key already succeeded is counted in
+``already_in_store``: the sweep reuses it (state ``cached``) unless run with ``--force``.
+CPU and GPU hours are those durations times the member's ``resources.cpu`` and
+``resources.gpu``.
 """
 
 from __future__ import annotations
@@ -74,6 +76,7 @@ def estimate(diff: PlanDiff, new: RevisionPlan, store_url: str) -> dict[str, Any
         seconds: float | None = by_key.get(keys.get((d.job, d.key), ""))
         if seconds is not None:
             from_key += 1
+            d.in_store = True
         else:
             seconds = _similar(rates.get(d.estimator, []), d.n_rows)
         if seconds is None:
@@ -88,11 +91,11 @@ def estimate(diff: PlanDiff, new: RevisionPlan, store_url: str) -> dict[str, Any
     return {
         "members_to_train": known + unknown,
         "estimated_members": known,
-        "from_same_content_key": from_key,
+        "already_in_store": from_key,
         "without_estimate": unknown,
         "seconds": round(total, 3),
-        "cpu_hours": round(cpu, 4),
-        "gpu_hours": round(gpu, 4),
+        "cpu_hours": round(cpu, 6),
+        "gpu_hours": round(gpu, 6),
     }
 
 

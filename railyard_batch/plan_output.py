@@ -40,6 +40,8 @@ def estimate_text(diff: PlanDiff) -> str:
         f"{e['members_to_train']} member(s) to train: ~{_duration(e['seconds'])} "
         f"({e['cpu_hours']:.2f} CPU h, {e['gpu_hours']:.2f} GPU h)"
     )
+    if e["already_in_store"]:
+        text += f"; {e['already_in_store']} already in the run store (cached unless --force)"
     if e["without_estimate"]:
         text += f"; {e['without_estimate']} without a recorded duration to go by"
     return text
