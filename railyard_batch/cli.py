@@ -7,6 +7,7 @@
     railyard-batch status|wait|cancel SWEEP     re-attach to a sweep's Kubernetes Jobs
     railyard-batch models register|list|show|history|tag|untag|alias|unalias|promote|rollback
                                                 the model registry (railyard_batch/registry/)
+    railyard-batch plan OVERRIDES --against REV what a config change does to the sweep
 
 A user mistake prints ``TypeName: message`` on one line and exits 2; no traceback.
 """
@@ -30,6 +31,7 @@ SUBCOMMANDS = {
     "wait",
     "cancel",
     "models",
+    "plan",
 }
 DEFAULT_STORE = "sqlite:///runs/railyard.db"
 
@@ -103,6 +105,10 @@ def _hydra_app(args: list[str]) -> int:
 
 
 def _subcommand(args: list[str]) -> int:
+    if args[0] == "plan":  # its own parser: Hydra overrides and options in any order
+        from railyard_batch.plan_command import run
+
+        return run(args[1:])
     parser = argparse.ArgumentParser(prog="railyard-batch")
     sub = parser.add_subparsers(dest="command", required=True)
 

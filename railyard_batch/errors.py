@@ -8,6 +8,7 @@
     ├── MemberSkipped                a member cannot be trained (too few rows, one class): not a failure
     ├── StoreError (RuntimeError)    the run store cannot be opened or written
     ├── StorageError (OSError)       the artifact root cannot be written (full, read-only, refused)
+    ├── RevisionError (ValueError)   a git revision that names nothing usable (``plan --against``)
     ├── KubernetesError (RuntimeError)  the API server refused a request (its message kept)
     │   (railyard_batch.kubernetes; ManifestError, a ConfigError, for a bad rendered object)
     └── RunNotFoundError (KeyError)  a sweep, run or member id the store does not know
@@ -26,6 +27,7 @@ __all__ = [
     "DataIntegrityError",
     "MemberSkipped",
     "RailyardError",
+    "RevisionError",
     "RunNotFoundError",
     "StorageError",
     "StoreError",
@@ -56,6 +58,10 @@ class DataIntegrityError(DataError):
 
 class MemberSkipped(RailyardError):
     """A member's slice cannot be trained; the sweep records it as skipped and goes on."""
+
+
+class RevisionError(RailyardError, ValueError):
+    """A git revision is unknown, missing from a shallow clone, or holds no project configs."""
 
 
 class StoreError(RailyardError, RuntimeError):

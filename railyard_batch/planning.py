@@ -157,21 +157,36 @@ def plan_members(
 ) -> tuple[list[tuple[str, Any, int]], int]:
     """``(key, value, n_rows)`` for every member, largest first, and the count of fan-out values
     below ``fanout.min_rows``. Members come from the data, not from a list."""
+    by = vc["fanout"].get("by")
+    counts = fanout_counts(frame[by]) if by else []
+    return members_from_counts(counts, len(frame), vc)
+
+
+def fanout_counts(column: pd.Series) -> list[tuple[Any, int]]:
+    """``(value, rows)`` of every fan-out value in the column (missing values left out)."""
+    counts = column.value_counts(dropna=True)
+    return [(_scalar(value), int(n)) for value, n in counts.items()]
+
+
+def members_from_counts(
+    counts: list[tuple[Any, int]], total_rows: int, vc: ValidatedConfig | dict[str, Any]
+) -> tuple[list[tuple[str, Any, int]], int]:
+    """:func:`plan_members` from the fan-out column's value counts (``railyard-batch plan``
+    reads them from a recorded index instead of the data)."""
     fanout = vc["fanout"]
     members: list[tuple[str, Any, int]] = []
     below = 0
     if fanout.get("by"):
-        counts = frame[fanout["by"]].value_counts(dropna=True)
-        keep = counts[counts >= int(fanout["min_rows"])]
+        keep = [(v, n) for v, n in counts if n >= int(fanout["min_rows"])]
         below = len(counts) - len(keep)
-        ordered = sorted(keep.items(), key=lambda kv: (-int(kv[1]), str(kv[0])))
+        ordered = sorted(keep, key=lambda kv: (-kv[1], str(kv[0])))
         if fanout.get("max_members") is not None:
             ordered = ordered[: int(fanout["max_members"])]
-        values = [_scalar(value) for value, _ in ordered]
+        values = [value for value, _ in ordered]
         keys = member_keys(values, column=str(fanout["by"]))
-        members = [(k, v, int(n)) for k, v, (_, n) in zip(keys, values, ordered, strict=True)]
+        members = [(k, v, n) for k, v, (_, n) in zip(keys, values, ordered, strict=True)]
     if fanout["include_global"]:
-        members.insert(0, (GLOBAL_KEY, None, len(frame)))
+        members.insert(0, (GLOBAL_KEY, None, total_rows))
     return members, below
 
 
@@ -203,6 +218,22 @@ def content_key(config: dict[str, Any], data_md5: str, value: Any, code: str) ->
         default=str,
     )
     return hashlib.sha256(blob.encode()).hexdigest()[:32]
+
+
+def content_keys(config: dict[str, Any], data_md5: str, values: list[Any], code: str) -> list[str]:
+    """:func:`content_key` of many members of one config, serialising the config once (the
+    same bytes: ``json.dumps`` with ``sort_keys`` writes code, config, data, member)."""
+    relevant = {k: v for k, v in config.items() if k not in NON_RESULT_KEYS}
+
+    def dump(obj: Any) -> str:
+        return json.dumps(obj, sort_keys=True, separators=(",", ":"), default=str)
+
+    head = f'{{"code":{dump(code)},"config":{dump(relevant)},"data":{dump(data_md5)},"member":'
+    keys = []
+    for value in values:
+        member = GLOBAL_KEY if value is None else value_token(value)
+        keys.append(hashlib.sha256(f"{head}{dump(member)}}}".encode()).hexdigest()[:32])
+    return keys
 
 
 def _scalar(value: Any) -> Any:

@@ -59,9 +59,14 @@ def package_versions() -> dict[str, str]:
 def code_version(user_code: Path = Path("pipelines")) -> str:
     """The package version plus a digest of the user code under ``pipelines/``: part of every
     member's content key, so editing a hook or a transformer invalidates cached results."""
+    return f"{railyard_batch.__version__}+{pipelines_digest(user_code)}"
+
+
+def pipelines_digest(user_code: Path) -> str:
+    """Digest of the ``*.py`` files under ``user_code`` (names and bytes)."""
     digest = hashlib.sha256()
     if user_code.is_dir():
         for path in sorted(user_code.rglob("*.py")):
             digest.update(path.relative_to(user_code).as_posix().encode() + b"\0")
             digest.update(path.read_bytes() + b"\0")
-    return f"{railyard_batch.__version__}+{digest.hexdigest()[:16]}"
+    return digest.hexdigest()[:16]

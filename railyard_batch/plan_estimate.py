@@ -1,0 +1,109 @@
+"""What the members a plan trains will cost, from the durations the run store recorded.
+
+A member that trains (added or changed) takes the recorded duration of a succeeded member with
+its content key when there is one; else the median seconds per row of succeeded members of the
+same estimator with similar rows (half to twice as many), times its rows; else it has no
+estimate (counted as such). A member whose content key already succeeded is counted in
+``already_in_store``: the sweep reuses it (state ``cached``) unless run with ``--force``.
+CPU and GPU hours are those durations times the member's ``resources.cpu`` and
+``resources.gpu``.
+"""
+
+from __future__ import annotations
+
+import bisect
+import sqlite3
+from collections import defaultdict
+from datetime import datetime
+from statistics import median
+from typing import Any
+
+from railyard_batch.config.validate import parse_quantity
+from railyard_batch.plan_diff import PlanDiff
+from railyard_batch.revision_plan import RevisionPlan
+from railyard_batch.store import sqlite_path
+
+
+def _recorded(store_url: str) -> list[tuple[str, str, int, float]]:
+    """``(content_key, estimator, rows, seconds)`` of every succeeded member with timestamps."""
+    path = sqlite_path(store_url)
+    if not path.exists():
+        return []
+    try:
+        db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=5)
+        try:
+            rows = db.execute(
+                "SELECT m.content_key, r.estimator, m.n_rows, m.started_at, m.finished_at "
+                "FROM members m JOIN runs r ON r.id = m.run_id WHERE m.state = 'succeeded' "
+                "AND m.started_at IS NOT NULL AND m.finished_at IS NOT NULL"
+            ).fetchall()
+        finally:
+            db.close()
+    except sqlite3.Error:
+        return []
+    out = []
+    for key, estimator, n, started, finished in rows:
+        seconds = (
+            datetime.fromisoformat(finished) - datetime.fromisoformat(started)
+        ).total_seconds()
+        out.append((str(key), str(estimator).rsplit(".", 1)[-1], int(n or 0), max(seconds, 0.0)))
+    return out
+
+
+def estimate(diff: PlanDiff, new: RevisionPlan, store_url: str) -> dict[str, Any]:
+    """Fill each training member's ``seconds`` and return the totals."""
+    recorded = _recorded(store_url)
+    by_key = {key: took for key, _, _, took in recorded}
+    rates: dict[str, list[tuple[int, float]]] = defaultdict(list)
+    for _, estimator, n, took in recorded:
+        if n > 0:
+            rates[estimator].append((n, took / n))
+    for series in rates.values():
+        series.sort()
+    resources = {
+        job.estimator.rsplit(".", 1)[-1]: (
+            parse_quantity("resources.cpu", job.config["resources"]["cpu"]),
+            float(job.config["resources"].get("gpu") or 0),
+        )
+        for job in new.jobs.values()
+    }
+    keys = {(job.job, m.key): m.content_key for job in new.jobs.values() for m in job.members}
+    total = cpu = gpu = 0.0
+    known = unknown = from_key = 0
+    for d in diff.members:
+        if d.status not in ("added", "changed"):
+            continue
+        seconds: float | None = by_key.get(keys.get((d.job, d.key), ""))
+        if seconds is not None:
+            from_key += 1
+            d.in_store = True
+        else:
+            seconds = _similar(rates.get(d.estimator, []), d.n_rows)
+        if seconds is None:
+            unknown += 1
+            continue
+        d.seconds = seconds
+        known += 1
+        total += seconds
+        c, g = resources.get(d.estimator, (1.0, 0.0))
+        cpu += c * seconds / 3600
+        gpu += g * seconds / 3600
+    return {
+        "members_to_train": known + unknown,
+        "estimated_members": known,
+        "already_in_store": from_key,
+        "without_estimate": unknown,
+        "seconds": round(total, 3),
+        "cpu_hours": round(cpu, 6),
+        "gpu_hours": round(gpu, 6),
+    }
+
+
+def _similar(series: list[tuple[int, float]], rows: int) -> float | None:
+    """Median seconds per row of members with half to twice ``rows`` rows, times ``rows``."""
+    if not series or rows <= 0:
+        return None
+    lo = bisect.bisect_left(series, (rows // 2, -1.0))
+    hi = bisect.bisect_right(series, (rows * 2, float("inf")))
+    near = [rate for _, rate in series[lo:hi]]
+    return median(near) * rows if near else None
