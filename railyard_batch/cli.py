@@ -5,6 +5,7 @@
     railyard-batch runs list|show|compare|gc    read the run store; gc closes dead sweeps
     railyard-batch logs MEMBER                  a member's log, from the artifact store
     railyard-batch status|wait|cancel SWEEP     re-attach to a sweep's Kubernetes Jobs
+    railyard-batch report [SWEEP] -o FILE       a sweep's HTML report with interactive charts
 
 A user mistake prints ``TypeName: message`` on one line and exits 2; no traceback.
 """
@@ -18,7 +19,17 @@ import sys
 from pathlib import Path
 from typing import Any
 
-SUBCOMMANDS = {"worker", "runs", "reproduce", "export", "logs", "status", "wait", "cancel"}
+SUBCOMMANDS = {
+    "worker",
+    "runs",
+    "reproduce",
+    "export",
+    "logs",
+    "status",
+    "wait",
+    "cancel",
+    "report",
+}
 DEFAULT_STORE = "sqlite:///runs/railyard.db"
 
 
@@ -156,9 +167,20 @@ def _subcommand(args: list[str]) -> int:
         " version; their unfinished members fail with the reason",
     )
 
+    html_report = sub.add_parser("report", help="a sweep's report: one self-contained HTML page")
+    html_report.add_argument("sweep", nargs="?", default=None, help="sweep id (default: latest)")
+    html_report.add_argument(
+        "-o", "--output", type=Path, default=Path("report.html"), help="(default: %(default)s)"
+    )
+    html_report.add_argument("--store", default=os.environ.get("RAILYARD_STORE", DEFAULT_STORE))
+
     _kubernetes_parsers(sub)
 
     ns = parser.parse_args(args)
+    if ns.command == "report":
+        from railyard_batch.reports.command import report_command
+
+        return report_command(ns.store, ns.sweep, ns.output)
     if ns.command in ("status", "wait", "cancel"):
         return _kubernetes(ns)
     if ns.command in ("worker", "reproduce"):
