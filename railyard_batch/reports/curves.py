@@ -47,15 +47,13 @@ def roc_curve(y_true: np.ndarray, score: np.ndarray) -> Curve | None:
 
 
 def pr_curve(y_true: np.ndarray, score: np.ndarray) -> Curve | None:
-    """Recall (x) against precision (y), from recall 0 at precision 1 up to the first
-    threshold with full recall; None without positives."""
+    """Recall (x) against precision (y), from recall 0 at precision 1; None without
+    positives."""
     y, s = np.asarray(y_true).astype(np.int64), np.asarray(score, dtype=np.float64)
     positives = int(y.sum())
     if positives == 0 or len(y) == 0:
         return None
     true_pos, false_pos = _thresholds(y, s)
-    full = int(np.searchsorted(true_pos, true_pos[-1])) + 1  # up to where recall reaches 1
-    true_pos, false_pos = true_pos[:full], false_pos[:full]
     precision = true_pos / (true_pos + false_pos)
     return _thin(np.r_[0.0, true_pos / positives], np.r_[1.0, precision])
 
