@@ -32,6 +32,7 @@ def record_sweep(
     runs: int = 2,
     scores: bool = True,
     holdout_rows: int = 200,
+    global_holdout_rows: int | None = None,
     experiment: str = "fraud_v3",
     seed: int = 0,
 ) -> tuple[str, str]:
@@ -94,8 +95,9 @@ def record_sweep(
             model = artifacts / key / "model.pkl"
             if scores:
                 model.parent.mkdir(parents=True, exist_ok=True)
-                y = (rng.random(holdout_rows) < 0.2).astype(np.int8)
-                score = np.clip(0.2 + 0.4 * (y - 0.2) + rng.normal(0, 0.2, holdout_rows), 0, 1)
+                n = holdout_rows if key != "__global__" else global_holdout_rows or holdout_rows
+                y = (rng.random(n) < 0.2).astype(np.int8)
+                score = np.clip(0.2 + 0.4 * (y - 0.2) + rng.normal(0, 0.2, n), 0, 1)
                 pd.DataFrame({"y_true": y, "score": score}).to_parquet(
                     model.parent / HOLDOUT_SCORES, index=False
                 )

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import plotly.graph_objects as go
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -66,9 +67,14 @@ class Page(HTMLParser):
             self._text.append(data)
 
 
-def charts_of(page: Page) -> list[dict[str, Any]]:
+def payload_of(page: Page) -> dict[str, Any]:
     (payload,) = [text for attrs, text in page.scripts if attrs.get("id") == CHARTS_ID]
-    charts: list[dict[str, Any]] = json.loads(payload)
+    loaded: dict[str, Any] = json.loads(payload)
+    return loaded
+
+
+def charts_of(page: Page) -> list[dict[str, Any]]:
+    charts: list[dict[str, Any]] = payload_of(page)["charts"]
     return charts
 
 
@@ -139,6 +145,9 @@ def test_the_page_holds_every_section_and_chart(tmp_path: Path) -> None:
     sections = [a["id"] for t, a in page.tags if t == "section"]
     assert sections == ["summary", "metrics", "distributions", "curves", "durations", "failures"]
     charts = charts_of(page)
+    template = payload_of(page)["template"]
+    for chart in charts:  # each is a figure plotly's schema accepts (it raises otherwise)
+        go.Figure({"data": chart["data"], "layout": {**chart["layout"], "template": template}})
     divs = [a for t, a in page.tags if t == "div" and a.get("class") == "chart"]
     assert [d["id"] for d in divs] == [c["id"] for c in charts]
     assert [int(str(d["data-traces"])) for d in divs] == [len(c["data"]) for c in charts]

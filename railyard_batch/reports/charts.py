@@ -1,6 +1,9 @@
-"""The report's interactive charts, as plotly figures: each metric's distribution over the
-per-merchant members (the global model marked), ROC and PR curves of the global model and
-the best and worst merchants, the global models' reliability, and time per member.
+"""The report's interactive charts, as plotly figures (plotly.js's own ``data``/``layout``
+form; ``tests/test_report.py`` checks each against plotly's schema): each metric's
+distribution over the per-merchant members (the global model marked), ROC and PR curves of
+the global model and the best and worst merchants, the global models' reliability, and time
+per member. Plain dicts, not ``plotly.graph_objects``: validating and copying a figure
+object costs more than everything else the report does (see bench/report.py).
 
 Strings from data (fan-out values, estimator names) reach plotly's text, which reads a few
 HTML tags (``<b>``, ``<a href>``); they are entity-escaped first so they show as written.
@@ -9,15 +12,14 @@ HTML tags (``<b>``, ``<a href>``); they are entity-escaped first so they show as
 from __future__ import annotations
 
 import html
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
-import numpy as np
-import plotly.graph_objects as go
-
-from railyard_batch.reports.curves import Curve, pr_curve, reliability_curve, roc_curve
+from railyard_batch.reports.curves import Curve, reliability_curve, roc_and_pr
 from railyard_batch.reports.data import (
+    GLOBAL_KEY,
     LOWER_IS_BETTER,
+    HoldoutScores,
     RunView,
     SweepData,
     holdout_scores,
@@ -28,19 +30,54 @@ from railyard_batch.reports.data import (
 
 GLOBAL_COLOR = "#d62728"
 PALETTE = ("#1f77b4", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf")
+_GUIDE = {"dash": "dot", "color": "#999"}
 
 
-@dataclass(frozen=True)
+@dataclass
 class Chart:
-    """A figure under a section of the page; ``traces`` is how many it draws."""
+    """A figure under a section of the page: its traces and layout."""
 
     section: str
     title: str
-    figure: go.Figure
+    x: str
+    y: str
+    data: list[dict[str, Any]] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    layout: dict[str, Any] = field(default_factory=dict)
 
     @property
     def traces(self) -> int:
-        return len(self.figure.data)
+        return len(self.data)
+
+    def figure(self) -> dict[str, Any]:
+        """plotly.js's ``{data, layout}`` (the page adds the shared template)."""
+        layout: dict[str, Any] = {
+            "title": {"text": text(self.title)},
+            "xaxis": {"title": {"text": text(self.x)}},
+            "yaxis": {"title": {"text": text(self.y)}},
+            "height": 420,
+            "margin": {"l": 60, "r": 20, "t": 50, "b": 50},
+            "legend": {"orientation": "h", "y": -0.2},
+            "annotations": [
+                {
+                    "text": text(note),
+                    "xref": "paper",
+                    "yref": "paper",
+                    "x": 0.02,
+                    "y": 0.98 - 0.07 * k,
+                    "showarrow": False,
+                    "xanchor": "left",
+                    "font": {"color": "#a33"},
+                }
+                for k, note in enumerate(self.notes)
+            ],
+        }
+        for key, value in self.layout.items():
+            if isinstance(value, dict) and isinstance(layout.get(key), dict):
+                layout[key] = {**layout[key], **value}
+            else:
+                layout[key] = value
+        return {"data": self.data, "layout": layout}
 
 
 def text(value: str) -> str:
@@ -48,218 +85,186 @@ def text(value: str) -> str:
     return html.escape(value, quote=False)
 
 
-def _layout(figure: go.Figure, title: str, x: str, y: str, **extra: Any) -> go.Figure:
-    figure.update_layout(
-        title=text(title),
-        xaxis_title=text(x),
-        yaxis_title=text(y),
-        template="plotly_white",
-        height=420,
-        margin={"l": 60, "r": 20, "t": 50, "b": 50},
-        legend={"orientation": "h", "y": -0.2},
-        **extra,
-    )
-    return figure
+def _color(i: int) -> str:
+    return PALETTE[i % len(PALETTE)]
 
 
 def distribution(data: SweepData, metric: str) -> Chart | None:
     """One box (every member a point) per run; the global models as stars."""
-    figure = go.Figure()
-    globals_x, globals_y, globals_text = [], [], []
+    better = "lower" if metric in LOWER_IS_BETTER else "higher"
+    chart = Chart(
+        "distributions",
+        f"{metric} per merchant, by run ({better} is better)",
+        "run",
+        metric,
+        layout={"showlegend": False},
+    )
+    hover = "%{text}<br>" + text(metric) + "=%{y:.4f}<extra></extra>"
+    stars: dict[str, list[Any]] = {"x": [], "y": [], "text": []}
     for i, view in enumerate(data.runs):
-        values = metric_values(view.per_merchant, metric)
         label = text(view.label)
+        values = metric_values(view.per_merchant, metric)
         if values:
-            figure.add_trace(
-                go.Box(
-                    x=[label] * len(values),
-                    y=[v for _, v in values],
-                    text=[text(shown(m)) for m, _ in values],
-                    name=label,
-                    boxpoints="all",
-                    jitter=0.4,
-                    pointpos=0,
-                    marker={"color": PALETTE[i % len(PALETTE)], "size": 5},
-                    hovertemplate="%{text}<br>" + metric + "=%{y:.4f}<extra></extra>",
-                )
+            chart.data.append(
+                {
+                    "type": "box",
+                    "x": [label] * len(values),
+                    "y": [v for _, v in values],
+                    "text": [text(shown(m)) for m, _ in values],
+                    "name": label,
+                    "boxpoints": "all",
+                    "jitter": 0.4,
+                    "pointpos": 0,
+                    "marker": {"color": _color(i), "size": 5},
+                    "hovertemplate": hover,
+                }
             )
         glob = metric_values([view.global_member] if view.global_member else [], metric)
         if glob:
-            globals_x.append(label)
-            globals_y.append(glob[0][1])
-            globals_text.append(f"global model ({label})")
-    if globals_x:
-        figure.add_trace(
-            go.Scatter(
-                x=globals_x,
-                y=globals_y,
-                text=globals_text,
-                mode="markers",
-                name="global model",
-                marker={"symbol": "star", "size": 16, "color": GLOBAL_COLOR},
-                hovertemplate="%{text}<br>" + metric + "=%{y:.4f}<extra></extra>",
-            )
+            stars["x"].append(label)
+            stars["y"].append(glob[0][1])
+            stars["text"].append(f"global model ({label})")
+    if stars["x"]:
+        chart.data.append(
+            {
+                "type": "scatter",
+                "mode": "markers",
+                "name": "global model",
+                **stars,
+                "marker": {"symbol": "star", "size": 16, "color": GLOBAL_COLOR},
+                "hovertemplate": hover,
+            }
         )
-    if not figure.data:
-        return None
-    better = "lower" if metric in LOWER_IS_BETTER else "higher"
-    title = f"{metric} per merchant, by run ({better} is better)"
-    return Chart("distributions", title, _layout(figure, title, "run", metric, showlegend=False))
+    return chart if chart.data else None
 
 
-def _picked(view: RunView) -> list[tuple[str, dict[str, Any]]]:
+def picked(view: RunView) -> list[tuple[str, dict[str, Any]]]:
+    """The members whose curves are drawn: the global model, the best and worst merchant."""
     best, worst = view.best_and_worst()
-    picked = [("global model", view.global_member)]
+    chosen = [("global model", view.global_member)]
     objective = view.objective or ""
     for role, member in (("best merchant", best), ("worst merchant", worst)):
         if member is not None:
             value = member["metrics"].get(objective)
-            picked.append((f"{role} {shown(member)} ({objective} {value:.3f})", member))
-    return [(name, m) for name, m in picked if m is not None]
+            chosen.append((f"{role} {shown(member)} ({objective} {value:.3f})", member))
+    return [(name, m) for name, m in chosen if m is not None]
 
 
-def _curve_chart(view: RunView, kind: str, scores: dict[str, Any]) -> Chart:
-    figure = go.Figure()
-    if kind == "roc":
-        figure.add_trace(
-            go.Scatter(
-                x=[0, 1],
-                y=[0, 1],
-                mode="lines",
-                name="chance",
-                line={"dash": "dot", "color": "#999"},
-                hoverinfo="skip",
-            )
-        )
-    notes = []
-    for i, (name, member) in enumerate(_picked(view)):
+def _line(curve: Curve, name: str, color: str, **extra: Any) -> dict[str, Any]:
+    return {
+        "type": "scatter",
+        "mode": "lines",
+        "x": curve.x,
+        "y": curve.y,
+        "name": text(name),
+        "line": {"color": color, **extra},
+    }
+
+
+def curve_chart(
+    view: RunView,
+    kind: str,
+    scores: dict[str, HoldoutScores],
+    curves: dict[str, tuple[Curve | None, Curve | None]],
+) -> Chart:
+    """ROC (``kind="roc"``) or precision-recall curves of the picked members of a run."""
+    roc = kind == "roc"
+    chart = Chart(
+        "curves",
+        f"{'ROC' if roc else 'Precision-recall'}: {view.label}",
+        "false positive rate" if roc else "recall",
+        "true positive rate" if roc else "precision",
+        layout={"xaxis": {"range": [0, 1]}, "yaxis": {"range": [0, 1.02]}},
+    )
+    if roc:
+        chance = _line(Curve([0.0, 1.0], [0.0, 1.0]), "chance", _GUIDE["color"], dash="dot")
+        chart.data.append({**chance, "hoverinfo": "skip"})
+    for i, (name, member) in enumerate(picked(view)):
         held = scores[member["id"]]
         if held.frame is None:
-            notes.append(f"{name}: {held.missing}")
+            chart.notes.append(f"{name}: {held.missing}")
             continue
-        y, s = held.frame["y_true"].to_numpy(), held.frame["score"].to_numpy()
-        curve: Curve | None = roc_curve(y, s) if kind == "roc" else pr_curve(y, s)
-        if curve is None:
-            notes.append(f"{name}: its holdout has a single class")
-            continue
-        color = GLOBAL_COLOR if member["member_key"] == "__global__" else PALETTE[i % len(PALETTE)]
-        figure.add_trace(
-            go.Scatter(
-                x=curve.x,
-                y=curve.y,
-                mode="lines",
-                name=text(name),
-                line={"color": color, "shape": "hv" if kind == "pr" else "linear"},
+        if member["id"] not in curves:  # one sort per member, for both of its charts
+            curves[member["id"]] = roc_and_pr(
+                held.frame["y_true"].to_numpy(), held.frame["score"].to_numpy()
             )
-        )
-    title = f"{'ROC' if kind == 'roc' else 'Precision-recall'}: {view.label}"
-    x, y = (
-        ("false positive rate", "true positive rate") if kind == "roc" else ("recall", "precision")
-    )
-    figure = _layout(figure, title, x, y, xaxis_range=[0, 1], yaxis_range=[0, 1.02])
-    _notes(figure, notes)
-    return Chart("curves", title, figure)
+        curve = curves[member["id"]][0 if roc else 1]
+        if curve is None:
+            chart.notes.append(f"{name}: its holdout has a single class")
+            continue
+        color = GLOBAL_COLOR if member["member_key"] == GLOBAL_KEY else _color(i)
+        chart.data.append(_line(curve, name, color, shape="linear" if roc else "hv"))
+    return chart
 
 
-def _notes(figure: go.Figure, notes: list[str]) -> None:
-    for k, note in enumerate(notes):
-        figure.add_annotation(
-            text=text(note),
-            xref="paper",
-            yref="paper",
-            x=0.02,
-            y=0.98 - 0.07 * k,
-            showarrow=False,
-            xanchor="left",
-            font={"color": "#a33"},
-        )
-
-
-def calibration(data: SweepData, views: list[RunView], scores: dict[str, Any]) -> Chart:
+def calibration(views: list[RunView], scores: dict[str, HoldoutScores]) -> Chart:
     """The reliability curve of each classification run's global model."""
-    figure = go.Figure(
-        go.Scatter(
-            x=[0, 1],
-            y=[0, 1],
-            mode="lines",
-            name="perfectly calibrated",
-            line={"dash": "dot", "color": "#999"},
-            hoverinfo="skip",
-        )
+    chart = Chart(
+        "curves",
+        "Calibration of the global models",
+        "mean predicted probability",
+        "fraction of positives",
+        layout={"xaxis": {"range": [0, 1]}, "yaxis": {"range": [0, 1.02]}},
     )
-    notes = []
+    ideal = _line(Curve([0.0, 1.0], [0.0, 1.0]), "perfectly calibrated", "#999", dash="dot")
+    chart.data.append({**ideal, "hoverinfo": "skip"})
     for i, view in enumerate(views):
         member = view.global_member
         if member is None:
-            notes.append(f"{view.label}: no global model")
+            chart.notes.append(f"{view.label}: no global model")
             continue
         held = scores[member["id"]]
-        curve = (
-            None
-            if held.frame is None
-            else reliability_curve(held.frame["y_true"].to_numpy(), held.frame["score"].to_numpy())
-        )
-        if curve is None:
-            notes.append(f"{view.label}: {held.missing or 'an empty holdout'}")
-            continue
-        figure.add_trace(
-            go.Scatter(
-                x=curve.x,
-                y=curve.y,
-                mode="lines+markers",
-                name=text(view.label),
-                line={"color": PALETTE[i % len(PALETTE)]},
+        curve = None
+        if held.frame is not None:
+            curve = reliability_curve(
+                held.frame["y_true"].to_numpy(), held.frame["score"].to_numpy()
             )
-        )
-    title = "Calibration of the global models"
-    figure = _layout(
-        figure,
-        title,
-        "mean predicted probability",
-        "fraction of positives",
-        xaxis_range=[0, 1],
-        yaxis_range=[0, 1.02],
-    )
-    _notes(figure, notes)
-    return Chart("curves", title, figure)
+        if curve is None:
+            chart.notes.append(f"{view.label}: {held.missing or 'an empty holdout'}")
+            continue
+        chart.data.append({**_line(curve, view.label, _color(i)), "mode": "lines+markers"})
+    return chart
 
 
 def durations(data: SweepData) -> Chart | None:
     """A histogram of the seconds each trained member took, one colour per run."""
-    figure = go.Figure()
+    chart = Chart(
+        "durations",
+        "Time per member (trained members)",
+        "seconds",
+        "members",
+        layout={"barmode": "overlay"},
+    )
     for i, view in enumerate(data.runs):
         times = [
-            t
+            round(t, 3)
             for m in view.members
             if m["state"] in ("succeeded", "failed") and (t := seconds(m)) is not None
         ]
         if times:
-            figure.add_trace(
-                go.Histogram(
-                    x=np.round(times, 3),
-                    name=text(view.label),
-                    opacity=0.65,
-                    marker={"color": PALETTE[i % len(PALETTE)]},
-                )
+            chart.data.append(
+                {
+                    "type": "histogram",
+                    "x": times,
+                    "name": text(view.label),
+                    "opacity": 0.65,
+                    "marker": {"color": _color(i)},
+                }
             )
-    if not figure.data:
-        return None
-    title = "Time per member (trained members)"
-    return Chart(
-        "durations", title, _layout(figure, title, "seconds", "members", barmode="overlay")
-    )
+    return chart if chart.data else None
 
 
 def charts(data: SweepData) -> list[Chart]:
     """Every chart of the report, in page order."""
     out = [c for metric in data.metrics if (c := distribution(data, metric)) is not None]
     views = [v for v in data.runs if v.task == "binary_classification"]
-    scores = {m["id"]: holdout_scores(m) for v in views for _, m in _picked(v)}
+    scores = {m["id"]: holdout_scores(m) for v in views for _, m in picked(v)}
+    curves: dict[str, tuple[Curve | None, Curve | None]] = {}
     for view in views:
-        out.append(_curve_chart(view, "roc", scores))
-        out.append(_curve_chart(view, "pr", scores))
+        out.append(curve_chart(view, "roc", scores, curves))
+        out.append(curve_chart(view, "pr", scores, curves))
     if views:
-        out.append(calibration(data, views, scores))
+        out.append(calibration(views, scores))
     timing = durations(data)
     if timing is not None:
         out.append(timing)

@@ -20,7 +20,7 @@ class Curve:
 
 def _thresholds(y: np.ndarray, score: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """True and false positives at each distinct threshold, highest score first."""
-    order = np.argsort(-score, kind="mergesort")
+    order = np.argsort(-score)  # ties are summed below: their order does not matter
     sorted_score, sorted_y = score[order], y[order]
     last_of_tie = np.r_[np.flatnonzero(np.diff(sorted_score)), len(y) - 1]
     true_pos = np.cumsum(sorted_y)[last_of_tie]
@@ -35,27 +35,30 @@ def _thin(x: np.ndarray, y: np.ndarray) -> Curve:
     return Curve([float(v) for v in x], [float(v) for v in y])
 
 
-def roc_curve(y_true: np.ndarray, score: np.ndarray) -> Curve | None:
-    """False positive rate (x) against true positive rate (y); None with one class."""
+def roc_and_pr(y_true: np.ndarray, score: np.ndarray) -> tuple[Curve | None, Curve | None]:
+    """Both curves from one sort of the scores: :func:`roc_curve` and :func:`pr_curve`."""
     y, s = np.asarray(y_true).astype(np.int64), np.asarray(score, dtype=np.float64)
     positives = int(y.sum())
     negatives = len(y) - positives
-    if positives == 0 or negatives == 0:
-        return None
+    if positives == 0:
+        return None, None
     true_pos, false_pos = _thresholds(y, s)
-    return _thin(np.r_[0.0, false_pos / negatives], np.r_[0.0, true_pos / positives])
+    roc = None
+    if negatives:
+        roc = _thin(np.r_[0.0, false_pos / negatives], np.r_[0.0, true_pos / positives])
+    precision = true_pos / (true_pos + false_pos)
+    return roc, _thin(np.r_[0.0, true_pos / positives], np.r_[1.0, precision])
+
+
+def roc_curve(y_true: np.ndarray, score: np.ndarray) -> Curve | None:
+    """False positive rate (x) against true positive rate (y); None with one class."""
+    return roc_and_pr(y_true, score)[0]
 
 
 def pr_curve(y_true: np.ndarray, score: np.ndarray) -> Curve | None:
     """Recall (x) against precision (y), from recall 0 at precision 1; None without
     positives."""
-    y, s = np.asarray(y_true).astype(np.int64), np.asarray(score, dtype=np.float64)
-    positives = int(y.sum())
-    if positives == 0 or len(y) == 0:
-        return None
-    true_pos, false_pos = _thresholds(y, s)
-    precision = true_pos / (true_pos + false_pos)
-    return _thin(np.r_[0.0, true_pos / positives], np.r_[1.0, precision])
+    return roc_and_pr(y_true, score)[1]
 
 
 def reliability_curve(y_true: np.ndarray, score: np.ndarray, bins: int = 10) -> Curve | None:

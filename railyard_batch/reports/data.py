@@ -5,6 +5,7 @@ holdout scores, read from the artifact root beside their models."""
 from __future__ import annotations
 
 import io
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -14,7 +15,6 @@ from typing import Any
 import pandas as pd
 
 from railyard_batch.artifacts import HOLDOUT_SCORES
-from railyard_batch.config.validate import METRICS_BY_TASK
 from railyard_batch.report import shown_value
 from railyard_batch.store import RunStore
 
@@ -87,7 +87,7 @@ def load_sweep(store: RunStore, sweep_id: str) -> SweepData:
         config = run["config"]
         task = config["label"]["task"]
         evaluation = config["evaluation"]
-        metrics = list(evaluation.get("metrics") or sorted(METRICS_BY_TASK[task]))
+        metrics = list(evaluation.get("metrics") or _default_metrics(task))
         views.append(
             RunView(
                 run=run,
@@ -102,6 +102,12 @@ def load_sweep(store: RunStore, sweep_id: str) -> SweepData:
     for view in views:
         names.extend(m for m in view.metrics if m not in names)
     return SweepData(sweep=sweep, runs=views, counts=store.state_counts(sweep_id), metrics=names)
+
+
+def _default_metrics(task: str) -> list[str]:
+    from railyard_batch.config.validate import METRICS_BY_TASK  # only for runs without a list
+
+    return sorted(METRICS_BY_TASK[task])
 
 
 def member_value(member: dict[str, Any]) -> Any:
@@ -153,7 +159,7 @@ def holdout_scores(member: dict[str, Any]) -> HoldoutScores:
         frame = pd.read_parquet(io.BytesIO(blob), columns=["y_true", "score"])
     except Exception as exc:  # a damaged file: said on the chart, the report goes on
         return HoldoutScores(None, f"holdout scores unreadable: {type(exc).__name__}")
-    return HoldoutScores(frame)
+    return HoldoutScores(frame.dropna())
 
 
 def metric_values(
@@ -162,5 +168,7 @@ def metric_values(
     return [
         (m, float(m["metrics"][metric]))
         for m in members
-        if m["metrics"] and isinstance(m["metrics"].get(metric), int | float)
+        if m["metrics"]
+        and isinstance(m["metrics"].get(metric), int | float)
+        and math.isfinite(m["metrics"][metric])
     ]

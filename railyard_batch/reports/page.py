@@ -14,8 +14,8 @@ from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
 
+from plotly.io import templates
 from plotly.offline import get_plotlyjs
-from plotly.utils import PlotlyJSONEncoder
 
 from railyard_batch.report import STATE_ORDER, compare_rows
 from railyard_batch.reports.charts import Chart, charts
@@ -37,16 +37,23 @@ th{background:#f5f5f5}td.num{text-align:right;font-variant-numeric:tabular-nums}
 code{white-space:pre-wrap;word-break:break-all}
 """
 
+# The charts' JSON is {"template": one plotly template for all, "charts": [{id, data, layout}]}.
 _DRAW = (
-    "(function(){var charts=JSON.parse(document.getElementById('" + CHARTS_ID + "').textContent);"
-    "charts.forEach(function(c){Plotly.newPlot(c.id,c.data,c.layout,"
-    "{responsive:true,displaylogo:false});});})();"
+    "(function(){var page=JSON.parse(document.getElementById('" + CHARTS_ID + "').textContent);"
+    "page.charts.forEach(function(c){c.layout.template=page.template;"
+    "Plotly.newPlot(c.id,c.data,c.layout,{responsive:true,displaylogo:false});});})();"
 )
+TEMPLATE = "plotly_white"
 
 
 @lru_cache(maxsize=1)
 def _plotly_js() -> str:
     return get_plotlyjs()
+
+
+@lru_cache(maxsize=1)
+def _template() -> dict[str, Any]:
+    return dict(templates[TEMPLATE].to_plotly_json())
 
 
 def e(value: Any) -> str:
@@ -55,7 +62,7 @@ def e(value: Any) -> str:
 
 def _script_json(value: Any) -> str:
     """JSON that is safe inside a script element: no ``<``, ``>`` or ``&`` left as such."""
-    text = json.dumps(value, cls=PlotlyJSONEncoder, separators=(",", ":"))
+    text = json.dumps(value, separators=(",", ":"), allow_nan=False)
     return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
@@ -163,7 +170,10 @@ def render_report(store: RunStore, sweep_id: str) -> str:
     """The report of ``sweep_id`` as one HTML page (RunNotFoundError for an unknown id)."""
     data = load_sweep(store, sweep_id)
     items = [(f"chart-{i}", c) for i, c in enumerate(charts(data))]
-    payload = [{"id": cid, **c.figure.to_plotly_json()} for cid, c in items]
+    payload = {
+        "template": _template(),
+        "charts": [{"id": cid, **c.figure()} for cid, c in items],
+    }
     sweep = data.sweep
     regression = [v.label for v in data.runs if v.task != "binary_classification"]
     curve_note = (
