@@ -189,6 +189,20 @@ def test_members_without_holdout_scores_get_a_note(tmp_path: Path) -> None:
     assert "no holdout scores kept" in calibration["layout"]["annotations"][0]["text"]
 
 
+def test_a_sweep_where_every_member_failed_still_has_a_report(tmp_path: Path) -> None:
+    url, sweep_id = record_sweep(tmp_path, ["a", "b"], runs=1, reasons={0: "x", 1: "y", 2: "z"})
+    page = Page(render(url, sweep_id))
+    charts = charts_of(page)
+    assert [c["layout"]["title"]["text"] for c in charts] == [
+        "ROC: 0: LogisticRegression",
+        "Precision-recall: 0: LogisticRegression",
+        "Calibration of the global models",
+        "Time per member (trained members)",
+    ]
+    assert charts[1]["layout"]["annotations"][0]["text"] == "no member of this run has succeeded"
+    assert {"x", "y", "z"} <= set(page.cells)
+
+
 @pytest.fixture(scope="module")
 def scratch() -> Any:
     with tempfile.TemporaryDirectory() as root:

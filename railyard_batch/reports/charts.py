@@ -179,6 +179,8 @@ def curve_chart(
     if roc:
         chance = _line(Curve([0.0, 1.0], [0.0, 1.0]), "chance", _GUIDE["color"], dash="dot")
         chart.data.append({**chance, "hoverinfo": "skip"})
+    if not picked(view):
+        chart.notes.append("no member of this run has succeeded")
     for i, (name, member) in enumerate(picked(view)):
         held = scores[member["id"]]
         if held.frame is None:
