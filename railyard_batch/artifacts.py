@@ -15,6 +15,10 @@ from pathlib import Path
 
 from railyard_batch.errors import StorageError
 
+# Beside each classifier's model.pkl: its holdout's labels and scores (``y_true``, ``score``),
+# which the sweep report draws its ROC, PR and calibration curves from.
+HOLDOUT_SCORES = "holdout_scores.parquet"
+
 
 def fault_point(name: str, file: str = "") -> None:
     """A pause the crash tests use to kill a worker at an exact moment (a real SIGKILL, at a

@@ -8,6 +8,7 @@
     railyard-batch models register|list|show|history|tag|untag|alias|unalias|promote|rollback
                                                 the model registry (railyard_batch/registry/)
     railyard-batch plan OVERRIDES --against REV what a config change does to the sweep
+    railyard-batch report [SWEEP] -o FILE       a sweep's HTML report with interactive charts
 
 A user mistake prints ``TypeName: message`` on one line and exits 2; no traceback.
 """
@@ -32,6 +33,7 @@ SUBCOMMANDS = {
     "cancel",
     "models",
     "plan",
+    "report",
 }
 DEFAULT_STORE = "sqlite:///runs/railyard.db"
 
@@ -174,6 +176,13 @@ def _subcommand(args: list[str]) -> int:
         " version; their unfinished members fail with the reason",
     )
 
+    html_report = sub.add_parser("report", help="a sweep's report: one self-contained HTML page")
+    html_report.add_argument("sweep", nargs="?", default=None, help="sweep id (default: latest)")
+    html_report.add_argument(
+        "-o", "--output", type=Path, default=Path("report.html"), help="(default: %(default)s)"
+    )
+    html_report.add_argument("--store", default=os.environ.get("RAILYARD_STORE", DEFAULT_STORE))
+
     _kubernetes_parsers(sub)
     from railyard_batch.registry.commands import add_parser as add_models_parser
 
@@ -184,6 +193,10 @@ def _subcommand(args: list[str]) -> int:
         from railyard_batch.registry.commands import run as run_models
 
         return run_models(ns)
+    if ns.command == "report":
+        from railyard_batch.reports.command import report_command
+
+        return report_command(ns.store, ns.sweep, ns.output)
     if ns.command in ("status", "wait", "cancel"):
         return _kubernetes(ns)
     if ns.command in ("worker", "reproduce"):

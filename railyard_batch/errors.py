@@ -9,6 +9,7 @@
     ├── StoreError (RuntimeError)    the run store cannot be opened or written
     ├── StorageError (OSError)       the artifact root cannot be written (full, read-only, refused)
     ├── RevisionError (ValueError)   a git revision that names nothing usable (``plan --against``)
+    ├── OutputError (OSError)        a file the user asked for cannot be written (``report -o``)
     ├── KubernetesError (RuntimeError)  the API server refused a request (its message kept)
     │   (railyard_batch.kubernetes; ManifestError, a ConfigError, for a bad rendered object)
     └── RunNotFoundError (KeyError)  a sweep, run or member id the store does not know
@@ -26,6 +27,7 @@ __all__ = [
     "DataError",
     "DataIntegrityError",
     "MemberSkipped",
+    "OutputError",
     "RailyardError",
     "RevisionError",
     "RunNotFoundError",
@@ -70,6 +72,10 @@ class StoreError(RailyardError, RuntimeError):
 
 class StorageError(RailyardError, OSError):
     """A write to the artifact root failed: no space, read-only, permission, a refusing remote."""
+
+
+class OutputError(RailyardError, OSError):
+    """A file the user asked for (a report's ``--output``) cannot be written."""
 
 
 class RunNotFoundError(RailyardError, KeyError):

@@ -5,13 +5,14 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from statistics import fmean
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from railyard_batch.planning import RunPlan
+if TYPE_CHECKING:  # planning imports scikit-learn: not for a reader of the store
+    from railyard_batch.planning import RunPlan
 
 _console = Console()
 if not _console.is_terminal:  # logs and pipes: wide enough that ids are not cut

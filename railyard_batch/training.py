@@ -34,6 +34,9 @@ class TrainedMember:
     model: Any = None
     # The holdout's feature columns, for the export parity gate.
     holdout_features: pd.DataFrame | None = None
+    # The holdout's labels and the model's scores (``y_true``, ``score``: the positive class's
+    # probability), for the report's ROC, PR and calibration curves; classifiers only.
+    holdout_scores: pd.DataFrame | None = None
 
 
 def build_preprocessing(vc: ValidatedConfig) -> Any:
@@ -108,6 +111,7 @@ def train_member(df: pd.DataFrame, factory: PipelineFactory) -> TrainedMember:
     x_holdout = holdout_df[features] if features else holdout_df.drop(columns=[label])
     y_holdout = holdout_df[label].to_numpy()
     evaluation = vc["evaluation"]
+    scores = None
     if classify:
         proba = np.asarray(model.predict_proba(x_holdout))[:, 1]
         metrics: dict[str, Any] = classification_metrics(
@@ -115,6 +119,7 @@ def train_member(df: pd.DataFrame, factory: PipelineFactory) -> TrainedMember:
         )
         metrics["positives_train"] = int(y_train.sum())
         metrics["positives_holdout"] = int(y_holdout.sum())
+        scores = pd.DataFrame({"y_true": y_holdout.astype(np.int8), "score": proba})
     else:
         metrics = regression_metrics(y_holdout, np.asarray(model.predict(x_holdout)), vc.metrics)
     metrics["n_train"] = len(train_idx)
@@ -126,4 +131,5 @@ def train_member(df: pd.DataFrame, factory: PipelineFactory) -> TrainedMember:
         metrics=metrics,
         model=model,
         holdout_features=x_holdout,
+        holdout_scores=scores,
     )

@@ -13,6 +13,7 @@ reason and the shard goes on.
 from __future__ import annotations
 
 import dataclasses
+import io
 import json
 import os
 import time
@@ -25,7 +26,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from railyard_batch.artifacts import ArtifactStore
+from railyard_batch.artifacts import HOLDOUT_SCORES, ArtifactStore
 from railyard_batch.config.validate import ValidatedConfig
 from railyard_batch.data import read_table
 from railyard_batch.dvc_objects import resolve
@@ -256,6 +257,8 @@ def _run_member(
         model_uri = artifacts.put(f"{prefix}/model.pkl", trained.model_bytes)
         metrics = {**trained.metrics, "n_rows": len(subset)}
         artifacts.put(f"{prefix}/metrics.json", json.dumps(metrics, indent=2).encode())
+        if trained.holdout_scores is not None:
+            artifacts.put(f"{prefix}/{HOLDOUT_SCORES}", _parquet_bytes(trained.holdout_scores))
     except Exception as exc:  # a write failure fails this member, not the shard
         LOGGER.error("writing the artifacts of %s failed", member.key, exc_info=exc)
         return MemberOutcome(
@@ -304,6 +307,12 @@ def _export(
     except JvmScorerError as exc:
         return {"exportable": False, "reason": f"JVM scorer unavailable: {exc}"}
     return dict(outcome.to_dict())
+
+
+def _parquet_bytes(frame: pd.DataFrame) -> bytes:
+    buffer = io.BytesIO()
+    frame.to_parquet(buffer, index=False)
+    return buffer.getvalue()
 
 
 def _reason(exc: BaseException) -> str:

@@ -1,0 +1,174 @@
+"""What a report shows, read from the run store: the sweep, its runs and members, the members
+whose curves are drawn (each run's global model and its best and worst merchant) and their
+holdout scores, read from the artifact root beside their models."""
+
+from __future__ import annotations
+
+import io
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from railyard_batch.artifacts import HOLDOUT_SCORES
+from railyard_batch.report import shown_value
+from railyard_batch.store import RunStore
+
+GLOBAL_KEY = "__global__"
+# Metrics where a smaller value is the better model; every other one is higher-is-better.
+LOWER_IS_BETTER = frozenset({"log_loss", "rmse", "mae"})
+DONE = ("succeeded", "cached")
+
+
+@dataclass
+class RunView:
+    """One run (Hydra job) of the sweep with its members."""
+
+    run: dict[str, Any]
+    members: list[dict[str, Any]]
+    metrics: list[str]
+    label: str
+    task: str
+    objective: str | None
+
+    @property
+    def done(self) -> list[dict[str, Any]]:
+        return [m for m in self.members if m["state"] in DONE and m["metrics"]]
+
+    @property
+    def global_member(self) -> dict[str, Any] | None:
+        return next((m for m in self.done if m["member_key"] == GLOBAL_KEY), None)
+
+    @property
+    def per_merchant(self) -> list[dict[str, Any]]:
+        return [m for m in self.done if m["member_key"] != GLOBAL_KEY]
+
+    def best_and_worst(self) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
+        """The per-merchant members with the best and the worst objective value."""
+        metric = self.objective
+        ranked = [m for m in self.per_merchant if metric and m["metrics"].get(metric) is not None]
+        if not ranked or metric is None:
+            return None, None
+        ranked.sort(
+            key=lambda m: float(m["metrics"][metric]), reverse=metric not in LOWER_IS_BETTER
+        )
+        return ranked[0], ranked[-1] if len(ranked) > 1 else None
+
+
+@dataclass
+class SweepData:
+    sweep: dict[str, Any]
+    runs: list[RunView]
+    counts: dict[str, int]
+    metrics: list[str] = field(default_factory=list)
+
+    @property
+    def members(self) -> list[dict[str, Any]]:
+        return [m for view in self.runs for m in view.members]
+
+
+def short_target(target: str | None) -> str:
+    return (target or "").rsplit(".", 1)[-1]
+
+
+def load_sweep(store: RunStore, sweep_id: str) -> SweepData:
+    """The sweep and everything of it the report shows (RunNotFoundError for an unknown id)."""
+    sweep = store.sweep(sweep_id)
+    members = store.members(sweep_id=sweep_id)
+    by_run: dict[str, list[dict[str, Any]]] = {}
+    for member in members:
+        by_run.setdefault(member["run_id"], []).append(member)
+    views = []
+    for run in store.runs(sweep_id):
+        config = run["config"]
+        task = config["label"]["task"]
+        evaluation = config["evaluation"]
+        metrics = list(evaluation.get("metrics") or _default_metrics(task))
+        views.append(
+            RunView(
+                run=run,
+                members=by_run.get(run["id"], []),
+                metrics=metrics,
+                label=f"{run['job_num']}: {short_target(run['estimator'])}",
+                task=task,
+                objective=evaluation.get("objective") or (metrics[0] if metrics else None),
+            )
+        )
+    names: list[str] = []
+    for view in views:
+        names.extend(m for m in view.metrics if m not in names)
+    return SweepData(sweep=sweep, runs=views, counts=store.state_counts(sweep_id), metrics=names)
+
+
+def _default_metrics(task: str) -> list[str]:
+    from railyard_batch.config.validate import METRICS_BY_TASK  # only for runs without a list
+
+    return sorted(METRICS_BY_TASK[task])
+
+
+def member_value(member: dict[str, Any]) -> Any:
+    if member.get("member_value") is not None or member["member_key"] == GLOBAL_KEY:
+        return member.get("member_value")
+    return member["member_key"]  # recorded before values were kept: the key was the value
+
+
+def shown(member: dict[str, Any]) -> str:
+    """A member's fan-out value as ``runs show`` prints it (plain text, never markup)."""
+    return shown_value(member_value(member)).plain
+
+
+def seconds(member: dict[str, Any]) -> float | None:
+    """How long a member took to train (None when it has no start or end)."""
+    start, end = member.get("started_at"), member.get("finished_at")
+    if not start or not end:
+        return None
+    return (datetime.fromisoformat(end) - datetime.fromisoformat(start)).total_seconds()
+
+
+@dataclass(frozen=True)
+class HoldoutScores:
+    """A member's holdout labels and scores, or why there are none."""
+
+    frame: pd.DataFrame | None
+    missing: str | None = None
+
+
+def holdout_scores(member: dict[str, Any]) -> HoldoutScores:
+    """The ``holdout_scores.parquet`` beside the member's model (a cached member's is its
+    origin's). Members trained before the worker kept them have none: the reason says so."""
+    model = member.get("artifact_uri")
+    if not model:
+        return HoldoutScores(None, "no model recorded")
+    try:
+        if "://" in model and not model.startswith("file://"):
+            import fsspec
+
+            with fsspec.open(f"{model.rsplit('/', 1)[0]}/{HOLDOUT_SCORES}", "rb") as fh:
+                blob = fh.read()
+        else:
+            blob = (Path(model.removeprefix("file://")).parent / HOLDOUT_SCORES).read_bytes()
+    except FileNotFoundError:
+        return HoldoutScores(None, "no holdout scores kept (trained by an older version)")
+    except OSError as exc:
+        return HoldoutScores(None, f"holdout scores unreadable: {exc}")
+    try:
+        frame = pd.read_parquet(io.BytesIO(blob), columns=["y_true", "score"])
+    except Exception as exc:  # a damaged file: said on the chart, the report goes on
+        return HoldoutScores(None, f"holdout scores unreadable: {type(exc).__name__}")
+    return HoldoutScores(frame.dropna())
+
+
+def metric_values(
+    members: Sequence[dict[str, Any]], metric: str
+) -> list[tuple[dict[str, Any], float]]:
+    return [
+        (m, float(m["metrics"][metric]))
+        for m in members
+        if m["metrics"]
+        and isinstance(m["metrics"].get(metric), int | float)
+        and math.isfinite(m["metrics"][metric])
+    ]
