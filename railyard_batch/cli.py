@@ -5,6 +5,8 @@
     railyard-batch runs list|show|compare|gc    read the run store; gc closes dead sweeps
     railyard-batch logs MEMBER                  a member's log, from the artifact store
     railyard-batch status|wait|cancel SWEEP     re-attach to a sweep's Kubernetes Jobs
+    railyard-batch serve [--host --port --store]  the training service (railyard_batch/service/)
+    railyard-batch tokens create --role R --name N  a token for it, printed once
 
 A user mistake prints ``TypeName: message`` on one line and exits 2; no traceback.
 """
@@ -18,7 +20,18 @@ import sys
 from pathlib import Path
 from typing import Any
 
-SUBCOMMANDS = {"worker", "runs", "reproduce", "export", "logs", "status", "wait", "cancel"}
+SUBCOMMANDS = {
+    "worker",
+    "runs",
+    "reproduce",
+    "export",
+    "logs",
+    "status",
+    "wait",
+    "cancel",
+    "serve",
+    "tokens",
+}
 DEFAULT_STORE = "sqlite:///runs/railyard.db"
 
 
@@ -157,8 +170,11 @@ def _subcommand(args: list[str]) -> int:
     )
 
     _kubernetes_parsers(sub)
+    _service_parsers(sub)
 
     ns = parser.parse_args(args)
+    if ns.command in ("serve", "tokens"):
+        return _service(ns)
     if ns.command in ("status", "wait", "cancel"):
         return _kubernetes(ns)
     if ns.command in ("worker", "reproduce"):
@@ -193,6 +209,18 @@ def _kubernetes_parsers(sub: Any) -> None:
         if name == "wait":
             cmd.add_argument("--poll-seconds", type=float, default=2.0)
             cmd.add_argument("--timeout", type=float, default=None, help="seconds (default: none)")
+
+
+def _service_parsers(sub: Any) -> None:
+    from railyard_batch.service.commands import add_parsers
+
+    add_parsers(sub, os.environ.get("RAILYARD_STORE", DEFAULT_STORE))
+
+
+def _service(ns: argparse.Namespace) -> int:
+    from railyard_batch.service.commands import run
+
+    return run(ns)
 
 
 def _kubernetes(ns: argparse.Namespace) -> int:
