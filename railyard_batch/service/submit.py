@@ -32,9 +32,10 @@ MAX_JOBS = 64
 # ${oc.env:HOME}, ${hydra:runtime.cwd}, ${now:%H}: an interpolation that calls a resolver.
 _RESOLVER = re.compile(r"\$\{\s*[^}:]*:")
 _KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-# Keys a request may not set: the service decides where results go and which id they get;
-# hydra.* would reach Hydra's callbacks, search path and output directories.
-_RESERVED = ("store", "execution.sweep_id", "hydra")
+# Keys a request may not set: the service decides where results go, which id they get and
+# which modules a _target_ may name (the project's conf/, reviewed in git); hydra.* would
+# reach Hydra's callbacks, search path and output directories.
+_RESERVED = ("store", "execution.sweep_id", "targets", "hydra")
 _compose_lock = threading.Lock()
 
 
@@ -112,7 +113,7 @@ def _literal(value: Any) -> str:
     if isinstance(value, int | float):
         return json.dumps(value)
     if isinstance(value, str):
-        return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
+        return "'" + value.replace("'", "\\'") + "'"
     if isinstance(value, list):
         return "[" + ",".join(_literal(v) for v in value) + "]"
     if isinstance(value, dict):

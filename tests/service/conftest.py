@@ -34,6 +34,7 @@ class Service:
     port: int
     tokens: dict[str, str] = field(default_factory=dict)
     proc: subprocess.Popen[bytes] | None = None
+    clients: list[httpx.Client] = field(default_factory=list)
 
     @property
     def url(self) -> str:
@@ -66,6 +67,8 @@ class Service:
         self.proc.wait(timeout=30)
 
     def stop(self) -> None:
+        for client in self.clients:
+            client.close()
         if self.proc is not None and self.proc.poll() is None:
             self.proc.terminate()
             try:
@@ -80,7 +83,9 @@ class Service:
 
     def client(self, role: str | None = "reader", **kwargs: Any) -> httpx.Client:
         headers = {"Authorization": f"Bearer {self.tokens[role]}"} if role else {}
-        return httpx.Client(base_url=self.url, headers=headers, timeout=60, **kwargs)
+        client = httpx.Client(base_url=self.url, headers=headers, timeout=60, **kwargs)
+        self.clients.append(client)
+        return client
 
 
 def start_service(root: Path) -> Service:
