@@ -20,7 +20,7 @@ from railyard_batch.backends.local import LocalBackend, default_workers, threads
 from railyard_batch.errors import RailyardError
 from railyard_batch.planning import RunPlan
 from railyard_batch.report import print_sweep_summary
-from railyard_batch.sweep import RunSummary, execute_sweep, new_sweep_id, plan_run
+from railyard_batch.sweep import RunSummary, chosen_sweep_id, execute_sweep, plan_run
 
 
 @dataclass
@@ -86,7 +86,13 @@ def _train(cfg: DictConfig) -> Any:
         return PendingRun(plan)
     threads = threads_per_worker(cfg.execution)
     workers = int(cfg.execution.workers) or default_workers(threads)
-    plan = plan_run(cfg, sweep_id=new_sweep_id(), job_num=0, overrides=overrides, workers=workers)
+    plan = plan_run(
+        cfg,
+        sweep_id=chosen_sweep_id(cfg.execution),
+        job_num=0,
+        overrides=overrides,
+        workers=workers,
+    )
     summaries = run_plans(
         [plan],
         LocalBackend(workers, progress=bool(cfg.execution.progress), threads_per_worker=threads),

@@ -9,6 +9,8 @@
                                                 the model registry (railyard_batch/registry/)
     railyard-batch plan OVERRIDES --against REV what a config change does to the sweep
     railyard-batch report [SWEEP] -o FILE       a sweep's HTML report with interactive charts
+    railyard-batch serve [--host --port --store]  the training service (railyard_batch/service/)
+    railyard-batch tokens create --role R --name N  a token for it, printed once
 
 A user mistake prints ``TypeName: message`` on one line and exits 2; no traceback.
 """
@@ -34,6 +36,8 @@ SUBCOMMANDS = {
     "models",
     "plan",
     "report",
+    "serve",
+    "tokens",
 }
 DEFAULT_STORE = "sqlite:///runs/railyard.db"
 
@@ -197,6 +201,11 @@ def _subcommand(args: list[str]) -> int:
         from railyard_batch.reports.command import report_command
 
         return report_command(ns.store, ns.sweep, ns.output)
+    _service_parsers(sub)
+
+    ns = parser.parse_args(args)
+    if ns.command in ("serve", "tokens"):
+        return _service(ns)
     if ns.command in ("status", "wait", "cancel"):
         return _kubernetes(ns)
     if ns.command in ("worker", "reproduce"):
@@ -231,6 +240,18 @@ def _kubernetes_parsers(sub: Any) -> None:
         if name == "wait":
             cmd.add_argument("--poll-seconds", type=float, default=2.0)
             cmd.add_argument("--timeout", type=float, default=None, help="seconds (default: none)")
+
+
+def _service_parsers(sub: Any) -> None:
+    from railyard_batch.service.commands import add_parsers
+
+    add_parsers(sub, os.environ.get("RAILYARD_STORE", DEFAULT_STORE))
+
+
+def _service(ns: argparse.Namespace) -> int:
+    from railyard_batch.service.commands import run
+
+    return run(ns)
 
 
 def _kubernetes(ns: argparse.Namespace) -> int:

@@ -25,7 +25,7 @@ from omegaconf import DictConfig
 
 from railyard_batch.artifacts import ArtifactStore
 from railyard_batch.backends.base import Backend
-from railyard_batch.config.validate import validate_config
+from railyard_batch.config.validate import check_sweep_id, validate_config
 from railyard_batch.data import DataIdentity, dataset_identity
 from railyard_batch.dvc_objects import locate_remote, project_cache
 from railyard_batch.leases import Heartbeat, lease_seconds, owner_id
@@ -43,6 +43,12 @@ from railyard_batch.store import RunStore, sqlite_path
 
 def new_sweep_id() -> str:
     return datetime.now(UTC).strftime("%Y%m%d-%H%M%S-") + uuid.uuid4().hex[:6]
+
+
+def chosen_sweep_id(execution: Any) -> str:
+    """``execution.sweep_id`` when the caller chose one (checked), else a new id."""
+    chosen = execution.get("sweep_id") if execution is not None else None
+    return new_sweep_id() if chosen is None else check_sweep_id(chosen)
 
 
 @lru_cache(maxsize=8)

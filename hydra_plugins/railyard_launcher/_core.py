@@ -66,7 +66,7 @@ def launch(
     from railyard_batch import app
     from railyard_batch.backends.local import default_workers, threads_per_worker
     from railyard_batch.errors import RailyardError
-    from railyard_batch.sweep import new_sweep_id
+    from railyard_batch.sweep import chosen_sweep_id
 
     setup_globals()
     config, context = launcher.config, launcher.hydra_context
@@ -79,7 +79,10 @@ def launch(
         or int(execution.get("workers", 0))
         or default_workers(threads_per_worker(execution))
     )
-    launcher.sweep_id = launcher.sweep_id or new_sweep_id()
+    try:
+        launcher.sweep_id = launcher.sweep_id or chosen_sweep_id(execution)
+    except RailyardError as exc:
+        raise app.UserErrorExit(exc) from None
     log.info(f"Planning {len(job_overrides)} jobs of sweep {launcher.sweep_id}")
 
     returns: list[JobReturn] = []

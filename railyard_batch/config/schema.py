@@ -115,6 +115,9 @@ class ExecutionConfig:
     progress: bool = True
     # Retrain members even when a succeeded member has the same content key (--force).
     force: bool = False
+    # The sweep's id, chosen by the caller (the service hands it out before the sweep starts);
+    # null: a new one. Format YYYYMMDD-HHMMSS-xxxxxx (6 lowercase hex digits).
+    sweep_id: str | None = None
 
 
 @dataclass

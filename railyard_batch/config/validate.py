@@ -142,7 +142,22 @@ def validate_config(cfg: DictConfig | dict[str, Any]) -> ValidatedConfig:
             f"The 'execution.threads_per_worker' parameter must be an integer >= 1. "
             f"Got {threads!r}."
         )
+    if raw["execution"].get("sweep_id") is not None:
+        check_sweep_id(raw["execution"]["sweep_id"])
     return ValidatedConfig(raw=raw, config_hash=config_hash(raw))
+
+
+SWEEP_ID = re.compile(r"^[0-9]{8}-[0-9]{6}-[0-9a-f]{6}$")
+
+
+def check_sweep_id(value: object) -> str:
+    """``execution.sweep_id``: the id format of :func:`railyard_batch.sweep.new_sweep_id`."""
+    if not isinstance(value, str) or not SWEEP_ID.fullmatch(value):
+        raise ConfigError(
+            "The 'execution.sweep_id' parameter must be null or an id like "
+            f"'20260101-120000-0a1b2c' (YYYYMMDD-HHMMSS-6 hex digits). Got {value!r}."
+        )
+    return value
 
 
 def allowed_modules(raw: dict[str, Any]) -> tuple[str, ...]:

@@ -1,0 +1,223 @@
+"""The app factory and ``railyard-batch serve [--host --port --store URL]``.
+
+The service holds nothing that matters in memory: tokens, trainings and sweeps are in the
+store, and each sweep runs as its own ``railyard-batch`` process. Killed and restarted, it
+lists the same sweeps; a sweep still running goes on, and one whose process died is closed by
+the leases (railyard_batch/leases.py), which a background thread here checks like ``runs
+list`` does.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import subprocess
+import threading
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI, Request, Response
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+
+from railyard_batch.errors import RailyardError, RunNotFoundError, StoreError
+from railyard_batch.service import trainings
+from railyard_batch.service.cancel import CannotCancel
+from railyard_batch.service.metrics import ServiceMetrics
+from railyard_batch.service.routes import MemberCache, router
+from railyard_batch.service.submit import RequestError, start
+
+MAX_BODY_BYTES = 256 * 1024
+
+
+@dataclass
+class Settings:
+    store_url: str
+    # The project: where conf/ and pipelines/ are, and where sweeps run.
+    root: Path = field(default_factory=Path.cwd)
+    conf_dir: Path = field(
+        default_factory=lambda: Path(os.environ.get("RAILYARD_CONF_DIR", "conf"))
+    )
+    max_body_bytes: int = MAX_BODY_BYTES
+    # How often dead sweeps are looked for (the store's leases decide which are dead).
+    reap_seconds: float = 10.0
+
+
+class Runner:
+    """Starts sweeps as ``railyard-batch`` processes and notes how each ended."""
+
+    def __init__(self, settings: Settings, metrics: ServiceMetrics) -> None:
+        self.settings = settings
+        self.metrics = metrics
+        self.processes: dict[str, subprocess.Popen[bytes]] = {}
+
+    def launch(self, sweep_id: str, command: list[str], estimators: list[str]) -> None:
+        log = self.settings.root / "runs" / "service" / f"{sweep_id}.log"
+        proc = start(command, cwd=self.settings.root, log_path=log)
+        self.processes[sweep_id] = proc
+        trainings.update(self.settings.store_url, sweep_id, pid=proc.pid)
+        self.metrics.started(estimators)
+        threading.Thread(
+            target=self._follow, args=(sweep_id, proc, log), name=f"sweep-{sweep_id}", daemon=True
+        ).start()
+
+    def _follow(self, sweep_id: str, proc: subprocess.Popen[bytes], log: Path) -> None:
+        code = proc.wait()
+        self.processes.pop(sweep_id, None)
+        error = None
+        if code != 0:
+            lines = log.read_text(errors="replace").splitlines()
+            picked = [ln for ln in lines if re.match(r"^[A-Z][A-Za-z]*(Error|Exception): ", ln)]
+            error = (picked or lines or [f"exit status {code}"])[-1][:2000]
+        url = self.settings.store_url
+        trainings.finished(url, sweep_id, code, error)
+        from railyard_batch.store import RunStore
+
+        store = RunStore(url)
+        try:
+            self.metrics.ended(store.runs(sweep_id), store.members(sweep_id=sweep_id))
+        except RunNotFoundError:
+            pass
+        finally:
+            store.close()
+
+
+def _reap(settings: Settings, stop: threading.Event) -> None:
+    from railyard_batch.store import RunStore
+
+    while not stop.wait(settings.reap_seconds):
+        with contextlib.suppress(Exception):
+            store = RunStore(settings.store_url)
+            try:
+                store.close_dead()
+            finally:
+                store.close()
+
+
+def _problem(status: int, line: str, pointer: str | None = None) -> JSONResponse:
+    return JSONResponse({"detail": line, "pointer": pointer}, status_code=status)
+
+
+def create_app(settings: Settings) -> FastAPI:
+    from railyard_batch.service import tables
+
+    tables.engine(settings.store_url)  # the store opens (and the tables exist) before serving
+    metrics = ServiceMetrics()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        stop = threading.Event()
+        reaper = threading.Thread(target=_reap, args=(settings, stop), daemon=True)
+        reaper.start()
+        yield
+        stop.set()
+
+    app = FastAPI(
+        title="railyard-batch",
+        version="1",
+        summary="Submit training sweeps and read their results from the run store.",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.metrics = metrics
+    app.state.runner = Runner(settings, metrics)
+    app.state.members = MemberCache()
+    app.include_router(router)
+
+    @app.exception_handler(RequestError)
+    async def request_error(_: Request, exc: RequestError) -> JSONResponse:
+        return _problem(422, exc.line, exc.pointer)
+
+    @app.exception_handler(RunNotFoundError)
+    async def not_found(_: Request, exc: RunNotFoundError) -> JSONResponse:
+        return _problem(404, f"RunNotFoundError: {exc}")
+
+    @app.exception_handler(CannotCancel)
+    async def conflict(_: Request, exc: CannotCancel) -> JSONResponse:
+        return _problem(409, f"CannotCancel: {exc}")
+
+    @app.exception_handler(StoreError)
+    async def store_error(_: Request, exc: StoreError) -> JSONResponse:
+        return _problem(503, f"StoreError: {exc}")
+
+    @app.exception_handler(RailyardError)
+    async def user_error(_: Request, exc: RailyardError) -> JSONResponse:
+        return _problem(422, f"{type(exc).__name__}: {exc}")
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
+        first = exc.errors()[0]
+        where = [str(p) for p in first.get("loc", ())]
+        if where and where[0] == "body" and first.get("type") == "extra_forbidden":
+            line = f"ConfigError: unknown key '{'.'.join(where[1:])}' in the request body"
+        else:
+            line = f"RequestError: {'.'.join(where)}: {first.get('msg', 'invalid')}"
+        pointer = "/" + "/".join(where[1:]) if where[:1] == ["body"] else None
+        return _problem(422, line.replace("\n", " "), pointer)
+
+    @app.get("/metrics", include_in_schema=False)
+    def prometheus() -> Response:
+        from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+        return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
+
+    @app.middleware("http")
+    async def measure(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        started = time.perf_counter()
+        response = await call_next(request)
+        route = request.scope.get("route")
+        path = getattr(route, "path", "unmatched")
+        metrics.requests.labels(request.method, path, str(response.status_code)).inc()
+        metrics.latency.labels(path).observe(time.perf_counter() - started)
+        return response
+
+    app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
+    return app
+
+
+class BodyLimit:
+    """ASGI middleware: a request body over ``limit`` bytes is 413, announced or streamed."""
+
+    def __init__(self, app: Any, limit: int) -> None:
+        self.app = app
+        self.limit = limit
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        too_big = JSONResponse(
+            {"detail": f"RequestTooLarge: the body is limited to {self.limit} bytes"},
+            status_code=413,
+        )
+        length = dict(scope.get("headers") or []).get(b"content-length")
+        if length is not None and (not length.isdigit() or int(length) > self.limit):
+            return await too_big(scope, receive, send)
+        if length is not None:  # announced, and no more than the server will read
+            return await self.app(scope, receive, send)
+        # Streamed (chunked): read it here, up to the limit, then hand it on whole.
+        body, more = b"", True
+        while more:
+            message = await receive()
+            if message["type"] != "http.request":
+                return await self.app(scope, receive, send)
+            body += message.get("body", b"")
+            more = message.get("more_body", False)
+            if len(body) > self.limit:
+                return await too_big(scope, receive, send)
+        replayed = False
+
+        async def replay() -> Any:
+            nonlocal replayed
+            if not replayed:
+                replayed = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            return await receive()
+
+        await self.app(scope, replay, send)

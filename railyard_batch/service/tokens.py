@@ -1,0 +1,78 @@
+"""Bearer tokens: ``railyard-batch tokens create --role ROLE --name NAME`` prints one once.
+
+A token is ``ryb_`` and 32 random bytes in hex; the store keeps only the sha256 of it, so a
+copy of the database holds no usable token. A request's token is hashed and looked up by its
+hash, and the stored hash compared with :func:`hmac.compare_digest`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+import secrets
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+
+from railyard_batch.errors import ConfigError, one_of
+from railyard_batch.service import tables
+from railyard_batch.store import now
+
+# Each role may do what the roles before it may.
+ROLES = ("reader", "trainer", "promoter")
+PREFIX = "ryb_"
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,99}$")
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who a request comes from: the token's name (the actor of its changes) and role."""
+
+    name: str
+    role: str
+
+    def may(self, role: str) -> bool:
+        return ROLES.index(self.role) >= ROLES.index(role)
+
+
+def digest(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8", "surrogateescape")).hexdigest()
+
+
+def create_token(store_url: str, *, name: str, role: str) -> str:
+    """Store a new token for ``name`` with ``role``; returns the token (shown once)."""
+    if role not in ROLES:
+        raise one_of("--role", ROLES, role)
+    if not _NAME.match(name):
+        raise ConfigError(
+            "The '--name' option must be 1-100 characters of letters, digits and '._@-', "
+            f"starting with a letter or digit. Got {name!r}."
+        )
+    token = PREFIX + secrets.token_hex(32)
+    try:
+        with tables.engine(store_url).begin() as conn:
+            conn.execute(
+                tables.tokens.insert().values(
+                    name=name, role=role, secret_sha256=digest(token), created_at=now()
+                )
+            )
+    except sa.exc.IntegrityError:
+        raise ConfigError(
+            f"The '--name' option must name no existing token: {name!r} has one already."
+        ) from None
+    return token
+
+
+def authenticate(store_url: str, token: str) -> Principal | None:
+    """The principal of ``token``, or None when no stored token matches it."""
+    wanted = digest(token)
+    with tables.engine(store_url).connect() as conn:
+        row = conn.execute(
+            sa.select(
+                tables.tokens.c.name, tables.tokens.c.role, tables.tokens.c.secret_sha256
+            ).where(tables.tokens.c.secret_sha256 == wanted)
+        ).first()
+    if row is None or not hmac.compare_digest(str(row.secret_sha256), wanted):
+        return None
+    return Principal(name=str(row.name), role=str(row.role))
