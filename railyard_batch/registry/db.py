@@ -23,12 +23,16 @@ def engine_for(url: str) -> Engine:
         return _engines[url]
     try:
         if url.startswith("sqlite"):
+            from railyard_batch.store import sqlite_path
+
+            # As the run store does: a store that does not exist yet is made, not an error.
+            sqlite_path(url).parent.mkdir(parents=True, exist_ok=True)
             engine = create_engine(url, connect_args={"timeout": 60.0})
             _immediate_transactions(engine)
         else:
             engine = create_engine(url)
         metadata.create_all(engine)
-    except SQLAlchemyError as exc:
+    except (SQLAlchemyError, OSError) as exc:
         raise StoreError(
             f"Cannot open the registry in the run store {url!r}: {_line(exc)}"
         ) from None
