@@ -191,6 +191,7 @@ def _subcommand(args: list[str]) -> int:
     from railyard_batch.registry.commands import add_parser as add_models_parser
 
     add_models_parser(sub, DEFAULT_STORE)
+    _service_parsers(sub)
 
     ns = parser.parse_args(args)
     if ns.command == "models":
@@ -201,9 +202,6 @@ def _subcommand(args: list[str]) -> int:
         from railyard_batch.reports.command import report_command
 
         return report_command(ns.store, ns.sweep, ns.output)
-    _service_parsers(sub)
-
-    ns = parser.parse_args(args)
     if ns.command in ("serve", "tokens"):
         return _service(ns)
     if ns.command in ("status", "wait", "cancel"):
