@@ -38,7 +38,8 @@ from railyard_batch.planning import (
     plan_members,
 )
 from railyard_batch.provenance import code_version, git_state, package_versions
-from railyard_batch.store import RunStore, sqlite_path
+from railyard_batch.store import RunStore
+from railyard_batch.store_url import store_exists
 
 
 def new_sweep_id() -> str:
@@ -111,7 +112,7 @@ def plan_run(
 
 
 def _succeeded_by_key(store_url: str, keys: list[str]) -> dict[str, str]:
-    if not sqlite_path(store_url).exists():  # planning never creates the store
+    if not store_exists(store_url):  # planning never creates the store
         return {}
     store = RunStore(store_url)
     try:
@@ -240,7 +241,7 @@ def _close(url: str, sweep_id: str, reason: str) -> None:
 def close_dead_sweeps(url: str, *, unleased_local: bool = False) -> list[str]:
     """Close the sweeps of the store at ``url`` that nobody holds any more (see
     :meth:`RunStore.close_dead`); nothing to do for a store that does not exist yet."""
-    if not sqlite_path(url).exists():
+    if not store_exists(url):
         return []
     store = RunStore(url)
     try:
