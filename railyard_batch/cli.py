@@ -5,6 +5,7 @@
     railyard-batch runs list|show|compare|gc    read the run store; gc closes dead sweeps
     railyard-batch logs MEMBER                  a member's log, from the artifact store
     railyard-batch status|wait|cancel SWEEP     re-attach to a sweep's Kubernetes Jobs
+    railyard-batch store upgrade|copy           the run store's schema; copy SRC_URL DST_URL
 
 A user mistake prints ``TypeName: message`` on one line and exits 2; no traceback.
 """
@@ -18,7 +19,17 @@ import sys
 from pathlib import Path
 from typing import Any
 
-SUBCOMMANDS = {"worker", "runs", "reproduce", "export", "logs", "status", "wait", "cancel"}
+SUBCOMMANDS = {
+    "worker",
+    "runs",
+    "reproduce",
+    "export",
+    "logs",
+    "status",
+    "wait",
+    "cancel",
+    "store",
+}
 DEFAULT_STORE = "sqlite:///runs/railyard.db"
 
 
@@ -157,8 +168,13 @@ def _subcommand(args: list[str]) -> int:
     )
 
     _kubernetes_parsers(sub)
+    from railyard_batch import store_cli
+
+    store_cli.add_parser(sub, os.environ.get("RAILYARD_STORE", DEFAULT_STORE))
 
     ns = parser.parse_args(args)
+    if ns.command == "store":
+        return store_cli.command(ns)
     if ns.command in ("status", "wait", "cancel"):
         return _kubernetes(ns)
     if ns.command in ("worker", "reproduce"):
