@@ -25,6 +25,7 @@ from sqlalchemy import (
     case,
     func,
     literal,
+    or_,
     select,
     text,
     update,
@@ -479,7 +480,7 @@ class RunStore:
                     update(members)
                     .where(
                         members.c.id == bindparam("b_id"),
-                        members.c.state.in_(_TRANSITIONS[state]),
+                        _state_in(_TRANSITIONS[state]),
                     )
                     .values(
                         state=state,
@@ -600,6 +601,12 @@ class RunStore:
 _TRANSITIONS = {"running": ("queued",), **dict.fromkeys(FINISHED_STATES, _UNFINISHED)}
 
 
+def _state_in(states: Sequence[str]) -> Any:
+    """``state IN (...)`` for statements run with many parameter sets (an IN list expands per
+    execution, which executemany cannot)."""
+    return or_(*(members.c.state == state for state in states))
+
+
 def _cache_from(c: Connection, pairs: Sequence[tuple[str, str]], stamp: str) -> None:
     """Record each ``(member, origin)`` as a cached copy of its origin's result, if it has not
     finished (and its origin exists)."""
@@ -633,7 +640,7 @@ def _cache_from(c: Connection, pairs: Sequence[tuple[str, str]], stamp: str) -> 
     if params:
         c.execute(
             update(members)
-            .where(members.c.id == bindparam("b_id"), members.c.state.in_(_UNFINISHED))
+            .where(members.c.id == bindparam("b_id"), _state_in(_UNFINISHED))
             .values(
                 state="cached",
                 cached_from=bindparam("b_origin"),

@@ -172,3 +172,58 @@ def test_gc_closes_sweeps_left_running_by_versions_without_leases(store_url: str
     assert store.close_dead() == []  # no lease: a reader cannot tell it is dead
     assert store.close_dead(unleased_local=True) == ["old"]
     assert store.sweep("old")["state"] == "failed"
+
+
+def test_many_outcomes_and_cached_copies_in_one_call(store_url: str) -> None:
+    store = RunStore(store_url)
+    _leased_sweep(store, "s", lease_s=60)
+    stamp = now()
+    store.record_outcomes(
+        [
+            MemberOutcome("s-r/a", "succeeded", stamp, stamp, metrics={"auc": 0.7}),
+            MemberOutcome("s-r/b", "failed", stamp, stamp, reason="boom"),
+        ]
+    )
+    store.record_outcomes(  # late reports of a start change nothing once finished
+        [MemberOutcome(m, "running", now(), now(), node="late") for m in ("s-r/a", "s-r/b")]
+    )
+    assert [(m["state"], m["node"]) for m in store.members(sweep_id="s")] == [
+        ("succeeded", None),
+        ("failed", None),
+    ]
+    store.create_sweep(
+        "t",
+        experiment="e",
+        command="c",
+        overrides=[],
+        git_commit=None,
+        git_dirty=None,
+        package_versions={},
+        backend="local",
+    )
+    store.create_run(
+        "t-r",
+        sweep_id="t",
+        job_num=0,
+        overrides=[],
+        config={},
+        config_hash="h",
+        estimator="E",
+        data_path="d",
+        data_md5="m",
+        data_source="x",
+        artifact_uri="u",
+        members=[
+            ("t-r/a", "a", "a", 0, 1, "sa", "s-r/a"),
+            ("t-r/a2", "a2", "a2", 0, 1, "sa", "s-r/a"),
+            ("t-r/c", "c", "c", 0, 1, "tc", None),
+        ],
+    )
+    rows = {m["id"]: m for m in store.members(sweep_id="t")}
+    assert [rows[k]["state"] for k in ("t-r/a", "t-r/a2", "t-r/c")] == [
+        "cached",
+        "cached",
+        "queued",
+    ]
+    assert rows["t-r/a2"]["cached_from"] == "s-r/a" and rows["t-r/a2"]["metrics"] == {"auc": 0.7}
+    assert store.succeeded_by_content_key(["sa", "sb", "nope"]) == {"sa": "s-r/a"}

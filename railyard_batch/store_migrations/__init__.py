@@ -22,6 +22,7 @@ from sqlalchemy import MetaData, inspect, text
 from sqlalchemy.engine import Connection
 
 from railyard_batch.errors import StoreError
+from railyard_batch.store_url import redact
 
 # Every revision, oldest first; the last is the version this code reads and writes.
 REVISIONS = ("0001_initial",)
@@ -69,7 +70,7 @@ def check(conn: Connection, name: str, url: str) -> bool:
         at = f"schema version {found}" if found else "a schema from before versions (0.1)"
         raise StoreVersionError(
             f"The run store {name} is at {at}; this railyard-batch needs {HEAD}: run "
-            f"`railyard-batch store upgrade --store {url}` (nothing was written)."
+            f"`railyard-batch store upgrade --store {redact(url)}` (nothing was written)."
         )
     raise StoreVersionError(
         f"The run store {name} is at schema version {found}, newer than this railyard-batch "
