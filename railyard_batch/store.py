@@ -10,6 +10,7 @@ skipped, cached) stays finished, and only a queued member starts running. The ta
 
 from __future__ import annotations
 
+import contextlib
 import json
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -123,7 +124,8 @@ class RunStore:
     def __del__(self) -> None:  # a store nobody closed returns its connections (psycopg warns)
         engine = getattr(self, "_engine", None)
         if engine is not None:
-            engine.dispose()
+            with contextlib.suppress(Exception):  # at interpreter exit, modules may be gone
+                engine.dispose()
 
     def _write(self, work: Callable[[Connection], _T]) -> _T:
         """Run ``work`` in one write transaction; again (a few times, backing off) when it lost

@@ -135,12 +135,14 @@ def record_plans(
     to it for ``lease_s`` seconds (railyard_batch/leases.py)."""
     first = plans[0]
     artifacts = ArtifactStore(first.artifact_root)
-    for plan in plans:
-        run_prefix = f"{plan.sweep_id}/{plan.run_id}"
-        artifacts.put(f"{run_prefix}/plan.json", json.dumps(plan.to_dict()).encode())
-        artifacts.put(f"{run_prefix}/config.json", json.dumps(plan.config, indent=2).encode())
+    # Opened first (a new store gets its schema now): the plans' writes are then followed at
+    # once by the sweep's, with nothing slow in between.
     store = RunStore(first.store_url)
     try:
+        for plan in plans:
+            run_prefix = f"{plan.sweep_id}/{plan.run_id}"
+            artifacts.put(f"{run_prefix}/plan.json", json.dumps(plan.to_dict()).encode())
+            artifacts.put(f"{run_prefix}/config.json", json.dumps(plan.config, indent=2).encode())
         commit, dirty = git_state()
         store.create_sweep(
             first.sweep_id,

@@ -16,6 +16,7 @@ sweep needs no extra step.
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from sqlalchemy import MetaData, inspect, text
@@ -86,6 +87,8 @@ def upgrade(conn: Connection) -> None:
     config = Config()
     config.set_main_option("script_location", "railyard_batch:store_migrations")
     config.attributes["connection"] = conn
+    # Alembic's INFO lines would reach the user through Hydra's logging: this is not news.
+    logging.getLogger("alembic").setLevel(logging.WARNING)
     command.upgrade(config, "head")
 
 
