@@ -11,6 +11,7 @@
     railyard-batch report [SWEEP] -o FILE       a sweep's HTML report with interactive charts
     railyard-batch serve [--host --port --store]  the training service (railyard_batch/service/)
     railyard-batch tokens create --role R --name N  a token for it, printed once
+    railyard-batch store upgrade|copy           the run store's schema; copy SRC_URL DST_URL
 
 A user mistake prints ``TypeName: message`` on one line and exits 2; no traceback.
 """
@@ -38,6 +39,7 @@ SUBCOMMANDS = {
     "report",
     "serve",
     "tokens",
+    "store",
 }
 DEFAULT_STORE = "sqlite:///runs/railyard.db"
 
@@ -193,7 +195,13 @@ def _subcommand(args: list[str]) -> int:
     add_models_parser(sub, DEFAULT_STORE)
     _service_parsers(sub)
 
+    from railyard_batch import store_cli
+
+    store_cli.add_parser(sub, os.environ.get("RAILYARD_STORE", DEFAULT_STORE))
+
     ns = parser.parse_args(args)
+    if ns.command == "store":
+        return store_cli.command(ns)
     if ns.command == "models":
         from railyard_batch.registry.commands import run as run_models
 

@@ -1,90 +1,61 @@
-"""The run store: sweeps, runs (one per Hydra job) and members (one model each), in SQLite.
+"""The run store: sweeps, runs (one per Hydra job) and members (one model each), in SQLite
+(embedded, the default) or PostgreSQL (a team's server), through SQLAlchemy Core.
 
-Every write is one short transaction; WAL mode lets parallel worker processes write while
-readers read. The URL form (``sqlite:///relative.db``, ``sqlite:////abs.db``) leaves room for
-PostgreSQL behind the same methods.
+Every write is one short transaction, run again when it loses a race (SQLite's lock, a
+PostgreSQL deadlock). Every change of a member's state is a conditional UPDATE on its current
+state, so a late writer never undoes a transition: a finished member (succeeded, failed,
+skipped, cached) stays finished, and only a queued member starts running. The tables are
+``railyard_batch/store_tables.py``; their versions, ``railyard_batch/store_migrations/``.
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
-import sqlite3
 import time
-from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
-from railyard_batch.errors import ConfigError, RunNotFoundError, StoreError
+from sqlalchemy import (
+    Select,
+    and_,
+    bindparam,
+    case,
+    func,
+    literal,
+    or_,
+    select,
+    text,
+    update,
+)
+from sqlalchemy.dialects import postgresql as pg_dialect
+from sqlalchemy.dialects import sqlite as sqlite_dialect
+from sqlalchemy.engine import Connection, RowMapping
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
+
+from railyard_batch import store_migrations, store_tables
+from railyard_batch.errors import RunNotFoundError, StoreError
+from railyard_batch.store_engine import WRITE, one_line, open_engine, retryable
+from railyard_batch.store_tables import JSON_COLUMNS, members, runs, sweeps
+from railyard_batch.store_url import check_url, is_sqlite, redact, sqlite_path
+
+__all__ = [
+    "FINISHED_STATES",
+    "MEMBER_STATES",
+    "MemberOutcome",
+    "RunStore",
+    "now",
+    "sqlite_path",
+]
 
 MEMBER_STATES = ("queued", "running", "succeeded", "failed", "skipped", "cached")
 FINISHED_STATES = ("succeeded", "failed", "skipped", "cached")
-
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS sweeps (
-    id TEXT PRIMARY KEY,
-    experiment TEXT NOT NULL,
-    state TEXT NOT NULL,
-    command TEXT,
-    overrides TEXT,
-    git_commit TEXT,
-    git_dirty INTEGER,
-    package_versions TEXT,
-    backend TEXT,
-    created_at TEXT NOT NULL,
-    finished_at TEXT,
-    owner TEXT,
-    lease_expires REAL,
-    heartbeat_at TEXT
-);
-CREATE TABLE IF NOT EXISTS runs (
-    id TEXT PRIMARY KEY,
-    sweep_id TEXT NOT NULL REFERENCES sweeps(id),
-    job_num INTEGER NOT NULL,
-    overrides TEXT,
-    config TEXT NOT NULL,
-    config_hash TEXT NOT NULL,
-    estimator TEXT,
-    data_path TEXT,
-    data_md5 TEXT,
-    data_source TEXT,
-    artifact_uri TEXT,
-    state TEXT NOT NULL,
-    created_at TEXT NOT NULL,
-    finished_at TEXT
-);
-CREATE TABLE IF NOT EXISTS members (
-    id TEXT PRIMARY KEY,
-    run_id TEXT NOT NULL REFERENCES runs(id),
-    sweep_id TEXT NOT NULL,
-    member_key TEXT NOT NULL,
-    member_value TEXT,
-    shard INTEGER NOT NULL,
-    n_rows INTEGER,
-    state TEXT NOT NULL,
-    queued_at TEXT NOT NULL,
-    started_at TEXT,
-    finished_at TEXT,
-    metrics TEXT,
-    artifact_uri TEXT,
-    model_sha256 TEXT,
-    reason TEXT,
-    content_key TEXT,
-    cached_from TEXT,
-    export TEXT,
-    node TEXT,
-    log TEXT,
-    owner TEXT,
-    lease_expires REAL
-);
-CREATE INDEX IF NOT EXISTS members_by_run ON members(run_id);
-CREATE INDEX IF NOT EXISTS members_by_sweep_state ON members(sweep_id, state);
-CREATE INDEX IF NOT EXISTS runs_by_sweep ON runs(sweep_id);
-CREATE INDEX IF NOT EXISTS members_by_content_key ON members(content_key, state);
-"""
+_UNFINISHED = ("queued", "running")
+_CHUNK = 500  # ids per IN (...) list
+_T = TypeVar("_T")
 
 
 def now() -> str:
@@ -112,81 +83,80 @@ class MemberOutcome:
     log: dict[str, Any] | None = None
 
 
-def sqlite_path(url: str) -> Path:
-    """``sqlite:///runs/x.db`` → ``runs/x.db``; ``sqlite:////tmp/x.db`` → ``/tmp/x.db``."""
-    prefix = "sqlite:///"
-    if not url.startswith(prefix):
-        raise ConfigError(
-            f"The 'store.url' parameter must be a sqlite:/// URL (PostgreSQL is not supported "
-            f"yet). Got {url!r}."
-        )
-    return Path(url[len(prefix) :])
+def _dumps(value: Any) -> str | None:
+    return None if value is None else json.dumps(value)
 
 
 class RunStore:
-    """Reads and writes sweeps, runs and members. Cheap to open; one per process."""
+    """Reads and writes sweeps, runs and members. Cheap to open; one per process.
+
+    Opening checks the schema version: a brand-new (empty) database is created at the
+    current version; one at an older version is refused with one line saying to run
+    ``railyard-batch store upgrade`` (nothing is written to it)."""
 
     def __init__(self, url: str) -> None:
+        check_url(url)
         self.url = url
-        self.path = sqlite_path(url)
+        self.path: Path | None = sqlite_path(url) if is_sqlite(url) else None
+        # How messages name the store: its file, or its URL without the password.
+        self.name = str(self.path) if self.path is not None else redact(url)
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._conn = sqlite3.connect(self.path, timeout=60.0, isolation_level=None)
-            self._conn.row_factory = sqlite3.Row
-            self._conn.execute("PRAGMA journal_mode=WAL")
-            self._conn.execute("PRAGMA synchronous=NORMAL")
-            self._conn.execute("PRAGMA busy_timeout=60000")
-            self._migrate()
-            self._conn.executescript(_SCHEMA)
-        except (sqlite3.Error, OSError) as exc:
+            self._engine = open_engine(url)
+            self.dialect = self._engine.dialect.name
+            with self._engine.connect() as conn:
+                current = store_migrations.check(conn, self.name, url)
+            if not current:  # a brand-new database: create the schema, once
+                with self._engine.connect() as conn:
+                    conn = conn.execution_options(**{WRITE: True})
+                    with conn.begin():
+                        store_migrations.lock(conn)
+                        if not store_migrations.check(conn, self.name, url):
+                            store_migrations.upgrade(conn)
+        except (SQLAlchemyError, OSError) as exc:
             raise StoreError(
-                f"Cannot open the run store at {self.path} ('store.url'={url!r}): {exc}"
+                f"Cannot open the run store at {self.name} ('store.url'={redact(url)!r}): "
+                f"{one_line(exc, url)}"
             ) from None
 
     def close(self) -> None:
-        self._conn.close()
+        self._engine.dispose()
 
-    def _migrate(self) -> None:
-        """Add columns that stores made by earlier versions lack."""
-        added = {
-            "members": {
-                **dict.fromkeys(
-                    ("content_key", "cached_from", "export", "node", "log", "member_value"), "TEXT"
-                ),
-                "owner": "TEXT",
-                "lease_expires": "REAL",
-            },
-            "sweeps": {"owner": "TEXT", "lease_expires": "REAL", "heartbeat_at": "TEXT"},
-        }
-        for table, columns in added.items():
-            have = {row[1] for row in self._conn.execute(f"PRAGMA table_info({table})")}
-            for column, kind in columns.items():
-                if have and column not in have:
-                    self._conn.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
+    def __del__(self) -> None:  # a store nobody closed returns its connections (psycopg warns)
+        engine = getattr(self, "_engine", None)
+        if engine is not None:
+            with contextlib.suppress(Exception):  # at interpreter exit, modules may be gone
+                engine.dispose()
 
-    @contextmanager
-    def _transaction(self) -> Iterator[sqlite3.Connection]:
+    def _write(self, work: Callable[[Connection], _T]) -> _T:
+        """Run ``work`` in one write transaction; again (a few times, backing off) when it lost
+        a race; one ``StoreError`` line naming the store when it cannot be written."""
         for attempt in range(50):
             try:
-                self._conn.execute("BEGIN IMMEDIATE")
-                break
-            except sqlite3.OperationalError as exc:
-                if "locked" not in str(exc) or attempt == 49:
-                    raise StoreError(f"Run store {self.path} is locked: {exc}") from None
-                time.sleep(0.05 * (attempt + 1))
-        try:
-            yield self._conn
-            self._conn.execute("COMMIT")
-        except sqlite3.Error as exc:  # a full disk, a read-only file: one line naming the store
-            self._rollback()
-            raise StoreError(f"Cannot write the run store {self.path}: {exc}") from None
-        except BaseException:
-            self._rollback()
-            raise
+                with self._engine.connect() as conn:
+                    conn = conn.execution_options(**{WRITE: True})
+                    with conn.begin():
+                        return work(conn)
+            except DBAPIError as exc:  # a full disk, a read-only file, a refused connection
+                if retryable(exc) and attempt < 49:
+                    time.sleep(0.02 * (attempt + 1))
+                    continue
+                raise StoreError(
+                    f"Cannot write the run store {self.name}: {one_line(exc, self.url)}"
+                ) from None
+        raise AssertionError("unreachable")
 
-    def _rollback(self) -> None:
-        with contextlib.suppress(sqlite3.Error):  # SQLite ends it itself on some errors
-            self._conn.execute("ROLLBACK")
+    def _rows(self, stmt: Any) -> list[RowMapping]:
+        try:
+            with self._engine.connect() as conn:
+                return list(conn.execute(stmt).mappings())
+        except DBAPIError as exc:
+            raise StoreError(
+                f"Cannot read the run store {self.name}: {one_line(exc, self.url)}"
+            ) from None
+
+    def _insert(self, table: Any) -> Any:
+        dialect = pg_dialect if self.dialect == "postgresql" else sqlite_dialect
+        return dialect.insert(table)
 
     # -- writes -------------------------------------------------------------------------------
 
@@ -207,28 +177,26 @@ class RunStore:
         """Record a running sweep; with ``owner`` and ``lease_s``, held by that owner (who
         renews it with :meth:`renew_sweep`), else owned elsewhere (a Kubernetes cluster)."""
         stamp = now()
-        expires = None if lease_s is None else time.time() + lease_s
-        with self._transaction() as c:
-            c.execute(
-                "INSERT OR IGNORE INTO sweeps (id, experiment, state, command, overrides, git_commit,"
-                " git_dirty, package_versions, backend, created_at, owner, lease_expires,"
-                " heartbeat_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                (
-                    sweep_id,
-                    experiment,
-                    "running",
-                    command,
-                    json.dumps(list(overrides)),
-                    git_commit,
-                    None if git_dirty is None else int(git_dirty),
-                    json.dumps(package_versions),
-                    backend,
-                    stamp,
-                    owner,
-                    expires,
-                    stamp if owner else None,
-                ),
+        stmt = (
+            self._insert(sweeps)
+            .values(
+                id=sweep_id,
+                experiment=experiment,
+                state="running",
+                command=command,
+                overrides=json.dumps(list(overrides)),
+                git_commit=git_commit,
+                git_dirty=None if git_dirty is None else int(git_dirty),
+                package_versions=json.dumps(package_versions),
+                backend=backend,
+                created_at=stamp,
+                owner=owner,
+                lease_expires=None if lease_s is None else time.time() + lease_s,
+                heartbeat_at=stamp if owner else None,
             )
+            .on_conflict_do_nothing(index_elements=["id"])
+        )
+        self._write(lambda c: c.execute(stmt))
 
     def create_run(
         self,
@@ -251,54 +219,55 @@ class RunStore:
         ``cached_from``). ``value`` is the raw fan-out value (None for the global model), kept
         as JSON; ``key`` is its safe name (railyard_batch/member_keys.py)."""
         stamp = now()
-        with self._transaction() as c:
-            c.execute(
-                "INSERT INTO runs (id, sweep_id, job_num, overrides, config, config_hash, estimator,"
-                " data_path, data_md5, data_source, artifact_uri, state, created_at)"
-                " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                (
-                    run_id,
-                    sweep_id,
-                    job_num,
-                    json.dumps(list(overrides)),
-                    json.dumps(config),
-                    config_hash,
-                    estimator,
-                    data_path,
-                    data_md5,
-                    data_source,
-                    artifact_uri,
-                    "queued",
-                    stamp,
-                ),
-            )
-            rows = list(members)
-            c.executemany(
-                "INSERT INTO members (id, run_id, sweep_id, member_key, member_value, shard, n_rows,"
-                " state, queued_at, content_key) VALUES (?,?,?,?,?,?,?,'queued',?,?)",
-                [
-                    (mid, run_id, sweep_id, key, json.dumps(value), shard, n, stamp, ck)
-                    for mid, key, value, shard, n, ck, _ in rows
-                ],
-            )
-            c.executemany(
-                "UPDATE members SET state='cached', cached_from=o.id, started_at=?, finished_at=?,"
-                " metrics=o.metrics, artifact_uri=o.artifact_uri, model_sha256=o.model_sha256,"
-                " export=o.export"
-                " FROM (SELECT * FROM members WHERE id=?) AS o WHERE members.id=?",
-                [(stamp, stamp, origin, mid) for mid, *_, origin in rows if origin],
-            )
+        rows = list(members)
+        run = {
+            "id": run_id,
+            "sweep_id": sweep_id,
+            "job_num": job_num,
+            "overrides": json.dumps(list(overrides)),
+            "config": json.dumps(config),
+            "config_hash": config_hash,
+            "estimator": estimator,
+            "data_path": data_path,
+            "data_md5": data_md5,
+            "data_source": data_source,
+            "artifact_uri": artifact_uri,
+            "state": "queued",
+            "created_at": stamp,
+        }
+        queued = [
+            {
+                "id": mid,
+                "run_id": run_id,
+                "sweep_id": sweep_id,
+                "member_key": key,
+                "member_value": json.dumps(value),
+                "shard": shard,
+                "n_rows": n,
+                "state": "queued",
+                "queued_at": stamp,
+                "content_key": ck,
+            }
+            for mid, key, value, shard, n, ck, _ in rows
+        ]
+
+        def work(c: Connection) -> None:
+            c.execute(runs.insert().values(**run))
+            if queued:  # (the parameter ``members`` hides the table's name)
+                c.execute(store_tables.members.insert(), queued)
+            _cache_from(c, [(mid, origin) for mid, *_, origin in rows if origin], stamp)
+
+        self._write(work)
 
     def succeeded_by_content_key(self, keys: Sequence[str]) -> dict[str, str]:
         """For each content key with a succeeded member, that member's id (the earliest)."""
         found: dict[str, str] = {}
-        for start in range(0, len(keys), 500):
-            chunk = list(keys[start : start + 500])
-            marks = ",".join("?" * len(chunk))
-            for row in self._conn.execute(
-                f"SELECT content_key, id FROM members WHERE state='succeeded' AND content_key IN"
-                f" ({marks}) ORDER BY finished_at DESC",
-                chunk,
+        for start in range(0, len(keys), _CHUNK):
+            chunk = list(keys[start : start + _CHUNK])
+            for row in self._rows(
+                select(members.c.content_key, members.c.id)
+                .where(members.c.state == "succeeded", members.c.content_key.in_(chunk))
+                .order_by(members.c.finished_at.desc())
             ):
                 found[str(row["content_key"])] = str(row["id"])
         return found
@@ -314,12 +283,20 @@ class RunStore:
         """Claim queued members: running, held by ``owner`` for ``lease_s`` seconds."""
         stamp = now()
         expires = None if lease_s is None else time.time() + lease_s
-        with self._transaction() as c:
-            c.executemany(
-                "UPDATE members SET state='running', started_at=?, node=COALESCE(?, node),"
-                " owner=?, lease_expires=? WHERE id=? AND state='queued'",
-                [(stamp, node, owner, expires, mid) for mid in member_ids],
+        ids = list(member_ids)
+        stmt = (
+            update(members)
+            .where(members.c.id == bindparam("b_id"), members.c.state == "queued")
+            .values(
+                state="running",
+                started_at=stamp,
+                node=func.coalesce(literal(node, members.c.node.type), members.c.node),
+                owner=owner,
+                lease_expires=expires,
             )
+        )
+        if ids:
+            self._write(lambda c: c.execute(stmt, [{"b_id": mid} for mid in ids]))
 
     def claim_members(
         self,
@@ -341,63 +318,95 @@ class RunStore:
         - ``("train", None)``: this one is now running, leased to ``owner``.
         """
         stamp, clock = now(), time.time()
-        decisions: dict[str, tuple[str, str | None]] = {}
-        with self._transaction() as c:
-            for mid, key in members:
+        pairs = list(members)
+        m = store_tables.members  # (the parameter ``members`` hides the table's name)
+
+        def work(c: Connection) -> dict[str, tuple[str, str | None]]:
+            if self.dialect == "postgresql":
+                # SQLite's BEGIN IMMEDIATE runs one claim at a time. On PostgreSQL (read
+                # committed), two claimers could both read "nobody trains this key" and both
+                # train it; so claims of one content key take turns: a transaction-scoped
+                # advisory lock per key, taken in sorted order (claimers never deadlock each
+                # other), held until commit. Each later statement reads afresh, so a claimer
+                # that waited sees the winner's running (or succeeded) member. Row locks would
+                # not do: the rows that decide (another sweep's member) may not be locked by
+                # anyone, and a new running row is only visible after its commit.
+                for key in sorted({key for _, key in pairs}):
+                    c.execute(
+                        text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"),
+                        {"key": key},
+                    )
+            decisions: dict[str, tuple[str, str | None]] = {}
+            for mid, key in pairs:
                 origin = (
                     reuse
                     and c.execute(
-                        "SELECT id FROM members WHERE content_key=? AND state='succeeded' AND id<>?"
-                        " ORDER BY finished_at LIMIT 1",
-                        (key, mid),
-                    ).fetchone()
+                        select(m.c.id)
+                        .where(m.c.content_key == key, m.c.state == "succeeded", m.c.id != mid)
+                        .order_by(m.c.finished_at)
+                        .limit(1)
+                    ).scalar()
                 )
                 if origin:
-                    c.execute(
-                        "UPDATE members SET state='cached', cached_from=o.id, started_at=?,"
-                        " finished_at=?, metrics=o.metrics, artifact_uri=o.artifact_uri,"
-                        " model_sha256=o.model_sha256, export=o.export, owner=NULL,"
-                        " lease_expires=NULL FROM (SELECT * FROM members WHERE id=?) AS o"
-                        " WHERE members.id=? AND members.state IN ('queued','running')",
-                        (stamp, stamp, origin["id"], mid),
-                    )
-                    decisions[mid] = ("cached", str(origin["id"]))
+                    _cache_from(c, [(mid, str(origin))], stamp)
+                    decisions[mid] = ("cached", str(origin))
                     continue
                 peer = c.execute(
-                    "SELECT id FROM members WHERE content_key=? AND state='running' AND id<>?"
-                    " AND owner IS NOT ? AND lease_expires>? LIMIT 1",
-                    (key, mid, owner, clock),
-                ).fetchone()
+                    select(m.c.id)
+                    .where(
+                        m.c.content_key == key,
+                        m.c.state == "running",
+                        m.c.id != mid,
+                        m.c.owner.is_distinct_from(owner),
+                        m.c.lease_expires > clock,
+                    )
+                    .limit(1)
+                ).scalar()
                 if peer is not None:
-                    decisions[mid] = ("wait", str(peer["id"]))
+                    decisions[mid] = ("wait", str(peer))
                     continue
                 c.execute(
-                    "UPDATE members SET state='running', started_at=?, node=COALESCE(?, node),"
-                    " owner=?, lease_expires=? WHERE id=? AND state IN ('queued','running')",
-                    (stamp, node, owner, clock + lease_s, mid),
+                    update(m)
+                    .where(m.c.id == mid, m.c.state.in_(_UNFINISHED))
+                    .values(
+                        state="running",
+                        started_at=stamp,
+                        node=func.coalesce(literal(node, m.c.node.type), m.c.node),
+                        owner=owner,
+                        lease_expires=clock + lease_s,
+                    )
                 )
                 decisions[mid] = ("train", None)
-        return decisions
+            return decisions
+
+        return self._write(work)
 
     def renew_members(self, member_ids: Sequence[str], owner: str, lease_s: float) -> None:
         """Extend the lease of those of ``member_ids`` that ``owner`` still runs (one write)."""
         expires = time.time() + lease_s
-        with self._transaction() as c:
-            for start in range(0, len(member_ids), 500):
-                chunk = list(member_ids[start : start + 500])
+        ids = list(member_ids)
+
+        def work(c: Connection) -> None:
+            for start in range(0, len(ids), _CHUNK):
                 c.execute(
-                    f"UPDATE members SET lease_expires=? WHERE owner=? AND state='running'"
-                    f" AND id IN ({','.join('?' * len(chunk))})",
-                    [expires, owner, *chunk],
+                    update(members)
+                    .where(
+                        members.c.owner == owner,
+                        members.c.state == "running",
+                        members.c.id.in_(ids[start : start + _CHUNK]),
+                    )
+                    .values(lease_expires=expires)
                 )
 
+        self._write(work)
+
     def renew_sweep(self, sweep_id: str, owner: str, lease_s: float) -> None:
-        with self._transaction() as c:
-            c.execute(
-                "UPDATE sweeps SET lease_expires=?, heartbeat_at=? WHERE id=? AND owner=?"
-                " AND state='running'",
-                (time.time() + lease_s, now(), sweep_id, owner),
-            )
+        stmt = (
+            update(sweeps)
+            .where(sweeps.c.id == sweep_id, sweeps.c.owner == owner, sweeps.c.state == "running")
+            .values(lease_expires=time.time() + lease_s, heartbeat_at=now())
+        )
+        self._write(lambda c: c.execute(stmt))
 
     def close_dead(self, *, unleased_local: bool = False) -> list[str]:
         """Close sweeps nobody holds: the sweep's lease expired (its launcher is gone) and so
@@ -405,173 +414,287 @@ class RunStore:
         "worker lost: no heartbeat since ...". With ``unleased_local``, also local sweeps left
         running by versions without leases (``runs gc``). Returns the sweeps closed."""
         stamp, clock = now(), time.time()
-        closed: list[str] = []
-        with self._transaction() as c:
-            extra = " OR (lease_expires IS NULL AND backend='local')" if unleased_local else ""
-            dead = c.execute(
-                "SELECT id, COALESCE(heartbeat_at, created_at) AS seen FROM sweeps"
-                f" WHERE state='running' AND ((lease_expires IS NOT NULL AND lease_expires<?){extra})",
-                (clock,),
-            ).fetchall()
-            for row in dead:
+        expired = and_(sweeps.c.lease_expires.is_not(None), sweeps.c.lease_expires < clock)
+        if unleased_local:
+            expired = expired | and_(sweeps.c.lease_expires.is_(None), sweeps.c.backend == "local")
+        # FOR UPDATE (PostgreSQL): a launcher renewing its lease meanwhile either goes first (and
+        # its sweep is no longer dead when read again) or waits for this transaction.
+        dead_sweeps = (
+            select(sweeps.c.id, func.coalesce(sweeps.c.heartbeat_at, sweeps.c.created_at))
+            .where(sweeps.c.state == "running", expired)
+            .order_by(sweeps.c.created_at, sweeps.c.id)
+            .with_for_update()
+        )
+
+        def work(c: Connection) -> list[str]:
+            closed: list[str] = []
+            for sweep_id, seen in c.execute(dead_sweeps).all():
                 c.execute(
-                    "UPDATE members SET state='failed', finished_at=?, reason=? WHERE sweep_id=?"
-                    " AND state IN ('queued','running')"
-                    " AND (lease_expires IS NULL OR lease_expires<?)",
-                    (stamp, f"worker lost: no heartbeat since {row['seen']}", row["id"], clock),
+                    update(members)
+                    .where(
+                        members.c.sweep_id == sweep_id,
+                        members.c.state.in_(_UNFINISHED),
+                        members.c.lease_expires.is_(None) | (members.c.lease_expires < clock),
+                    )
+                    .values(
+                        state="failed",
+                        finished_at=stamp,
+                        reason=f"worker lost: no heartbeat since {seen}",
+                    )
                 )
                 alive = c.execute(
-                    "SELECT 1 FROM members WHERE sweep_id=? AND state IN ('queued','running')"
-                    " LIMIT 1",
-                    (row["id"],),
-                ).fetchone()
+                    select(members.c.id)
+                    .where(members.c.sweep_id == sweep_id, members.c.state.in_(_UNFINISHED))
+                    .limit(1)
+                ).first()
                 if alive is None:
-                    _finish(c, row["id"], stamp)
-                    closed.append(str(row["id"]))
-        return closed
+                    _finish(c, sweep_id, stamp)
+                    closed.append(str(sweep_id))
+            return closed
+
+        return self._write(work)
 
     def record_outcomes(self, outcomes: Sequence[MemberOutcome]) -> None:
-        with self._transaction() as c:
-            c.executemany(
-                "UPDATE members SET state=?, started_at=?, finished_at=?, metrics=?, artifact_uri=?,"
-                " model_sha256=?, reason=?, export=?, node=COALESCE(?, node), log=COALESCE(?, log)"
-                " WHERE id=?",
-                [
-                    (
-                        o.state,
-                        o.started_at,
-                        o.finished_at,
-                        None if o.metrics is None else json.dumps(o.metrics),
-                        o.artifact_uri,
-                        o.model_sha256,
-                        o.reason,
-                        None if o.export is None else json.dumps(o.export),
-                        o.node,
-                        None if o.log is None else json.dumps(o.log),
-                        o.member_id,
-                    )
-                    for o in outcomes
-                ],
+        """Record what workers report. Each is a transition from the member's current state
+        (``_TRANSITIONS``): one already finished keeps its result, whoever writes late."""
+        by_state: dict[str, list[dict[str, Any]]] = {}
+        for o in outcomes:
+            if o.state not in _TRANSITIONS:
+                raise ValueError(f"A member outcome's state must be one of {MEMBER_STATES[1:]}")
+            by_state.setdefault(o.state, []).append(
+                {
+                    "b_id": o.member_id,
+                    "b_started_at": o.started_at,
+                    "b_finished_at": o.finished_at,
+                    "b_metrics": _dumps(o.metrics),
+                    "b_artifact_uri": o.artifact_uri,
+                    "b_model_sha256": o.model_sha256,
+                    "b_reason": o.reason,
+                    "b_export": _dumps(o.export),
+                    "b_node": o.node,
+                    "b_log": _dumps(o.log),
+                }
             )
+
+        def work(c: Connection) -> None:
+            for state, params in by_state.items():
+                c.execute(
+                    update(members)
+                    .where(
+                        members.c.id == bindparam("b_id"),
+                        _state_in(_TRANSITIONS[state]),
+                    )
+                    .values(
+                        state=state,
+                        started_at=bindparam("b_started_at"),
+                        finished_at=bindparam("b_finished_at"),
+                        metrics=bindparam("b_metrics"),
+                        artifact_uri=bindparam("b_artifact_uri"),
+                        model_sha256=bindparam("b_model_sha256"),
+                        reason=bindparam("b_reason"),
+                        export=bindparam("b_export"),
+                        node=func.coalesce(
+                            bindparam("b_node", type_=members.c.node.type), members.c.node
+                        ),
+                        log=func.coalesce(
+                            bindparam("b_log", type_=members.c.log.type), members.c.log
+                        ),
+                    ),
+                    params,
+                )
+
+        if by_state:
+            self._write(work)
 
     def finish_runs(self, sweep_id: str) -> None:
         """Close a sweep: each run is failed if any member failed, else succeeded."""
-        with self._transaction() as c:
-            _finish(c, sweep_id, now())
+        self._write(lambda c: _finish(c, sweep_id, now()))
 
     def fail_unfinished(self, sweep_id: str, reason: str) -> None:
         """Mark every queued or running member of a sweep failed with ``reason``."""
-        stamp = now()
-        with self._transaction() as c:
-            c.execute(
-                "UPDATE members SET state='failed', finished_at=?, reason=? WHERE sweep_id=?"
-                " AND state IN ('queued','running')",
-                (stamp, reason, sweep_id),
-            )
+        stmt = (
+            update(members)
+            .where(members.c.sweep_id == sweep_id, members.c.state.in_(_UNFINISHED))
+            .values(state="failed", finished_at=now(), reason=reason)
+        )
+        self._write(lambda c: c.execute(stmt))
 
     # -- reads --------------------------------------------------------------------------------
 
     def list_sweeps(self, limit: int = 20) -> list[dict[str, Any]]:
-        rows = self._conn.execute(
-            "SELECT s.*, (SELECT COUNT(*) FROM runs r WHERE r.sweep_id=s.id) AS n_runs,"
-            " (SELECT COUNT(*) FROM members m WHERE m.sweep_id=s.id) AS n_members,"
-            " (SELECT COUNT(*) FROM members m WHERE m.sweep_id=s.id AND m.state='succeeded')"
-            " AS n_succeeded,"
-            " (SELECT COUNT(*) FROM members m WHERE m.sweep_id=s.id AND m.state='failed')"
-            " AS n_failed,"
-            " (SELECT COUNT(*) FROM members m WHERE m.sweep_id=s.id AND m.state='skipped')"
-            " AS n_skipped,"
-            " (SELECT COUNT(*) FROM members m WHERE m.sweep_id=s.id AND m.state='cached')"
-            " AS n_cached"
-            " FROM sweeps s ORDER BY s.created_at DESC LIMIT ?",
-            (limit,),
-        ).fetchall()
-        return [_decode(r) for r in rows]
+        def count(table: Any, state: str | None = None) -> Any:
+            t = table.alias()
+            q = select(func.count()).select_from(t).where(t.c.sweep_id == sweeps.c.id)
+            if state is not None:
+                q = q.where(t.c.state == state)
+            return q.correlate(sweeps).scalar_subquery()
+
+        stmt = (
+            select(
+                sweeps,
+                count(runs).label("n_runs"),
+                count(members).label("n_members"),
+                *(
+                    count(members, s).label(f"n_{s}")
+                    for s in ("succeeded", "failed", "skipped", "cached")
+                ),
+            )
+            .order_by(sweeps.c.created_at.desc())
+            .limit(limit)
+        )
+        return [_decode(r) for r in self._rows(stmt)]
 
     def sweep(self, sweep_id: str) -> dict[str, Any]:
-        row = self._conn.execute("SELECT * FROM sweeps WHERE id=?", (sweep_id,)).fetchone()
-        if row is None:
-            raise RunNotFoundError(f"No sweep {sweep_id!r} in the run store {self.path}.")
-        return _decode(row)
+        return self._one(
+            select(sweeps).where(sweeps.c.id == sweep_id),
+            f"No sweep {sweep_id!r} in the run store {self.name}.",
+        )
 
     def latest_sweep_id(self) -> str:
-        row = self._conn.execute(
-            "SELECT id FROM sweeps ORDER BY created_at DESC LIMIT 1"
-        ).fetchone()
-        if row is None:
-            raise RunNotFoundError(f"The run store {self.path} holds no sweep yet.")
+        row = self._one(
+            select(sweeps.c.id).order_by(sweeps.c.created_at.desc()).limit(1),
+            f"The run store {self.name} holds no sweep yet.",
+        )
         return str(row["id"])
 
     def runs(self, sweep_id: str) -> list[dict[str, Any]]:
-        rows = self._conn.execute(
-            "SELECT * FROM runs WHERE sweep_id=? ORDER BY job_num", (sweep_id,)
-        ).fetchall()
-        return [_decode(r) for r in rows]
+        stmt = select(runs).where(runs.c.sweep_id == sweep_id).order_by(runs.c.job_num)
+        return [_decode(r) for r in self._rows(stmt)]
 
     def run(self, run_id: str) -> dict[str, Any]:
-        row = self._conn.execute("SELECT * FROM runs WHERE id=?", (run_id,)).fetchone()
-        if row is None:
-            raise RunNotFoundError(f"No run {run_id!r} in the run store {self.path}.")
-        return _decode(row)
+        return self._one(
+            select(runs).where(runs.c.id == run_id),
+            f"No run {run_id!r} in the run store {self.name}.",
+        )
 
     def members(
         self, *, sweep_id: str | None = None, run_id: str | None = None, state: str | None = None
     ) -> list[dict[str, Any]]:
-        clauses, args = [], []
+        stmt = select(members)
         for column, value in (("sweep_id", sweep_id), ("run_id", run_id), ("state", state)):
             if value is not None:
-                clauses.append(f"{column}=?")
-                args.append(value)
-        where = (" WHERE " + " AND ".join(clauses)) if clauses else ""
-        rows = self._conn.execute(
-            f"SELECT * FROM members{where} ORDER BY run_id, n_rows DESC, member_key", args
-        ).fetchall()
-        return [_decode(r) for r in rows]
+                stmt = stmt.where(members.c[column] == value)
+        stmt = stmt.order_by(members.c.run_id, members.c.n_rows.desc(), members.c.member_key)
+        return [_decode(r) for r in self._rows(stmt)]
 
     def member(self, member_id: str) -> dict[str, Any]:
-        row = self._conn.execute("SELECT * FROM members WHERE id=?", (member_id,)).fetchone()
-        if row is None:
-            raise RunNotFoundError(f"No member {member_id!r} in the run store {self.path}.")
-        return _decode(row)
+        return self._one(
+            select(members).where(members.c.id == member_id),
+            f"No member {member_id!r} in the run store {self.name}.",
+        )
 
     def state_counts(self, sweep_id: str) -> dict[str, int]:
-        rows = self._conn.execute(
-            "SELECT state, COUNT(*) AS n FROM members WHERE sweep_id=? GROUP BY state", (sweep_id,)
-        ).fetchall()
-        return {str(r["state"]): int(r["n"]) for r in rows}
+        stmt = (
+            select(members.c.state, func.count().label("n"))
+            .where(members.c.sweep_id == sweep_id)
+            .group_by(members.c.state)
+        )
+        return {str(r["state"]): int(r["n"]) for r in self._rows(stmt)}
+
+    def _one(self, stmt: Select[Any], missing: str) -> dict[str, Any]:
+        rows = self._rows(stmt)
+        if not rows:
+            raise RunNotFoundError(missing)
+        return _decode(rows[0])
 
 
-def _finish(c: sqlite3.Connection, sweep_id: str, stamp: str) -> None:
+# The states a member may be in for a worker's outcome to move it to each state: a member
+# starts running only from queued; it finishes only from queued or running.
+_TRANSITIONS = {"running": ("queued",), **dict.fromkeys(FINISHED_STATES, _UNFINISHED)}
+
+
+def _state_in(states: Sequence[str]) -> Any:
+    """``state IN (...)`` for statements run with many parameter sets (an IN list expands per
+    execution, which executemany cannot)."""
+    return or_(*(members.c.state == state for state in states))
+
+
+def _cache_from(c: Connection, pairs: Sequence[tuple[str, str]], stamp: str) -> None:
+    """Record each ``(member, origin)`` as a cached copy of its origin's result, if it has not
+    finished (and its origin exists)."""
+    if not pairs:
+        return
+    wanted = sorted({origin for _, origin in pairs})
+    origins: dict[str, RowMapping] = {}
+    for start in range(0, len(wanted), _CHUNK):
+        for row in c.execute(
+            select(
+                members.c.id,
+                members.c.metrics,
+                members.c.artifact_uri,
+                members.c.model_sha256,
+                members.c.export,
+            ).where(members.c.id.in_(wanted[start : start + _CHUNK]))
+        ).mappings():
+            origins[str(row["id"])] = row
+    params = [
+        {
+            "b_id": mid,
+            "b_origin": origin,
+            "b_metrics": o["metrics"],
+            "b_artifact_uri": o["artifact_uri"],
+            "b_model_sha256": o["model_sha256"],
+            "b_export": o["export"],
+        }
+        for mid, origin in pairs
+        if (o := origins.get(origin)) is not None
+    ]
+    if params:
+        c.execute(
+            update(members)
+            .where(members.c.id == bindparam("b_id"), _state_in(_UNFINISHED))
+            .values(
+                state="cached",
+                cached_from=bindparam("b_origin"),
+                started_at=stamp,
+                finished_at=stamp,
+                metrics=bindparam("b_metrics"),
+                artifact_uri=bindparam("b_artifact_uri"),
+                model_sha256=bindparam("b_model_sha256"),
+                export=bindparam("b_export"),
+                owner=None,
+                lease_expires=None,
+            ),
+            params,
+        )
+
+
+def _finish(c: Connection, sweep_id: str, stamp: str) -> None:
     """Close a sweep inside a transaction: each run failed if a member failed or never
     finished, else succeeded; the sweep failed if a run failed; no lease is left on it."""
-    c.execute(
-        "UPDATE runs SET finished_at=?, state=CASE WHEN EXISTS (SELECT 1 FROM members m"
-        " WHERE m.run_id=runs.id AND m.state IN ('failed','queued','running'))"
-        " THEN 'failed' ELSE 'succeeded' END WHERE sweep_id=?",
-        (stamp, sweep_id),
+    m = members.alias("m")
+    unfinished_or_failed = (
+        select(m.c.id)
+        .where(m.c.run_id == runs.c.id, m.c.state.in_(("failed", *_UNFINISHED)))
+        .correlate(runs)
+        .exists()
     )
     c.execute(
-        "UPDATE sweeps SET finished_at=?, lease_expires=NULL, state=CASE WHEN EXISTS"
-        " (SELECT 1 FROM runs r WHERE r.sweep_id=sweeps.id AND r.state='failed') THEN 'failed'"
-        " ELSE 'succeeded' END WHERE id=?",
-        (stamp, sweep_id),
+        update(runs)
+        .where(runs.c.sweep_id == sweep_id)
+        .values(finished_at=stamp, state=case((unfinished_or_failed, "failed"), else_="succeeded"))
+    )
+    r = runs.alias("r")
+    failed_run = (
+        select(r.c.id)
+        .where(r.c.sweep_id == sweeps.c.id, r.c.state == "failed")
+        .correlate(sweeps)
+        .exists()
+    )
+    c.execute(
+        update(sweeps)
+        .where(sweeps.c.id == sweep_id)
+        .values(
+            finished_at=stamp,
+            lease_expires=None,
+            state=case((failed_run, "failed"), else_="succeeded"),
+        )
     )
 
 
-_JSON_COLUMNS = {
-    "overrides",
-    "package_versions",
-    "config",
-    "metrics",
-    "export",
-    "log",
-    "member_value",
-}
-
-
-def _decode(row: sqlite3.Row) -> dict[str, Any]:
+def _decode(row: RowMapping) -> dict[str, Any]:
     out = dict(row)
-    for key in _JSON_COLUMNS & out.keys():
+    for key in JSON_COLUMNS & out.keys():
         if out[key] is not None:
             out[key] = json.loads(out[key])
     return out

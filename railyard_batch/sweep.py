@@ -38,7 +38,8 @@ from railyard_batch.planning import (
     plan_members,
 )
 from railyard_batch.provenance import code_version, git_state, package_versions
-from railyard_batch.store import RunStore, sqlite_path
+from railyard_batch.store import RunStore
+from railyard_batch.store_url import store_exists
 
 
 def new_sweep_id() -> str:
@@ -117,7 +118,7 @@ def plan_run(
 
 
 def _succeeded_by_key(store_url: str, keys: list[str]) -> dict[str, str]:
-    if not sqlite_path(store_url).exists():  # planning never creates the store
+    if not store_exists(store_url):  # planning never creates the store
         return {}
     store = RunStore(store_url)
     try:
@@ -140,12 +141,14 @@ def record_plans(
     to it for ``lease_s`` seconds (railyard_batch/leases.py)."""
     first = plans[0]
     artifacts = ArtifactStore(first.artifact_root)
-    for plan in plans:
-        run_prefix = f"{plan.sweep_id}/{plan.run_id}"
-        artifacts.put(f"{run_prefix}/plan.json", json.dumps(plan.to_dict()).encode())
-        artifacts.put(f"{run_prefix}/config.json", json.dumps(plan.config, indent=2).encode())
+    # Opened first (a new store gets its schema now): the plans' writes are then followed at
+    # once by the sweep's, with nothing slow in between.
     store = RunStore(first.store_url)
     try:
+        for plan in plans:
+            run_prefix = f"{plan.sweep_id}/{plan.run_id}"
+            artifacts.put(f"{run_prefix}/plan.json", json.dumps(plan.to_dict()).encode())
+            artifacts.put(f"{run_prefix}/config.json", json.dumps(plan.config, indent=2).encode())
         commit, dirty = git_state()
         store.create_sweep(
             first.sweep_id,
@@ -246,7 +249,7 @@ def _close(url: str, sweep_id: str, reason: str) -> None:
 def close_dead_sweeps(url: str, *, unleased_local: bool = False) -> list[str]:
     """Close the sweeps of the store at ``url`` that nobody holds any more (see
     :meth:`RunStore.close_dead`); nothing to do for a store that does not exist yet."""
-    if not sqlite_path(url).exists():
+    if not store_exists(url):
         return []
     store = RunStore(url)
     try:

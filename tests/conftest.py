@@ -6,7 +6,11 @@ Kubernetes control plane (tests/k8s_cluster.py).
 tests/k8s_launcher share it) and tears it down at the end. If the binaries are missing it builds
 them first (20-40 minutes cold); if that fails, every test using the cluster fails with the
 reason. Nothing skips. Namespaces enforce the restricted Pod Security profile, so a pod the
-launcher renders that breaks it is refused by the API server's own admission."""
+launcher renders that breaks it is refused by the API server's own admission.
+
+``pg_server`` is one real PostgreSQL per session (tests/pg_server.py); ``store_url`` runs a
+test once on SQLite and once on a fresh PostgreSQL database. A server that cannot start
+fails those tests with the reason; nothing skips."""
 
 from __future__ import annotations
 
@@ -25,6 +29,7 @@ import pytest
 
 from railyard_batch.synthetic import generate, write
 from tests.k8s_cluster import Cluster, ClusterError, ensure_binaries
+from tests.pg_server import PostgresServer, PostgresUnavailable
 
 REPO = Path(__file__).resolve().parents[1]
 CLI = str(Path(sys.executable).with_name("railyard-batch"))
@@ -152,3 +157,22 @@ def namespace(api: Any) -> Iterator[str]:
     name = make_namespace(api)
     yield name
     client.CoreV1Api(api).delete_namespace(name)
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[PostgresServer]:
+    try:
+        server = PostgresServer.start()
+    except PostgresUnavailable as error:
+        pytest.fail(f"PostgreSQL is not available: {error}", pytrace=False)
+    yield server
+    server.stop()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A run store URL: an SQLite file, or a fresh database on the session's PostgreSQL."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'store.db'}"
+    server: PostgresServer = request.getfixturevalue("pg_server")
+    return server.create_database()

@@ -1,9 +1,9 @@
-"""The run store under parallel writers: no record lost or corrupted."""
+"""The run store under parallel writers: no record lost or corrupted; on SQLite and on
+PostgreSQL (the ``store_url`` fixture)."""
 
 from __future__ import annotations
 
 import multiprocessing
-from pathlib import Path
 
 from railyard_batch.store import MemberOutcome, RunStore, now
 
@@ -26,8 +26,8 @@ def _write(url: str, worker: int, count: int) -> None:
     store.close()
 
 
-def test_parallel_writers_lose_nothing(tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path / 'store.db'}"
+def test_parallel_writers_lose_nothing(store_url: str) -> None:
+    url = store_url
     store = RunStore(url)
     store.create_sweep(
         "s",
@@ -81,8 +81,8 @@ def test_parallel_writers_lose_nothing(tmp_path: Path) -> None:
     assert store.run("run")["state"] == "succeeded"
 
 
-def test_a_failed_member_fails_its_run_and_sweep(tmp_path: Path) -> None:
-    store = RunStore(f"sqlite:///{tmp_path / 'store.db'}")
+def test_a_failed_member_fails_its_run_and_sweep(store_url: str) -> None:
+    store = RunStore(store_url)
     store.create_sweep(
         "s",
         experiment="e",
@@ -145,10 +145,10 @@ def _leased_sweep(store: RunStore, sweep_id: str, lease_s: float | None) -> None
     )
 
 
-def test_a_sweep_is_dead_only_when_its_launcher_and_its_workers_are(tmp_path: Path) -> None:
+def test_a_sweep_is_dead_only_when_its_launcher_and_its_workers_are(store_url: str) -> None:
     import time
 
-    store = RunStore(f"sqlite:///{tmp_path / 'store.db'}")
+    store = RunStore(store_url)
     _leased_sweep(store, "s", lease_s=0.2)
     store.mark_running(["s-r/a"], owner="worker", lease_s=0.2)
     assert store.close_dead() == []  # both leases live
@@ -166,9 +166,64 @@ def test_a_sweep_is_dead_only_when_its_launcher_and_its_workers_are(tmp_path: Pa
     assert {m["state"] for m in store.members(sweep_id="s")} == {"failed"}
 
 
-def test_gc_closes_sweeps_left_running_by_versions_without_leases(tmp_path: Path) -> None:
-    store = RunStore(f"sqlite:///{tmp_path / 'store.db'}")
+def test_gc_closes_sweeps_left_running_by_versions_without_leases(store_url: str) -> None:
+    store = RunStore(store_url)
     _leased_sweep(store, "old", lease_s=None)
     assert store.close_dead() == []  # no lease: a reader cannot tell it is dead
     assert store.close_dead(unleased_local=True) == ["old"]
     assert store.sweep("old")["state"] == "failed"
+
+
+def test_many_outcomes_and_cached_copies_in_one_call(store_url: str) -> None:
+    store = RunStore(store_url)
+    _leased_sweep(store, "s", lease_s=60)
+    stamp = now()
+    store.record_outcomes(
+        [
+            MemberOutcome("s-r/a", "succeeded", stamp, stamp, metrics={"auc": 0.7}),
+            MemberOutcome("s-r/b", "failed", stamp, stamp, reason="boom"),
+        ]
+    )
+    store.record_outcomes(  # late reports of a start change nothing once finished
+        [MemberOutcome(m, "running", now(), now(), node="late") for m in ("s-r/a", "s-r/b")]
+    )
+    assert [(m["state"], m["node"]) for m in store.members(sweep_id="s")] == [
+        ("succeeded", None),
+        ("failed", None),
+    ]
+    store.create_sweep(
+        "t",
+        experiment="e",
+        command="c",
+        overrides=[],
+        git_commit=None,
+        git_dirty=None,
+        package_versions={},
+        backend="local",
+    )
+    store.create_run(
+        "t-r",
+        sweep_id="t",
+        job_num=0,
+        overrides=[],
+        config={},
+        config_hash="h",
+        estimator="E",
+        data_path="d",
+        data_md5="m",
+        data_source="x",
+        artifact_uri="u",
+        members=[
+            ("t-r/a", "a", "a", 0, 1, "sa", "s-r/a"),
+            ("t-r/a2", "a2", "a2", 0, 1, "sa", "s-r/a"),
+            ("t-r/c", "c", "c", 0, 1, "tc", None),
+        ],
+    )
+    rows = {m["id"]: m for m in store.members(sweep_id="t")}
+    assert [rows[k]["state"] for k in ("t-r/a", "t-r/a2", "t-r/c")] == [
+        "cached",
+        "cached",
+        "queued",
+    ]
+    assert rows["t-r/a2"]["cached_from"] == "s-r/a" and rows["t-r/a2"]["metrics"] == {"auc": 0.7}
+    assert store.succeeded_by_content_key(["sa", "sb", "nope"]) == {"sa": "s-r/a"}

@@ -96,7 +96,8 @@ class FanoutConfig:
 
 @dataclass
 class StoreConfig:
-    # Run store URL: sqlite:///relative/path.db, sqlite:////absolute/path.db.
+    # Run store URL: sqlite:///relative/path.db, sqlite:////absolute/path.db, or a team's
+    # PostgreSQL: postgresql://USER:PASSWORD@HOST:5432/DB (README, "The run store").
     url: str = "sqlite:///runs/railyard.db"
     # Artifact root: a local directory or an fsspec URL.
     artifact_root: str = "runs/artifacts"

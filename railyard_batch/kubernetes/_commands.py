@@ -27,7 +27,7 @@ def _sweep_dir(store: RunStore, sweep_id: str) -> tuple[list[dict[str, Any]], st
     store.sweep(sweep_id)  # RunNotFoundError for an unknown id
     runs = store.runs(sweep_id)
     if not runs:
-        raise ConfigError(f"Sweep {sweep_id!r} has no runs in the run store {store.path}.")
+        raise ConfigError(f"Sweep {sweep_id!r} has no runs in the run store {store.name}.")
     return runs, str(runs[0]["artifact_uri"]).rsplit("/", 1)[0]
 
 

@@ -33,7 +33,7 @@ from railyard_batch.kubernetes._schema import validate_object
 from railyard_batch.kubernetes._settings import KubernetesSettings
 from railyard_batch.kubernetes._template import fill, load_template, to_yaml
 from railyard_batch.planning import RunPlan
-from railyard_batch.store import sqlite_path
+from railyard_batch.store_url import is_sqlite, sqlite_path
 
 MACROS = ("@daily", "@hourly", "@monthly", "@weekly", "@yearly")
 # The API server's limit: a CronJob's Jobs are named <cronjob>-<minutes since the epoch>.
@@ -148,7 +148,11 @@ def check_store(store_url: str, artifact_root: str, settings: KubernetesSettings
             "The 'hydra.launcher.store_mount_path' parameter must be an absolute path other "
             f"than / and /tmp. Got {settings.store_mount_path!r}."
         )
-    if not settings.store_volume_claim and not sqlite_path(store_url).is_absolute():
+    if (
+        not settings.store_volume_claim
+        and is_sqlite(store_url)
+        and not sqlite_path(store_url).is_absolute()
+    ):
         raise ConfigError(
             "The 'hydra.launcher.store_volume_claim' parameter must name a "
             "PersistentVolumeClaim for the run store of a scheduled sweep whose 'store.url' "

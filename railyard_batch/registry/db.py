@@ -14,6 +14,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from railyard_batch.errors import StoreError
 from railyard_batch.registry.tables import metadata
+from railyard_batch.store_url import is_sqlite, redact, sqlalchemy_url, sqlite_path
 
 _engines: dict[str, Engine] = {}
 
@@ -22,19 +23,17 @@ def engine_for(url: str) -> Engine:
     if url in _engines:
         return _engines[url]
     try:
-        if url.startswith("sqlite"):
-            from railyard_batch.store import sqlite_path
-
+        if is_sqlite(url):
             # As the run store does: a store that does not exist yet is made, not an error.
             sqlite_path(url).parent.mkdir(parents=True, exist_ok=True)
-            engine = create_engine(url, connect_args={"timeout": 60.0})
+            engine = create_engine(sqlalchemy_url(url), connect_args={"timeout": 60.0})
             _immediate_transactions(engine)
-        else:
-            engine = create_engine(url)
+        else:  # postgresql:// runs through psycopg 3, as the run store does
+            engine = create_engine(sqlalchemy_url(url), pool_pre_ping=True)
         metadata.create_all(engine)
     except (SQLAlchemyError, OSError) as exc:
         raise StoreError(
-            f"Cannot open the registry in the run store {url!r}: {_line(exc)}"
+            f"Cannot open the registry in the run store {redact(url)!r}: {redact(url, _line(exc))}"
         ) from None
     _engines[url] = engine
     return engine
