@@ -315,7 +315,9 @@ class RunStore:
           off: ``--force`` retrains);
         - ``("wait", peer)``: a live worker is training this content key: wait for its result
           (claim again later);
-        - ``("train", None)``: this one is now running, leased to ``owner``.
+        - ``("train", None)``: this one is now running, leased to ``owner``;
+        - ``("done", None)``: this one has already finished (a shard run again, a retried pod):
+          it keeps its result, nothing trains it again.
         """
         stamp, clock = now(), time.time()
         pairs = list(members)
@@ -337,7 +339,11 @@ class RunStore:
                         {"key": key},
                     )
             decisions: dict[str, tuple[str, str | None]] = {}
+            finished = _finished_among(c, [mid for mid, _ in pairs])
             for mid, key in pairs:
+                if mid in finished:
+                    decisions[mid] = ("done", None)
+                    continue
                 origin = (
                     reuse
                     and c.execute(
@@ -601,6 +607,22 @@ class RunStore:
 # The states a member may be in for a worker's outcome to move it to each state: a member
 # starts running only from queued; it finishes only from queued or running.
 _TRANSITIONS = {"running": ("queued",), **dict.fromkeys(FINISHED_STATES, _UNFINISHED)}
+
+
+def _finished_among(c: Connection, ids: Sequence[str]) -> set[str]:
+    """Those of ``ids`` whose members have finished."""
+    found: set[str] = set()
+    for start in range(0, len(ids), _CHUNK):
+        found.update(
+            str(row)
+            for row in c.execute(
+                select(members.c.id).where(
+                    members.c.id.in_(ids[start : start + _CHUNK]),
+                    members.c.state.in_(FINISHED_STATES),
+                )
+            ).scalars()
+        )
+    return found
 
 
 def _state_in(states: Sequence[str]) -> Any:

@@ -84,18 +84,20 @@ class _Recorder:
             reuse=not self.plan.config.get("execution", {}).get("force", False),
         )
 
-    def cached(self, member: MemberPlan) -> MemberOutcome:
-        """The outcome of a member the store recorded as a cached copy while claiming."""
+    def recorded(self, member: MemberPlan) -> MemberOutcome:
+        """The outcome the store holds for a member: a cached copy recorded while claiming,
+        or one that had finished before this shard ran."""
         assert self.store is not None
         row = self.store.member(member.id)
         return MemberOutcome(
             member.id,
-            "cached",
+            row["state"],
             row["started_at"],
             row["finished_at"],
             metrics=row["metrics"],
             artifact_uri=row["artifact_uri"],
             model_sha256=row["model_sha256"],
+            reason=row["reason"],
             export=row["export"],
         )
 
@@ -193,9 +195,14 @@ def run_shard(
                     decision, other = decisions[member.id]
                     if decision == "train":
                         train(member)
-                    elif decision == "cached":
-                        LOGGER.info("%s: cached from %s (a concurrent sweep)", member.key, other)
-                        outcomes.append(recorder.cached(member))
+                    elif decision in ("cached", "done"):
+                        if decision == "cached":
+                            LOGGER.info(
+                                "%s: cached from %s (a concurrent sweep)", member.key, other
+                            )
+                        else:
+                            LOGGER.info("%s: already finished; its result is kept", member.key)
+                        outcomes.append(recorder.recorded(member))
                         if progress is not None:
                             progress(outcomes[-1])
                     else:

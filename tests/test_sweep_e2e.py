@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import pickle
+import sqlite3
 from pathlib import Path
 
 import pandas as pd
@@ -182,12 +183,46 @@ def test_worker_command_runs_a_shard_from_its_plan(project: Project) -> None:
     by_id = {m["id"]: m for m in again["members"]}
     rerun = [m for m in plan["members"] if m["shard"] == shard]
     assert rerun
+    before = {x["id"]: x for x in shown["members"]}
     for m in rerun:
-        assert by_id[m["id"]]["state"] == "succeeded"
-        assert (
-            by_id[m["id"]]["finished_at"]
-            > next(x for x in shown["members"] if x["id"] == m["id"])["finished_at"]
+        # the shard had finished: a retried pod or a second run keeps each member's result
+        # and trains nothing again
+        assert by_id[m["id"]]["state"] == before[m["id"]]["state"] == "succeeded"
+        assert by_id[m["id"]]["finished_at"] == before[m["id"]]["finished_at"]
+        assert by_id[m["id"]]["model_sha256"] == before[m["id"]]["model_sha256"]
+    logs = sorted((Path(run["artifact_uri"]) / "logs" / f"shard-{shard}").glob("*.log"))
+    assert len(logs) == 2  # the first run's and this one's
+    assert "already finished; its result is kept" in logs[-1].read_text()
+    assert "training " not in logs[-1].read_text()
+
+
+@pytest.mark.e2e
+def test_worker_command_trains_the_members_of_its_shard_that_have_not_finished(
+    project: Project,
+) -> None:
+    """A shard whose pod died before it started: its members are queued, and the worker
+    command trains them (and only them)."""
+    first = project.run("fanout.by=merchant_id", "fanout.min_rows=300", "execution.progress=false")
+    assert first.returncode == 0, first.stderr
+    shown = json.loads(project.run("runs", "show", "--json").stdout)
+    plan_uri = str(Path(shown["runs"][0]["artifact_uri"]) / "plan.json")
+    plan = json.loads(Path(plan_uri).read_text())
+    shard = plan["members"][-1]["shard"]
+    ids = [m["id"] for m in plan["members"] if m["shard"] == shard]
+    db = project.root / "runs" / "railyard.db"
+    with sqlite3.connect(db) as c:
+        c.executemany(
+            "UPDATE members SET state='queued', finished_at=NULL, metrics=NULL WHERE id=?",
+            [(i,) for i in ids],
         )
+    result = project.run("worker", "--plan", plan_uri, env={"JOB_COMPLETION_INDEX": str(shard)})
+    assert result.returncode == 0, result.stderr
+    again = {
+        m["id"]: m for m in json.loads(project.run("runs", "show", "--json").stdout)["members"]
+    }
+    for i in ids:
+        assert again[i]["state"] == "succeeded"
+        assert again[i]["finished_at"] and again[i]["metrics"]
 
 
 @pytest.mark.e2e
