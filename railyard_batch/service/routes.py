@@ -10,6 +10,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import HTMLResponse
 
 from railyard_batch.errors import RunNotFoundError
 from railyard_batch.service import schemas, trainings
@@ -257,6 +258,23 @@ def get_sweep(
         "members": _page(members, offset, limit),
         "error": record.get("error") if record else None,
     }
+
+
+@router.get(
+    "/v1/sweeps/{sweep_id}/report",
+    response_class=HTMLResponse,
+    responses={**_PROBLEMS, 200: {"content": {"text/html": {}}, "description": "The report"}},
+    **requires("reader"),
+)
+def get_sweep_report(sweep_id: str, request: Request) -> HTMLResponse:
+    """The sweep's HTML report (the page ``railyard-batch report`` writes): one
+    self-contained document, rendered from the store on each request."""
+    from railyard_batch.reports.page import render_report
+
+    page = render_report(store_of(request), sweep_id)
+    return HTMLResponse(
+        page, headers={"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"}
+    )
 
 
 @router.post(

@@ -74,6 +74,15 @@ def test_submit_follow_results_and_logs(service: Service) -> None:
     assert logs["member"]["id"] == member_id
     assert logs["parts"] and member_id.rsplit("/", 1)[-1] in logs["parts"][0]["text"]
 
+    report = reader.get(f"/v1/sweeps/{sweep_id}/report")
+    assert report.status_code == 200, report.text
+    assert report.headers["content-type"].startswith("text/html")
+    assert report.text.startswith("<!DOCTYPE html>") and sweep_id in report.text
+    assert 'id="metrics"' in report.text and "Plotly" in report.text
+    assert "XGBClassifier" in report.text and "LogisticRegression" in report.text
+    missing = reader.get("/v1/sweeps/nope/report")
+    assert missing.status_code == 404 and "nope" in missing.json()["detail"]
+
     assert reader.get("/v1/members/nope/none").status_code == 404
     assert reader.get("/v1/runs/nope").status_code == 404
     assert reader.get("/v1/sweeps/nope").status_code == 404
