@@ -263,7 +263,19 @@ def get_sweep(
 @router.get(
     "/v1/sweeps/{sweep_id}/report",
     response_class=HTMLResponse,
-    responses={**_PROBLEMS, 200: {"content": {"text/html": {}}, "description": "The report"}},
+    responses={
+        200: {"content": {"text/html": {}}, "description": "The report"},
+        # (an HTML route's other answers would otherwise be documented as text/html)
+        **{
+            code: {
+                "description": "A problem",
+                "content": {
+                    "application/json": {"schema": {"$ref": "#/components/schemas/Problem"}}
+                },
+            }
+            for code in _PROBLEMS
+        },
+    },
     **requires("reader"),
 )
 def get_sweep_report(sweep_id: str, request: Request) -> HTMLResponse:
