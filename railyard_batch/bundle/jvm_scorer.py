@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import shutil
@@ -55,12 +56,19 @@ def scorer_jar(*, build: bool = True) -> Path:
         raise JvmScorerError(
             "Building the JVM scorer needs 'mvn' (Maven 3.8+) on PATH; none found."
         )
-    proc = subprocess.run(
-        ["mvn", "-q", "-B", "-f", str(JVM_PROJECT / "pom.xml"), "package", "-DskipTests"],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    # Pool workers that export at once would run two Maven builds into one target/ and one of
+    # them fails: the first builds under an exclusive lock, the others wait and find it fresh.
+    (JVM_PROJECT / "target").mkdir(exist_ok=True)
+    with open(JVM_PROJECT / "target" / ".build.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if jar.is_file() and jar.stat().st_mtime >= _newest_source(JVM_PROJECT):
+            return jar
+        proc = subprocess.run(
+            ["mvn", "-q", "-B", "-f", str(JVM_PROJECT / "pom.xml"), "package", "-DskipTests"],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
     if proc.returncode != 0 or not jar.is_file():
         raise JvmScorerError(
             f"Building the JVM scorer failed (exit {proc.returncode}):\n{proc.stdout[-3000:]}{proc.stderr[-3000:]}"
