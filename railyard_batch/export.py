@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from railyard_batch.artifacts import ArtifactStore
 from railyard_batch.config.validate import ValidatedConfig
@@ -17,9 +18,9 @@ from railyard_batch.store import RunStore
 from railyard_batch.worker import read_plan_data
 
 
-def export_member(store: RunStore, member_id: str, out_dir: Path, *, with_onnx: bool) -> Any:
-    from railyard_batch.bundle import export_and_gate
-
+def member_holdout(store: RunStore, member_id: str) -> tuple[Any, pd.DataFrame, pd.Series]:
+    """A trained member's pipeline and its own holdout rows (features, label), rebuilt from
+    the data md5 and the split its run recorded."""
     member = store.member(member_id)
     run = store.run(member["run_id"])
     plan = RunPlan.load(str(Path(run["artifact_uri"]) / "plan.json"))
@@ -31,14 +32,21 @@ def export_member(store: RunStore, member_id: str, out_dir: Path, *, with_onnx: 
     if by and value is not None:  # the member's own rows (matched by value, not by its key)
         frame = frame.iloc[frame.groupby(by, sort=False).indices.get(value, np.arange(0))]
     _, holdout_idx = split_indices(frame, vc["split"], vc.label)
-    holdout = frame.iloc[holdout_idx][vc.feature_columns]
+    rows = frame.iloc[holdout_idx]
+    return pipeline, rows[vc.feature_columns], rows[vc.label]
+
+
+def export_member(store: RunStore, member_id: str, out_dir: Path, *, with_onnx: bool) -> Any:
+    from railyard_batch.bundle import export_and_gate
+
+    pipeline, holdout, _ = member_holdout(store, member_id)
     outcome = export_and_gate(
         pipeline,
         out_dir,
         model_name=member_id.replace("/", "."),
         input_schema=holdout,
         holdout=holdout,
-        run_id=run["id"],
+        run_id=store.member(member_id)["run_id"],
         with_onnx=with_onnx,
     )
     return outcome

@@ -98,7 +98,12 @@ def promote(
         check_exportable(name, candidate)
         passed: list[dict[str, Any]] = []
     else:
-        passed = evaluate(criteria, name, candidate, holder)
+        report = None
+        if criteria.shadow and holder is not None:
+            from railyard_batch.registry.shadow import latest_report
+
+            report = latest_report(engine, name, version, holder["version"])
+        passed = evaluate(criteria, name, candidate, holder, report)
     eid = move_alias(engine, name, alias, version, state, actor)
     pointer = sync_pointer(engine, root, name, alias)
     return Moved(name, alias, state.version, version, eid, actor.forced, passed, str(pointer))

@@ -79,6 +79,13 @@ def add_parser(sub: Any, default_store: str) -> None:
     unalias.add_argument("alias_name", metavar="ALIAS")
     rollback = change("rollback", "production back to its previous holder")
     rollback.add_argument("name")
+    shadow = actions.add_parser(
+        "shadow", help="score a candidate beside production on its holdout; store a report"
+    )
+    shadow.add_argument("name")
+    shadow.add_argument("--candidate", required=True, help="the version (or a unique prefix)")
+    shadow.add_argument("--actor", default=default_actor(), help="who (default: the OS user)")
+    shadow.add_argument("--json", action="store_true")
 
 
 def run(ns: argparse.Namespace) -> int:
@@ -88,6 +95,8 @@ def run(ns: argparse.Namespace) -> int:
     if ns.action == "register":
         return _register(ns)
     engine = engine_for(ns.store)
+    if ns.action == "shadow":
+        return _shadow(engine, ns)
     if ns.action in READS:
         if ns.action == "list":
             data: Any = reads.list_models(engine)
@@ -131,6 +140,22 @@ def _register(ns: argparse.Namespace) -> int:
             print(f"{r.model_name} {r.version[:12]} ({r.member_id}): {state}")
     new = sum(r.new for r in done)
     print(f"{new} new version(s), {len(done) - new} already registered", file=sys.stderr)
+    return 0
+
+
+def _shadow(engine: Any, ns: argparse.Namespace) -> int:
+    from railyard_batch.registry import views
+    from railyard_batch.registry.registration import artifact_base
+    from railyard_batch.registry.shadow import shadow
+
+    report = shadow(
+        engine, ns.store, artifact_base(ns.artifact_root), ns.name, ns.candidate, actor=ns.actor
+    )
+    if ns.json:
+        views.print_json(report)
+    else:
+        views.print_table(views.shadow_table(report))
+        print(f"shadow report {report['id']}: {report['files']['html']}")
     return 0
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +22,16 @@ from railyard_batch.registry.errors import PromotionRefused
 
 LOWER_IS_BETTER = frozenset({"log_loss", "rmse", "mae"})
 HIGHER_IS_BETTER = frozenset({"roc_auc", "pr_auc", "precision", "recall", "accuracy", "r2"})
-SECTIONS = ("max_regression", "minimum", "maximum")
+SECTIONS = ("max_regression", "minimum", "maximum", "shadow")
+# Criteria over the newest shadow report of the candidate against production (models shadow).
+SHADOW_LIMITS = {
+    "max_age_days": "<=",
+    "max_flip_rate": "<=",
+    "max_psi": "<=",
+    "max_ks": "<=",
+    "min_spearman": ">=",
+}
+SHADOW_FLAGS = frozenset({"pr_auc_not_worse"})  # the difference's 95% interval reaches 0
 
 
 @dataclass(frozen=True)
@@ -30,6 +40,7 @@ class Criteria:
     max_regression: dict[str, float] = field(default_factory=dict)
     minimum: dict[str, float] = field(default_factory=dict)
     maximum: dict[str, float] = field(default_factory=dict)
+    shadow: dict[str, float] = field(default_factory=dict)
 
 
 def load_criteria(path: Path) -> Criteria:
@@ -48,6 +59,7 @@ def load_criteria(path: Path) -> Criteria:
             "max_regression": LOWER_IS_BETTER | HIGHER_IS_BETTER,
             "minimum": HIGHER_IS_BETTER,
             "maximum": LOWER_IS_BETTER,
+            "shadow": frozenset(SHADOW_LIMITS) | SHADOW_FLAGS,
         }[section]
         body = doc.get(section) or {}
         if not isinstance(body, dict):
@@ -58,11 +70,17 @@ def load_criteria(path: Path) -> Criteria:
                     f"'{section}.{metric}' in {path}: the metric must be one of"
                     f" {{{', '.join(sorted(allowed))}}}."
                 )
+            if metric in SHADOW_FLAGS:
+                if not isinstance(value, bool):
+                    raise ConfigError(
+                        f"'{section}.{metric}' in {path} must be true or false. Got {value!r}."
+                    )
+                continue
             if isinstance(value, bool) or not isinstance(value, int | float):
                 raise ConfigError(
                     f"'{section}.{metric}' in {path} must be a number. Got {value!r}."
                 )
-        parsed[section] = {str(k): float(v) for k, v in body.items()}
+        parsed[section] = {str(k): float(v) for k, v in body.items() if v is not False}
     return Criteria(str(path), **parsed)
 
 
@@ -87,9 +105,14 @@ def check_exportable(name: str, version: dict[str, Any]) -> None:
 
 
 def evaluate(
-    criteria: Criteria, name: str, version: dict[str, Any], production: dict[str, Any] | None
+    criteria: Criteria,
+    name: str,
+    version: dict[str, Any],
+    production: dict[str, Any] | None,
+    shadow: dict[str, Any] | None = None,
 ) -> list[dict[str, Any]]:
-    """Raise :class:`PromotionRefused` at the first failing criterion; return what passed."""
+    """Raise :class:`PromotionRefused` at the first failing criterion; return what passed.
+    ``shadow``: the newest shadow report of ``version`` against ``production`` (or none)."""
     check_exportable(name, version)
     measured = _metrics(version)
     passed: list[dict[str, Any]] = []
@@ -114,6 +137,8 @@ def evaluate(
             passed.append(
                 {"criterion": f"max_regression.{metric}", "measured": mine, "limit": limit}
             )
+        if criteria.shadow:
+            passed += _shadow_criteria(criteria, shadow, refuse)
         return passed
     for section, sign in (("minimum", ">="), ("maximum", "<=")):
         for metric, limit in getattr(criteria, section).items():
@@ -123,6 +148,49 @@ def evaluate(
                     f"{section}.{metric}", f"{metric} {sign} {limit:g} (no production yet)", mine
                 )
             passed.append({"criterion": f"{section}.{metric}", "measured": mine, "limit": limit})
+    return passed
+
+
+def _shadow_criteria(
+    criteria: Criteria, report: dict[str, Any] | None, refuse: Any
+) -> list[dict[str, Any]]:
+    if report is None:
+        raise refuse(
+            "shadow", "a shadow report against the current production (models shadow)", None
+        )
+    passed = []
+    for key, limit in criteria.shadow.items():
+        if key == "pr_auc_not_worse":
+            interval = (report.get("intervals", {}).get("difference") or {}).get("pr_auc")
+            upper = None if not interval else interval[1]
+            if upper is None or upper < 0:
+                raise refuse(
+                    f"shadow.{key}",
+                    "the 95% interval of candidate - production PR AUC reaches 0"
+                    f" (report {report['id']})",
+                    upper,
+                )
+            passed.append({"criterion": f"shadow.{key}", "measured": upper, "report": report["id"]})
+            continue
+        if key == "max_age_days":
+            created = datetime.fromisoformat(report["created_at"])
+            value: Any = (datetime.now(UTC) - created).total_seconds() / 86400
+        else:
+            value = report.get(key.split("_", 1)[1])
+        sign = SHADOW_LIMITS[key]
+        if value is None or (value > limit if sign == "<=" else value < limit):
+            measure = key.split("_", 1)[1]
+            raise refuse(
+                f"shadow.{key}", f"{measure} {sign} {limit:g} (report {report['id']})", value
+            )
+        passed.append(
+            {
+                "criterion": f"shadow.{key}",
+                "measured": value,
+                "limit": limit,
+                "report": report["id"],
+            }
+        )
     return passed
 
 

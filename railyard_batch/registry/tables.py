@@ -94,3 +94,23 @@ events = Table(
 )
 
 Index("registry_events_by_model", events.c.model_name, events.c.alias, events.c.id)
+
+# One row per `models shadow` run: the comparison as JSON (files beside it under the root).
+shadow_reports = Table(
+    "registry_shadow_reports",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("model_name", NAME, nullable=False),
+    Column("candidate", HASH, nullable=False),
+    Column("production", HASH, nullable=False),
+    Column("created_at", String(40), nullable=False),
+    Column("report", Text, nullable=False),
+)
+
+Index(
+    "registry_shadow_by_pair",
+    shadow_reports.c.model_name,
+    shadow_reports.c.candidate,
+    shadow_reports.c.production,
+    shadow_reports.c.created_at,
+)

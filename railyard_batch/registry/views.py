@@ -105,3 +105,42 @@ def _event_text(e: dict[str, Any]) -> str:
         f"event {e['id']} at {e['at']}: {e['kind']}{forced} {_short(e['from_version'])} ->"
         f" {_short(e['to_version'])} by {e['actor']}: {e['reason'] or '-'}"
     )
+
+
+def _num(value: Any) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, list):
+        return "[" + ", ".join(_num(v) for v in value) + "]"
+    return f"{value:.4f}" if isinstance(value, float) else str(value)
+
+
+def shadow_table(report: dict[str, Any]) -> Table:
+    """A shadow report: the two models' outcome metrics with their intervals, then the
+    decisions and the shift between them."""
+    table = Table(
+        title=Text(
+            f"shadow {report['id']}: {report['model']} candidate {_short(report['versions']['candidate'])}"
+            f" vs production {_short(report['versions']['production'])} ({report['rows']} rows)"
+        )
+    )
+    for column in ("measure", "production", "candidate", "candidate - production (95%)"):
+        table.add_column(column)
+    intervals = report.get("intervals") or {}
+    for metric in ("roc_auc", "pr_auc", "log_loss", "precision", "recall"):
+        table.add_row(
+            metric,
+            _num(report["production"].get(metric)),
+            _num(report["candidate"].get(metric)),
+            _num((intervals.get("difference") or {}).get(metric)),
+        )
+    flips = report["flips"]
+    table.add_row(
+        "blocked (at production's threshold)",
+        str(flips["both_block"] + flips["production_only"]),
+        str(flips["both_block"] + flips["candidate_only"]),
+        f"flips: {flips['production_only']} production only, {flips['candidate_only']} candidate only",
+    )
+    for key in ("flip_rate", "psi", "ks", "spearman"):
+        table.add_row(key, "", "", _num(report.get(key)))
+    return table

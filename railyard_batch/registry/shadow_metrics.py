@@ -1,0 +1,143 @@
+"""What a shadow report measures: production's and a candidate's scores on the same labelled
+rows, side by side (binary classifiers; the score is the probability of the positive class).
+
+- outcome metrics of each: ROC AUC, PR AUC, log loss, with bootstrap 95% intervals, and
+  precision/recall at production's action rate (the fraction of rows production blocks at its
+  threshold; the candidate's threshold is chosen to block the same fraction);
+- decisions at production's threshold: agreement and the flip matrix, as counts;
+- score-distribution shift: PSI (production's deciles as bins), KS and Spearman's rank
+  correlation.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from scipy import stats
+from sklearn.metrics import average_precision_score, log_loss, roc_auc_score
+
+THRESHOLD = 0.5  # a scikit-learn classifier's predict() threshold: production's decision
+BOOTSTRAP = 200
+_EPS = 1e-6
+
+
+def _outcome(y: np.ndarray, score: np.ndarray) -> dict[str, float | None]:
+    if len(np.unique(y)) < 2:
+        return {"roc_auc": None, "pr_auc": None, "log_loss": None}
+    return {
+        "roc_auc": float(roc_auc_score(y, score)),
+        "pr_auc": float(average_precision_score(y, score)),
+        "log_loss": float(log_loss(y, np.clip(score, 1e-15, 1 - 1e-15), labels=[0, 1])),
+    }
+
+
+def _intervals(
+    y: np.ndarray, scores: dict[str, np.ndarray], rng: np.random.Generator, rounds: int
+) -> dict[str, dict[str, list[float] | None]]:
+    """Percentile bootstrap: the same resampled rows for both models, so their intervals and
+    the interval of their difference describe the same draws."""
+    draws: dict[str, dict[str, list[float]]] = {k: {} for k in (*scores, "difference")}
+    n = len(y)
+    for _ in range(rounds):
+        idx = rng.integers(0, n, n)
+        if len(np.unique(y[idx])) < 2:
+            continue
+        got = {k: _outcome(y[idx], s[idx]) for k, s in scores.items()}
+        for k, metrics in got.items():
+            for metric, value in metrics.items():
+                draws[k].setdefault(metric, []).append(float(value))  # type: ignore[arg-type]
+        for metric in got["production"]:
+            diff = float(got["candidate"][metric]) - float(got["production"][metric])  # type: ignore[arg-type]
+            draws["difference"].setdefault(metric, []).append(diff)
+    return {
+        k: {
+            m: [float(np.percentile(v, 2.5)), float(np.percentile(v, 97.5))] if v else None
+            for m, v in by_metric.items()
+        }
+        for k, by_metric in draws.items()
+    }
+
+
+def _precision_recall(y: np.ndarray, blocked: np.ndarray) -> dict[str, float | None]:
+    positives, flagged = int(y.sum()), int(blocked.sum())
+    hits = int((blocked & (y == 1)).sum())
+    return {
+        "precision": hits / flagged if flagged else None,
+        "recall": hits / positives if positives else None,
+    }
+
+
+def psi(expected: np.ndarray, actual: np.ndarray, bins: int = 10) -> float:
+    """Population stability index of ``actual`` against ``expected`` (bins: expected's
+    quantiles; empty bins count as a tiny share, not as zero)."""
+    edges = np.unique(np.quantile(expected, np.linspace(0, 1, bins + 1)))
+    if len(edges) < 2:
+        return 0.0 if np.allclose(actual, expected[0]) else float("inf")
+    e = np.histogram(np.clip(expected, edges[0], edges[-1]), edges)[0] / len(expected)
+    a = np.histogram(np.clip(actual, edges[0], edges[-1]), edges)[0] / len(actual)
+    e, a = np.maximum(e, _EPS), np.maximum(a, _EPS)
+    return float(np.sum((a - e) * np.log(a / e)))
+
+
+def ks(a: np.ndarray, b: np.ndarray) -> float:
+    """The two-sample Kolmogorov-Smirnov statistic: the largest gap between the two empirical
+    CDFs (scipy's ks_2samp gives the same number but warns computing a p-value we don't use)."""
+    grid = np.concatenate([a, b])
+    cdf_a = np.searchsorted(np.sort(a), grid, side="right") / len(a)
+    cdf_b = np.searchsorted(np.sort(b), grid, side="right") / len(b)
+    return float(np.max(np.abs(cdf_a - cdf_b)))
+
+
+def compare(
+    y: np.ndarray,
+    production: np.ndarray,
+    candidate: np.ndarray,
+    *,
+    seed: int = 0,
+    bootstrap: int = BOOTSTRAP,
+) -> dict[str, Any]:
+    """Everything the report shows for one set of rows (``bootstrap``: resampling rounds
+    behind the intervals)."""
+    y = np.asarray(y).astype(int)
+    prod, cand = np.asarray(production, float), np.asarray(candidate, float)
+    n = len(y)
+    rate = float((prod >= THRESHOLD).mean()) if n else 0.0
+    k = int((prod >= THRESHOLD).sum())  # the rows production blocks
+    order = np.argsort(-cand, kind="stable")
+    cand_blocked_at_rate = np.zeros(n, bool)
+    cand_blocked_at_rate[order[:k]] = True  # the k highest-scored rows: the same action rate
+    prod_blocked, cand_blocked = prod >= THRESHOLD, cand >= THRESHOLD
+    flips = {
+        "both_block": int((prod_blocked & cand_blocked).sum()),
+        "production_only": int((prod_blocked & ~cand_blocked).sum()),
+        "candidate_only": int((~prod_blocked & cand_blocked).sum()),
+        "neither": int((~prod_blocked & ~cand_blocked).sum()),
+    }
+    flipped = flips["production_only"] + flips["candidate_only"]
+    constant = n < 2 or np.ptp(prod) == 0 or np.ptp(cand) == 0
+    return {
+        "rows": n,
+        "positives": int(y.sum()),
+        "production": {
+            **_outcome(y, prod),
+            **_precision_recall(y, prod_blocked),
+        },
+        "candidate": {
+            **_outcome(y, cand),
+            **_precision_recall(y, cand_blocked_at_rate),
+        },
+        "intervals": _intervals(
+            y, {"production": prod, "candidate": cand}, np.random.default_rng(seed), bootstrap
+        )
+        if n
+        else {},
+        "action_rate": rate,
+        "threshold": THRESHOLD,
+        "flips": flips,
+        "flip_rate": flipped / n if n else 0.0,
+        "agreement": 1 - flipped / n if n else 1.0,
+        "psi": psi(prod, cand) if n else 0.0,
+        "ks": ks(prod, cand) if n else 0.0,
+        "spearman": None if constant else float(stats.spearmanr(prod, cand).statistic),
+    }

@@ -1,0 +1,165 @@
+"""``models shadow`` through the real CLI: a candidate is scored beside production on its own
+holdout, the report is stored (row, JSON, HTML) and the promotion gate reads it; plus the
+comparison's invariants over arbitrary scores (hypothesis)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from railyard_batch.registry.shadow_metrics import compare, ks, psi
+from tests.conftest import make_project
+
+
+def _one_line(result: object, *fragments: str) -> None:
+    assert result.returncode == 2, result.stdout  # type: ignore[attr-defined]
+    err = result.stderr.strip()  # type: ignore[attr-defined]
+    assert err.count("\n") == 0 and "Traceback" not in err, err
+    for fragment in fragments:
+        assert fragment in err, err
+
+
+@pytest.mark.e2e
+def test_shadow_a_candidate_and_promote_it_through_the_shadow_gate(tmp_path: Path) -> None:
+    project = make_project(tmp_path / "proj")
+    trained = project.run(
+        *("-m", "estimator=logistic_regression", "estimator.C=1.0,0.0005"),
+        *("registry.register=true", "export.bundle=true", "execution.progress=false"),
+    )
+    assert trained.returncode == 0, trained.stderr
+    name = "default/global"
+    versions = [
+        v["version"]
+        for v in json.loads(project.run("models", "show", name, "--json").stdout)["versions"]
+    ]
+    assert len(versions) == 2, (trained.stdout[-2000:], versions)
+    first, second = versions
+    _one_line(project.run("models", "shadow", name, "--candidate", second), "no production version")
+    lenient = project.root / "lenient.yaml"
+    lenient.write_text("minimum:\n  roc_auc: 0.0\n")
+    promoted = project.run(
+        *("models", "promote", name, first, "--reason", "first"), "--criteria", str(lenient)
+    )
+    assert promoted.returncode == 0, promoted.stderr
+    _one_line(
+        project.run("models", "shadow", name, "--candidate", first[:10]), "is production already"
+    )
+    _one_line(project.run("models", "shadow", name, "--candidate", "ffff0000"), "ffff0000")
+
+    gate = project.root / "gate.yaml"
+    gate.write_text("shadow:\n  max_age_days: 1\n  max_psi: 50\n  min_spearman: -1\n")
+    _one_line(
+        project.run(*("models", "promote", name, second, "--reason", "x", "--criteria", str(gate))),
+        "Criterion 'shadow'",
+        "a shadow report against the current production",
+    )
+
+    shadow = project.run("models", "shadow", name, "--candidate", second, "--json")
+    assert shadow.returncode == 0, shadow.stderr
+    report = json.loads(shadow.stdout)
+    assert report["versions"] == {"candidate": second, "production": first}
+    n = report["rows"]
+    assert n > 50 and sum(report["flips"].values()) == n
+    assert report["flip_rate"] == pytest.approx(1 - report["agreement"])
+    for side in ("production", "candidate"):
+        assert 0.0 <= report[side]["roc_auc"] <= 1.0 and report[side]["log_loss"] > 0
+        low, high = report["intervals"][side]["roc_auc"]
+        assert low <= high
+    assert 0.0 <= report["ks"] <= 1.0 and report["psi"] >= 0.0
+    assert -1.0 <= report["spearman"] <= 1.0
+    # the candidate's regularisation is 2,000x stronger: its scores are not production's
+    assert report["ks"] > 0 and report["production"]["log_loss"] != report["candidate"]["log_loss"]
+    page = Path(report["files"]["html"]).read_text()
+    assert report["id"] in page and "Plotly" in page and "Decisions at production" in page
+    assert json.loads(Path(report["files"]["json"]).read_text())["id"] == report["id"]
+
+    table = project.run("models", "shadow", name, "--candidate", second)
+    assert table.returncode == 0 and "flip_rate" in table.stdout and "psi" in table.stdout
+
+    strict = project.root / "strict.yaml"
+    strict.write_text("shadow:\n  min_spearman: 1.01\n")
+    _one_line(
+        project.run(
+            *("models", "promote", name, second, "--reason", "x", "--criteria", str(strict))
+        ),
+        "Criterion 'shadow.min_spearman'",
+        "spearman >= 1.01",
+    )
+    shown = json.loads(project.run("models", "show", name, "--json").stdout)
+    assert shown["aliases"]["production"]["version"] == first  # refusals changed nothing
+
+    ok = project.run(*("models", "promote", name, second, "--reason", "x", "--criteria", str(gate)))
+    assert ok.returncode == 0, ok.stderr
+    passed = json.loads(ok.stdout)["passed"]
+    assert {p["criterion"] for p in passed} == {
+        "shadow.max_age_days",
+        "shadow.max_psi",
+        "shadow.min_spearman",
+    }
+    newest = json.loads(
+        project.run("models", "shadow", name, "--candidate", first, "--json").stdout
+    )
+    assert {p["report"] for p in passed} != {newest["id"]}  # the gate used the report it had
+
+
+def test_bad_shadow_criteria_are_one_line(tmp_path: Path) -> None:
+    from railyard_batch.errors import ConfigError
+    from railyard_batch.registry.promotion import load_criteria
+
+    for body, fragment in (
+        ("shadow:\n  max_flips: 0.1\n", "'shadow.max_flips'"),
+        ("shadow:\n  max_psi: high\n", "must be a number"),
+        ("shadow:\n  pr_auc_not_worse: 1\n", "must be true or false"),
+    ):
+        path = tmp_path / "c.yaml"
+        path.write_text(body)
+        with pytest.raises(ConfigError, match=fragment):
+            load_criteria(path)
+
+
+scores = st.lists(st.floats(0.0, 1.0), min_size=1, max_size=200)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.data())
+def test_a_comparison_adds_up_for_any_scores(data: st.DataObject) -> None:
+    prod = np.array(data.draw(scores))
+    n = len(prod)
+    cand = np.array(data.draw(st.lists(st.floats(0.0, 1.0), min_size=n, max_size=n)))
+    y = np.array(data.draw(st.lists(st.integers(0, 1), min_size=n, max_size=n)))
+    got = compare(y, prod, cand, bootstrap=20)
+    assert sum(got["flips"].values()) == n
+    assert 0.0 <= got["flip_rate"] <= 1.0 and got["agreement"] == pytest.approx(
+        1 - got["flip_rate"]
+    )
+    assert got["psi"] >= 0.0 and 0.0 <= got["ks"] <= 1.0
+    same = compare(y, prod, prod, bootstrap=20)
+    assert same["flip_rate"] == 0.0 and same["ks"] == 0.0 and same["psi"] == pytest.approx(0.0)
+    if same["spearman"] is not None:
+        assert same["spearman"] == pytest.approx(1.0)
+    for metric, interval in same["intervals"].get("difference", {}).items():
+        assert interval is None or interval == [0.0, 0.0], metric
+
+
+def test_psi_grows_with_the_shift() -> None:
+    rng = np.random.default_rng(0)
+    base = rng.beta(2, 5, 5000)
+    assert psi(base, base) == pytest.approx(0.0)
+    assert 0 < psi(base, np.clip(base + 0.02, 0, 1)) < psi(base, np.clip(base + 0.2, 0, 1))
+
+
+@settings(max_examples=50, deadline=None)
+@given(scores, scores)
+def test_ks_is_scipys_statistic(a: list[float], b: list[float]) -> None:
+    from scipy import stats
+
+    expected = stats.ks_2samp(a, b, method="asymp").statistic if min(len(a), len(b)) > 1 else None
+    got = ks(np.array(a), np.array(b))
+    assert 0.0 <= got <= 1.0
+    if expected is not None:
+        assert got == pytest.approx(float(expected), abs=1e-12)
