@@ -1,0 +1,91 @@
+"""What a shadow report measures, over arbitrary scores (hypothesis): the comparison's
+invariants, the vectorised bootstrap metrics against scikit-learn's with sample weights, KS
+against scipy's."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from sklearn.metrics import average_precision_score, log_loss, roc_auc_score
+
+from railyard_batch.registry.shadow_metrics import compare, ks, psi, weighted_outcome
+
+scores = st.lists(st.floats(0.0, 1.0), min_size=1, max_size=200)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.data())
+def test_a_comparison_adds_up_for_any_scores(data: st.DataObject) -> None:
+    prod = np.array(data.draw(scores))
+    n = len(prod)
+    cand = np.array(data.draw(st.lists(st.floats(0.0, 1.0), min_size=n, max_size=n)))
+    y = np.array(data.draw(st.lists(st.integers(0, 1), min_size=n, max_size=n)))
+    got = compare(y, prod, cand)
+    assert sum(got["flips"].values()) == n
+    assert 0.0 <= got["flip_rate"] <= 1.0 and got["agreement"] == pytest.approx(
+        1 - got["flip_rate"]
+    )
+    assert got["psi"] >= 0.0 and 0.0 <= got["ks"] <= 1.0
+    same = compare(y, prod, prod)
+    assert same["flip_rate"] == 0.0 and same["ks"] == 0.0 and same["psi"] == pytest.approx(0.0)
+    if same["spearman"] is not None:
+        assert same["spearman"] == pytest.approx(1.0)
+    for metric, interval in same["intervals"].get("difference", {}).items():
+        assert interval is None or interval == [0.0, 0.0], metric
+
+
+def test_psi_grows_with_the_shift() -> None:
+    rng = np.random.default_rng(0)
+    base = rng.beta(2, 5, 5000)
+    assert psi(base, base) == pytest.approx(0.0)
+    assert 0 < psi(base, np.clip(base + 0.02, 0, 1)) < psi(base, np.clip(base + 0.2, 0, 1))
+
+
+@settings(max_examples=50, deadline=None)
+@given(scores, scores)
+def test_ks_is_scipys_statistic(a: list[float], b: list[float]) -> None:
+    from scipy import stats
+
+    expected = stats.ks_2samp(a, b, method="asymp").statistic if min(len(a), len(b)) > 1 else None
+    got = ks(np.array(a), np.array(b))
+    assert 0.0 <= got <= 1.0
+    if expected is not None:
+        assert got == pytest.approx(float(expected), abs=1e-12)
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.data())
+def test_bootstrap_metrics_are_scikit_learns_with_weights(data: st.DataObject) -> None:
+    n = data.draw(st.integers(1, 60))
+    # few distinct values: ties between rows are the hard case
+    score = np.array(
+        data.draw(
+            st.lists(
+                st.sampled_from([0.0, 0.1, 0.5, 0.9, 1.0]) | st.floats(0, 1), min_size=n, max_size=n
+            )
+        )
+    )
+    y = np.array(data.draw(st.lists(st.integers(0, 1), min_size=n, max_size=n)))
+    weights = np.array(
+        data.draw(
+            st.lists(st.lists(st.integers(0, 3), min_size=n, max_size=n), min_size=1, max_size=4)
+        ),
+        dtype=float,
+    )
+    got = weighted_outcome(y, score, weights)
+    for b, w in enumerate(weights):
+        if len(set(y[w > 0])) < 2:
+            assert np.isnan(got["roc_auc"][b]) and np.isnan(got["pr_auc"][b])
+            continue
+        assert got["roc_auc"][b] == pytest.approx(
+            roc_auc_score(y, score, sample_weight=w), abs=1e-12
+        )
+        assert got["pr_auc"][b] == pytest.approx(
+            average_precision_score(y, score, sample_weight=w), abs=1e-12
+        )
+        clipped = np.clip(score, 1e-15, 1 - 1e-15)
+        assert got["log_loss"][b] == pytest.approx(
+            log_loss(y, clipped, sample_weight=w, labels=[0, 1]), abs=1e-12
+        )
