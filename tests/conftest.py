@@ -176,3 +176,27 @@ def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
         return f"sqlite:///{tmp_path / 'store.db'}"
     server: PostgresServer = request.getfixturevalue("pg_server")
     return server.create_database()
+
+
+CHROMIUM = "/usr/bin/chromium"
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    """One Chromium for the session (Debian's, driven by Playwright; every page test shares it)."""
+    from playwright.sync_api import Error, sync_playwright
+
+    manager = sync_playwright().start()
+    try:
+        args = ["--no-sandbox"] if os.geteuid() == 0 else []
+        chromium = manager.chromium.launch(executable_path=CHROMIUM, args=args)
+    except Error as exc:
+        manager.stop()
+        pytest.fail(
+            f"Chromium cannot start from {CHROMIUM} (scripts/ensure-chromium installs it): "
+            f"{str(exc).splitlines()[0]}",
+            pytrace=False,
+        )
+    yield chromium
+    chromium.close()
+    manager.stop()

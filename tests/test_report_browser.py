@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -18,29 +17,7 @@ import pytest
 
 from tests.conftest import make_project
 
-CHROMIUM = "/usr/bin/chromium"
 RUNS = ("logistic_regression", "random_forest")
-
-
-@pytest.fixture(scope="session")
-def browser() -> Iterator[Any]:
-    """One Chromium for the session."""
-    from playwright.sync_api import Error, sync_playwright
-
-    manager = sync_playwright().start()
-    try:
-        args = ["--no-sandbox"] if os.geteuid() == 0 else []
-        chromium = manager.chromium.launch(executable_path=CHROMIUM, args=args)
-    except Error as exc:
-        manager.stop()
-        pytest.fail(
-            f"Chromium cannot start from {CHROMIUM} (scripts/ensure-chromium installs it): "
-            f"{str(exc).splitlines()[0]}",
-            pytrace=False,
-        )
-    yield chromium
-    chromium.close()
-    manager.stop()
 
 
 @pytest.fixture(scope="module")

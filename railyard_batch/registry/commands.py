@@ -80,10 +80,20 @@ def add_parser(sub: Any, default_store: str) -> None:
     rollback = change("rollback", "production back to its previous holder")
     rollback.add_argument("name")
     shadow = actions.add_parser(
-        "shadow", help="score a candidate beside production on its holdout; store a report"
+        "shadow",
+        help="score candidates beside production on their holdouts; store reports",
+        description="NAME --candidate VERSION shadows one version; --sweep SWEEP shadows every"
+        " version a sweep registered against its name's production version.",
     )
-    shadow.add_argument("name")
-    shadow.add_argument("--candidate", required=True, help="the version (or a unique prefix)")
+    shadow.add_argument("name", nargs="?", help="the registered model (with --candidate)")
+    shadow.add_argument("--candidate", help="the version (or a unique prefix)")
+    shadow.add_argument("--sweep", help="every version this sweep registered, in one command")
+    shadow.add_argument(
+        "--workers",
+        type=int,
+        default=os.cpu_count() or 1,
+        help="threads scoring pairs with --sweep (default: the CPU count, %(default)s)",
+    )
     shadow.add_argument("--actor", default=default_actor(), help="who (default: the OS user)")
     shadow.add_argument("--json", action="store_true")
 
@@ -146,8 +156,35 @@ def _register(ns: argparse.Namespace) -> int:
 def _shadow(engine: Any, ns: argparse.Namespace) -> int:
     from railyard_batch.registry import views
     from railyard_batch.registry.registration import artifact_base
-    from railyard_batch.registry.shadow import shadow
+    from railyard_batch.registry.shadow import shadow, shadow_sweep
 
+    if (ns.sweep is None) == (ns.name is None or ns.candidate is None) or (
+        ns.sweep is not None and (ns.name is not None or ns.candidate is not None)
+    ):
+        raise ConfigError(
+            "models shadow takes NAME --candidate VERSION, or --sweep SWEEP (not both); got"
+            f" NAME={ns.name!r}, --candidate={ns.candidate!r}, --sweep={ns.sweep!r}."
+        )
+    if ns.workers < 1:
+        raise ConfigError(f"--workers must be an integer >= 1; got {ns.workers}.")
+    if ns.sweep is not None:
+        summary = shadow_sweep(
+            engine,
+            ns.store,
+            artifact_base(ns.artifact_root),
+            ns.sweep,
+            actor=ns.actor,
+            workers=ns.workers,
+        )
+        if ns.json:
+            views.print_json(summary)
+        else:
+            views.print_table(views.sweep_shadow_table(summary))
+            for why, names in summary["skipped"].items():
+                if names:
+                    print(f"{why.replace('_', ' ')}: {', '.join(names)}")
+            print(f"shadow of sweep {ns.sweep}: {summary['files']['html']}")
+        return 0
     report = shadow(
         engine, ns.store, artifact_base(ns.artifact_root), ns.name, ns.candidate, actor=ns.actor
     )

@@ -47,65 +47,249 @@ def _scores(pipeline: Any, frame: Any, which: str, name: str) -> np.ndarray:
     return proba[:, 1]
 
 
+def _production_of(c: Any, name: str, candidate: str) -> str:
+    held = alias_state(c, name, PRODUCTION).version
+    if held is None:
+        raise ModelNotFoundError(
+            f"{name!r} has no production version to shadow against; promote a first one"
+            " (models promote NAME VERSION)."
+        )
+    if held == candidate:
+        raise ShadowError(
+            f"Version {candidate[:12]} of {name!r} is production already; shadow another."
+        )
+    return held
+
+
+def _member_of(row: dict[str, Any], name: str) -> str:
+    if not row.get("member_id"):
+        raise ShadowError(f"Version {row['version'][:12]} of {name!r} records no member to load.")
+    return str(row["member_id"])
+
+
+def _compare_pair(
+    holdouts: Any,
+    name: str,
+    cand_row: dict[str, Any],
+    prod_row: dict[str, Any],
+    *,
+    actor: str,
+    sweep_id: str | None = None,
+) -> tuple[dict[str, Any], np.ndarray, np.ndarray]:
+    """Score the candidate's holdout with both models: the report (no id yet) and the scores."""
+    cand_member, prod_member = _member_of(cand_row, name), _member_of(prod_row, name)
+    rows, labels = holdouts.rows(cand_member)
+    prod_model, cand_model = holdouts.pipeline(prod_member), holdouts.pipeline(cand_member)
+    prod_scores = _scores(prod_model, rows, "production", name)
+    cand_scores = _scores(cand_model, rows, "candidate", name)
+    report = {
+        "model": name,
+        "versions": {"candidate": cand_row["version"], "production": prod_row["version"]},
+        "created_at": now(),
+        "actor": actor,
+        "runtime": "python",
+        "data": f"the candidate's holdout (member {cand_member})",
+        "sweep": sweep_id,
+        **compare(labels.to_numpy(), prod_scores, cand_scores),
+    }
+    return report, prod_scores, cand_scores
+
+
+def _row(report: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "id": report["id"],
+        "model_name": report["model"],
+        "candidate": report["versions"]["candidate"],
+        "production": report["versions"]["production"],
+        "created_at": report["created_at"],
+        "report": json.dumps(report, sort_keys=True),
+    }
+
+
 def shadow(
     engine: Engine, store_url: str, root: Path, name: str, candidate_ref: str, *, actor: str
 ) -> dict[str, Any]:
     """Run and store one shadow comparison; its report (with ``id`` and the file paths)."""
-    from railyard_batch.export import member_holdout
+    from railyard_batch.export import Holdouts
 
     with engine.connect() as c:
         candidate = resolve_version(c, name, candidate_ref)
-        held = alias_state(c, name, PRODUCTION).version
-        if held is None:
-            raise ModelNotFoundError(
-                f"{name!r} has no production version to shadow against; promote a first one"
-                " (models promote NAME VERSION)."
-            )
-        if held == candidate:
-            raise ShadowError(
-                f"Version {candidate[:12]} of {name!r} is production already; shadow another."
-            )
+        held = _production_of(c, name, candidate)
         cand_row, prod_row = version_row(c, name, candidate), version_row(c, name, held)
     store = RunStore(store_url)
     try:
-        for row in (cand_row, prod_row):
-            if not row.get("member_id"):
-                raise ShadowError(
-                    f"Version {row['version'][:12]} of {name!r} records no member to load."
-                )
-        cand_model, rows, labels = member_holdout(store, cand_row["member_id"])
-        prod_model, _, _ = member_holdout(store, prod_row["member_id"])
+        report, prod_scores, cand_scores = _compare_pair(
+            Holdouts(store), name, cand_row, prod_row, actor=actor
+        )
     finally:
         store.close()
-    features = list(rows.columns)
-    prod_scores = _scores(prod_model, rows[features], "production", name)
-    cand_scores = _scores(cand_model, rows[features], "candidate", name)
-    result = compare(labels.to_numpy(), prod_scores, cand_scores)
-    report_id = uuid.uuid4().hex[:16]
-    report = {
-        "id": report_id,
-        "model": name,
-        "versions": {"candidate": candidate, "production": held},
-        "created_at": now(),
-        "actor": actor,
-        "runtime": "python",
-        "data": f"the candidate's holdout (member {cand_row['member_id']})",
-        **result,
-    }
+    report = {"id": uuid.uuid4().hex[:16], **report}
     paths = _write_files(root, report, prod_scores, cand_scores)
     report["files"] = {k: str(v) for k, v in paths.items()}
     with engine.begin() as c:
-        c.execute(
-            insert(t.shadow_reports).values(
-                id=report_id,
-                model_name=name,
-                candidate=candidate,
-                production=held,
-                created_at=report["created_at"],
-                report=json.dumps(report, sort_keys=True),
+        c.execute(insert(t.shadow_reports).values(**_row(report)))
+    return report
+
+
+def shadow_sweep(
+    engine: Engine,
+    store_url: str,
+    root: Path,
+    sweep_id: str,
+    *,
+    actor: str,
+    workers: int = 2,
+    progress: bool = True,
+) -> dict[str, Any]:
+    """Shadow every version a sweep registered against the production version of its name:
+    each dataset is read once (``Holdouts``), pairs are scored on a thread pool, every
+    comparison is stored as its own report (the gate reads them per name) in one transaction,
+    and one summary page covers the sweep. Names without production yet, or whose production
+    is this very version, are listed as skipped, not errors."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from railyard_batch.export import Holdouts
+    from railyard_batch.progress import MemberProgress
+
+    with engine.connect() as c:
+        registered = [
+            dict(r._mapping)
+            for r in c.execute(
+                select(t.versions)
+                .where(t.versions.c.sweep_id == sweep_id)
+                .order_by(t.versions.c.model_name, t.versions.c.version)
+            )
+        ]
+        if not registered:
+            raise ModelNotFoundError(
+                f"Sweep {sweep_id!r} registered no model versions; register it first"
+                " (models register SWEEP) or check the id (runs list)."
+            )
+        pairs: list[tuple[str, dict[str, Any], dict[str, Any]]] = []
+        skipped: dict[str, list[str]] = {"no_production": [], "already_production": []}
+        for row in registered:
+            name = row["model_name"]
+            held = alias_state(c, name, PRODUCTION).version
+            if held is None:
+                skipped["no_production"].append(name)
+            elif held == row["version"]:
+                skipped["already_production"].append(name)
+            else:
+                pairs.append((name, row, version_row(c, name, held)))
+    store = RunStore(store_url)
+    try:
+        holdouts = Holdouts(store)
+        for name, cand_row, _ in pairs:  # read each run's dataset once, before the threads
+            holdouts.rows(_member_of(cand_row, name))
+        reports: list[dict[str, Any]] = []
+        with (
+            MemberProgress(len(pairs), enabled=progress, label="shadowed") as bar,
+            ThreadPoolExecutor(max(1, workers)) as pool,
+        ):
+            futures = [
+                pool.submit(_compare_pair, holdouts, n, cr, pr, actor=actor, sweep_id=sweep_id)
+                for n, cr, pr in pairs
+            ]
+            for future in futures:
+                report = {"id": uuid.uuid4().hex[:16], **future.result()[0]}
+                reports.append(report)
+                bar.advance("compared")
+    finally:
+        store.close()
+    if reports:
+        with engine.begin() as c:
+            c.execute(insert(t.shadow_reports), [_row(r) for r in reports])
+    summary = {
+        "id": uuid.uuid4().hex[:16],
+        "sweep": sweep_id,
+        "created_at": now(),
+        "actor": actor,
+        "reports": [_summary_line(r) for r in reports],
+        "skipped": skipped,
+    }
+    out = root / REPORTS_DIR
+    out.mkdir(parents=True, exist_ok=True)
+    paths = {"json": out / f"{summary['id']}.json", "html": out / f"{summary['id']}.html"}
+    _atomic(paths["json"], json.dumps(summary, indent=2, sort_keys=True))
+    _atomic(paths["html"], _sweep_page(summary))
+    summary["files"] = {k: str(v) for k, v in paths.items()}
+    return summary
+
+
+def _summary_line(report: dict[str, Any]) -> dict[str, Any]:
+    """One name of a sweep's shadow: the figures the gate and a reviewer look at first."""
+    diff = (report.get("intervals") or {}).get("difference") or {}
+    return {
+        "model": report["model"],
+        "report": report["id"],
+        "candidate": report["versions"]["candidate"],
+        "production": report["versions"]["production"],
+        "rows": report["rows"],
+        "pr_auc": {
+            "production": report["production"]["pr_auc"],
+            "candidate": report["candidate"]["pr_auc"],
+        },
+        "pr_auc_difference_interval": diff.get("pr_auc"),
+        **{k: report[k] for k in ("flip_rate", "psi", "ks", "spearman")},
+    }
+
+
+def _sweep_page(summary: dict[str, Any]) -> str:
+    import plotly.graph_objects as go
+    from plotly.io import to_html
+
+    e = html.escape
+    lines = summary["reports"]
+    delta = [
+        (r["pr_auc"]["candidate"] - r["pr_auc"]["production"])
+        for r in lines
+        if r["pr_auc"]["candidate"] is not None and r["pr_auc"]["production"] is not None
+    ]
+    charts = ""
+    if lines:
+        hist = go.Figure(go.Histogram(x=delta, nbinsx=40, name="names"))
+        hist.update_layout(
+            title="PR AUC, candidate minus production, per name", xaxis_title="difference"
+        )
+        shift = go.Figure(
+            go.Scattergl(
+                x=[r["psi"] for r in lines],
+                y=[r["flip_rate"] for r in lines],
+                text=[r["model"] for r in lines],
+                mode="markers",
             )
         )
-    return report
+        shift.update_layout(title="Shift per name", xaxis_title="PSI", yaxis_title="flip rate")
+        charts = to_html(hist, include_plotlyjs=True, full_html=False) + to_html(
+            shift, include_plotlyjs=False, full_html=False
+        )
+    body = "".join(
+        f"<tr><td>{e(r['model'])}</td><td><code>{e(r['report'])}</code></td><td>{r['rows']}</td>"
+        f"<td>{_fmt(r['pr_auc']['production'])}</td><td>{_fmt(r['pr_auc']['candidate'])}</td>"
+        f"<td>{_fmt(r['pr_auc_difference_interval'])}</td><td>{_fmt(r['flip_rate'])}</td>"
+        f"<td>{_fmt(r['psi'])}</td><td>{_fmt(r['ks'])}</td><td>{_fmt(r['spearman'])}</td></tr>"
+        for r in lines
+    )
+    skipped = "".join(
+        f"<p>{e(why.replace('_', ' '))}: {e(', '.join(names))}</p>"
+        for why, names in summary["skipped"].items()
+        if names
+    )
+    return "".join(
+        [
+            "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>",
+            f"<title>shadow of sweep {e(summary['sweep'])}</title></head><body>",
+            f"<h1>Shadow of sweep <code>{e(summary['sweep'])}</code></h1>",
+            f"<p>{len(lines)} name(s) compared with production, {e(summary['created_at'])}.</p>",
+            skipped,
+            charts,
+            "<table border='1'><tr><th>model</th><th>report</th><th>rows</th>"
+            "<th>PR AUC production</th><th>PR AUC candidate</th><th>difference (95%)</th>"
+            "<th>flip rate</th><th>PSI</th><th>KS</th><th>Spearman</th></tr>",
+            body,
+            "</table></body></html>",
+        ]
+    )
 
 
 def latest_report(

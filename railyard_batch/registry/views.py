@@ -144,3 +144,31 @@ def shadow_table(report: dict[str, Any]) -> Table:
     for key in ("flip_rate", "psi", "ks", "spearman"):
         table.add_row(key, "", "", _num(report.get(key)))
     return table
+
+
+def sweep_shadow_table(summary: dict[str, Any]) -> Table:
+    """A sweep's shadow: one row per name, the figures the promotion gate reads."""
+    lines = summary["reports"]
+    skipped = summary["skipped"]
+    table = Table(
+        title=Text(
+            f"shadow of sweep {summary['sweep']}: {len(lines)} compared,"
+            f" {len(skipped['no_production'])} without production,"
+            f" {len(skipped['already_production'])} already production"
+        )
+    )
+    for column in ("model", "report", "rows", "PR AUC prod", "PR AUC cand", "diff (95%)"):
+        table.add_column(column)
+    for column in ("flip rate", "PSI", "KS", "Spearman"):
+        table.add_column(column, justify="right")
+    for r in lines:
+        table.add_row(
+            r["model"],
+            r["report"],
+            str(r["rows"]),
+            _num(r["pr_auc"]["production"]),
+            _num(r["pr_auc"]["candidate"]),
+            _num(r["pr_auc_difference_interval"]),
+            *(_num(r[k]) for k in ("flip_rate", "psi", "ks", "spearman")),
+        )
+    return table

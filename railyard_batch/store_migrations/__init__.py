@@ -81,14 +81,15 @@ def check(conn: Connection, name: str, url: str) -> bool:
 
 def upgrade(conn: Connection) -> None:
     """Apply every missing revision inside the caller's transaction (which holds the lock)."""
+    # Alembic's INFO lines (its plugins log on import) would reach the user through Hydra's
+    # logging: this is not news.
+    logging.getLogger("alembic").setLevel(logging.WARNING)
     from alembic import command
     from alembic.config import Config
 
     config = Config()
     config.set_main_option("script_location", "railyard_batch:store_migrations")
     config.attributes["connection"] = conn
-    # Alembic's INFO lines would reach the user through Hydra's logging: this is not news.
-    logging.getLogger("alembic").setLevel(logging.WARNING)
     command.upgrade(config, "head")
 
 

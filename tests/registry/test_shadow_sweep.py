@@ -1,0 +1,127 @@
+"""``models shadow --sweep SWEEP`` through the real CLI: a second per-merchant sweep is shadowed
+against production name by name in one command; each comparison is the same as shadowing that
+name alone, the gate reads the sweep's reports, and the summary page renders in Chromium."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import Project, make_project
+
+PER_MERCHANT = ("fanout.by=merchant_id", "fanout.min_rows=500", "execution.progress=false")
+REGISTER = ("registry.register=true", "export.bundle=true")
+
+
+def _one_line(result: Any, *fragments: str) -> None:
+    assert result.returncode == 2, result.stdout
+    err = result.stderr.strip()
+    assert err.count("\n") == 0 and "Traceback" not in err, err
+    for fragment in fragments:
+        assert fragment in err, err
+
+
+def _sweep_id(project: Project) -> str:
+    return str(json.loads(project.run("runs", "show", "--json").stdout)["sweep"]["id"])
+
+
+def _versions(project: Project, sweep: str) -> dict[str, str]:
+    """Each name's version registered from ``sweep``."""
+    listed = json.loads(project.run("models", "list", "--json").stdout)
+    out = {}
+    for model in listed:
+        shown = json.loads(project.run("models", "show", model["name"], "--json").stdout)
+        for v in shown["versions"]:
+            if v["sweep_id"] == sweep:
+                out[model["name"]] = v["version"]
+    return out
+
+
+@pytest.mark.e2e
+def test_shadow_a_whole_sweep_against_production(tmp_path: Path, browser: Any) -> None:
+    project = make_project(tmp_path / "proj", rows=6000, merchants=6)
+    first = project.run(*PER_MERCHANT, *REGISTER)
+    assert first.returncode == 0, first.stderr
+    assert "alembic" not in first.stdout + first.stderr  # the store's migrations say nothing
+    old = _versions(project, _sweep_id(project))
+    assert len(old) >= 3 and "default/global" in old, old
+    lenient = project.root / "lenient.yaml"
+    lenient.write_text("minimum:\n  roc_auc: 0.0\n")
+    unpromoted = sorted(old)[-1]
+    for name in sorted(old)[:-1]:
+        ok = project.run(
+            *("models", "promote", name, old[name], "--reason", "first", "--criteria", str(lenient))
+        )
+        assert ok.returncode == 0, ok.stderr
+
+    second = project.run(*PER_MERCHANT, *REGISTER, "estimator.C=0.002")
+    assert second.returncode == 0, second.stderr
+    sweep = _sweep_id(project)
+    new = _versions(project, sweep)
+    assert set(new) == set(old) and not set(new.values()) & set(old.values())
+
+    shadowed = project.run("models", "shadow", "--sweep", sweep, "--workers", "2", "--json")
+    assert shadowed.returncode == 0, shadowed.stderr
+    summary = json.loads(shadowed.stdout)
+    assert summary["skipped"] == {"no_production": [unpromoted], "already_production": []}
+    lines = {line["model"]: line for line in summary["reports"]}
+    assert set(lines) == set(old) - {unpromoted}
+    for name, line in lines.items():
+        assert (line["candidate"], line["production"]) == (new[name], old[name])
+
+    # one name alone gives the same numbers (same rows, same bootstrap draws)
+    name = "default/global"
+    alone = json.loads(
+        project.run("models", "shadow", name, "--candidate", new[name], "--json").stdout
+    )
+    line = lines[name]
+    assert line["rows"] == alone["rows"]
+    assert line["pr_auc"] == {
+        "production": alone["production"]["pr_auc"],
+        "candidate": alone["candidate"]["pr_auc"],
+    }
+    assert line["pr_auc_difference_interval"] == alone["intervals"]["difference"]["pr_auc"]
+    for key in ("flip_rate", "psi", "ks", "spearman"):
+        assert line[key] == alone[key], key
+    merchant = next(n for n in lines if n != name)
+    assert lines[merchant]["rows"] < line["rows"]  # a merchant's holdout, not the global one
+
+    # the gate reads the sweep's report of the merchant (its newest for that pair)
+    gate = project.root / "gate.yaml"
+    gate.write_text("shadow:\n  max_age_days: 1\n  max_psi: 1000\n  min_spearman: -1\n")
+    promoted = project.run(
+        *("models", "promote", merchant, new[merchant], "--reason", "shadowed"),
+        *("--criteria", str(gate)),
+    )
+    assert promoted.returncode == 0, promoted.stderr
+    assert {p["report"] for p in json.loads(promoted.stdout)["passed"]} == {
+        lines[merchant]["report"]
+    }
+
+    table = project.run("models", "shadow", "--sweep", sweep)
+    assert table.returncode == 0, table.stderr
+    assert "1 already production" in " ".join(table.stdout.split())
+    assert f"no production: {unpromoted}" in table.stdout
+
+    page = browser.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.goto(Path(summary["files"]["html"]).as_uri(), wait_until="load")
+    page.wait_for_function("document.querySelectorAll('.main-svg').length >= 2", timeout=30_000)
+    assert errors == []
+    text = page.locator("body").inner_text()
+    assert all(n in text for n in lines) and unpromoted in text
+    page.close()
+
+
+def test_bad_sweep_shadow_is_one_line(tmp_path: Path) -> None:
+    project = make_project(tmp_path / "proj", rows=1500, merchants=3)
+    _one_line(project.run("models", "shadow", "--sweep", "nosuch"), "'nosuch'", "registered no")
+    _one_line(project.run("models", "shadow", "default/global"), "NAME --candidate VERSION")
+    _one_line(project.run("models", "shadow", "a", "--candidate", "b", "--sweep", "c"), "not both")
+    _one_line(
+        project.run("models", "shadow", "--sweep", "s", "--workers", "0"), "--workers", "got 0"
+    )
