@@ -89,3 +89,21 @@ def test_bootstrap_metrics_are_scikit_learns_with_weights(data: st.DataObject) -
         assert got["log_loss"][b] == pytest.approx(
             log_loss(y, clipped, sample_weight=w, labels=[0, 1]), abs=1e-12
         )
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.data())
+def test_point_estimates_are_scikit_learns(data: st.DataObject) -> None:
+    n = data.draw(st.integers(2, 80))
+    prod = np.array(data.draw(st.lists(st.floats(0, 1), min_size=n, max_size=n)))
+    y = np.array(data.draw(st.lists(st.integers(0, 1), min_size=n, max_size=n)))
+    got = compare(y, prod, prod, bootstrap=1)
+    if len(set(y)) < 2:
+        assert got["production"]["roc_auc"] is None
+        return
+    clipped = np.clip(prod, 1e-15, 1 - 1e-15)
+    assert got["production"]["roc_auc"] == pytest.approx(roc_auc_score(y, prod), abs=1e-12)
+    assert got["production"]["pr_auc"] == pytest.approx(average_precision_score(y, prod), abs=1e-12)
+    assert got["production"]["log_loss"] == pytest.approx(
+        log_loss(y, clipped, labels=[0, 1]), abs=1e-12
+    )
