@@ -25,33 +25,72 @@ class Holdouts:
 
     def __init__(self, store: RunStore) -> None:
         self._store = store
-        self._runs: dict[str, tuple[RunPlan, ValidatedConfig, pd.DataFrame, dict[Any, Any]]] = {}
+        self._runs: dict[str, tuple[RunPlan, ValidatedConfig, pd.DataFrame, dict[Any, slice]]] = {}
+        self._rows: dict[str, tuple[pd.DataFrame, pd.Series]] = {}
+        self._members: dict[str, dict[str, Any]] = {}
+        self._run_rows: dict[str, dict[str, Any]] = {}
+        self._values: dict[str, dict[str, Any]] = {}
 
-    def _run(self, run_id: str) -> tuple[RunPlan, ValidatedConfig, pd.DataFrame, dict[Any, Any]]:
+    def prefetch(self, sweep_ids: set[str]) -> None:
+        """Read these sweeps' member and run rows in one query each (not one per member)."""
+        for sweep_id in sorted(sweep_ids):
+            for m in self._store.members(sweep_id=sweep_id):
+                self._members[m["id"]] = m
+            for r in self._store.runs(sweep_id):
+                self._run_rows[r["id"]] = r
+
+    def _member(self, member_id: str) -> dict[str, Any]:
+        if member_id not in self._members:
+            self._members[member_id] = self._store.member(member_id)
+        return self._members[member_id]
+
+    def _run_row(self, run_id: str) -> dict[str, Any]:
+        if run_id not in self._run_rows:
+            self._run_rows[run_id] = self._store.run(run_id)
+        return self._run_rows[run_id]
+
+    def _run(self, run_id: str) -> tuple[RunPlan, ValidatedConfig, pd.DataFrame, dict[Any, slice]]:
         if run_id not in self._runs:
-            run = self._store.run(run_id)
+            run = self._run_row(run_id)
             plan = RunPlan.load(str(Path(run["artifact_uri"]) / "plan.json"))
             vc = ValidatedConfig(raw=plan.config, config_hash=plan.config_hash)
             frame = read_plan_data(plan, vc)
             by = vc["fanout"].get("by")
-            groups = dict(frame.groupby(by, sort=False).indices) if by else {}
+            groups: dict[Any, slice] = {}
+            if by:
+                # One stable sort by fan-out value makes each member's rows a contiguous slice
+                # (a view) in their original order: one take of the whole frame instead of one
+                # per member, which cost 8 ms a member on 1M rows with Arrow strings.
+                codes, uniques = pd.factorize(frame[by], use_na_sentinel=False)
+                order = np.argsort(codes, kind="stable")
+                frame = frame.iloc[order]
+                bounds = np.searchsorted(codes[order], np.arange(len(uniques) + 1))
+                groups = {
+                    value: slice(int(bounds[i]), int(bounds[i + 1]))
+                    for i, value in enumerate(uniques)
+                }
             self._runs[run_id] = (plan, vc, frame, groups)
         return self._runs[run_id]
 
     def pipeline(self, member_id: str) -> Any:
-        member = self._store.member(member_id)
-        run = self._store.run(member["run_id"])
+        member = self._member(member_id)
+        run = self._run_row(member["run_id"])
         return pickle.loads(ArtifactStore(run["artifact_uri"]).get(member["artifact_uri"]))
 
     def rows(self, member_id: str) -> tuple[pd.DataFrame, pd.Series]:
-        """The member's holdout: its features and its labels."""
-        plan, vc, frame, groups = self._run(self._store.member(member_id)["run_id"])
-        value = next(m.value for m in plan.members if m.id == member_id)
+        """The member's holdout: its features and its labels (kept: asked again, it is free)."""
+        if member_id in self._rows:
+            return self._rows[member_id]
+        plan, vc, frame, groups = self._run(self._member(member_id)["run_id"])
+        if plan.run_id not in self._values:
+            self._values[plan.run_id] = {m.id: m.value for m in plan.members}
+        value = self._values[plan.run_id][member_id]
         if vc["fanout"].get("by") and value is not None:  # its own rows, matched by value
-            frame = frame.iloc[groups.get(value, np.arange(0))]
+            frame = frame.iloc[groups.get(value, slice(0, 0))]
         _, holdout_idx = split_indices(frame, vc["split"], vc.label)
         rows = frame.iloc[holdout_idx]
-        return rows[vc.feature_columns], rows[vc.label]
+        self._rows[member_id] = (rows[vc.feature_columns], rows[vc.label])
+        return self._rows[member_id]
 
 
 def member_holdout(store: RunStore, member_id: str) -> tuple[Any, pd.DataFrame, pd.Series]:

@@ -179,19 +179,23 @@ def shadow_sweep(
     store = RunStore(store_url)
     try:
         holdouts = Holdouts(store)
+        holdouts.prefetch({r["sweep_id"] for _, cr, pr in pairs for r in (cr, pr) if r["sweep_id"]})
         for name, cand_row, _ in pairs:  # read each run's dataset once, before the threads
             holdouts.rows(_member_of(cand_row, name))
         reports: list[dict[str, Any]] = []
+
+        def one(pair: tuple[str, dict[str, Any], dict[str, Any]]) -> dict[str, Any]:
+            name, cand_row, prod_row = pair
+            report = _compare_pair(
+                holdouts, name, cand_row, prod_row, actor=actor, sweep_id=sweep_id
+            )
+            return {"id": uuid.uuid4().hex[:16], **report[0]}
+
         with (
             MemberProgress(len(pairs), enabled=progress, label="shadowed") as bar,
-            ThreadPoolExecutor(max(1, workers)) as pool,
+            ThreadPoolExecutor(workers) as pool,
         ):
-            futures = [
-                pool.submit(_compare_pair, holdouts, n, cr, pr, actor=actor, sweep_id=sweep_id)
-                for n, cr, pr in pairs
-            ]
-            for future in futures:
-                report = {"id": uuid.uuid4().hex[:16], **future.result()[0]}
+            for report in pool.map(one, pairs) if workers > 1 else map(one, pairs):
                 reports.append(report)
                 bar.advance("compared")
     finally:

@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sklearn.metrics import average_precision_score, log_loss, roc_auc_score
 
-from railyard_batch.registry.shadow_metrics import compare, ks, psi, weighted_outcome
+from railyard_batch.registry.shadow_metrics import compare, ks, psi, spearman, weighted_outcome
 
 scores = st.lists(st.floats(0.0, 1.0), min_size=1, max_size=200)
 
@@ -107,3 +107,17 @@ def test_point_estimates_are_scikit_learns(data: st.DataObject) -> None:
     assert got["production"]["log_loss"] == pytest.approx(
         log_loss(y, clipped, labels=[0, 1]), abs=1e-12
     )
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.data())
+def test_spearman_is_scipys(data: st.DataObject) -> None:
+    from scipy import stats
+
+    n = data.draw(st.integers(2, 60))
+    values = st.sampled_from([0.0, 0.25, 0.5, 1.0]) | st.floats(0, 1)
+    a = np.array(data.draw(st.lists(values, min_size=n, max_size=n)))
+    b = np.array(data.draw(st.lists(values, min_size=n, max_size=n)))
+    if np.ptp(a) == 0 or np.ptp(b) == 0:
+        return  # constant: the report says None (spearman is undefined)
+    assert spearman(a, b) == pytest.approx(float(stats.spearmanr(a, b).statistic), abs=1e-9)
