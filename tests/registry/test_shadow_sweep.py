@@ -28,16 +28,20 @@ def _sweep_id(project: Project) -> str:
     return str(json.loads(project.run("runs", "show", "--json").stdout)["sweep"]["id"])
 
 
-def _versions(project: Project, sweep: str) -> dict[str, str]:
-    """Each name's version registered from ``sweep``."""
+def _registered(project: Project, sweep: str) -> dict[str, dict[str, Any]]:
+    """Each name's version registered from ``sweep`` (its whole record)."""
     listed = json.loads(project.run("models", "list", "--json").stdout)
     out = {}
     for model in listed:
         shown = json.loads(project.run("models", "show", model["name"], "--json").stdout)
         for v in shown["versions"]:
             if v["sweep_id"] == sweep:
-                out[model["name"]] = v["version"]
+                out[model["name"]] = v
     return out
+
+
+def _versions(project: Project, sweep: str) -> dict[str, str]:
+    return {name: v["version"] for name, v in _registered(project, sweep).items()}
 
 
 @pytest.mark.e2e
@@ -60,7 +64,8 @@ def test_shadow_a_whole_sweep_against_production(tmp_path: Path, browser: Any) -
     second = project.run(*PER_MERCHANT, *REGISTER, "estimator.C=0.002")
     assert second.returncode == 0, second.stderr
     sweep = _sweep_id(project)
-    new = _versions(project, sweep)
+    records = _registered(project, sweep)
+    new = {name: v["version"] for name, v in records.items()}
     assert set(new) == set(old) and not set(new.values()) & set(old.values())
 
     shadowed = project.run("models", "shadow", "--sweep", sweep, "--workers", "2", "--json")
@@ -71,6 +76,8 @@ def test_shadow_a_whole_sweep_against_production(tmp_path: Path, browser: Any) -
     assert set(lines) == set(old) - {unpromoted}
     for name, line in lines.items():
         assert (line["candidate"], line["production"]) == (new[name], old[name])
+        # the rows re-read are the holdout the member was evaluated on when it trained
+        assert line["rows"] == records[name]["metrics"]["n_holdout"], name
 
     # one name alone gives the same numbers (same rows, same bootstrap draws)
     name = "default/global"
