@@ -115,3 +115,21 @@ def test_bad_shadow_criteria_are_one_line(tmp_path: Path) -> None:
         path.write_text(body)
         with pytest.raises(ConfigError, match=fragment):
             load_criteria(path)
+
+
+def test_the_shipped_criteria_files_load() -> None:
+    from railyard_batch.registry.promotion import load_criteria
+
+    repo = Path(__file__).resolve().parents[2]
+    loaded = {
+        p.name: load_criteria(p) for p in sorted((repo / "conf" / "promotion").glob("*.yaml"))
+    }
+    assert {"default.yaml", "shadowed.yaml"} <= set(loaded)
+    assert not loaded["default.yaml"].shadow
+    assert set(loaded["shadowed.yaml"].shadow) == {
+        "max_age_days",
+        "max_flip_rate",
+        "max_psi",
+        "min_spearman",
+        "pr_auc_not_worse",
+    }
