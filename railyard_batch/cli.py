@@ -1,6 +1,8 @@
 """``railyard-batch``: a thin CLI.
 
-    railyard-batch [HYDRA OVERRIDES] [-m]       compose the config and train (Hydra app)
+    railyard-batch [train] [HYDRA OVERRIDES] [-m]  compose the config and train (Hydra app;
+                                                `train --help` shows its config groups)
+    railyard-batch --help                       every command, with a line each
     railyard-batch worker --plan URI [--shard K] run one shard (local pool or Kubernetes pod)
     railyard-batch runs list|show|compare|gc    read the run store; gc closes dead sweeps
     railyard-batch logs MEMBER                  a member's log, from the artifact store
@@ -44,10 +46,22 @@ SUBCOMMANDS = {
 DEFAULT_STORE = "sqlite:///runs/railyard.db"
 
 
+TRAIN_HELP = (
+    "train: compose conf/ with Hydra and run the sweep (the default command):"
+    " railyard-batch [train] [OVERRIDES ...] [-m] [--force]; `railyard-batch train --help`"
+    " lists the config groups and shows the composed config"
+)
+
+
 def main(argv: list[str] | None = None) -> None:
     args = list(sys.argv[1:] if argv is None else argv)
     from railyard_batch.errors import RailyardError
 
+    if args[:1] in (["--help"], ["-h"]):
+        _parser().print_help()
+        sys.exit(0)
+    if args[:1] == ["train"]:
+        args = args[1:]
     try:
         code = _subcommand(args) if args and args[0] in SUBCOMMANDS else _hydra_app(args)
     except RailyardError as exc:
@@ -117,8 +131,22 @@ def _subcommand(args: list[str]) -> int:
         from railyard_batch.plan_command import run
 
         return run(args[1:])
-    parser = argparse.ArgumentParser(prog="railyard-batch")
-    sub = parser.add_subparsers(dest="command", required=True)
+    ns = _parser().parse_args(args)
+    return _dispatch(ns)
+
+
+def _parser() -> argparse.ArgumentParser:
+    """Every subcommand's parser (``plan`` parses its own arguments; it is listed here)."""
+    parser = argparse.ArgumentParser(
+        prog="railyard-batch",
+        description="Config-driven batch training: sweeps, the run store, the model registry.",
+        epilog=TRAIN_HELP,
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    sub.add_parser("train", help="compose the config and run the sweep (the default command)")
+    sub.add_parser(
+        "plan", help="what a config change does to the sweep: members added, removed, retrained"
+    )
 
     worker = sub.add_parser("worker", help="run one shard of a run plan")
     worker.add_argument("--plan", required=True, help="URI of the run plan (plan.json)")
@@ -198,8 +226,12 @@ def _subcommand(args: list[str]) -> int:
     from railyard_batch import store_cli
 
     store_cli.add_parser(sub, os.environ.get("RAILYARD_STORE", DEFAULT_STORE))
+    return parser
 
-    ns = parser.parse_args(args)
+
+def _dispatch(ns: argparse.Namespace) -> int:
+    from railyard_batch import store_cli
+
     if ns.command == "store":
         return store_cli.command(ns)
     if ns.command == "models":
