@@ -89,6 +89,13 @@ def add_parser(sub: Any, default_store: str) -> None:
     shadow.add_argument("--candidate", help="the version (or a unique prefix)")
     shadow.add_argument("--sweep", help="every version this sweep registered, in one command")
     shadow.add_argument(
+        "--runtime",
+        choices=("python", "jvm"),
+        default="python",
+        help="score with the pickled pipelines (python) or the bundles on the JVM scorer (jvm,"
+        " what production runs; one name at a time)",
+    )
+    shadow.add_argument(
         "--workers",
         type=int,
         default=1,
@@ -168,6 +175,11 @@ def _shadow(engine: Any, ns: argparse.Namespace) -> int:
         )
     if ns.workers < 1:
         raise ConfigError(f"--workers must be an integer >= 1; got {ns.workers}.")
+    if ns.sweep is not None and ns.runtime != "python":
+        raise ConfigError(
+            "--runtime jvm shadows one name (NAME --candidate VERSION); a sweep is shadowed in"
+            f" Python. Got --sweep {ns.sweep!r} --runtime {ns.runtime!r}."
+        )
     if ns.sweep is not None:
         summary = shadow_sweep(
             engine,
@@ -187,7 +199,13 @@ def _shadow(engine: Any, ns: argparse.Namespace) -> int:
             print(f"shadow of sweep {ns.sweep}: {summary['files']['html']}")
         return 0
     report = shadow(
-        engine, ns.store, artifact_base(ns.artifact_root), ns.name, ns.candidate, actor=ns.actor
+        engine,
+        ns.store,
+        artifact_base(ns.artifact_root),
+        ns.name,
+        ns.candidate,
+        actor=ns.actor,
+        runtime=ns.runtime,
     )
     if ns.json:
         views.print_json(report)

@@ -67,6 +67,34 @@ def _member_of(row: dict[str, Any], name: str) -> str:
     return str(row["member_id"])
 
 
+def _jvm_scores(root: Path, row: dict[str, Any], frame: Any, which: str, name: str) -> np.ndarray:
+    """The positive class's probability of each row from the version's bundle, scored by the
+    JVM scorer (``java -jar``), which is what production runs."""
+    import tempfile
+
+    from railyard_batch.bundle.jsonl import frame_to_jsonl
+    from railyard_batch.bundle.jvm_scorer import run_scorer
+
+    bundle = root / row["bundle_uri"]
+    if not (bundle / "manifest.json").is_file():
+        raise ShadowError(
+            f"The {which} version {row['version'][:12]} of {name!r} has no bundle at {bundle}"
+            " (--runtime jvm scores bundles)."
+        )
+    with tempfile.TemporaryDirectory(prefix="railyard-shadow-") as tmp:
+        src = Path(tmp) / "rows.jsonl"
+        src.write_text(frame_to_jsonl(frame))
+        rows = run_scorer(bundle, src, Path(tmp) / "scores.jsonl")
+    for i, r in enumerate(rows):
+        if r.error is not None or r.scores is None or len(r.scores) != 2:
+            why = r.error or f"{0 if r.scores is None else len(r.scores)} class scores"
+            raise ShadowError(
+                f"The JVM scorer refused row {i} for the {which} version {row['version'][:12]}"
+                f" of {name!r}: {str(why).splitlines()[0]}"
+            )
+    return np.array([r.scores[1] for r in rows if r.scores is not None], dtype=float)
+
+
 def _compare_pair(
     holdouts: Any,
     name: str,
@@ -75,19 +103,26 @@ def _compare_pair(
     *,
     actor: str,
     sweep_id: str | None = None,
+    runtime: str = "python",
+    root: Path | None = None,
 ) -> tuple[dict[str, Any], np.ndarray, np.ndarray]:
     """Score the candidate's holdout with both models: the report (no id yet) and the scores."""
     cand_member, prod_member = _member_of(cand_row, name), _member_of(prod_row, name)
     rows, labels = holdouts.rows(cand_member)
-    prod_model, cand_model = holdouts.pipeline(prod_member), holdouts.pipeline(cand_member)
-    prod_scores = _scores(prod_model, rows, "production", name)
-    cand_scores = _scores(cand_model, rows, "candidate", name)
+    if runtime == "jvm":
+        assert root is not None
+        prod_scores = _jvm_scores(root, prod_row, rows, "production", name)
+        cand_scores = _jvm_scores(root, cand_row, rows, "candidate", name)
+    else:
+        prod_model, cand_model = holdouts.pipeline(prod_member), holdouts.pipeline(cand_member)
+        prod_scores = _scores(prod_model, rows, "production", name)
+        cand_scores = _scores(cand_model, rows, "candidate", name)
     report = {
         "model": name,
         "versions": {"candidate": cand_row["version"], "production": prod_row["version"]},
         "created_at": now(),
         "actor": actor,
-        "runtime": "python",
+        "runtime": runtime,
         "data": f"the candidate's holdout (member {cand_member})",
         "sweep": sweep_id,
         **compare(labels.to_numpy(), prod_scores, cand_scores),
@@ -106,10 +141,23 @@ def _row(report: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+RUNTIMES = ("python", "jvm")
+
+
 def shadow(
-    engine: Engine, store_url: str, root: Path, name: str, candidate_ref: str, *, actor: str
+    engine: Engine,
+    store_url: str,
+    root: Path,
+    name: str,
+    candidate_ref: str,
+    *,
+    actor: str,
+    runtime: str = "python",
 ) -> dict[str, Any]:
-    """Run and store one shadow comparison; its report (with ``id`` and the file paths)."""
+    """Run and store one shadow comparison; its report (with ``id`` and the file paths).
+    ``runtime="jvm"``: both versions' bundles score the rows through the JVM scorer."""
+    if runtime not in RUNTIMES:
+        raise ShadowError(f"--runtime must be one of {', '.join(RUNTIMES)}; got {runtime!r}.")
     from railyard_batch.export import Holdouts
 
     with engine.connect() as c:
@@ -119,7 +167,7 @@ def shadow(
     store = RunStore(store_url)
     try:
         report, prod_scores, cand_scores = _compare_pair(
-            Holdouts(store), name, cand_row, prod_row, actor=actor
+            Holdouts(store), name, cand_row, prod_row, actor=actor, runtime=runtime, root=root
         )
     finally:
         store.close()

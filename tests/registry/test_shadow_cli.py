@@ -73,6 +73,18 @@ def test_shadow_a_candidate_and_promote_it_through_the_shadow_gate(tmp_path: Pat
     assert report["id"] in page and "Plotly" in page and "Decisions at production" in page
     assert json.loads(Path(report["files"]["json"]).read_text())["id"] == report["id"]
 
+    # through the bundles on the JVM scorer (what production runs): the same numbers
+    on_jvm = project.run(
+        "models", "shadow", name, "--candidate", second, "--runtime", "jvm", "--json"
+    )
+    assert on_jvm.returncode == 0, on_jvm.stderr
+    jvm = json.loads(on_jvm.stdout)
+    assert jvm["runtime"] == "jvm" and report["runtime"] == "python" and jvm["rows"] == n
+    for side in ("production", "candidate"):
+        for metric in ("roc_auc", "pr_auc", "log_loss"):
+            assert jvm[side][metric] == pytest.approx(report[side][metric], abs=1e-9), metric
+    assert jvm["flips"] == report["flips"]
+
     table = project.run("models", "shadow", name, "--candidate", second)
     assert table.returncode == 0 and "flip_rate" in table.stdout and "psi" in table.stdout
 

@@ -132,3 +132,4 @@ def test_bad_sweep_shadow_is_one_line(tmp_path: Path) -> None:
     _one_line(
         project.run("models", "shadow", "--sweep", "s", "--workers", "0"), "--workers", "got 0"
     )
+    _one_line(project.run("models", "shadow", "--sweep", "s", "--runtime", "jvm"), "--runtime jvm")
