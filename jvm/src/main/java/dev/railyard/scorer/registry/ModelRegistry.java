@@ -88,6 +88,9 @@ public final class ModelRegistry {
                         + ", outside the artifact root " + root + ".");
             }
             if (!Files.isRegularFile(real)) {
+                if (Files.notExists(real)) { // removed since toRealPath found it: the alias is gone
+                    throw unknown(ref);
+                }
                 throw new PointerFormatException("Registry pointer " + file + " is not a regular file.");
             }
             data = Files.readAllBytes(real);
