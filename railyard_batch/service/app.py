@@ -26,9 +26,11 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from railyard_batch.errors import RailyardError, RunNotFoundError, StoreError
+from railyard_batch.registry.errors import ModelNotFoundError, PromotionConflict, PromotionRefused
 from railyard_batch.service import trainings
 from railyard_batch.service.cancel import CannotCancel
 from railyard_batch.service.metrics import ServiceMetrics
+from railyard_batch.service.models import router as models_router
 from railyard_batch.service.routes import MemberCache, router
 from railyard_batch.service.submit import RequestError, start
 
@@ -44,6 +46,11 @@ class Settings:
         default_factory=lambda: Path(os.environ.get("RAILYARD_CONF_DIR", "conf"))
     )
     max_body_bytes: int = MAX_BODY_BYTES
+    # Bundles and registry pointers (relative to ``root`` unless absolute), as the CLI's
+    # ``models --artifact-root``.
+    artifact_root: str = field(
+        default_factory=lambda: os.environ.get("RAILYARD_ARTIFACT_ROOT", "runs/artifacts")
+    )
     # How often dead sweeps are looked for (the store's leases decide which are dead).
     reap_seconds: float = 10.0
 
@@ -128,6 +135,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.runner = Runner(settings, metrics)
     app.state.members = MemberCache()
     app.include_router(router)
+    app.include_router(models_router)
 
     @app.exception_handler(RequestError)
     async def request_error(_: Request, exc: RequestError) -> JSONResponse:
@@ -136,6 +144,18 @@ def create_app(settings: Settings) -> FastAPI:
     @app.exception_handler(RunNotFoundError)
     async def not_found(_: Request, exc: RunNotFoundError) -> JSONResponse:
         return _problem(404, f"RunNotFoundError: {exc}")
+
+    @app.exception_handler(ModelNotFoundError)
+    async def no_model(_: Request, exc: ModelNotFoundError) -> JSONResponse:
+        return _problem(404, f"ModelNotFoundError: {exc.args[0] if exc.args else exc}")
+
+    @app.exception_handler(PromotionRefused)
+    async def refused(_: Request, exc: PromotionRefused) -> JSONResponse:
+        return _problem(409, f"PromotionRefused: {exc}")
+
+    @app.exception_handler(PromotionConflict)
+    async def moved(_: Request, exc: PromotionConflict) -> JSONResponse:
+        return _problem(409, f"PromotionConflict: {exc}")
 
     @app.exception_handler(CannotCancel)
     async def conflict(_: Request, exc: CannotCancel) -> JSONResponse:
