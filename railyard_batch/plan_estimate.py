@@ -12,7 +12,6 @@ CPU and GPU hours are those durations times the member's ``resources.cpu`` and
 from __future__ import annotations
 
 import bisect
-import sqlite3
 from collections import defaultdict
 from datetime import datetime
 from statistics import median
@@ -21,26 +20,46 @@ from typing import Any
 from railyard_batch.config.validate import parse_quantity
 from railyard_batch.plan_diff import PlanDiff
 from railyard_batch.revision_plan import RevisionPlan
-from railyard_batch.store import sqlite_path
 
 
 def _recorded(store_url: str) -> list[tuple[str, str, int, float]]:
-    """``(content_key, estimator, rows, seconds)`` of every succeeded member with timestamps."""
-    path = sqlite_path(store_url)
-    if not path.exists():
+    """``(content_key, estimator, rows, seconds)`` of every succeeded member with timestamps,
+    from either store backend. A store that does not exist or cannot be read gives none (an
+    estimate is advice: a plan must not fail, nor make a store, for want of one)."""
+    from sqlalchemy import and_, select
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from railyard_batch.store_engine import open_engine
+    from railyard_batch.store_tables import members, runs
+    from railyard_batch.store_url import store_exists
+
+    if not store_exists(store_url):
         return []
+    query = (
+        select(
+            members.c.content_key,
+            runs.c.estimator,
+            members.c.n_rows,
+            members.c.started_at,
+            members.c.finished_at,
+        )
+        .join(runs, runs.c.id == members.c.run_id)
+        .where(
+            and_(
+                members.c.state == "succeeded",
+                members.c.started_at.is_not(None),
+                members.c.finished_at.is_not(None),
+            )
+        )
+    )
+    engine = open_engine(store_url)
     try:
-        db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=5)
-        try:
-            rows = db.execute(
-                "SELECT m.content_key, r.estimator, m.n_rows, m.started_at, m.finished_at "
-                "FROM members m JOIN runs r ON r.id = m.run_id WHERE m.state = 'succeeded' "
-                "AND m.started_at IS NOT NULL AND m.finished_at IS NOT NULL"
-            ).fetchall()
-        finally:
-            db.close()
-    except sqlite3.Error:
+        with engine.connect() as conn:
+            rows = conn.execute(query).all()
+    except SQLAlchemyError:
         return []
+    finally:
+        engine.dispose()
     out = []
     for key, estimator, n, started, finished in rows:
         seconds = (

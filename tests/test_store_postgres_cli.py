@@ -42,6 +42,15 @@ def test_a_sweep_records_into_postgresql_and_runs_read_it(
     assert {m["state"] for m in members} == {"succeeded"}
     assert all(m["metrics"]["roc_auc"] > 0.5 for m in members)
     assert "__global__" in {m["member_key"] for m in members}
+    # plan's estimates read recorded durations from PostgreSQL too (they refused its URL)
+    from railyard_batch.plan_estimate import _recorded
+
+    recorded = _recorded(url)
+    assert sorted(k for k, *_ in recorded) == sorted(m["content_key"] for m in members)
+    assert {e for _, e, _, _ in recorded} == {"LogisticRegression"}
+    assert all(n > 0 and took >= 0 for _, _, n, took in recorded)
+    missing = tmp_path / "none" / "railyard.db"
+    assert _recorded(f"sqlite:///{missing}") == [] and not missing.parent.exists()
 
     # The same sweep again reuses every member from PostgreSQL (content keys, claims).
     cached = project.run(*SWEEP, f"store.url='{url}'")
