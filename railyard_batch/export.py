@@ -17,6 +17,8 @@ from railyard_batch.splits import split_indices
 from railyard_batch.store import RunStore
 from railyard_batch.worker import read_plan_data
 
+_RunData = tuple[RunPlan, ValidatedConfig, pd.DataFrame, pd.DataFrame, dict[Any, slice]]
+
 
 class Holdouts:
     """Trained members' pipelines and their own holdout rows, rebuilt from the data md5 and the
@@ -25,7 +27,8 @@ class Holdouts:
 
     def __init__(self, store: RunStore) -> None:
         self._store = store
-        self._runs: dict[str, tuple[RunPlan, ValidatedConfig, pd.DataFrame, dict[Any, slice]]] = {}
+        # per run: plan, config, its frame as read, the frame sorted by fan-out value, slices
+        self._runs: dict[str, _RunData] = {}
         self._rows: dict[str, tuple[pd.DataFrame, pd.Series]] = {}
         self._members: dict[str, dict[str, Any]] = {}
         self._run_rows: dict[str, dict[str, Any]] = {}
@@ -49,7 +52,7 @@ class Holdouts:
             self._run_rows[run_id] = self._store.run(run_id)
         return self._run_rows[run_id]
 
-    def _run(self, run_id: str) -> tuple[RunPlan, ValidatedConfig, pd.DataFrame, dict[Any, slice]]:
+    def _run(self, run_id: str) -> _RunData:
         if run_id not in self._runs:
             run = self._run_row(run_id)
             plan = RunPlan.load(str(Path(run["artifact_uri"]) / "plan.json"))
@@ -57,19 +60,21 @@ class Holdouts:
             frame = read_plan_data(plan, vc)
             by = vc["fanout"].get("by")
             groups: dict[Any, slice] = {}
+            by_value = frame
             if by:
                 # One stable sort by fan-out value makes each member's rows a contiguous slice
                 # (a view) in their original order: one take of the whole frame instead of one
                 # per member, which cost 8 ms a member on 1M rows with Arrow strings.
                 codes, uniques = pd.factorize(frame[by], use_na_sentinel=False)
                 order = np.argsort(codes, kind="stable")
-                frame = frame.iloc[order]
+                by_value = frame.iloc[order]
                 bounds = np.searchsorted(codes[order], np.arange(len(uniques) + 1))
                 groups = {
                     value: slice(int(bounds[i]), int(bounds[i + 1]))
                     for i, value in enumerate(uniques)
                 }
-            self._runs[run_id] = (plan, vc, frame, groups)
+            # the global member splits the frame as read (a split depends on row order)
+            self._runs[run_id] = (plan, vc, frame, by_value, groups)
         return self._runs[run_id]
 
     def pipeline(self, member_id: str) -> Any:
@@ -81,12 +86,12 @@ class Holdouts:
         """The member's holdout: its features and its labels (kept: asked again, it is free)."""
         if member_id in self._rows:
             return self._rows[member_id]
-        plan, vc, frame, groups = self._run(self._member(member_id)["run_id"])
+        plan, vc, frame, by_value, groups = self._run(self._member(member_id)["run_id"])
         if plan.run_id not in self._values:
             self._values[plan.run_id] = {m.id: m.value for m in plan.members}
         value = self._values[plan.run_id][member_id]
         if vc["fanout"].get("by") and value is not None:  # its own rows, matched by value
-            frame = frame.iloc[groups.get(value, slice(0, 0))]
+            frame = by_value.iloc[groups.get(value, slice(0, 0))]
         _, holdout_idx = split_indices(frame, vc["split"], vc.label)
         rows = frame.iloc[holdout_idx]
         self._rows[member_id] = (rows[vc.feature_columns], rows[vc.label])

@@ -78,6 +78,9 @@ def test_shadow_a_whole_sweep_against_production(tmp_path: Path, browser: Any) -
         assert (line["candidate"], line["production"]) == (new[name], old[name])
         # the rows re-read are the holdout the member was evaluated on when it trained
         assert line["rows"] == records[name]["metrics"]["n_holdout"], name
+        # the same rows in the same order: the candidate's PR AUC is the one it trained with
+        recorded = records[name]["metrics"]["pr_auc"]
+        assert line["pr_auc"]["candidate"] == pytest.approx(recorded, abs=1e-12), name
 
     # one name alone gives the same numbers (same rows, same bootstrap draws)
     name = "default/global"
