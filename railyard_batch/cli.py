@@ -14,6 +14,8 @@
     railyard-batch serve [--host --port --store]  the training service (railyard_batch/service/)
     railyard-batch tokens create --role R --name N  a token for it, printed once
     railyard-batch store upgrade|copy           the run store's schema; copy SRC_URL DST_URL
+    railyard-batch compose SWEEP [--composition routed|blend]
+                                                a composition of the members vs the global model
 
 A user mistake prints ``TypeName: message`` on one line and exits 2; no traceback.
 """
@@ -42,6 +44,7 @@ SUBCOMMANDS = {
     "serve",
     "tokens",
     "store",
+    "compose",
 }
 DEFAULT_STORE = "sqlite:///runs/railyard.db"
 
@@ -226,6 +229,9 @@ def _parser() -> argparse.ArgumentParser:
     from railyard_batch import store_cli
 
     store_cli.add_parser(sub, os.environ.get("RAILYARD_STORE", DEFAULT_STORE))
+    from railyard_batch.compositions import command as compose_command
+
+    compose_command.add_parser(sub, DEFAULT_STORE)
     return parser
 
 
@@ -234,6 +240,10 @@ def _dispatch(ns: argparse.Namespace) -> int:
 
     if ns.command == "store":
         return store_cli.command(ns)
+    if ns.command == "compose":
+        from railyard_batch.compositions.command import run as compose
+
+        return compose(ns)
     if ns.command == "models":
         from railyard_batch.registry.commands import run as run_models
 

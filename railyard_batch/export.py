@@ -33,6 +33,7 @@ class Holdouts:
         self._members: dict[str, dict[str, Any]] = {}
         self._run_rows: dict[str, dict[str, Any]] = {}
         self._values: dict[str, dict[str, Any]] = {}
+        self._fanout: dict[str, pd.Series | None] = {}
 
     def prefetch(self, sweep_ids: set[str]) -> None:
         """Read these sweeps' member and run rows in one query each (not one per member)."""
@@ -95,7 +96,20 @@ class Holdouts:
         _, holdout_idx = split_indices(frame, vc["split"], vc.label)
         rows = frame.iloc[holdout_idx]
         self._rows[member_id] = (rows[vc.feature_columns], rows[vc.label])
+        by = vc["fanout"].get("by")
+        self._fanout[member_id] = rows[by] if by else None
         return self._rows[member_id]
+
+    def fanout_values(self, member_id: str) -> pd.Series | None:
+        """The fan-out column of the member's holdout rows (None without a fan-out)."""
+        self.rows(member_id)
+        return self._fanout[member_id]
+
+    def fanout_sizes(self, run_id: str) -> pd.Series:
+        """Rows per fan-out value in the run's whole dataset."""
+        _, vc, frame, _, _ = self._run(run_id)
+        by = vc["fanout"].get("by")
+        return frame[by].value_counts(dropna=False) if by else pd.Series(dtype=int)
 
 
 def member_holdout(store: RunStore, member_id: str) -> tuple[Any, pd.DataFrame, pd.Series]:

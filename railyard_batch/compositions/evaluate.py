@@ -1,0 +1,171 @@
+"""A composition scored like a single model, next to the global model alone, on the same rows.
+
+The rows: the global member's holdout, less the rows of a routed fan-out value that its own
+member trained on (the two models' splits are separate; a row one of them trained on would
+flatter it). Each row is counted once. A row whose value is routed is scored by its member
+(``route``) or by the weighted average of its member's and the global model's scores
+(``blend``); the other rows by the global model alone.
+
+Reported: the members' metrics (ROC AUC, PR AUC, log loss) of the composition and of the
+global model on those rows, the same on the covered rows only (own member vs global),
+coverage (rows and values routed to their own member), and a breakdown by fan-out value size
+decile (values ranked by their rows in the whole dataset).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from railyard_batch.compositions.spec import Composition
+from railyard_batch.errors import ConfigError
+from railyard_batch.registry.shadow_metrics import weighted_outcome
+
+GLOBAL_KEY = "__global__"
+USABLE = ("succeeded", "cached")
+
+
+def _metrics(y: np.ndarray, score: np.ndarray) -> dict[str, float | None]:
+    if len(y) == 0 or len(np.unique(y)) < 2:
+        return {"roc_auc": None, "pr_auc": None, "log_loss": None, "rows": len(y)}
+    got = weighted_outcome(y, score, np.ones((1, len(y))))
+    return {**{k: float(v[0]) for k, v in got.items()}, "rows": len(y)}
+
+
+def _positive(pipeline: Any, frame: pd.DataFrame, what: str) -> np.ndarray:
+    proba = np.asarray(pipeline.predict_proba(frame), dtype=float)
+    if proba.ndim != 2 or proba.shape[1] != 2:
+        raise ConfigError(f"A composition combines binary classifiers; {what} is not one.")
+    return proba[:, 1]
+
+
+def routed_members(
+    members: list[dict[str, Any]], spec: Composition
+) -> tuple[dict[Any, dict[str, Any]], dict[str, int]]:
+    """The fan-out members a row may be routed to, by value, and why the others were not."""
+    routed: dict[Any, dict[str, Any]] = {}
+    left_out: dict[str, int] = {}
+
+    def skip(why: str) -> None:
+        left_out[why] = left_out.get(why, 0) + 1
+
+    for m in members:
+        if m["member_key"] == GLOBAL_KEY:
+            continue
+        metrics = m.get("metrics") or {}
+        parity = ((m.get("export") or {}).get("jvm_parity") or {}).get("passed")
+        if m["state"] not in USABLE:
+            skip(f"state {m['state']}")
+        elif int(metrics.get("n_holdout") or 0) < spec.member.min_holdout_rows:
+            skip(f"holdout rows < {spec.member.min_holdout_rows}")
+        elif spec.member.min_pr_auc is not None and (
+            metrics.get("pr_auc") is None or float(metrics["pr_auc"]) < spec.member.min_pr_auc
+        ):
+            skip(f"pr_auc < {spec.member.min_pr_auc:g}")
+        elif spec.member.require_parity and not parity:
+            skip("parity gate not passed")
+        else:
+            routed[m["member_value"]] = m
+    return routed, left_out
+
+
+def evaluate(
+    holdouts: Any, run: dict[str, Any], members: list[dict[str, Any]], spec: Composition
+) -> dict[str, Any]:
+    """Score ``spec`` over the members of one run (``holdouts``: an :class:`export.Holdouts`)."""
+    glob = next((m for m in members if m["member_key"] == GLOBAL_KEY), None)
+    if glob is None or glob["state"] not in USABLE:
+        state = "none" if glob is None else glob["state"]
+        raise ConfigError(
+            f"Composition '{spec.name}' falls back to the global model; run {run['id']} has"
+            f" {'no global member' if glob is None else 'a global member that is ' + state}"
+            " (fanout.include_global=true trains one)."
+        )
+    g_rows, g_labels = holdouts.rows(glob["id"])
+    values = holdouts.fanout_values(glob["id"])
+    if values is None:
+        raise ConfigError(
+            f"Composition '{spec.name}' routes by fan-out value; run {run['id']} has no"
+            " fan-out (fanout.by is null)."
+        )
+    routed, left_out = routed_members(members, spec)
+    g_score = pd.Series(
+        _positive(holdouts.pipeline(glob["id"]), g_rows, "the global model"), index=g_rows.index
+    )
+    own = pd.Series(np.nan, index=g_rows.index)
+    keep = pd.Series(True, index=g_rows.index)
+    by_value = values.groupby(values, dropna=False, sort=False).groups  # value -> row labels
+    for value, member in routed.items():
+        in_value = by_value.get(value)
+        if in_value is None or len(in_value) == 0:
+            continue
+        m_rows, _ = holdouts.rows(member["id"])
+        shared = in_value.intersection(m_rows.index)
+        keep[in_value.difference(m_rows.index)] = False  # its member trained on them
+        if len(shared):
+            scores = _positive(
+                holdouts.pipeline(member["id"]), m_rows.loc[shared], f"member {member['id']}"
+            )
+            own[shared] = scores
+    idx = keep[keep].index
+    y = g_labels.loc[idx].to_numpy().astype(int)
+    g = g_score.loc[idx].to_numpy()
+    o = own.loc[idx].to_numpy()
+    covered = ~np.isnan(o)
+    w = spec.member_weight
+    composed = np.where(covered, w * np.nan_to_num(o) + (1 - w) * g, g)
+    v = values.loc[idx]
+    sizes = holdouts.fanout_sizes(run["id"])
+    return {
+        "run": run["id"],
+        "composition": spec.to_dict(),
+        "global_member": glob["id"],
+        "rows": len(idx),
+        "rows_excluded": int((~keep).sum()),
+        "positives": int(y.sum()),
+        "coverage": {
+            "rows": float(covered.mean()) if len(idx) else 0.0,
+            "values_routed": len(routed),
+            "values_in_rows": int(v.nunique(dropna=False)),
+            "values_covered": int(v[covered].nunique(dropna=False)),
+            "members_left_out": left_out,
+        },
+        "composition_metrics": _metrics(y, composed),
+        "global_metrics": _metrics(y, g),
+        "covered_rows": {
+            "composition": _metrics(y[covered], composed[covered]),
+            "own_member": _metrics(y[covered], o[covered]),
+            "global": _metrics(y[covered], g[covered]),
+        },
+        "by_size_decile": _deciles(y, composed, g, v, sizes),
+    }
+
+
+def _deciles(
+    y: np.ndarray, composed: np.ndarray, g: np.ndarray, values: pd.Series, sizes: pd.Series
+) -> list[dict[str, Any]]:
+    """Values ranked by their rows in the whole dataset, cut into (at most) ten equal groups."""
+    present = pd.Series(values.unique())
+    if present.empty:
+        return []
+    rank = present.map(sizes).rank(method="first").to_numpy()
+    bins = min(10, len(present))
+    decile_of = dict(zip(present, np.ceil(rank * bins / len(present)).astype(int), strict=True))
+    row_decile = values.map(decile_of).to_numpy()
+    out = []
+    for d in range(1, bins + 1):
+        sel = row_decile == d
+        members_in = [x for x, k in decile_of.items() if k == d]
+        out.append(
+            {
+                "decile": d,
+                "values": len(members_in),
+                "min_size": int(min(sizes.get(x, 0) for x in members_in)),
+                "max_size": int(max(sizes.get(x, 0) for x in members_in)),
+                "composition": _metrics(y[sel], composed[sel]),
+                "global": _metrics(y[sel], g[sel]),
+            }
+        )
+    return out
