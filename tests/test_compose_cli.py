@@ -40,7 +40,9 @@ def trained(tmp_path_factory: pytest.TempPathFactory) -> tuple[Project, str, dic
     return project, shown["sweep"]["id"], shown
 
 
-def test_routed_composition_and_blends(trained: tuple[Project, str, dict[str, Any]]) -> None:
+def test_routed_composition_and_blends(
+    trained: tuple[Project, str, dict[str, Any]], browser: Any
+) -> None:
     project, sweep, shown = trained
     glob = next(m for m in shown["members"] if m["member_key"] == "__global__")
     merchants = [m for m in shown["members"] if m["member_key"] != "__global__"]
@@ -80,6 +82,18 @@ def test_routed_composition_and_blends(trained: tuple[Project, str, dict[str, An
     table = project.run("compose", sweep)
     assert table.returncode == 0, table.stderr
     assert "own member" in table.stdout and "size decile 1" in table.stdout
+
+    curve = routed["pr_curves"]["composition"]
+    assert curve["recall"][0] == 1.0 and curve["recall"][-1] == 0.0 and len(curve["recall"]) <= 400
+    page = browser.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.goto(Path(routed["page"]).as_uri(), wait_until="load")
+    page.wait_for_function("document.querySelectorAll('.main-svg').length >= 2", timeout=30_000)
+    assert errors == []
+    assert page.locator("g.trace").count() >= 4  # two curves, two bar series
+    assert str(routed["rows"]) in page.locator("#coverage").inner_text()
+    page.close()
 
 
 @pytest.mark.parametrize(

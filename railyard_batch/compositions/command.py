@@ -67,13 +67,17 @@ def run(ns: argparse.Namespace) -> int:
         tmp = out.with_name(f".{out.name}.tmp")
         tmp.write_text(json.dumps(result, indent=2, sort_keys=True))
         os.replace(tmp, out)
-        result["file"] = str(out)
+        page = out.with_suffix(".html")
+        tmp = page.with_name(f".{page.name}.tmp")
+        tmp.write_text(html_page(result))
+        os.replace(tmp, page)
+        result["file"], result["page"] = str(out), str(page)
     if ns.json:
         report.print_json(results)
     else:
         for result in results:
             report.print_table(table(result))
-            print(f"written: {result['file']}")
+            print(f"written: {result['file']}, {result['page']}")
     return 0
 
 
@@ -114,3 +118,77 @@ def table(result: dict[str, Any]) -> Any:
         line(where, spec["name"], d["composition"])
         line(where, "global", d["global"])
     return t
+
+
+def html_page(result: dict[str, Any]) -> str:
+    """One self-contained page: the PR curves of the composition and the global model on the
+    same rows, and PR AUC by fan-out size decile, with the numbers as a table."""
+    import html
+
+    import plotly.graph_objects as go
+    from plotly.io import to_html
+
+    e = html.escape
+    spec = result["composition"]
+    curves = go.Figure(
+        [
+            go.Scatter(x=c["recall"], y=c["precision"], mode="lines", name=label)
+            for label, c in (
+                (spec["name"], result["pr_curves"]["composition"]),
+                ("global", result["pr_curves"]["global"]),
+            )
+        ]
+    )
+    curves.update_layout(
+        title=f"Precision-recall on {result['rows']} rows",
+        xaxis_title="recall",
+        yaxis_title="precision",
+    )
+    deciles = result["by_size_decile"]
+    labels = [f"{d['decile']} ({d['min_size']}-{d['max_size']})" for d in deciles]
+    bars = go.Figure(
+        [
+            go.Bar(x=labels, y=[d["composition"]["pr_auc"] for d in deciles], name=spec["name"]),
+            go.Bar(x=labels, y=[d["global"]["pr_auc"] for d in deciles], name="global"),
+        ]
+    )
+    bars.update_layout(
+        title="PR AUC by merchant-size decile (rows in the dataset)",
+        xaxis_title="decile",
+        yaxis_title="PR AUC",
+        barmode="group",
+    )
+
+    def fmt(v: Any) -> str:
+        return "-" if v is None else f"{v:.4f}"
+
+    rows = "".join(
+        f"<tr><td>{e(where)}</td><td>{e(model)}</td><td>{m['rows']}</td><td>{fmt(m['roc_auc'])}</td>"
+        f"<td>{fmt(m['pr_auc'])}</td><td>{fmt(m['log_loss'])}</td></tr>"
+        for where, model, m in (
+            ("all", spec["name"], result["composition_metrics"]),
+            ("all", "global", result["global_metrics"]),
+            ("routed", "own member", result["covered_rows"]["own_member"]),
+            ("routed", "global", result["covered_rows"]["global"]),
+        )
+    )
+    cov = result["coverage"]
+    return "".join(
+        [
+            "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>",
+            f"<title>{e(spec['kind'])} composition {e(spec['name'])}: {e(result['run'])}</title>",
+            "</head><body>",
+            f"<h1>{e(spec['kind'])} composition <code>{e(spec['name'])}</code> of run"
+            f" <code>{e(result['run'])}</code></h1>",
+            f"<p id='coverage'>{result['rows']} rows ({result['rows_excluded']} left out: a routed"
+            f" member trained on them); {cov['rows']:.1%} of rows routed to"
+            f" {cov['values_covered']} of {cov['values_in_rows']} own members.</p>",
+            "<table id='metrics' border='1'><tr><th>rows</th><th>model</th><th>n</th>"
+            "<th>ROC AUC</th><th>PR AUC</th><th>log loss</th></tr>",
+            rows,
+            "</table>",
+            to_html(curves, include_plotlyjs=True, full_html=False),
+            to_html(bars, include_plotlyjs=False, full_html=False),
+            "</body></html>",
+        ]
+    )

@@ -140,7 +140,20 @@ def evaluate(
             "global": _metrics(y[covered], g[covered]),
         },
         "by_size_decile": _deciles(y, composed, g, v, sizes),
+        "pr_curves": {"composition": pr_curve(y, composed), "global": pr_curve(y, g)},
     }
+
+
+def pr_curve(y: np.ndarray, score: np.ndarray, points: int = 400) -> dict[str, list[float]]:
+    """scikit-learn's precision-recall curve, thinned to about ``points`` points (the page
+    draws it; the metrics above are computed on every row)."""
+    from sklearn.metrics import precision_recall_curve
+
+    if len(y) == 0 or len(np.unique(y)) < 2:
+        return {"recall": [], "precision": []}
+    precision, recall, _ = precision_recall_curve(y, score)
+    keep = np.unique(np.linspace(0, len(recall) - 1, min(points, len(recall))).astype(int))
+    return {"recall": recall[keep].tolist(), "precision": precision[keep].tolist()}
 
 
 def _deciles(
