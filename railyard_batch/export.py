@@ -100,6 +100,13 @@ class Holdouts:
         self._fanout[member_id] = rows[by] if by else None
         return self._rows[member_id]
 
+    def context(self, member_id: str) -> tuple[ValidatedConfig, Any]:
+        """The member's run config and its fan-out value (None for the global member)."""
+        plan, vc, _, _, _ = self._run(self._member(member_id)["run_id"])
+        if plan.run_id not in self._values:
+            self._values[plan.run_id] = {m.id: m.value for m in plan.members}
+        return vc, self._values[plan.run_id][member_id]
+
     def fanout_values(self, member_id: str) -> pd.Series | None:
         """The fan-out column of the member's holdout rows (None without a fan-out)."""
         self.rows(member_id)

@@ -96,6 +96,15 @@ def add_parser(sub: Any, default_store: str) -> None:
         " what production runs; one name at a time)",
     )
     shadow.add_argument(
+        "--data",
+        help="score this dataset's rows (DVC-tracked or not; its md5 is recorded) instead of"
+        " the candidate's holdout; a per-value model takes its value's rows",
+    )
+    shadow.add_argument(
+        "--since", help="with --data: rows at or after this time (split.time_column)"
+    )
+    shadow.add_argument("--until", help="with --data: rows before this time")
+    shadow.add_argument(
         "--workers",
         type=int,
         default=1,
@@ -175,6 +184,11 @@ def _shadow(engine: Any, ns: argparse.Namespace) -> int:
         )
     if ns.workers < 1:
         raise ConfigError(f"--workers must be an integer >= 1; got {ns.workers}.")
+    if ns.sweep is not None and (ns.data or ns.since or ns.until):
+        raise ConfigError(
+            "--data/--since/--until shadow one name (NAME --candidate VERSION); a sweep is"
+            f" shadowed on its holdouts. Got --sweep {ns.sweep!r} --data {ns.data!r}."
+        )
     if ns.sweep is not None and ns.runtime != "python":
         raise ConfigError(
             "--runtime jvm shadows one name (NAME --candidate VERSION); a sweep is shadowed in"
@@ -206,6 +220,9 @@ def _shadow(engine: Any, ns: argparse.Namespace) -> int:
         ns.candidate,
         actor=ns.actor,
         runtime=ns.runtime,
+        data=ns.data,
+        since=ns.since,
+        until=ns.until,
     )
     if ns.json:
         views.print_json(report)

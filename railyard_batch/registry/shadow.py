@@ -95,6 +95,86 @@ def _jvm_scores(root: Path, row: dict[str, Any], frame: Any, which: str, name: s
     return np.array([r.scores[1] for r in rows if r.scores is not None], dtype=float)
 
 
+def _external_rows(
+    holdouts: Any,
+    member_id: str,
+    data: str,
+    since: str | None,
+    until: str | None,
+) -> tuple[Any, Any, str]:
+    """Rows of another dataset (DVC-tracked or not; its md5 is recorded) for the candidate:
+    its fan-out value's rows when it is a per-value model, within ``[since, until)`` of its
+    ``split.time_column`` when given."""
+    import pandas as pd
+
+    from railyard_batch.data import dataset_columns, dataset_identity, read_table
+    from railyard_batch.errors import DataError
+    from railyard_batch.splits import parse_times
+
+    if not Path(data).is_file():
+        raise ShadowError(f"--data {data!r} is not a file.")
+    vc, value = holdouts.context(member_id)
+    fmt = "csv" if data.lower().endswith(".csv") else "parquet"
+    try:
+        identity = dataset_identity(data)
+    except DataError as exc:  # its DVC record and its content differ
+        raise ShadowError(f"--data: {exc}") from None
+    by = vc["fanout"].get("by")
+    time_column = vc["split"].get("time_column")
+    windowed = since is not None or until is not None
+    if windowed and not time_column:
+        raise ShadowError(
+            "--since/--until select rows by the run's split.time_column; the candidate's run"
+            " has none."
+        )
+    needed = list(dict.fromkeys([*vc.feature_columns, vc.label]))
+    if by and value is not None:
+        needed.append(by)
+    if windowed:
+        needed.append(time_column)
+    have = dataset_columns(data, fmt)
+    missing = [c for c in dict.fromkeys(needed) if c not in have]
+    if missing:
+        raise ShadowError(
+            f"The shadow data {data!r} misses column(s) the models need: {missing};"
+            f" it has {sorted(have)[:30]}."
+        )
+    columns = list(dict.fromkeys(needed))
+    if by and value is not None:
+        frame = read_table(data, fmt, columns, filter_column=by, filter_values=[value])
+    else:
+        frame = read_table(data, fmt, columns)
+    where = ""
+    if windowed:
+        times = parse_times(frame[time_column], time_column)
+        keep = pd.Series(True, index=frame.index)
+        for flag, text, after in (("--since", since, True), ("--until", until, False)):
+            if text is None:
+                continue
+            try:
+                bound = pd.Timestamp(text)
+            except (ValueError, TypeError):
+                raise ShadowError(f"{flag} must be a timestamp (ISO 8601); got {text!r}.") from None
+            tz = getattr(times.dt, "tz", None)
+            if tz is not None and bound.tzinfo is None:
+                bound = bound.tz_localize("UTC")
+            elif tz is None and bound.tzinfo is not None:
+                bound = bound.tz_convert("UTC").tz_localize(None)
+            keep &= (times >= bound) if after else (times < bound)
+        frame = frame[keep.to_numpy()]
+        where = f", {time_column} in [{since or '-'}, {until or '-'})"
+    labels = frame[vc.label]
+    if frame.empty:
+        raise ShadowError(f"The shadow data {data!r} has no rows for this model{where}.")
+    if labels.isna().any() or not labels.isin([0, 1, True, False]).all():
+        raise ShadowError(
+            f"The shadow data's label column {vc.label!r} must hold 0/1 for every row;"
+            f" {int((~labels.isin([0, 1, True, False])).sum())} row(s) do not."
+        )
+    described = f"{data} (md5 {identity.md5}, {identity.source}){where}: {len(frame)} rows"
+    return frame[vc.feature_columns], labels.astype(int), described
+
+
 def _compare_pair(
     holdouts: Any,
     name: str,
@@ -105,10 +185,16 @@ def _compare_pair(
     sweep_id: str | None = None,
     runtime: str = "python",
     root: Path | None = None,
+    external: tuple[Any, Any, str] | None = None,
 ) -> tuple[dict[str, Any], np.ndarray, np.ndarray]:
-    """Score the candidate's holdout with both models: the report (no id yet) and the scores."""
+    """Score the candidate's holdout (or ``external`` rows: features, labels, description)
+    with both models: the report (no id yet) and the scores."""
     cand_member, prod_member = _member_of(cand_row, name), _member_of(prod_row, name)
-    rows, labels = holdouts.rows(cand_member)
+    if external is None:
+        rows, labels = holdouts.rows(cand_member)
+        described = f"the candidate's holdout (member {cand_member})"
+    else:
+        rows, labels, described = external
     if runtime == "jvm":
         assert root is not None
         prod_scores = _jvm_scores(root, prod_row, rows, "production", name)
@@ -123,7 +209,7 @@ def _compare_pair(
         "created_at": now(),
         "actor": actor,
         "runtime": runtime,
-        "data": f"the candidate's holdout (member {cand_member})",
+        "data": described,
         "sweep": sweep_id,
         **compare(labels.to_numpy(), prod_scores, cand_scores),
     }
@@ -153,9 +239,16 @@ def shadow(
     *,
     actor: str,
     runtime: str = "python",
+    data: str | None = None,
+    since: str | None = None,
+    until: str | None = None,
 ) -> dict[str, Any]:
     """Run and store one shadow comparison; its report (with ``id`` and the file paths).
-    ``runtime="jvm"``: both versions' bundles score the rows through the JVM scorer."""
+    ``runtime="jvm"``: both versions' bundles score the rows through the JVM scorer.
+    ``data``: score that dataset's rows (``since``/``until``: a window of its time column)
+    instead of the candidate's holdout."""
+    if data is None and (since is not None or until is not None):
+        raise ShadowError("--since/--until select rows of --data; give --data too.")
     if runtime not in RUNTIMES:
         raise ShadowError(f"--runtime must be one of {', '.join(RUNTIMES)}; got {runtime!r}.")
     from railyard_batch.export import Holdouts
@@ -166,8 +259,19 @@ def shadow(
         cand_row, prod_row = version_row(c, name, candidate), version_row(c, name, held)
     store = RunStore(store_url)
     try:
+        holdouts = Holdouts(store)
+        external = None
+        if data is not None:
+            external = _external_rows(holdouts, _member_of(cand_row, name), data, since, until)
         report, prod_scores, cand_scores = _compare_pair(
-            Holdouts(store), name, cand_row, prod_row, actor=actor, runtime=runtime, root=root
+            holdouts,
+            name,
+            cand_row,
+            prod_row,
+            actor=actor,
+            runtime=runtime,
+            root=root,
+            external=external,
         )
     finally:
         store.close()

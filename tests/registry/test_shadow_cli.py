@@ -24,6 +24,7 @@ def test_shadow_a_candidate_and_promote_it_through_the_shadow_gate(tmp_path: Pat
     project = make_project(tmp_path / "proj")
     trained = project.run(
         *("-m", "estimator=logistic_regression", "estimator.C=1.0,0.0005"),
+        *("split.strategy=time", "split.time_column=timestamp"),
         *("registry.register=true", "export.bundle=true", "execution.progress=false"),
     )
     assert trained.returncode == 0, trained.stderr
@@ -84,6 +85,48 @@ def test_shadow_a_candidate_and_promote_it_through_the_shadow_gate(tmp_path: Pat
         for metric in ("roc_auc", "pr_auc", "log_loss"):
             assert jvm[side][metric] == pytest.approx(report[side][metric], abs=1e-9), metric
     assert jvm["flips"] == report["flips"]
+
+    # another dataset, and a time window of it (its md5 recorded in the report)
+    import pandas as pd
+
+    data = project.root / "data" / "transactions.parquet"
+    frame = pd.read_parquet(data)
+    other = project.run(
+        "models", "shadow", name, "--candidate", second, "--data", str(data), "--json"
+    )
+    assert other.returncode == 0, other.stderr
+    whole = json.loads(other.stdout)
+    assert whole["rows"] == len(frame) and "md5 " in whole["data"]
+    middle = str(frame["timestamp"].sort_values().iloc[len(frame) // 2])
+    late = project.run(
+        *("models", "shadow", name, "--candidate", second, "--json"),
+        *("--data", str(data), "--since", middle),
+    )
+    assert late.returncode == 0, late.stderr
+    assert json.loads(late.stdout)["rows"] == int(
+        (frame["timestamp"] >= pd.Timestamp(middle)).sum()
+    )
+    frame.drop(columns=["amount"]).to_parquet(project.root / "short.parquet")
+    _one_line(
+        project.run(*("models", "shadow", name, "--candidate", second, "--data", "short.parquet")),
+        "misses column(s)",
+        "'amount'",
+    )
+    _one_line(
+        project.run(*("models", "shadow", name, "--candidate", second, "--data", "nope.parquet")),
+        "'nope.parquet' is not a file",
+    )
+    _one_line(
+        project.run(
+            *("models", "shadow", name, "--candidate", second),
+            *("--data", str(data), "--since", "yesterday-ish"),
+        ),
+        "--since must be a timestamp",
+    )
+    _one_line(
+        project.run(*("models", "shadow", name, "--candidate", second, "--until", middle)),
+        "give --data too",
+    )
 
     table = project.run("models", "shadow", name, "--candidate", second)
     assert table.returncode == 0 and "flip_rate" in table.stdout and "psi" in table.stdout
