@@ -104,6 +104,8 @@ def promote(
 
             report = latest_report(engine, name, version, holder["version"])
         passed = evaluate(criteria, name, candidate, holder, report)
+        if report is not None and actor.evidence is None:  # the event names what it rests on
+            actor = replace(actor, evidence=f"shadow report {report['id']}")
     eid = move_alias(engine, name, alias, version, state, actor)
     pointer = sync_pointer(engine, root, name, alias)
     return Moved(name, alias, state.version, version, eid, actor.forced, passed, str(pointer))

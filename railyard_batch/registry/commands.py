@@ -79,6 +79,11 @@ def add_parser(sub: Any, default_store: str) -> None:
     unalias.add_argument("alias_name", metavar="ALIAS")
     rollback = change("rollback", "production back to its previous holder")
     rollback.add_argument("name")
+    report = actions.add_parser(
+        "report", help="a stored shadow report by its id (as models history names it)"
+    )
+    report.add_argument("report_id", metavar="REPORT_ID")
+    report.add_argument("--json", action="store_true", help="the whole report as JSON")
     shadow = actions.add_parser(
         "shadow",
         help="score candidates beside production on their holdouts; store reports",
@@ -124,6 +129,16 @@ def run(ns: argparse.Namespace) -> int:
     engine = engine_for(ns.store)
     if ns.action == "shadow":
         return _shadow(engine, ns)
+    if ns.action == "report":
+        from railyard_batch.registry import views
+        from railyard_batch.registry.shadow import get_report
+
+        found = get_report(engine, ns.report_id)
+        if ns.json:
+            views.print_json(found)
+        else:
+            views.print_table(views.shadow_table(found))
+        return 0
     if ns.action in READS:
         if ns.action == "list":
             data: Any = reads.list_models(engine)

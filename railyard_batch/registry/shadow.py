@@ -448,6 +448,20 @@ def _sweep_page(summary: dict[str, Any]) -> str:
     )
 
 
+def get_report(engine: Engine, report_id: str) -> dict[str, Any]:
+    """A stored shadow report by its id."""
+    with engine.connect() as c:
+        row = c.execute(
+            select(t.shadow_reports.c.report).where(t.shadow_reports.c.id == report_id)
+        ).first()
+    if row is None:
+        raise ModelNotFoundError(
+            f"No shadow report {report_id[:40]!r}; the ids are in models shadow's output and"
+            " in the evidence of models history."
+        )
+    return dict(json.loads(row.report))
+
+
 def latest_report(
     engine: Engine, name: str, candidate: str, production: str
 ) -> dict[str, Any] | None:

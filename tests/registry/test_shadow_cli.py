@@ -154,6 +154,16 @@ def test_shadow_a_candidate_and_promote_it_through_the_shadow_gate(tmp_path: Pat
     newest = json.loads(
         project.run("models", "shadow", name, "--candidate", first, "--json").stdout
     )
+    # the report the gate used, read back by its id (the history's evidence names it)
+    (used,) = {p["report"] for p in passed}
+    stored = project.run("models", "report", used, "--json")
+    assert stored.returncode == 0, stored.stderr
+    assert json.loads(stored.stdout)["versions"] == {"candidate": second, "production": first}
+    shown = project.run("models", "report", used)
+    assert shown.returncode == 0 and "flip_rate" in shown.stdout, shown.stderr
+    _one_line(project.run("models", "report", "f" * 16), "No shadow report")
+    events = json.loads(project.run("models", "history", name, "--json").stdout)["events"]
+    assert events[-1]["to_version"] == second and events[-1]["evidence"] == f"shadow report {used}"
     assert {p["report"] for p in passed} != {newest["id"]}  # the gate used the report it had
 
 
