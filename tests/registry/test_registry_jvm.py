@@ -93,3 +93,82 @@ def test_the_jvm_scores_with_whatever_production_points_at(tmp_path: Path) -> No
         np.testing.assert_allclose(jvm, python, rtol=0, atol=1e-12)
         seen.append(jvm)
     assert not np.allclose(seen[0], seen[1])  # the two versions differ: the alias was followed
+
+
+@pytest.mark.e2e
+def test_one_jvm_scoring_in_a_loop_follows_a_promotion_without_a_restart(tmp_path: Path) -> None:
+    """``java -jar ... --watch ROOT NAME@production ROWS 100 ROUNDS``: one JVM, polling the
+    pointer; the Python CLI promotes, rolls back, and the same process follows each change with
+    the Python model's numbers, every round scored by one model."""
+    project = make_project(tmp_path / "proj")
+    result = project.run(
+        *("-m", "estimator=logistic_regression", "estimator.C=1.0,0.05"),
+        *("registry.register=true", "export.bundle=true", "execution.progress=false"),
+    )
+    assert result.returncode == 0, result.stderr
+    sweep_id = json.loads(project.run("runs", "list", "--json").stdout)[0]["id"]
+    members = {
+        m["id"]: m
+        for m in json.loads(project.run("runs", "show", sweep_id, "--json").stdout)["members"]
+    }
+    name = "default/global"
+    versions = json.loads(project.run("models", "show", name, "--json").stdout)["versions"]
+    first, second = (v["version"] for v in versions)
+    member_of = {v["version"]: members[v["member_id"]] for v in versions}
+    sample = (
+        pd.read_parquet(project.root / "data" / "transactions.parquet")
+        .dropna(subset=list(FEATURES))
+        .head(50)
+        .reset_index(drop=True)
+    )
+    rows = tmp_path / "rows.jsonl"
+    records = json.loads(sample[list(FEATURES)].to_json(orient="records"))
+    rows.write_text("".join(json.dumps(r) + "\n" for r in records))
+    lenient = project.root / "lenient.yaml"
+    lenient.write_text("minimum:\n  roc_auc: 0.0\nmax_regression: {}\n")
+
+    def promote(version: str, reason: str) -> None:
+        done = project.run(
+            *("models", "promote", name, version, "--reason", reason, "--criteria", str(lenient))
+        )
+        assert done.returncode == 0, done.stderr
+
+    promote(first, "first")
+    root = project.root / "runs" / "artifacts"
+    watch = subprocess.Popen(
+        [
+            *("java", "-jar", str(scorer_jar(build=True))),
+            *("--watch", str(root), f"{name}@production", str(rows), "100", "3000"),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert watch.stdout is not None
+    try:
+
+        def until(version: str) -> dict[str, Any]:
+            for line in watch.stdout:  # type: ignore[union-attr]
+                doc = json.loads(line)
+                if doc["version"] == version:
+                    return dict(doc)
+            raise AssertionError(f"the JVM ended before serving {version}: {watch.stderr}")
+
+        def matches(doc: dict[str, Any], version: str) -> None:
+            jvm = np.array([p["scores"] for p in doc["predictions"]], dtype=float)
+            python = _python_scores(member_of[version], sample[list(FEATURES)])
+            np.testing.assert_allclose(jvm, python, rtol=0, atol=1e-12)
+
+        matches(until(first), first)
+        promote(second, "second")
+        swapped = until(second)
+        matches(swapped, second)
+        back = project.run("models", "rollback", name, "--reason", "alerts")
+        assert back.returncode == 0, back.stderr
+        again = until(first)
+        matches(again, first)
+        assert again["event_id"] > swapped["event_id"]  # a new event, the same bundle as before
+        assert watch.poll() is None  # one process throughout
+    finally:
+        watch.kill()
+        watch.communicate(timeout=30)  # reaps it and closes its pipes

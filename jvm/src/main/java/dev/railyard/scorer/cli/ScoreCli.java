@@ -4,7 +4,9 @@ import dev.railyard.scorer.Bundle;
 import dev.railyard.scorer.ScorerException;
 import dev.railyard.scorer.io.CsvRows;
 import dev.railyard.scorer.io.JsonLines;
+import dev.railyard.scorer.registry.LiveModel;
 import dev.railyard.scorer.registry.ModelRegistry;
+import dev.railyard.scorer.registry.ResolvedModel;
 import java.io.BufferedReader;
 import java.io.BufferedWriter;
 import java.io.IOException;
@@ -14,6 +16,7 @@ import java.io.Writer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
@@ -22,6 +25,11 @@ import java.util.Map;
  * {@code java -jar railyard-scorer-cli.jar BUNDLE_DIR INPUT(.csv|.jsonl) [OUTPUT.jsonl]}, or
  * {@code ... --registry ARTIFACT_ROOT NAME@ALIAS INPUT [OUTPUT.jsonl]}: the bundle the registry's
  * pointer names (resolved and verified by {@link ModelRegistry}, e.g. {@code fraud_v3/global@production}).
+ *
+ * <p>{@code ... --watch ARTIFACT_ROOT NAME@ALIAS INPUT INTERVAL_MS ROUNDS}: a scoring loop that
+ * follows the alias ({@link LiveModel}, polling every INTERVAL_MS): each round scores every row
+ * with the model serving then and prints one JSON line, {"round", "version", "event_id",
+ * "predictions": [...]}; a pointer change is picked up without a restart.
  *
  * <p>Writes one JSON line per input row: the prediction, or {"error": "Type: message"}
  * for a row that cannot be scored (missing column, wrong type, unknown category).
@@ -38,6 +46,9 @@ public final class ScoreCli {
             + " | railyard-scorer --registry ARTIFACT_ROOT NAME@ALIAS INPUT.csv|INPUT.jsonl [OUTPUT.jsonl]";
 
     public static int run(String[] args, PrintStream stdout, PrintStream stderr) {
+        if (args.length > 0 && args[0].equals("--watch")) {
+            return watch(Arrays.copyOfRange(args, 1, args.length), stdout, stderr);
+        }
         boolean registry = args.length > 0 && args[0].equals("--registry");
         if (registry) {
             args = Arrays.copyOfRange(args, 1, args.length);
@@ -76,6 +87,66 @@ public final class ScoreCli {
             return failed == 0 ? 0 : 1;
         } catch (ScorerException | IOException e) {
             stderr.println(e.getClass().getSimpleName() + ": " + e.getMessage());
+            return 2;
+        }
+    }
+
+    private static int watch(String[] args, PrintStream stdout, PrintStream stderr) {
+        if (args.length != 5) {
+            stderr.println("usage: railyard-scorer --watch ARTIFACT_ROOT NAME@ALIAS INPUT.csv|INPUT.jsonl INTERVAL_MS ROUNDS");
+            return 2;
+        }
+        long interval;
+        long rounds;
+        try {
+            interval = Long.parseLong(args[3]);
+            rounds = Long.parseLong(args[4]);
+        } catch (NumberFormatException e) {
+            stderr.println("INTERVAL_MS and ROUNDS must be integers; got " + args[3] + " and " + args[4] + ".");
+            return 2;
+        }
+        if (interval <= 0 || rounds <= 0) {
+            stderr.println("INTERVAL_MS and ROUNDS must be positive; got " + interval + " and " + rounds + ".");
+            return 2;
+        }
+        try (LiveModel live = LiveModel.open(new ModelRegistry(Path.of(args[0])), args[1], Duration.ofMillis(interval))) {
+            Path input = Path.of(args[2]);
+            List<Map<String, Object>> rows;
+            try (BufferedReader in = Files.newBufferedReader(input, StandardCharsets.UTF_8)) {
+                rows = input.toString().endsWith(".csv")
+                        ? CsvRows.read(in, live.current().bundle().inputSchema())
+                        : JsonLines.read(in);
+            }
+            for (long round = 0; round < rounds; round++) {
+                ResolvedModel serving = live.current(); // one model for the whole round
+                StringBuilder line = new StringBuilder();
+                line.append("{\"round\": ").append(round)
+                        .append(", \"version\": ").append(JsonLines.MAPPER.writeValueAsString(serving.pointer().version()))
+                        .append(", \"event_id\": ").append(serving.pointer().eventId())
+                        .append(", \"predictions\": [");
+                for (int r = 0; r < rows.size(); r++) {
+                    if (r > 0) {
+                        line.append(", ");
+                    }
+                    String scored;
+                    try {
+                        scored = JsonLines.prediction(serving.bundle().score(rows.get(r)));
+                    } catch (ScorerException e) {
+                        scored = JsonLines.error(e);
+                    }
+                    line.append(scored);
+                }
+                line.append("]}");
+                stdout.println(line);
+                stdout.flush();
+                Thread.sleep(interval);
+            }
+            return 0;
+        } catch (ScorerException | IOException e) {
+            stderr.println(e.getClass().getSimpleName() + ": " + e.getMessage());
+            return 2;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
             return 2;
         }
     }
