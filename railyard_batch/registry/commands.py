@@ -74,6 +74,13 @@ def add_parser(sub: Any, default_store: str) -> None:
         p.add_argument("--force", action="store_true", help="skip the metric thresholds")
         p.add_argument("--expect", default=None, help="move only if the alias holds this (or none)")
         p.add_argument("--criteria", type=Path, default=None, help="promotion criteria YAML")
+    every = change(
+        "promote-sweep",
+        "promote every version a sweep registered that passes the promotion criteria",
+    )
+    every.add_argument("sweep", help="sweep id (see runs list)")
+    every.add_argument("--criteria", type=Path, default=None, help="promotion criteria YAML")
+    every.add_argument("--json", action="store_true", help="each version's result as JSON")
     unalias = change("unalias", "remove an alias (its pointer document is deleted)")
     unalias.add_argument("name")
     unalias.add_argument("alias_name", metavar="ALIAS")
@@ -279,6 +286,8 @@ def _change(engine: Any, ns: argparse.Namespace) -> int:
             print(f"{key}: removed")
         return 0
     root = artifact_base(ns.artifact_root)
+    if ns.action == "promote-sweep":
+        return _promote_sweep(engine, root, ns, actor)
     if ns.action == "promote":
         moved = aliases.promote(
             engine, root, ns.name, ns.version, actor, _criteria(ns), expect=ns.expect
@@ -301,3 +310,54 @@ def _pair(text: str) -> tuple[str, str]:
     if not sep:
         raise ConfigError(f"A tag must be KEY=VALUE. Got {text[:80]!r}.")
     return key, value
+
+
+def _promote_sweep(engine: Any, root: Path, ns: argparse.Namespace, actor: Any) -> int:
+    """Each version the sweep registered goes through the gate of its own name, one by one
+    (each promotion is its own event, as ``models promote`` makes it). Exit 1 when any was
+    refused or lost a race; the table says which and why."""
+    from sqlalchemy import select
+
+    from railyard_batch.registry import aliases, views
+    from railyard_batch.registry import tables as t
+    from railyard_batch.registry.errors import (
+        ModelNotFoundError,
+        PromotionConflict,
+        PromotionRefused,
+    )
+
+    criteria = _criteria(ns)
+    if not (actor.reason or "").strip():
+        raise ConfigError(
+            "The '--reason' option is required for a change of 'production'. Got nothing."
+        )
+    with engine.connect() as c:
+        rows = c.execute(
+            select(t.versions.c.model_name, t.versions.c.version)
+            .where(t.versions.c.sweep_id == ns.sweep)
+            .order_by(t.versions.c.model_name)
+        ).all()
+    if not rows:
+        raise ModelNotFoundError(
+            f"Sweep {ns.sweep!r} registered no model versions; register it first (models register SWEEP)."
+        )
+    results = []
+    for name, version in rows:
+        entry: dict[str, Any] = {"model": name, "version": version}
+        try:
+            moved = aliases.promote(engine, root, name, version, actor, criteria)
+            entry.update(result="promoted", from_version=moved.from_version, event=moved.event_id)
+        except PromotionRefused as exc:
+            entry.update(result="refused", reason=str(exc))
+        except PromotionConflict as exc:
+            entry.update(result="conflict", reason=str(exc))
+        except ConfigError as exc:
+            if "already holds" not in str(exc):
+                raise
+            entry.update(result="already production")
+        results.append(entry)
+    if ns.json:
+        views.print_json(results)
+    else:
+        views.print_table(views.promote_sweep_table(ns.sweep, results))
+    return 1 if any(r["result"] in ("refused", "conflict") for r in results) else 0

@@ -172,3 +172,18 @@ def sweep_shadow_table(summary: dict[str, Any]) -> Table:
             *(_num(r[k]) for k in ("flip_rate", "psi", "ks", "spearman")),
         )
     return table
+
+
+def promote_sweep_table(sweep: str, results: list[dict[str, Any]]) -> Table:
+    counts: dict[str, int] = {}
+    for r in results:
+        counts[r["result"]] = counts.get(r["result"], 0) + 1
+    summary = ", ".join(f"{n} {k}" for k, n in sorted(counts.items()))
+    table = Table(title=Text(f"promotion of sweep {sweep}: {summary}"))
+    for column in ("model", "version", "result", "why"):
+        table.add_column(column)
+    for r in results:
+        table.add_row(
+            Text(r["model"]), _short(r["version"]), r["result"], Text(r.get("reason") or "")
+        )
+    return table

@@ -126,6 +126,37 @@ def test_shadow_a_whole_sweep_against_production(tmp_path: Path, browser: Any) -
     assert all(n in text for n in lines) and unpromoted in text
     page.close()
 
+    # promote the ones that pass: a strict gate refuses every shadowed name, one line each
+    strict = project.root / "strict.yaml"
+    strict.write_text("shadow:\n  min_spearman: 1.01\n")
+    refused = project.run(
+        *("models", "promote-sweep", sweep, "--reason", "all", "--criteria", str(strict), "--json")
+    )
+    assert refused.returncode == 1, refused.stderr
+    results = {r["model"]: r for r in json.loads(refused.stdout)}
+    assert set(results) == set(new)
+    assert results[merchant]["result"] == "already production"
+    assert results[unpromoted]["result"] == "promoted"  # a first model: nothing to shadow
+    for name in set(lines) - {merchant}:
+        assert results[name]["result"] == "refused", results[name]
+        assert "shadow.min_spearman" in results[name]["reason"]
+    passing = project.run(
+        *("models", "promote-sweep", sweep, "--reason", "shadowed", "--criteria", str(gate))
+    )
+    assert passing.returncode == 0, passing.stdout + passing.stderr
+    for name in set(lines) - {merchant}:
+        events = json.loads(project.run("models", "history", name, "--json").stdout)["events"]
+        assert events[-1]["to_version"] == new[name]
+        evidence = events[-1]["evidence"]
+        assert evidence.startswith("shadow report "), evidence
+        cited = project.run("models", "report", evidence.split()[-1], "--json")
+        assert json.loads(cited.stdout)["versions"] == {
+            "candidate": new[name],
+            "production": old[name],
+        }
+    _one_line(project.run("models", "promote-sweep", sweep), "--reason")
+    _one_line(project.run("models", "promote-sweep", "nosuch", "--reason", "x"), "'nosuch'")
+
 
 def test_bad_sweep_shadow_is_one_line(tmp_path: Path) -> None:
     project = make_project(tmp_path / "proj", rows=1500, merchants=3)
