@@ -12,6 +12,10 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 CLI = str(Path(sys.executable).with_name("railyard-batch"))
+# The features of the repo's conf/ (features/transactions.yaml), for the hand-written baselines.
+NUMERIC = ["amount", "hour", "account_age_days", "prev_txn_24h"]
+CATEGORICAL = ["country", "card_brand", "channel"]
+FEATURES = [*NUMERIC, *CATEGORICAL]
 
 
 def scratch_project(data: Path) -> Path:

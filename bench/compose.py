@@ -24,17 +24,7 @@ import sys
 import time
 from pathlib import Path
 
-from bench._common import CLI, REPO, run_cli, scratch_project
-
-FEATURES = [
-    "amount",
-    "hour",
-    "account_age_days",
-    "prev_txn_24h",
-    "country",
-    "card_brand",
-    "channel",
-]
+from bench._common import CLI, FEATURES, REPO, run_cli, scratch_project
 
 
 def set_up(data: Path, members: int) -> tuple[Path, str]:

@@ -30,10 +30,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
-from bench._common import REPO, members_by_state, run_cli, scratch_project
-
-NUMERIC = ["amount", "hour", "account_age_days", "prev_txn_24h"]
-CATEGORICAL = ["country", "card_brand", "channel"]
+from bench._common import CATEGORICAL, NUMERIC, REPO, members_by_state, run_cli, scratch_project
 
 
 def hand_written_loop(data: Path, members: int) -> tuple[float, int]:

@@ -29,17 +29,8 @@ import sys
 import time
 from pathlib import Path
 
-from bench._common import CLI, REPO, run_cli, scratch_project
+from bench._common import CLI, FEATURES, REPO, run_cli, scratch_project
 
-FEATURES = [
-    "amount",
-    "hour",
-    "account_age_days",
-    "prev_txn_24h",
-    "country",
-    "card_brand",
-    "channel",
-]
 SWEEP = (
     "estimator=logistic_regression",
     "fanout.by=merchant_id",
