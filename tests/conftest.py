@@ -42,6 +42,15 @@ class Result:
     stderr: str
 
 
+def assert_one_line(result: Result, *fragments: str) -> None:
+    """A user mistake: exit 2 and one stderr line, no traceback, holding every fragment."""
+    assert result.returncode == 2, result.stdout
+    err = result.stderr.strip()
+    assert err.count("\n") == 0 and "Traceback" not in err, err
+    for fragment in fragments:
+        assert fragment in err, err
+
+
 @dataclass
 class Project:
     root: Path

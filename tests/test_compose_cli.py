@@ -11,17 +11,9 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import Project, make_project
+from tests.conftest import Project, assert_one_line, make_project
 
 PER_MERCHANT = ("fanout.by=merchant_id", "fanout.min_rows=500", "execution.progress=false")
-
-
-def _one_line(result: Any, *fragments: str) -> None:
-    assert result.returncode == 2, result.stdout
-    err = result.stderr.strip()
-    assert err.count("\n") == 0 and "Traceback" not in err, err
-    for fragment in fragments:
-        assert fragment in err, err
 
 
 def _compose(project: Project, sweep: str, name: str) -> dict[str, Any]:
@@ -116,20 +108,22 @@ def test_bad_compositions_are_one_line(
 ) -> None:
     project, sweep, _ = trained
     (project.root / "conf" / "composition" / "bad.yaml").write_text(body)
-    _one_line(project.run("compose", sweep, "--composition", "bad"), *fragments)
+    assert_one_line(project.run("compose", sweep, "--composition", "bad"), *fragments)
 
 
 def test_compose_refuses_what_it_cannot_compose(
     trained: tuple[Project, str, dict[str, Any]], tmp_path: Path
 ) -> None:
     project, sweep, _ = trained
-    _one_line(project.run("compose", sweep, "--composition", "../x"), "--composition", "routed")
-    _one_line(project.run("compose", sweep, "--composition", "nosuch"), "blend, ", "'nosuch'")
-    _one_line(project.run("compose", "nosuch-sweep"), "nosuch-sweep")
+    assert_one_line(
+        project.run("compose", sweep, "--composition", "../x"), "--composition", "routed"
+    )
+    assert_one_line(project.run("compose", sweep, "--composition", "nosuch"), "blend, ", "'nosuch'")
+    assert_one_line(project.run("compose", "nosuch-sweep"), "nosuch-sweep")
     other = make_project(tmp_path / "other", rows=3000, merchants=4)
     assert other.run("execution.progress=false").returncode == 0
     plain = json.loads(other.run("runs", "show", "--json").stdout)["sweep"]["id"]
-    _one_line(other.run("compose", plain), "no fan-out")
+    assert_one_line(other.run("compose", plain), "no fan-out")
     assert other.run(*PER_MERCHANT, "fanout.include_global=false").returncode == 0
     no_global = json.loads(other.run("runs", "show", "--json").stdout)["sweep"]["id"]
-    _one_line(other.run("compose", no_global), "no global member", "include_global")
+    assert_one_line(other.run("compose", no_global), "no global member", "include_global")

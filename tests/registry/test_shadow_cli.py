@@ -8,15 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import make_project
-
-
-def _one_line(result: object, *fragments: str) -> None:
-    assert result.returncode == 2, result.stdout  # type: ignore[attr-defined]
-    err = result.stderr.strip()  # type: ignore[attr-defined]
-    assert err.count("\n") == 0 and "Traceback" not in err, err
-    for fragment in fragments:
-        assert fragment in err, err
+from tests.conftest import assert_one_line, make_project
 
 
 @pytest.mark.e2e
@@ -35,21 +27,23 @@ def test_shadow_a_candidate_and_promote_it_through_the_shadow_gate(tmp_path: Pat
     ]
     assert len(versions) == 2, (trained.stdout[-2000:], versions)
     first, second = versions
-    _one_line(project.run("models", "shadow", name, "--candidate", second), "no production version")
+    assert_one_line(
+        project.run("models", "shadow", name, "--candidate", second), "no production version"
+    )
     lenient = project.root / "lenient.yaml"
     lenient.write_text("minimum:\n  roc_auc: 0.0\n")
     promoted = project.run(
         *("models", "promote", name, first, "--reason", "first"), "--criteria", str(lenient)
     )
     assert promoted.returncode == 0, promoted.stderr
-    _one_line(
+    assert_one_line(
         project.run("models", "shadow", name, "--candidate", first[:10]), "is production already"
     )
-    _one_line(project.run("models", "shadow", name, "--candidate", "ffff0000"), "ffff0000")
+    assert_one_line(project.run("models", "shadow", name, "--candidate", "ffff0000"), "ffff0000")
 
     gate = project.root / "gate.yaml"
     gate.write_text("shadow:\n  max_age_days: 1\n  max_psi: 50\n  min_spearman: -1\n")
-    _one_line(
+    assert_one_line(
         project.run(*("models", "promote", name, second, "--reason", "x", "--criteria", str(gate))),
         "Criterion 'shadow'",
         "a shadow report against the current production",
@@ -107,23 +101,23 @@ def test_shadow_a_candidate_and_promote_it_through_the_shadow_gate(tmp_path: Pat
         (frame["timestamp"] >= pd.Timestamp(middle)).sum()
     )
     frame.drop(columns=["amount"]).to_parquet(project.root / "short.parquet")
-    _one_line(
+    assert_one_line(
         project.run(*("models", "shadow", name, "--candidate", second, "--data", "short.parquet")),
         "misses column(s)",
         "'amount'",
     )
-    _one_line(
+    assert_one_line(
         project.run(*("models", "shadow", name, "--candidate", second, "--data", "nope.parquet")),
         "'nope.parquet' is not a file",
     )
-    _one_line(
+    assert_one_line(
         project.run(
             *("models", "shadow", name, "--candidate", second),
             *("--data", str(data), "--since", "yesterday-ish"),
         ),
         "--since must be a timestamp",
     )
-    _one_line(
+    assert_one_line(
         project.run(*("models", "shadow", name, "--candidate", second, "--until", middle)),
         "give --data too",
     )
@@ -133,7 +127,7 @@ def test_shadow_a_candidate_and_promote_it_through_the_shadow_gate(tmp_path: Pat
 
     strict = project.root / "strict.yaml"
     strict.write_text("shadow:\n  min_spearman: 1.01\n")
-    _one_line(
+    assert_one_line(
         project.run(
             *("models", "promote", name, second, "--reason", "x", "--criteria", str(strict))
         ),
@@ -161,7 +155,7 @@ def test_shadow_a_candidate_and_promote_it_through_the_shadow_gate(tmp_path: Pat
     assert json.loads(stored.stdout)["versions"] == {"candidate": second, "production": first}
     shown = project.run("models", "report", used)
     assert shown.returncode == 0 and "flip_rate" in shown.stdout, shown.stderr
-    _one_line(project.run("models", "report", "f" * 16), "No shadow report")
+    assert_one_line(project.run("models", "report", "f" * 16), "No shadow report")
     events = json.loads(project.run("models", "history", name, "--json").stdout)["events"]
     assert events[-1]["to_version"] == second and events[-1]["evidence"] == f"shadow report {used}"
     assert {p["report"] for p in passed} != {newest["id"]}  # the gate used the report it had

@@ -10,18 +10,10 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import Project, make_project
+from tests.conftest import Project, assert_one_line, make_project
 
 PER_MERCHANT = ("fanout.by=merchant_id", "fanout.min_rows=500", "execution.progress=false")
 REGISTER = ("registry.register=true", "export.bundle=true")
-
-
-def _one_line(result: Any, *fragments: str) -> None:
-    assert result.returncode == 2, result.stdout
-    err = result.stderr.strip()
-    assert err.count("\n") == 0 and "Traceback" not in err, err
-    for fragment in fragments:
-        assert fragment in err, err
 
 
 def _sweep_id(project: Project) -> str:
@@ -154,16 +146,22 @@ def test_shadow_a_whole_sweep_against_production(tmp_path: Path, browser: Any) -
             "candidate": new[name],
             "production": old[name],
         }
-    _one_line(project.run("models", "promote-sweep", sweep), "--reason")
-    _one_line(project.run("models", "promote-sweep", "nosuch", "--reason", "x"), "'nosuch'")
+    assert_one_line(project.run("models", "promote-sweep", sweep), "--reason")
+    assert_one_line(project.run("models", "promote-sweep", "nosuch", "--reason", "x"), "'nosuch'")
 
 
 def test_bad_sweep_shadow_is_one_line(tmp_path: Path) -> None:
     project = make_project(tmp_path / "proj", rows=1500, merchants=3)
-    _one_line(project.run("models", "shadow", "--sweep", "nosuch"), "'nosuch'", "registered no")
-    _one_line(project.run("models", "shadow", "default/global"), "NAME --candidate VERSION")
-    _one_line(project.run("models", "shadow", "a", "--candidate", "b", "--sweep", "c"), "not both")
-    _one_line(
+    assert_one_line(
+        project.run("models", "shadow", "--sweep", "nosuch"), "'nosuch'", "registered no"
+    )
+    assert_one_line(project.run("models", "shadow", "default/global"), "NAME --candidate VERSION")
+    assert_one_line(
+        project.run("models", "shadow", "a", "--candidate", "b", "--sweep", "c"), "not both"
+    )
+    assert_one_line(
         project.run("models", "shadow", "--sweep", "s", "--workers", "0"), "--workers", "got 0"
     )
-    _one_line(project.run("models", "shadow", "--sweep", "s", "--runtime", "jvm"), "--runtime jvm")
+    assert_one_line(
+        project.run("models", "shadow", "--sweep", "s", "--runtime", "jvm"), "--runtime jvm"
+    )
