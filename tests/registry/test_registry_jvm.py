@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import pickle
 import subprocess
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +17,7 @@ import pandas as pd
 import pytest
 
 from railyard_batch.bundle.jvm_scorer import scorer_jar
-from tests.conftest import make_project
+from tests.conftest import Project, make_project
 
 FEATURES = (
     "amount",
@@ -50,56 +51,20 @@ def _python_scores(member: dict[str, Any], frame: pd.DataFrame) -> np.ndarray:
     return np.asarray(model.predict_proba(frame), dtype=float)
 
 
-@pytest.mark.e2e
-def test_the_jvm_scores_with_whatever_production_points_at(tmp_path: Path) -> None:
-    project = make_project(tmp_path / "proj")
-    result = project.run(
-        *("-m", "estimator=logistic_regression", "estimator.C=1.0,0.05"),
-        *("registry.register=true", "export.bundle=true", "execution.progress=false"),
-    )
-    assert result.returncode == 0, result.stderr
-    sweep_id = json.loads(project.run("runs", "list", "--json").stdout)[0]["id"]
-    members = {
-        m["id"]: m
-        for m in json.loads(project.run("runs", "show", sweep_id, "--json").stdout)["members"]
-    }
-    name = "default/global"
-    shown = json.loads(project.run("models", "show", name, "--json").stdout)
-    versions = shown["versions"]
-    assert len(versions) == 2
+@dataclass
+class _Registered:
+    """A trained sweep of two global models, both registered; rows to score, lenient criteria."""
 
-    data = pd.read_parquet(project.root / "data" / "transactions.parquet")
-    sample = data.dropna(subset=list(FEATURES)).head(300).reset_index(drop=True)
-    rows = tmp_path / "rows.jsonl"
-    records = json.loads(sample[list(FEATURES)].to_json(orient="records"))  # numpy -> JSON types
-    rows.write_text("".join(json.dumps(r) + "\n" for r in records))
-    lenient = project.root / "lenient.yaml"
-    lenient.write_text("minimum:\n  roc_auc: 0.0\n")
-    root = project.root / "runs" / "artifacts"
-
-    previous = "none"
-    seen = []
-    for i, version in enumerate(v["version"] for v in versions):
-        promoted = project.run(
-            *("models", "promote", name, version, "--reason", f"step {i}"),
-            *("--expect", previous, "--criteria", str(lenient)),
-        )
-        assert promoted.returncode == 0, promoted.stderr
-        previous = version
-        member = members[next(v["member_id"] for v in versions if v["version"] == version)]
-        jvm = _jvm_scores(root, f"{name}@production", rows, tmp_path / f"out{i}.jsonl")
-        python = _python_scores(member, sample[list(FEATURES)])
-        assert jvm.shape == python.shape == (len(sample), 2)
-        np.testing.assert_allclose(jvm, python, rtol=0, atol=1e-12)
-        seen.append(jvm)
-    assert not np.allclose(seen[0], seen[1])  # the two versions differ: the alias was followed
+    project: Project
+    name: str
+    versions: list[str]
+    member_of: dict[str, dict[str, Any]]  # version -> its member's record
+    sample: pd.DataFrame
+    rows: Path
+    lenient: Path
 
 
-@pytest.mark.e2e
-def test_one_jvm_scoring_in_a_loop_follows_a_promotion_without_a_restart(tmp_path: Path) -> None:
-    """``java -jar ... --watch ROOT NAME@production ROWS 100 ROUNDS``: one JVM, polling the
-    pointer; the Python CLI promotes, rolls back, and the same process follows each change with
-    the Python model's numbers, every round scored by one model."""
+def _registered(tmp_path: Path, n_rows: int) -> _Registered:
     project = make_project(tmp_path / "proj")
     result = project.run(
         *("-m", "estimator=logistic_regression", "estimator.C=1.0,0.05"),
@@ -113,19 +78,58 @@ def test_one_jvm_scoring_in_a_loop_follows_a_promotion_without_a_restart(tmp_pat
     }
     name = "default/global"
     versions = json.loads(project.run("models", "show", name, "--json").stdout)["versions"]
-    first, second = (v["version"] for v in versions)
-    member_of = {v["version"]: members[v["member_id"]] for v in versions}
-    sample = (
-        pd.read_parquet(project.root / "data" / "transactions.parquet")
-        .dropna(subset=list(FEATURES))
-        .head(50)
-        .reset_index(drop=True)
-    )
+    assert len(versions) == 2
+    data = pd.read_parquet(project.root / "data" / "transactions.parquet")
+    sample = data.dropna(subset=list(FEATURES)).head(n_rows).reset_index(drop=True)
     rows = tmp_path / "rows.jsonl"
-    records = json.loads(sample[list(FEATURES)].to_json(orient="records"))
+    records = json.loads(sample[list(FEATURES)].to_json(orient="records"))  # numpy -> JSON types
     rows.write_text("".join(json.dumps(r) + "\n" for r in records))
     lenient = project.root / "lenient.yaml"
-    lenient.write_text("minimum:\n  roc_auc: 0.0\nmax_regression: {}\n")
+    lenient.write_text("minimum:\n  roc_auc: 0.0\n")
+    return _Registered(
+        project,
+        name,
+        [v["version"] for v in versions],
+        {v["version"]: members[v["member_id"]] for v in versions},
+        sample,
+        rows,
+        lenient,
+    )
+
+
+@pytest.mark.e2e
+def test_the_jvm_scores_with_whatever_production_points_at(tmp_path: Path) -> None:
+    reg = _registered(tmp_path, 300)
+    project, name, sample, rows, lenient = reg.project, reg.name, reg.sample, reg.rows, reg.lenient
+    root = project.root / "runs" / "artifacts"
+
+    previous = "none"
+    seen = []
+    for i, version in enumerate(reg.versions):
+        promoted = project.run(
+            *("models", "promote", name, version, "--reason", f"step {i}"),
+            *("--expect", previous, "--criteria", str(lenient)),
+        )
+        assert promoted.returncode == 0, promoted.stderr
+        previous = version
+        member = reg.member_of[version]
+        jvm = _jvm_scores(root, f"{name}@production", rows, tmp_path / f"out{i}.jsonl")
+        python = _python_scores(member, sample[list(FEATURES)])
+        assert jvm.shape == python.shape == (len(sample), 2)
+        np.testing.assert_allclose(jvm, python, rtol=0, atol=1e-12)
+        seen.append(jvm)
+    assert not np.allclose(seen[0], seen[1])  # the two versions differ: the alias was followed
+
+
+@pytest.mark.e2e
+def test_one_jvm_scoring_in_a_loop_follows_a_promotion_without_a_restart(tmp_path: Path) -> None:
+    """``java -jar ... --watch ROOT NAME@production ROWS 100 ROUNDS``: one JVM, polling the
+    pointer; the Python CLI promotes, rolls back, and the same process follows each change with
+    the Python model's numbers, every round scored by one model."""
+    reg = _registered(tmp_path, 50)
+    project, name, sample, rows, lenient = reg.project, reg.name, reg.sample, reg.rows, reg.lenient
+    first, second = reg.versions
+    member_of = reg.member_of
 
     def promote(version: str, reason: str) -> None:
         done = project.run(
