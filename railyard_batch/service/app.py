@@ -110,6 +110,15 @@ def _problem(status: int, line: str, pointer: str | None = None) -> JSONResponse
     return JSONResponse({"detail": line, "pointer": pointer}, status_code=status)
 
 
+def _problem_of(
+    status: int, label: str | None = None
+) -> Callable[[Request, Exception], Awaitable[JSONResponse]]:
+    async def handle(_: Request, exc: Exception) -> JSONResponse:
+        return _problem(status, f"{label or type(exc).__name__}: {exc}")
+
+    return handle
+
+
 def create_app(settings: Settings) -> FastAPI:
     from railyard_batch.service import tables
 
@@ -141,33 +150,18 @@ def create_app(settings: Settings) -> FastAPI:
     async def request_error(_: Request, exc: RequestError) -> JSONResponse:
         return _problem(422, exc.line, exc.pointer)
 
-    @app.exception_handler(RunNotFoundError)
-    async def not_found(_: Request, exc: RunNotFoundError) -> JSONResponse:
-        return _problem(404, f"RunNotFoundError: {exc}")
-
-    @app.exception_handler(ModelNotFoundError)
-    async def no_model(_: Request, exc: ModelNotFoundError) -> JSONResponse:
-        return _problem(404, f"ModelNotFoundError: {exc.args[0] if exc.args else exc}")
-
-    @app.exception_handler(PromotionRefused)
-    async def refused(_: Request, exc: PromotionRefused) -> JSONResponse:
-        return _problem(409, f"PromotionRefused: {exc}")
-
-    @app.exception_handler(PromotionConflict)
-    async def moved(_: Request, exc: PromotionConflict) -> JSONResponse:
-        return _problem(409, f"PromotionConflict: {exc}")
-
-    @app.exception_handler(CannotCancel)
-    async def conflict(_: Request, exc: CannotCancel) -> JSONResponse:
-        return _problem(409, f"CannotCancel: {exc}")
-
-    @app.exception_handler(StoreError)
-    async def store_error(_: Request, exc: StoreError) -> JSONResponse:
-        return _problem(503, f"StoreError: {exc}")
-
-    @app.exception_handler(RailyardError)
-    async def user_error(_: Request, exc: RailyardError) -> JSONResponse:
-        return _problem(422, f"{type(exc).__name__}: {exc}")
+    # Errors as problems: the status, and the line the CLI would print (named by the class
+    # the handler is for; RailyardError's by the error's own class).
+    for error, status in (
+        (RunNotFoundError, 404),
+        (ModelNotFoundError, 404),
+        (PromotionRefused, 409),
+        (PromotionConflict, 409),
+        (CannotCancel, 409),
+        (StoreError, 503),
+    ):
+        app.add_exception_handler(error, _problem_of(status, error.__name__))
+    app.add_exception_handler(RailyardError, _problem_of(422))
 
     @app.exception_handler(RequestValidationError)
     async def invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
