@@ -197,9 +197,9 @@ def _shadow(engine: Any, ns: argparse.Namespace) -> int:
     from railyard_batch.registry.registration import artifact_base
     from railyard_batch.registry.shadow import shadow, shadow_sweep
 
-    if (ns.sweep is None) == (ns.name is None or ns.candidate is None) or (
-        ns.sweep is not None and (ns.name is not None or ns.candidate is not None)
-    ):
+    one_name = ns.name is not None and ns.candidate is not None and ns.sweep is None
+    a_sweep = ns.sweep is not None and ns.name is None and ns.candidate is None
+    if not (one_name or a_sweep):
         raise ConfigError(
             "models shadow takes NAME --candidate VERSION, or --sweep SWEEP (not both); got"
             f" NAME={ns.name!r}, --candidate={ns.candidate!r}, --sweep={ns.sweep!r}."
@@ -327,10 +327,6 @@ def _promote_sweep(engine: Any, root: Path, ns: argparse.Namespace, actor: Any) 
     )
 
     criteria = _criteria(ns)
-    if not (actor.reason or "").strip():
-        raise ConfigError(
-            "The '--reason' option is required for a change of 'production'. Got nothing."
-        )
     with engine.connect() as c:
         rows = c.execute(
             select(t.versions.c.model_name, t.versions.c.version)
@@ -351,7 +347,7 @@ def _promote_sweep(engine: Any, root: Path, ns: argparse.Namespace, actor: Any) 
             entry.update(result="refused", reason=str(exc))
         except PromotionConflict as exc:
             entry.update(result="conflict", reason=str(exc))
-        except ConfigError as exc:
+        except ConfigError as exc:  # a missing --reason is raised by the first, as promote's
             if "already holds" not in str(exc):
                 raise
             entry.update(result="already production")
