@@ -4,6 +4,7 @@ parity gate run on its holdout (the member's own split, rebuilt from the recorde
 from __future__ import annotations
 
 import pickle
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +18,34 @@ from railyard_batch.splits import split_indices
 from railyard_batch.store import RunStore
 from railyard_batch.worker import read_plan_data
 
-_RunData = tuple[RunPlan, ValidatedConfig, pd.DataFrame, pd.DataFrame, dict[Any, slice]]
+
+@dataclass
+class _RunData:
+    """One run's plan, config and dataset as read (the global member splits it as is: a split
+    depends on row order), and, made when a fan-out member first asks, the same rows sorted
+    by fan-out value with each value's slice."""
+
+    plan: RunPlan
+    vc: ValidatedConfig
+    frame: pd.DataFrame
+    values: dict[str, Any]  # member id -> its fan-out value (None: the global member)
+    _by_value: tuple[pd.DataFrame, dict[Any, slice]] | None = None
+
+    def rows_of(self, value: Any) -> pd.DataFrame:
+        """The rows of one fan-out value, in their original order."""
+        if self._by_value is None:
+            # One stable sort makes each value's rows a contiguous slice (a view): one take of
+            # the whole frame instead of one per member (8 ms a member on 1M rows with Arrow
+            # strings).
+            codes, uniques = pd.factorize(
+                self.frame[self.vc["fanout"]["by"]], use_na_sentinel=False
+            )
+            order = np.argsort(codes, kind="stable")
+            bounds = np.searchsorted(codes[order], np.arange(len(uniques) + 1))
+            groups = {v: slice(int(bounds[i]), int(bounds[i + 1])) for i, v in enumerate(uniques)}
+            self._by_value = (self.frame.iloc[order], groups)
+        frame, groups = self._by_value
+        return frame.iloc[groups.get(value, slice(0, 0))]
 
 
 class Holdouts:
@@ -27,12 +55,10 @@ class Holdouts:
 
     def __init__(self, store: RunStore) -> None:
         self._store = store
-        # per run: plan, config, its frame as read, the frame sorted by fan-out value, slices
         self._runs: dict[str, _RunData] = {}
         self._rows: dict[str, tuple[pd.DataFrame, pd.Series]] = {}
         self._members: dict[str, dict[str, Any]] = {}
         self._run_rows: dict[str, dict[str, Any]] = {}
-        self._values: dict[str, dict[str, Any]] = {}
         self._fanout: dict[str, pd.Series | None] = {}
 
     def prefetch(self, sweep_ids: set[str]) -> None:
@@ -58,24 +84,8 @@ class Holdouts:
             run = self._run_row(run_id)
             plan = RunPlan.load(str(Path(run["artifact_uri"]) / "plan.json"))
             vc = ValidatedConfig(raw=plan.config, config_hash=plan.config_hash)
-            frame = read_plan_data(plan, vc)
-            by = vc["fanout"].get("by")
-            groups: dict[Any, slice] = {}
-            by_value = frame
-            if by:
-                # One stable sort by fan-out value makes each member's rows a contiguous slice
-                # (a view) in their original order: one take of the whole frame instead of one
-                # per member, which cost 8 ms a member on 1M rows with Arrow strings.
-                codes, uniques = pd.factorize(frame[by], use_na_sentinel=False)
-                order = np.argsort(codes, kind="stable")
-                by_value = frame.iloc[order]
-                bounds = np.searchsorted(codes[order], np.arange(len(uniques) + 1))
-                groups = {
-                    value: slice(int(bounds[i]), int(bounds[i + 1]))
-                    for i, value in enumerate(uniques)
-                }
-            # the global member splits the frame as read (a split depends on row order)
-            self._runs[run_id] = (plan, vc, frame, by_value, groups)
+            values = {m.id: m.value for m in plan.members}
+            self._runs[run_id] = _RunData(plan, vc, read_plan_data(plan, vc), values)
         return self._runs[run_id]
 
     def pipeline(self, member_id: str) -> Any:
@@ -87,25 +97,20 @@ class Holdouts:
         """The member's holdout: its features and its labels (kept: asked again, it is free)."""
         if member_id in self._rows:
             return self._rows[member_id]
-        plan, vc, frame, by_value, groups = self._run(self._member(member_id)["run_id"])
-        if plan.run_id not in self._values:
-            self._values[plan.run_id] = {m.id: m.value for m in plan.members}
-        value = self._values[plan.run_id][member_id]
-        if vc["fanout"].get("by") and value is not None:  # its own rows, matched by value
-            frame = by_value.iloc[groups.get(value, slice(0, 0))]
+        data = self._run(self._member(member_id)["run_id"])
+        vc, value = data.vc, data.values[member_id]
+        by = vc["fanout"].get("by")
+        frame = data.rows_of(value) if by and value is not None else data.frame
         _, holdout_idx = split_indices(frame, vc["split"], vc.label)
         rows = frame.iloc[holdout_idx]
         self._rows[member_id] = (rows[vc.feature_columns], rows[vc.label])
-        by = vc["fanout"].get("by")
         self._fanout[member_id] = rows[by] if by else None
         return self._rows[member_id]
 
     def context(self, member_id: str) -> tuple[ValidatedConfig, Any]:
         """The member's run config and its fan-out value (None for the global member)."""
-        plan, vc, _, _, _ = self._run(self._member(member_id)["run_id"])
-        if plan.run_id not in self._values:
-            self._values[plan.run_id] = {m.id: m.value for m in plan.members}
-        return vc, self._values[plan.run_id][member_id]
+        data = self._run(self._member(member_id)["run_id"])
+        return data.vc, data.values[member_id]
 
     def fanout_values(self, member_id: str) -> pd.Series | None:
         """The fan-out column of the member's holdout rows (None without a fan-out)."""
@@ -114,9 +119,9 @@ class Holdouts:
 
     def fanout_sizes(self, run_id: str) -> pd.Series:
         """Rows per fan-out value in the run's whole dataset."""
-        _, vc, frame, _, _ = self._run(run_id)
-        by = vc["fanout"].get("by")
-        return frame[by].value_counts(dropna=False) if by else pd.Series(dtype=int)
+        data = self._run(run_id)
+        by = data.vc["fanout"].get("by")
+        return data.frame[by].value_counts(dropna=False) if by else pd.Series(dtype=int)
 
 
 def member_holdout(store: RunStore, member_id: str) -> tuple[Any, pd.DataFrame, pd.Series]:
