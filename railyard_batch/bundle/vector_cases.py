@@ -676,3 +676,43 @@ CORPUS_CASES = [
     for c in CORPUS_CASES
 ]
 CASES += CORPUS_CASES
+
+
+# -- compositions (bundle/composite.py): a global model and per-merchant models in one bundle.
+# Trees only, so that the members' bytes (and the directories named by their hashes) are the
+# same on every CPU; the holdout's edge rows route m01-m03 to their own model and send
+# m999, "", None and NaN merchants to the fallback.
+@dataclass(frozen=True)
+class CompositeCase:
+    name: str
+    kind: str  # "route" or "blend"
+    member_weight: float
+
+
+COMPOSITE_CASES = [
+    CompositeCase("composite_route_fraud", "route", 1.0),
+    CompositeCase("composite_blend_fraud", "blend", 0.3),
+]
+COMPOSITE_ROUTE_BY = "merchant_id"
+
+
+def fit_composite_members(
+    n_train: int = 3000, seed: int = 11
+) -> tuple[BaseEstimator, dict[str, BaseEstimator], pd.DataFrame]:
+    """The fallback (fit on every row), the members by merchant (fit on that merchant's rows)
+    and the training inputs (the input schema)."""
+    frame = fraud_frame(n_train, seed)
+    inputs = frame.drop(columns=list(TARGETS.values()))
+    y = frame[TARGETS["label"]]
+    fallback = _fraud(XGBClassifier(n_estimators=30, max_depth=3, n_jobs=1, random_state=0))
+    fallback.fit(inputs, y)
+    models: dict[str, BaseEstimator] = {
+        "m01": RandomForestClassifier(n_estimators=10, max_depth=5, random_state=0),
+        "m02": XGBClassifier(n_estimators=15, max_depth=2, n_jobs=1, random_state=1),
+        "m03": RandomForestClassifier(n_estimators=8, max_depth=4, random_state=2),
+    }
+    members = {}
+    for merchant, model in models.items():
+        rows = (inputs[COMPOSITE_ROUTE_BY] == merchant).to_numpy()
+        members[merchant] = _fraud(model).fit(inputs[rows], y[rows])
+    return fallback, members, inputs

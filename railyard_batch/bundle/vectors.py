@@ -26,11 +26,22 @@ from typing import Any
 
 import numpy as np
 
+from .composite import composite_outcomes, write_composite
 from .export import export_bundle
 from .jsonl import frame_to_jsonl
 from .python_scores import python_outcomes
 from .seal import canonical_json
-from .vector_cases import CASES, Case, case_holdout, fit_case
+from .vector_cases import (
+    CASES,
+    COMPOSITE_CASES,
+    COMPOSITE_ROUTE_BY,
+    Case,
+    CompositeCase,
+    case_holdout,
+    fit_case,
+    fit_composite_members,
+    holdout_frame,
+)
 
 HOLDOUT_ROWS = 150
 HOLDOUT_SEED = 7
@@ -80,8 +91,62 @@ def write_case(case: Case, out: Path) -> None:
     )
 
 
-def generate_vectors(out_dir: str | Path, cases: list[Case] | None = None) -> list[str]:
-    """(Re)write every case under ``out_dir``; returns the case names."""
+def write_composite_cases(cases: list[CompositeCase], out: Path) -> None:
+    """Composition cases: ``bundle/`` is a composition bundle (``bundle/composite.py``) of a
+    global model and three merchants' models, the expected rows what Python composes."""
+    if not cases:
+        return
+    fallback, members, inputs = fit_composite_members()
+    holdout = holdout_frame(HOLDOUT_ROWS, HOLDOUT_SEED, unseen=True)
+    scratch = out / ".composite-members"
+    member_dirs = {}
+    for name, pipeline in [("global", fallback), *members.items()]:
+        member_dirs[name] = export_bundle(
+            pipeline,
+            scratch / name,
+            model_name=f"composite.{name}",
+            input_schema=inputs,
+            run_id=RUN_ID,
+        ).path
+    for case in cases:
+        directory = out / case.name
+        directory.mkdir()
+        path, _ = write_composite(
+            directory,
+            dir_name="bundle",
+            model_name=case.name,
+            run_id=RUN_ID,
+            kind=case.kind,
+            member_weight=case.member_weight,
+            route_by=COMPOSITE_ROUTE_BY,
+            route_by_type="string",
+            fallback=member_dirs["global"],
+            routes=[(m, member_dirs[m]) for m in members],
+        )
+        path.rename(directory / "bundle")
+        labels, scores, refused = composite_outcomes(
+            fallback,
+            members,
+            holdout,
+            route_by=COMPOSITE_ROUTE_BY,
+            kind=case.kind,
+            member_weight=case.member_weight,
+        )
+        (directory / "input.jsonl").write_text(frame_to_jsonl(holdout))
+        (directory / "expected.jsonl").write_text(expected_lines(labels, scores, refused))
+        (directory / "case.json").write_bytes(
+            canonical_json({"exact": True, "tolerance": 0.0}, indent=2)
+        )
+    shutil.rmtree(scratch)
+
+
+def generate_vectors(
+    out_dir: str | Path,
+    cases: list[Case] | None = None,
+    composite_cases: list[CompositeCase] | None = None,
+) -> list[str]:
+    """(Re)write every case under ``out_dir`` (the composition cases too, unless ``cases``
+    picks some); returns the case names."""
     out = Path(out_dir)
     if out.exists():
         shutil.rmtree(out)
@@ -89,7 +154,11 @@ def generate_vectors(out_dir: str | Path, cases: list[Case] | None = None) -> li
     selected = CASES if cases is None else cases
     for case in selected:
         write_case(case, out)
-    return [c.name for c in selected]
+    composites = (
+        (COMPOSITE_CASES if cases is None else []) if composite_cases is None else composite_cases
+    )
+    write_composite_cases(composites, out)
+    return [c.name for c in selected] + [c.name for c in composites]
 
 
 def libm_expf_lines(n: int = 20000, seed: int = 0) -> str:

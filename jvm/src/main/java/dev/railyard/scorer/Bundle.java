@@ -24,7 +24,7 @@ import java.util.Map;
  * double fraudProbability = p.scores()[1];
  * }</pre>
  */
-public final class Bundle {
+public final class Bundle implements Scorer {
     public static final int FORMAT_VERSION = 3;
     private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -131,6 +131,7 @@ public final class Bundle {
      * In a string column {@code null} is Python's None and {@code Double.NaN} is float('nan'),
      * which scikit-learn treats differently; in a number column both are NaN.
      */
+    @Override
     public Prediction score(Map<String, ?> row) {
         return scoreCells(cells(row));
     }
@@ -149,6 +150,7 @@ public final class Bundle {
     }
 
     /** Scores rows as a batch (same numbers as score on each row); the first failing row's exception propagates. */
+    @Override
     public List<Prediction> scoreBatch(List<? extends Map<String, ?>> rows) {
         double[][] xs = new double[rows.size()][];
         for (int r = 0; r < xs.length; r++) {
@@ -210,19 +212,23 @@ public final class Bundle {
         return new Prediction(model.label(scores), scores);
     }
 
+    @Override
     public List<InputColumn> inputSchema() {
         return inputSchema;
     }
 
+    @Override
     public String modelName() {
         return manifest.path("model_name").asText();
     }
 
+    @Override
     public String contentHash() {
         return manifest.path("content_hash").asText();
     }
 
     /** The manifest's output_schema.scores: names of the entries of Prediction.scores(). */
+    @Override
     public List<String> scoreNames() {
         List<String> names = new ArrayList<>();
         manifest.path("output_schema").path("scores").forEach(n -> names.add(n.asText()));

@@ -57,7 +57,7 @@ class VectorParityTest {
         JsonNode meta = JsonLines.MAPPER.readTree(caseDir.resolve("case.json").toFile());
         boolean exact = meta.get("exact").asBoolean();
         double tolerance = meta.get("tolerance").asDouble();
-        Bundle bundle = Bundle.load(caseDir.resolve("bundle"));
+        Scorer bundle = Scorer.load(caseDir.resolve("bundle")); // a single model or a composition
         List<Map<String, Object>> rows;
         try (BufferedReader in = Files.newBufferedReader(caseDir.resolve("input.jsonl"))) {
             rows = JsonLines.read(in);

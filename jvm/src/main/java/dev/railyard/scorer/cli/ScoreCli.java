@@ -1,6 +1,6 @@
 package dev.railyard.scorer.cli;
 
-import dev.railyard.scorer.Bundle;
+import dev.railyard.scorer.Scorer;
 import dev.railyard.scorer.ScorerException;
 import dev.railyard.scorer.io.CsvRows;
 import dev.railyard.scorer.io.JsonLines;
@@ -59,9 +59,9 @@ public final class ScoreCli {
             return 2;
         }
         try {
-            Bundle bundle = registry
+            Scorer bundle = registry
                     ? new ModelRegistry(Path.of(args[0])).resolve(args[1]).bundle()
-                    : Bundle.load(Path.of(args[0]));
+                    : Scorer.load(Path.of(args[0]));
             args = Arrays.copyOfRange(args, extra, args.length);
             Path input = Path.of(args[1]);
             List<Map<String, Object>> rows;

@@ -1,6 +1,6 @@
 package dev.railyard.scorer.registry;
 
-import dev.railyard.scorer.Bundle;
+import dev.railyard.scorer.Scorer;
 import dev.railyard.scorer.ScorerException;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -69,7 +69,7 @@ public final class ModelRegistry {
     }
 
     /**
-     * Reads the pointer of {@code ref}, loads its bundle with {@link Bundle#load} (which checks
+     * Reads the pointer of {@code ref}, loads its bundle with {@link Scorer#load} (which checks
      * every document's sha256 and the content hash) and refuses a bundle whose content hash
      * differs from the pointer's {@code bundle_hash}.
      */
@@ -105,9 +105,9 @@ public final class ModelRegistry {
     /** Loads and verifies the bundle {@code pointer} names. */
     public ResolvedModel load(RegistryPointer pointer) {
         Path dir = bundleDir(pointer);
-        Bundle bundle;
+        Scorer bundle;
         try {
-            bundle = Bundle.load(dir);
+            bundle = Scorer.load(dir);
         } catch (ScorerException e) {
             throw new BundleUnavailableException("Registry pointer " + pointer.describe() + ": bundle '"
                     + pointer.bundleUri() + "' cannot be loaded: " + e.getMessage(), e);
