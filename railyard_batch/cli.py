@@ -424,10 +424,16 @@ def _runs(ns: argparse.Namespace) -> int:
 
             compare_plot(runs, members, ns.metric or metrics[0], ns.plot)
             print(f"wrote {ns.plot}", file=sys.stderr)
+        composed = report.composition_rows(store.compositions(sweep_id=sweep_id))
         if ns.json:
+            for row in rows:  # each run's compositions, beside its members
+                row["compositions"] = [c for c in composed if c["run"] == row["run"]]
             report.print_json(rows)
         else:
             report.print_table(report.rows_table(f"sweep {sweep_id}: runs compared", rows))
+            if composed:
+                title = f"sweep {sweep_id}: compositions vs the global model on the same rows"
+                report.print_table(report.rows_table(title, composed))
         return 0
     finally:
         store.close()

@@ -154,6 +154,34 @@ def compare_rows(
     return rows
 
 
+def composition_rows(compositions: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """One row per recorded composition: its metrics and the global model's on the same rows."""
+    rows = []
+    for c in compositions:
+        m = c.get("metrics") or {}
+        g = m.get("global") or {}
+        export = c.get("export") or {}
+        row: dict[str, Any] = {
+            "run": c["run_id"],
+            "composition": c["name"],
+            "kind": c["kind"],
+            "rows": m.get("n_holdout"),
+            "routed_share": m.get("coverage_rows"),
+        }
+        for metric in ("roc_auc", "pr_auc", "log_loss"):
+            row[metric] = m.get(metric)
+            row[f"global_{metric}"] = g.get(metric)
+        row["bundle"] = (
+            None
+            if not export
+            else "exportable"
+            if export.get("exportable")
+            else f"not exportable: {export.get('reason')}"
+        )
+        rows.append(row)
+    return rows
+
+
 def rows_table(title: str, rows: Sequence[dict[str, Any]]) -> Table:
     table = Table(title=title)
     if not rows:

@@ -39,7 +39,7 @@ from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from railyard_batch import store_migrations, store_tables
 from railyard_batch.errors import RunNotFoundError, StoreError
 from railyard_batch.store_engine import WRITE, one_line, open_engine, retryable
-from railyard_batch.store_tables import JSON_COLUMNS, members, runs, sweeps
+from railyard_batch.store_tables import JSON_COLUMNS, compositions, members, runs, sweeps
 from railyard_batch.store_url import check_url, is_sqlite, redact, sqlite_path
 
 __all__ = [
@@ -460,6 +460,22 @@ class RunStore:
 
         return self._write(work)
 
+    def record_composition(self, row: dict[str, Any]) -> None:
+        """Insert or replace a composition's record (``store_tables.compositions``): one row per
+        run and composition name, the newest evaluation's."""
+        values = {k: _dumps(v) if k in JSON_COLUMNS else v for k, v in row.items()}
+
+        def work(c: Connection) -> None:
+            stmt = self._insert(compositions).values(values)
+            c.execute(
+                stmt.on_conflict_do_update(
+                    index_elements=["id"],
+                    set_={k: stmt.excluded[k] for k in values if k not in ("id", "created_at")},
+                )
+            )
+
+        self._write(work)
+
     def record_outcomes(self, outcomes: Sequence[MemberOutcome]) -> None:
         """Record what workers report. Each is a transition from the member's current state
         (``_TRANSITIONS``): one already finished keeps its result, whoever writes late."""
@@ -587,6 +603,22 @@ class RunStore:
         return self._one(
             select(members).where(members.c.id == member_id),
             f"No member {member_id!r} in the run store {self.name}.",
+        )
+
+    def compositions(
+        self, *, sweep_id: str | None = None, run_id: str | None = None
+    ) -> list[dict[str, Any]]:
+        stmt = select(compositions)
+        for column, value in (("sweep_id", sweep_id), ("run_id", run_id)):
+            if value is not None:
+                stmt = stmt.where(compositions.c[column] == value)
+        stmt = stmt.order_by(compositions.c.run_id, compositions.c.name)
+        return [_decode(r) for r in self._rows(stmt)]
+
+    def composition(self, composition_id: str) -> dict[str, Any]:
+        return self._one(
+            select(compositions).where(compositions.c.id == composition_id),
+            f"No composition {composition_id!r} in the run store {self.name}.",
         )
 
     def state_counts(self, sweep_id: str) -> dict[str, int]:

@@ -78,14 +78,35 @@ members = Table(
     Column("lease_expires", Float),
 )
 
+# A composition of a run's members (railyard-batch compose): recorded like a member, its
+# content key the members' keys and the composition's config (migration 0002).
+compositions = Table(
+    "compositions",
+    metadata,
+    Column("id", Text, primary_key=True),  # <run id>/composition.<name>
+    Column("run_id", Text, ForeignKey("runs.id"), nullable=False),
+    Column("sweep_id", Text, nullable=False),
+    Column("name", Text, nullable=False),
+    Column("kind", Text, nullable=False),
+    Column("state", Text, nullable=False),
+    Column("content_key", Text, nullable=False),
+    Column("config", Text, nullable=False),
+    Column("metrics", Text),
+    Column("result", Text),  # the result document's path
+    Column("export", Text),
+    Column("created_at", Text, nullable=False),
+    Column("finished_at", Text),
+)
+
 Index("members_by_run", members.c.run_id)
 Index("members_by_sweep_state", members.c.sweep_id, members.c.state)
 Index("runs_by_sweep", runs.c.sweep_id)
 Index("members_by_content_key", members.c.content_key, members.c.state)
+Index("compositions_by_sweep", compositions.c.sweep_id)
 
 # Columns whose text is a JSON document, decoded on read.
 JSON_COLUMNS = frozenset(
     {"overrides", "package_versions", "config", "metrics", "export", "log", "member_value"}
 )
 # Tables in the order a copy inserts them (parents first).
-TABLES = (sweeps, runs, members)
+TABLES = (sweeps, runs, members, compositions)

@@ -16,8 +16,8 @@ from tests.conftest import Project, assert_one_line, make_project
 PER_MERCHANT = ("fanout.by=merchant_id", "fanout.min_rows=500", "execution.progress=false")
 
 
-def _compose(project: Project, sweep: str, name: str) -> dict[str, Any]:
-    done = project.run("compose", sweep, "--composition", name, "--json")
+def _compose(project: Project, sweep: str, name: str, *extra: str) -> dict[str, Any]:
+    done = project.run("compose", sweep, "--composition", name, "--json", *extra)
     assert done.returncode == 0, done.stderr
     (result,) = json.loads(done.stdout)
     return dict(result)
@@ -85,6 +85,19 @@ def test_routed_composition_and_blends(
     assert errors == []
     assert page.locator("g.trace").count() >= 4  # two curves, two bar series
     assert str(routed["rows"]) in page.locator("#coverage").inner_text()
+
+    # The sweep's report shows every recorded composition beside the members, with its plots.
+    report = project.root / "report.html"
+    assert project.run("report", sweep, "-o", str(report)).returncode == 0
+    page.goto(report.as_uri(), wait_until="load")
+    cells = page.locator("#compositions table tbody tr td:nth-child(2)").all_inner_texts()
+    assert sorted(cells) == ["blend", "nothing", "routed", "w0", "w1"]
+    charts = page.locator("#compositions .chart")
+    assert charts.count() == 10  # PR curves and PR AUC by size decile, for each
+    page.wait_for_function(
+        "document.querySelectorAll('#compositions .main-svg').length >= 10", timeout=30_000
+    )
+    assert errors == []
     page.close()
 
 
@@ -127,3 +140,105 @@ def test_compose_refuses_what_it_cannot_compose(
     assert other.run(*PER_MERCHANT, "fanout.include_global=false").returncode == 0
     no_global = json.loads(other.run("runs", "show", "--json").stdout)["sweep"]["id"]
     assert_one_line(other.run("compose", no_global), "no global member", "include_global")
+
+
+def _bits(values: Any) -> list[str]:
+    import struct
+
+    return [struct.pack(">d", float(v)).hex() for v in values]
+
+
+def test_a_composition_ships_as_one_bundle_registers_and_scores_on_the_jvm(
+    trained: tuple[Project, str, dict[str, Any]], tmp_path: Path
+) -> None:
+    import subprocess
+
+    import pandas as pd
+
+    from railyard_batch.bundle.jsonl import frame_to_jsonl
+    from railyard_batch.bundle.jvm_scorer import scorer_jar
+    from railyard_batch.export import Holdouts
+    from railyard_batch.store import RunStore
+
+    project, sweep, shown = trained
+    routed = _compose(project, sweep, "routed", "--bundle")
+    bundle = routed["bundle"]
+    assert bundle["exportable"] and bundle["jvm_parity"]["passed"], bundle
+    assert bundle["jvm_parity"]["n_rows"] == routed["rows"]  # every evaluated row, through the JVM
+    assert bundle["routes"] == routed["coverage"]["values_routed"] > 0
+    assert bundle["member_bundles"] == bundle["routes"] + 1  # and the global model, once each
+    path = Path(bundle["bundle_path"])
+    manifest = json.loads((path / "manifest.json").read_text())
+    assert manifest["format"] == "railyard-composition" and manifest["kind"] == "route"
+    assert bundle["content_hash"] == manifest["content_hash"]
+
+    # Recorded like a member: composed again with nothing changed, it is the recorded result.
+    again = _compose(project, sweep, "routed", "--bundle")
+    assert again["cached"] and again["bundle"] == bundle and again["id"] == routed["id"]
+    assert [p.name for p in path.parent.iterdir() if not p.name.startswith(".")] == [path.name]
+    compared = json.loads(project.run("runs", "compare", sweep, "--json").stdout)
+    recorded = {c["composition"]: c for row in compared for c in row["compositions"]}
+    assert recorded["routed"]["bundle"] == "exportable"
+    assert recorded["routed"]["pr_auc"] == routed["composition_metrics"]["pr_auc"]
+    assert recorded["routed"]["global_pr_auc"] == routed["global_metrics"]["pr_auc"]
+
+    # Registered and promoted like a model.
+    experiment = shown["sweep"]["experiment"]
+    name, version = f"{experiment}/routed", manifest["content_hash"].rpartition(":")[2]
+    registered = project.run("models", "register", routed["id"])
+    assert registered.returncode == 0, registered.stderr
+    assert f"{name} {version[:12]}" in registered.stdout
+    promoted = project.run("models", "promote", name, version, "--reason", "routed beats global")
+    assert promoted.returncode == 0, promoted.stderr
+
+    # The JVM resolves name@production to the composition: a row of a merchant with its own
+    # model scores as that member does in Python, a row of any other merchant as the global.
+    members = {m["member_value"]: m for m in shown["members"]}
+    own_value = manifest["routes"][0][0]
+    columns = [c["name"] for c in manifest["input_schema"]]
+    data = pd.read_parquet(project.root / "data" / "transactions.parquet")
+    own_row = data[data["merchant_id"] == own_value].head(1)[columns]
+    other_row = own_row.assign(merchant_id="m_without_a_model")
+    rows = pd.concat([own_row, other_row], ignore_index=True)
+    (tmp_path / "rows.jsonl").write_text(frame_to_jsonl(rows))
+    scored = subprocess.run(
+        [
+            "java",
+            "-jar",
+            str(scorer_jar()),
+            "--registry",
+            str(project.root / "runs" / "artifacts"),
+            f"{name}@production",
+            str(tmp_path / "rows.jsonl"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert scored.returncode == 0, scored.stderr
+    got = [json.loads(line)["scores"] for line in scored.stdout.splitlines()]
+    holdouts = Holdouts(RunStore(project.store_url))
+    glob = next(m for m in shown["members"] if m["member_key"] == "__global__")
+    want = [
+        holdouts.pipeline(members[own_value]["id"]).predict_proba(rows.iloc[:1])[0],
+        holdouts.pipeline(glob["id"]).predict_proba(rows.iloc[1:])[0],
+    ]
+    for g, w in zip(got, want, strict=True):
+        assert max(abs(a - b) for a, b in zip(g, w, strict=True)) <= 1e-9, (g, w)
+    assert got[0] != got[1]
+
+
+def test_a_changed_composition_is_evaluated_again(
+    trained: tuple[Project, str, dict[str, Any]],
+) -> None:
+    project, sweep, _ = trained
+    folder = project.root / "conf" / "composition"
+    (folder / "again.yaml").write_text("kind: route\nmember:\n  min_holdout_rows: 50\n")
+    first = _compose(project, sweep, "again", "--bundle")
+    assert not first["cached"] and _compose(project, sweep, "again")["cached"]
+    (folder / "again.yaml").write_text("kind: route\nmember:\n  min_holdout_rows: 1000000\n")
+    changed = _compose(project, sweep, "again", "--bundle")
+    assert not changed["cached"] and changed["content_key"] != first["content_key"]
+    assert changed["bundle"]["routes"] == 0 and changed["bundle"]["member_bundles"] == 1
+    assert changed["bundle"]["jvm_parity"]["passed"]  # every row falls back, in the JVM too

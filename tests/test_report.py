@@ -141,9 +141,19 @@ def test_a_large_holdout_is_thinned_to_its_ends() -> None:
 def test_the_page_holds_every_section_and_chart(tmp_path: Path) -> None:
     values = [f"m{i:03d}" for i in range(8)]
     url, sweep_id = record_sweep(tmp_path, values, reasons={3: "ValueError: bad slice"})
-    page = Page(render(url, sweep_id))
+    html_text = render(url, sweep_id)
+    page = Page(html_text)
     sections = [a["id"] for t, a in page.tags if t == "section"]
-    assert sections == ["summary", "metrics", "distributions", "curves", "durations", "failures"]
+    assert sections == [
+        "summary",
+        "metrics",
+        "distributions",
+        "curves",
+        "compositions",
+        "durations",
+        "failures",
+    ]
+    assert "No composition recorded" in html_text
     charts = charts_of(page)
     template = payload_of(page)["template"]
     for chart in charts:  # each is a figure plotly's schema accepts (it raises otherwise)

@@ -149,3 +149,27 @@ def test_a_read_only_postgresql_store_refuses_writes_in_one_line(
     assert message.startswith("Cannot write the run store postgresql://railyard:***@127.0.0.1:")
     assert "read-only transaction" in message and "\n" not in message and "pw-9" not in message
     store.close()
+
+
+def test_a_store_at_0001_gains_the_compositions_table_on_upgrade(tmp_path: Path) -> None:
+    from alembic import command
+    from alembic.config import Config
+
+    db = tmp_path / "runs" / "railyard.db"
+    db.parent.mkdir()
+    url = f"sqlite:///{db}"
+    engine = create_engine(sqlalchemy_url(url))
+    with engine.begin() as conn:  # the schema of the version before compositions
+        config = Config()
+        config.set_main_option("script_location", "railyard_batch:store_migrations")
+        config.attributes["connection"] = conn
+        command.upgrade(config, "0001_initial")
+    engine.dispose()
+    assert "compositions" not in tables(db)
+    with pytest.raises(StoreVersionError, match="is at schema version 0001_initial"):
+        RunStore(url)
+    upgraded = cli("store", "upgrade", cwd=tmp_path)
+    assert upgraded.returncode == 0, upgraded.stderr
+    assert f"from 0001_initial to schema version {HEAD}" in upgraded.stdout
+    assert {"content_key", "config", "export", "result"} <= set(tables(db)["compositions"])
+    RunStore(url).close()

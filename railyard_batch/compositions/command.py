@@ -35,6 +35,12 @@ def add_parser(sub: Any, default_store: str) -> None:
         default=Path(os.environ.get("RAILYARD_CONF_DIR", "conf")),
         help="the project's conf/ (default: %(default)s)",
     )
+    compose.add_argument(
+        "--bundle",
+        action="store_true",
+        help="also export the composition as one bundle (routing table + member bundles) and run"
+        " its JVM parity gate on the evaluated rows",
+    )
     compose.add_argument("--json", action="store_true", help="print the results as JSON")
 
 
@@ -43,42 +49,176 @@ def run(ns: argparse.Namespace) -> int:
     from railyard_batch.compositions import spec as specs
     from railyard_batch.compositions.evaluate import GLOBAL_KEY, evaluate
     from railyard_batch.export import Holdouts
-    from railyard_batch.store import RunStore
+    from railyard_batch.store import RunStore, now
 
     composition = specs.load(ns.conf_dir, ns.composition)
     store = RunStore(ns.store)
+    results = []
     try:
         runs = store.runs(store.sweep(ns.sweep)["id"])
         members = store.members(sweep_id=ns.sweep)
         holdouts = Holdouts(store)
-        results = []
         for r in runs:
             of_run = [m for m in members if m["run_id"] == r["id"]]
             if not any(m["member_key"] == GLOBAL_KEY for m in of_run) and len(runs) > 1:
                 continue  # a run of the sweep without a global model: nothing to fall back to
-            results.append(evaluate(holdouts, r, of_run, composition))
+            key = content_key(composition, of_run)
+            cid = composition_id(r["id"], composition.name)
+            cached = _cached(store, cid, key, with_bundle=ns.bundle)
+            if cached is not None:
+                results.append(cached)
+                continue
+            started = now()
+            result, scored = evaluate(holdouts, r, of_run, composition)
+            result.update(id=cid, content_key=key, cached=False)
+            if ns.bundle:
+                result["bundle"] = export(holdouts, composition, scored, r, runs)
+            _write_result(result, Path(results_root(runs, r["id"])) / f"{composition.name}.json")
+            store.record_composition(
+                {
+                    "id": cid,
+                    "run_id": r["id"],
+                    "sweep_id": ns.sweep,
+                    "name": composition.name,
+                    "kind": composition.kind,
+                    "state": "succeeded",
+                    "content_key": key,
+                    "config": composition.to_dict(),
+                    "metrics": recorded_metrics(result),
+                    "result": result["file"],
+                    "export": result.get("bundle"),
+                    "created_at": started,
+                    "finished_at": now(),
+                }
+            )
+            results.append(result)
     finally:
         store.close()
     if not results:
         raise ConfigError(f"Sweep {ns.sweep!r} has no run with a global member to compose.")
-    for result in results:
-        out = Path(results_root(runs, result["run"])) / f"{composition.name}.json"
-        out.parent.mkdir(parents=True, exist_ok=True)
-        tmp = out.with_name(f".{out.name}.tmp")
-        tmp.write_text(json.dumps(result, indent=2, sort_keys=True))
-        os.replace(tmp, out)
-        page = out.with_suffix(".html")
-        tmp = page.with_name(f".{page.name}.tmp")
-        tmp.write_text(html_page(result))
-        os.replace(tmp, page)
-        result["file"], result["page"] = str(out), str(page)
     if ns.json:
         report.print_json(results)
     else:
         for result in results:
             report.print_table(table(result))
+            if result["cached"]:
+                print(f"cached: nothing changed since {result['id']} was composed")
+            bundle = result.get("bundle")
+            if bundle:
+                verdict = (
+                    "exportable" if bundle["exportable"] else f"NOT exportable: {bundle['reason']}"
+                )
+                print(f"bundle: {bundle.get('bundle_path')} ({verdict})")
             print(f"written: {result['file']}, {result['page']}")
     return 0
+
+
+def composition_id(run_id: str, name: str) -> str:
+    return f"{run_id}/composition.{name}"
+
+
+# Bumped when the evaluation itself changes, so that a recorded result is not reused.
+EVALUATION_VERSION = 1
+
+
+def content_key(spec: Any, members: list[dict[str, Any]]) -> str:
+    """The members as recorded (state, model, metrics, bundle) and the composition's config:
+    the same key means the same evaluation."""
+    import hashlib
+
+    doc = {
+        "evaluation": EVALUATION_VERSION,
+        "composition": spec.to_dict(),
+        "members": sorted(
+            [
+                m["id"],
+                m["state"],
+                m.get("model_sha256"),
+                m.get("content_key"),
+                m.get("metrics"),
+                (m.get("export") or {}).get("content_hash"),
+                ((m.get("export") or {}).get("jvm_parity") or {}).get("passed"),
+            ]
+            for m in members
+        ),
+    }
+    text = json.dumps(doc, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _cached(store: Any, cid: str, key: str, *, with_bundle: bool) -> dict[str, Any] | None:
+    """The recorded result of the same evaluation, when its files are still there."""
+    from railyard_batch.errors import RunNotFoundError
+
+    try:
+        row = store.composition(cid)
+    except RunNotFoundError:
+        return None
+    if row["state"] != "succeeded" or row["content_key"] != key or not row["result"]:
+        return None
+    bundle = row.get("export") or {}
+    if with_bundle and not (bundle.get("bundle_path") and Path(bundle["bundle_path"]).is_dir()):
+        return None
+    try:
+        result = json.loads(Path(row["result"]).read_text())
+    except (OSError, ValueError):
+        return None
+    if result.get("content_key") != key or not Path(result.get("page", "")).is_file():
+        return None
+    result["cached"] = True
+    return dict(result)
+
+
+def recorded_metrics(result: dict[str, Any]) -> dict[str, Any]:
+    """What the store (and a registered version) keeps: the composition's metrics on its rows,
+    with the global model's on the same rows and the coverage."""
+    return {
+        **{k: v for k, v in result["composition_metrics"].items() if k != "rows"},
+        "n_holdout": result["rows"],
+        "coverage_rows": result["coverage"]["rows"],
+        "global": result["global_metrics"],
+    }
+
+
+def _write_result(result: dict[str, Any], out: Path) -> None:
+    out.parent.mkdir(parents=True, exist_ok=True)
+    page = out.with_suffix(".html")
+    result["file"], result["page"] = str(out), str(page)
+    for path, text in (
+        (page, html_page(result)),
+        (out, json.dumps(result, indent=2, sort_keys=True)),
+    ):
+        tmp = path.with_name(f".{path.name}.tmp")
+        tmp.write_text(text)
+        os.replace(tmp, path)
+
+
+def export(
+    holdouts: Any, spec: Any, scored: Any, run: dict[str, Any], runs: list[dict[str, Any]]
+) -> dict[str, Any]:
+    """The composition's bundle and its parity gate, as the result records them."""
+    from railyard_batch.bundle.errors import BundleError
+    from railyard_batch.compositions.bundle import parity_gate, write_bundle
+
+    experiment = str((run.get("config") or {}).get("experiment") or "composition")
+    model_name = f"{experiment}/{spec.name}"
+    try:
+        written = write_bundle(
+            holdouts, spec, scored, model_name, Path(results_root(runs, run["id"])) / "bundles"
+        )
+    except BundleError as err:  # a member step without an exporter, a schema conflict
+        return {"bundle_path": None, "exportable": False, "reason": str(err)}
+    gate = parity_gate(scored, written.path)
+    return {
+        "bundle_path": str(written.path),
+        "content_hash": written.content_hash,
+        "model_name": model_name,
+        "member_bundles": written.members,
+        "routes": written.routes,
+        "exportable": gate.passed,
+        "reason": None if gate.passed else f"JVM parity gate: {gate.reason}",
+        "jvm_parity": gate.to_dict(),
+    }
 
 
 def results_root(runs: list[dict[str, Any]], run_id: str) -> str:

@@ -14,6 +14,8 @@ decile (values ranked by their rows in the whole dataset).
 
 from __future__ import annotations
 
+import math
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -34,11 +36,30 @@ def _metrics(y: np.ndarray, score: np.ndarray) -> dict[str, float | None]:
     return {**{k: float(v[0]) for k, v in got.items()}, "rows": len(y)}
 
 
-def _positive(pipeline: Any, frame: pd.DataFrame, what: str) -> np.ndarray:
+def _proba(pipeline: Any, frame: pd.DataFrame, what: str) -> np.ndarray:
+    """``predict_proba`` as float64, shape (rows, 2)."""
     proba = np.asarray(pipeline.predict_proba(frame), dtype=float)
     if proba.ndim != 2 or proba.shape[1] != 2:
         raise ConfigError(f"A composition combines binary classifiers; {what} is not one.")
-    return proba[:, 1]
+    return proba
+
+
+def _classes(pipeline: Any) -> list[Any]:
+    return [v.item() if hasattr(v, "item") else v for v in getattr(pipeline, "classes_", [])]
+
+
+@dataclass
+class Scored:
+    """What the composition scored, row by row, for its bundle's parity gate: the rows (the
+    global model's inputs plus the routing column), the composed probabilities (rows, 2) and
+    the members routed to (value -> member row)."""
+
+    frame: pd.DataFrame
+    proba: np.ndarray
+    classes: list[Any]
+    routed: dict[Any, dict[str, Any]]
+    global_member: dict[str, Any]
+    by: str
 
 
 def routed_members(
@@ -53,6 +74,10 @@ def routed_members(
 
     for m in members:
         if m["member_key"] == GLOBAL_KEY:
+            continue
+        value = m["member_value"]
+        if value is None or (isinstance(value, float) and math.isnan(value)):
+            skip("missing fan-out value")  # a row without a value always falls back
             continue
         metrics = m.get("metrics") or {}
         parity = ((m.get("export") or {}).get("jvm_parity") or {}).get("passed")
@@ -73,7 +98,7 @@ def routed_members(
 
 def evaluate(
     holdouts: Any, run: dict[str, Any], members: list[dict[str, Any]], spec: Composition
-) -> dict[str, Any]:
+) -> tuple[dict[str, Any], Scored]:
     """Score ``spec`` over the members of one run (``holdouts``: an :class:`export.Holdouts`)."""
     glob = next((m for m in members if m["member_key"] == GLOBAL_KEY), None)
     if glob is None or glob["state"] not in USABLE:
@@ -91,42 +116,53 @@ def evaluate(
             " fan-out (fanout.by is null)."
         )
     routed, left_out = routed_members(members, spec)
-    g_score = pd.Series(
-        _positive(holdouts.pipeline(glob["id"]), g_rows, "the global model"), index=g_rows.index
-    )
-    own = pd.Series(np.nan, index=g_rows.index)
-    keep = pd.Series(True, index=g_rows.index)
+    g_pipeline = holdouts.pipeline(glob["id"])
+    classes = _classes(g_pipeline)
+    g_proba = _proba(g_pipeline, g_rows, "the global model")
+    position = pd.Series(np.arange(len(g_rows)), index=g_rows.index)
+    own = np.full(g_proba.shape, np.nan)
+    keep = np.ones(len(g_rows), dtype=bool)
     by_value = values.groupby(values, dropna=False, sort=False).groups  # value -> row labels
-    for value, member in routed.items():
+    for value, member in list(routed.items()):
         in_value = by_value.get(value)
         if in_value is None or len(in_value) == 0:
             continue
+        pipeline = holdouts.pipeline(member["id"])
+        if _classes(pipeline) != classes:
+            del routed[value]  # e.g. a merchant whose training rows held one class
+            why = "classes differ from the global model's"
+            left_out[why] = left_out.get(why, 0) + 1
+            continue
         m_rows, _ = holdouts.rows(member["id"])
         shared = in_value.intersection(m_rows.index)
-        keep[in_value.difference(m_rows.index)] = False  # its member trained on them
+        keep[position[in_value.difference(m_rows.index)].to_numpy()] = False  # it trained on them
         if len(shared):
-            scores = _positive(
-                holdouts.pipeline(member["id"]), m_rows.loc[shared], f"member {member['id']}"
+            own[position[shared].to_numpy()] = _proba(
+                pipeline, m_rows.loc[shared], f"member {member['id']}"
             )
-            own[shared] = scores
-    idx = keep[keep].index
-    y = g_labels.loc[idx].to_numpy().astype(int)
-    g = g_score.loc[idx].to_numpy()
-    o = own.loc[idx].to_numpy()
-    covered = ~np.isnan(o)
+    y = g_labels.to_numpy()[keep].astype(int)
+    g_full = g_proba[keep]
+    o_full = own[keep]
+    covered = ~np.isnan(o_full[:, 0])
     w = spec.member_weight
-    composed = np.where(covered, w * np.nan_to_num(o) + (1 - w) * g, g)
-    v = values.loc[idx]
+    composed_full = np.where(covered[:, None], w * np.nan_to_num(o_full) + (1 - w) * g_full, g_full)
+    composed, g, o = composed_full[:, 1], g_full[:, 1], o_full[:, 1]
+    v = values[keep]
     sizes = holdouts.fanout_sizes(run["id"])
-    return {
+    by = str(values.name)
+    frame = g_rows[keep]
+    if by not in frame.columns:
+        frame = frame.assign(**{by: v.to_numpy()})
+    scored = Scored(frame, composed_full, classes, routed, glob, by)
+    result = {
         "run": run["id"],
         "composition": spec.to_dict(),
         "global_member": glob["id"],
-        "rows": len(idx),
+        "rows": int(keep.sum()),
         "rows_excluded": int((~keep).sum()),
         "positives": int(y.sum()),
         "coverage": {
-            "rows": float(covered.mean()) if len(idx) else 0.0,
+            "rows": float(covered.mean()) if len(y) else 0.0,
             "values_routed": len(routed),
             "values_in_rows": int(v.nunique(dropna=False)),
             "values_covered": int(v[covered].nunique(dropna=False)),
@@ -142,6 +178,7 @@ def evaluate(
         "by_size_decile": _deciles(y, composed, g, v, sizes),
         "pr_curves": {"composition": pr_curve(y, composed), "global": pr_curve(y, g)},
     }
+    return result, scored
 
 
 def pr_curve(y: np.ndarray, score: np.ndarray, points: int = 400) -> dict[str, list[float]]:

@@ -18,7 +18,7 @@ from sqlalchemy import Engine, insert, select, tuple_
 from railyard_batch.registry import tables as t
 from railyard_batch.registry.changes import HEX
 from railyard_batch.registry.errors import NotRegistrableError
-from railyard_batch.registry.names import model_name
+from railyard_batch.registry.names import check_name, model_name
 from railyard_batch.store import RunStore, now
 
 REGISTRABLE_STATES = ("succeeded", "cached")
@@ -74,27 +74,9 @@ def candidate(
     if not bundle:
         why = export.get("reason") or "it was not trained with export.bundle=true"
         raise NotRegistrableError(f"Member {mid!r} has no bundle to register: {why}.")
-    manifest_path = Path(bundle) / "manifest.json"
-    try:
-        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise NotRegistrableError(
-            f"Cannot read the bundle manifest {manifest_path}: {exc}."
-        ) from None
-    bundle_hash = str(manifest.get("content_hash"))
-    version = bundle_hash.rpartition(":")[2]
-    if bundle_hash != export.get("content_hash") or not HEX.fullmatch(version):
-        raise NotRegistrableError(
-            f"The bundle {bundle} of member {mid!r} has content hash {bundle_hash!r}, but the member"
-            f" recorded {export.get('content_hash')!r}: the bundle changed after export."
-        )
-    try:
-        relative = Path(bundle).absolute().relative_to(root)
-    except ValueError:
-        raise NotRegistrableError(
-            f"The bundle {bundle} of member {mid!r} is not under the artifact root {root}"
-            " (--artifact-root, $RAILYARD_ARTIFACT_ROOT)."
-        ) from None
+    bundle_hash, version, relative = _bundle(
+        bundle, export.get("content_hash"), f"member {mid!r}", root
+    )
     config = run.get("config") or {}
     estimator = str(run.get("estimator") or "").rsplit(".", 1)[-1]
     fields = {
@@ -124,9 +106,81 @@ def candidate(
     )
 
 
+def _bundle(bundle: str, recorded: Any, what: str, root: Path) -> tuple[str, str, Path]:
+    """The bundle's content hash, the version it makes and its path under ``root``; refused
+    when the bundle changed since it was recorded or lies outside the artifact root."""
+    manifest_path = Path(bundle) / "manifest.json"
+    try:
+        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise NotRegistrableError(
+            f"Cannot read the bundle manifest {manifest_path}: {exc}."
+        ) from None
+    bundle_hash = str(manifest.get("content_hash"))
+    version = bundle_hash.rpartition(":")[2]
+    if bundle_hash != recorded or not HEX.fullmatch(version):
+        raise NotRegistrableError(
+            f"The bundle {bundle} of {what} has content hash {bundle_hash!r}, but it was"
+            f" recorded as {recorded!r}: the bundle changed after export."
+        )
+    try:
+        relative = Path(bundle).absolute().relative_to(root)
+    except ValueError:
+        raise NotRegistrableError(
+            f"The bundle {bundle} of {what} is not under the artifact root {root}"
+            " (--artifact-root, $RAILYARD_ARTIFACT_ROOT)."
+        ) from None
+    return bundle_hash, version, relative
+
+
+COMPOSITION_MARK = "/composition."
+
+
+def composition_candidate(
+    row: dict[str, Any], run: dict[str, Any], sweep: dict[str, Any], root: Path
+) -> Candidate:
+    """A composition recorded by ``railyard-batch compose --bundle``: a version of
+    ``<experiment>/<composition name>`` (e.g. ``fraud_v3/routed``)."""
+    cid = row["id"]
+    export = row.get("export") or {}
+    if row["state"] != "succeeded":
+        raise NotRegistrableError(
+            f"Composition {cid!r} is {row['state']}; it cannot be registered."
+        )
+    if not export.get("bundle_path"):
+        why = export.get("reason") or "it was composed without --bundle"
+        raise NotRegistrableError(f"Composition {cid!r} has no bundle to register: {why}.")
+    bundle_hash, version, relative = _bundle(
+        export["bundle_path"], export.get("content_hash"), f"composition {cid!r}", root
+    )
+    parity = export.get("jvm_parity") or {}
+    return Candidate(
+        model_name=check_name(f"{sweep['experiment']}/{row['name']}"),
+        version=version,
+        bundle_hash=bundle_hash,
+        bundle_uri=relative.as_posix(),
+        sweep_id=sweep["id"],
+        run_id=run["id"],
+        member_id=cid,
+        estimator=f"{row['kind']} composition over {run.get('estimator') or '-'}",
+        metrics=row.get("metrics") or {},
+        data_md5=run.get("data_md5"),
+        git_commit=sweep.get("git_commit"),
+        package_versions=sweep.get("package_versions") or {},
+        parity_passed=bool(parity.get("passed")),
+        exportable=bool(export.get("exportable")),
+        gate_reason=export.get("reason"),
+    )
+
+
 def member_candidates(store: RunStore, target: str, root: Path) -> list[Candidate]:
-    """A member id (contains '/'): that member, whatever its gate said; a sweep id: its
-    succeeded members whose bundle is exportable."""
+    """A composition id (``<run>/composition.<name>``) or a member id (contains '/'): that
+    one, whatever its gate said; a sweep id: its succeeded members and compositions whose
+    bundle is exportable."""
+    if COMPOSITION_MARK in target:
+        row = store.composition(target)
+        run = store.run(row["run_id"])
+        return [composition_candidate(row, run, store.sweep(run["sweep_id"]), root)]
     if "/" in target:
         member = store.member(target)
         run = store.run(member["run_id"])
@@ -137,6 +191,10 @@ def member_candidates(store: RunStore, target: str, root: Path) -> list[Candidat
         candidate(m, runs[m["run_id"]], sweep, root)
         for m in store.members(sweep_id=target)
         if m["state"] in REGISTRABLE_STATES and (m.get("export") or {}).get("exportable")
+    ] + [
+        composition_candidate(c, runs[c["run_id"]], sweep, root)
+        for c in store.compositions(sweep_id=target)
+        if c["state"] == "succeeded" and (c.get("export") or {}).get("exportable")
     ]
 
 

@@ -270,4 +270,53 @@ def charts(data: SweepData) -> list[Chart]:
     timing = durations(data)
     if timing is not None:
         out.append(timing)
+    for composition in data.compositions:
+        out.extend(composition_charts(data, composition))
     return out
+
+
+def composition_charts(data: SweepData, composition: dict[str, Any]) -> list[Chart]:
+    """A composition against the global model on the same rows: PR curves, and PR AUC by
+    merchant-size decile."""
+    doc = composition.get("result_doc")
+    if not doc:
+        return []
+    labels = {v.run["id"]: v.label for v in data.runs}
+    name = f"{composition['name']} ({labels.get(composition['run_id'], composition['run_id'])})"
+    curves = Chart(
+        "compositions",
+        f"precision-recall: {name} vs the global model, {doc['rows']} rows",
+        "recall",
+        "precision",
+    )
+    for i, (label, key) in enumerate(((composition["name"], "composition"), ("global", "global"))):
+        c = doc["pr_curves"][key]
+        curves.data.append(
+            {
+                "type": "scatter",
+                "mode": "lines",
+                "x": c["recall"],
+                "y": c["precision"],
+                "name": text(label),
+                "line": {"color": _color(i)},
+            }
+        )
+    deciles = Chart(
+        "compositions",
+        f"PR AUC by merchant-size decile: {name} vs the global model",
+        "size decile (rows in the dataset)",
+        "PR AUC",
+        layout={"barmode": "group"},
+    )
+    x = [f"{d['decile']} ({d['min_size']}-{d['max_size']})" for d in doc["by_size_decile"]]
+    for i, (label, key) in enumerate(((composition["name"], "composition"), ("global", "global"))):
+        deciles.data.append(
+            {
+                "type": "bar",
+                "x": x,
+                "y": [d[key]["pr_auc"] for d in doc["by_size_decile"]],
+                "name": text(label),
+                "marker": {"color": _color(i)},
+            }
+        )
+    return [curves, deciles]

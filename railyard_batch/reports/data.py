@@ -65,6 +65,9 @@ class SweepData:
     runs: list[RunView]
     counts: dict[str, int]
     metrics: list[str] = field(default_factory=list)
+    # compositions recorded by `railyard-batch compose`, each with its result document
+    # ("result_doc": curves and deciles; None when the file is gone)
+    compositions: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def members(self) -> list[dict[str, Any]]:
@@ -101,7 +104,24 @@ def load_sweep(store: RunStore, sweep_id: str) -> SweepData:
     names: list[str] = []
     for view in views:
         names.extend(m for m in view.metrics if m not in names)
-    return SweepData(sweep=sweep, runs=views, counts=store.state_counts(sweep_id), metrics=names)
+    return SweepData(
+        sweep=sweep,
+        runs=views,
+        counts=store.state_counts(sweep_id),
+        metrics=names,
+        compositions=[_with_result(c) for c in store.compositions(sweep_id=sweep_id)],
+    )
+
+
+def _with_result(composition: dict[str, Any]) -> dict[str, Any]:
+    import json
+    from pathlib import Path
+
+    try:
+        doc = json.loads(Path(composition["result"]).read_text()) if composition["result"] else None
+    except (OSError, ValueError):
+        doc = None
+    return {**composition, "result_doc": doc}
 
 
 def _default_metrics(task: str) -> list[str]:

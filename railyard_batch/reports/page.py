@@ -138,6 +138,45 @@ def _metrics_table(data: SweepData) -> str:
     return _table(header, body, numeric=set(range(3, len(header))))
 
 
+def _compositions(data: SweepData) -> str:
+    if not data.compositions:
+        return (
+            '<p class="note">No composition recorded (railyard-batch compose SWEEP'
+            " --composition NAME).</p>"
+        )
+    labels = {v.run["id"]: v.label for v in data.runs}
+    rows = []
+    for c in data.compositions:
+        m = c.get("metrics") or {}
+        g = m.get("global") or {}
+        export = c.get("export") or {}
+        bundle = (
+            "-"
+            if not export
+            else ("exportable" if export.get("exportable") else export.get("reason") or "no")
+        )
+        rows.append(
+            [
+                labels.get(c["run_id"], c["run_id"]),
+                c["name"],
+                c["kind"],
+                m.get("n_holdout"),
+                m.get("coverage_rows"),
+                *(v for k in ("roc_auc", "pr_auc", "log_loss") for v in (m.get(k), g.get(k))),
+                bundle,
+            ]
+        )
+    header = ["run", "composition", "kind", "rows", "routed share"]
+    header += [
+        f"{k} {who}" for k in ("roc_auc", "pr_auc", "log_loss") for who in ("comp.", "global")
+    ]
+    note = (
+        '<p class="note">Each composition and the global model alone, on the same rows: the'
+        " global model's holdout less the rows a routed member trained on.</p>"
+    )
+    return _table([*header, "bundle"], rows, numeric=set(range(3, 11))) + note
+
+
 def _failures(data: SweepData) -> str:
     failed = [(v, m) for v in data.runs for m in v.members if m["state"] == "failed"]
     if not failed:
@@ -204,6 +243,10 @@ def render_report(store: RunStore, sweep_id: str) -> str:
         '<p class="note">The global model and the merchants with the best and worst objective value, on their holdouts.</p>',
         curve_note,
         _chart_divs("curves", items),
+        "</section>",
+        '<section id="compositions"><h2>Compositions</h2>',
+        _compositions(data),
+        _chart_divs("compositions", items),
         "</section>",
         '<section id="durations"><h2>Time per member</h2>',
         _chart_divs("durations", items),
