@@ -182,18 +182,18 @@ public final class CompositeBundle implements Scorer {
     @Override
     public Prediction score(Map<String, ?> row) {
         Bundle own = route(row);
-        double[] scores;
         if (own == null) {
-            scores = fallback.score(row).scores();
-        } else if (!blend) {
-            scores = own.score(row).scores();
-        } else {
-            double[] m = own.score(row).scores();
-            double[] g = fallback.score(row).scores();
-            scores = new double[g.length];
-            for (int i = 0; i < g.length; i++) {
-                scores[i] = weight * m[i] + otherWeight * g[i];
-            }
+            return fallback.score(row);
+        }
+        if (!blend) {
+            // The member's own prediction: its label is also the class of the first maximal score.
+            return own.score(row);
+        }
+        double[] m = own.score(row).scores();
+        double[] g = fallback.score(row).scores();
+        double[] scores = new double[g.length];
+        for (int i = 0; i < g.length; i++) {
+            scores[i] = weight * m[i] + otherWeight * g[i];
         }
         int best = 0;
         for (int i = 1; i < scores.length; i++) {
