@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from railyard_batch.artifacts import ArtifactStore
+from railyard_batch.artifacts import HOLDOUT_SCORES, ArtifactStore
 from railyard_batch.config.validate import ValidatedConfig
 from railyard_batch.planning import RunPlan
 from railyard_batch.splits import split_indices
@@ -60,6 +60,7 @@ class Holdouts:
         self._members: dict[str, dict[str, Any]] = {}
         self._run_rows: dict[str, dict[str, Any]] = {}
         self._fanout: dict[str, pd.Series | None] = {}
+        self._index: dict[str, tuple[np.ndarray, pd.Index]] = {}
 
     def prefetch(self, sweep_ids: set[str]) -> None:
         """Read these sweeps' member and run rows in one query each (not one per member)."""
@@ -93,19 +94,60 @@ class Holdouts:
         run = self._run_row(member["run_id"])
         return pickle.loads(ArtifactStore(run["artifact_uri"]).get(member["artifact_uri"]))
 
+    def _member_frame(self, member_id: str) -> tuple[_RunData, pd.DataFrame]:
+        data = self._run(self._member(member_id)["run_id"])
+        value = data.values[member_id]
+        by = data.vc["fanout"].get("by")
+        return data, data.rows_of(value) if by and value is not None else data.frame
+
+    def holdout_index(self, member_id: str) -> pd.Index:
+        """The labels of the member's holdout rows, in the order its training scored them,
+        without copying the rows (kept)."""
+        return self._holdout(member_id)[1]
+
+    def _holdout(self, member_id: str) -> tuple[np.ndarray, pd.Index]:
+        """Positions (in the member's frame) and labels of its holdout rows (kept)."""
+        if member_id not in self._index:
+            data, frame = self._member_frame(member_id)
+            _, holdout_idx = split_indices(frame, data.vc["split"], data.vc.label)
+            self._index[member_id] = (holdout_idx, frame.index[holdout_idx])
+        return self._index[member_id]
+
     def rows(self, member_id: str) -> tuple[pd.DataFrame, pd.Series]:
         """The member's holdout: its features and its labels (kept: asked again, it is free)."""
         if member_id in self._rows:
             return self._rows[member_id]
-        data = self._run(self._member(member_id)["run_id"])
-        vc, value = data.vc, data.values[member_id]
-        by = vc["fanout"].get("by")
-        frame = data.rows_of(value) if by and value is not None else data.frame
-        _, holdout_idx = split_indices(frame, vc["split"], vc.label)
-        rows = frame.iloc[holdout_idx]
+        data, frame = self._member_frame(member_id)
+        vc, by = data.vc, data.vc["fanout"].get("by")
+        rows = frame.iloc[self._holdout(member_id)[0]]
         self._rows[member_id] = (rows[vc.feature_columns], rows[vc.label])
         self._fanout[member_id] = rows[by] if by else None
         return self._rows[member_id]
+
+    def recorded_scores(self, member_id: str) -> pd.DataFrame | None:
+        """The labels and positive-class scores the member's training recorded on its holdout
+        (``holdout_scores.parquet``: ``y_true``, ``score``, in holdout order, indexed here by
+        the holdout's row labels), or None when it kept none (a regression, an older
+        version) or they do not fit its holdout."""
+        import io
+
+        member = self._member(member_id)
+        model = member.get("artifact_uri")
+        if not model:
+            return None
+        run = self._run_row(member["run_id"])
+        try:
+            blob = ArtifactStore(run["artifact_uri"]).get(
+                f"{model.rsplit('/', 1)[0]}/{HOLDOUT_SCORES}"
+            )
+            scores = pd.read_parquet(io.BytesIO(blob), columns=["y_true", "score"])
+        except (OSError, ValueError, KeyError):
+            return None
+        index = self.holdout_index(member_id)
+        if len(scores) != len(index):
+            return None
+        scores.index = index
+        return scores
 
     def context(self, member_id: str) -> tuple[ValidatedConfig, Any]:
         """The member's run config and its fan-out value (None for the global member)."""

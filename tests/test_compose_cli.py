@@ -161,7 +161,15 @@ def test_a_composition_ships_as_one_bundle_registers_and_scores_on_the_jvm(
     from railyard_batch.store import RunStore
 
     project, sweep, shown = trained
+    fast = _compose(project, sweep, "routed")
     routed = _compose(project, sweep, "routed", "--bundle")
+    # Without --bundle the evaluation reads the scores the members' training recorded; with
+    # it every pipeline is run (the gate needs each class probability): the same numbers.
+    assert (fast["scores_from"], routed["scores_from"]) == ("recorded", "pipelines")
+    for key in ("rows", "rows_excluded", "coverage", "composition_metrics", "global_metrics"):
+        assert fast[key] == routed[key], key
+    assert fast["covered_rows"] == routed["covered_rows"]
+    assert fast["by_size_decile"] == routed["by_size_decile"]
     bundle = routed["bundle"]
     assert bundle["exportable"] and bundle["jvm_parity"]["passed"], bundle
     assert bundle["jvm_parity"]["n_rows"] == routed["rows"]  # every evaluated row, through the JVM

@@ -69,9 +69,9 @@ def run(ns: argparse.Namespace) -> int:
                 results.append(cached)
                 continue
             started = now()
-            result, scored = evaluate(holdouts, r, of_run, composition)
+            result, scored = evaluate(holdouts, r, of_run, composition, with_scores=ns.bundle)
             result.update(id=cid, content_key=key, cached=False)
-            if ns.bundle:
+            if scored is not None and ns.bundle:
                 result["bundle"] = export(holdouts, composition, scored, r, runs)
             _write_result(result, Path(results_root(runs, r["id"])) / f"{composition.name}.json")
             store.record_composition(

@@ -97,9 +97,18 @@ def routed_members(
 
 
 def evaluate(
-    holdouts: Any, run: dict[str, Any], members: list[dict[str, Any]], spec: Composition
-) -> tuple[dict[str, Any], Scored]:
-    """Score ``spec`` over the members of one run (``holdouts``: an :class:`export.Holdouts`)."""
+    holdouts: Any,
+    run: dict[str, Any],
+    members: list[dict[str, Any]],
+    spec: Composition,
+    *,
+    with_scores: bool = False,
+) -> tuple[dict[str, Any], Scored | None]:
+    """Score ``spec`` over the members of one run (``holdouts``: an :class:`export.Holdouts`).
+
+    The members' recorded holdout scores are used when every member kept them (no model is
+    run); ``with_scores`` (a bundle's parity gate needs every class probability) or missing
+    scores run the pipelines instead, and only then is a :class:`Scored` returned."""
     glob = next((m for m in members if m["member_key"] == GLOBAL_KEY), None)
     if glob is None or glob["state"] not in USABLE:
         state = "none" if glob is None else glob["state"]
@@ -116,48 +125,41 @@ def evaluate(
             " fan-out (fanout.by is null)."
         )
     routed, left_out = routed_members(members, spec)
-    g_pipeline = holdouts.pipeline(glob["id"])
-    classes = _classes(g_pipeline)
-    g_proba = _proba(g_pipeline, g_rows, "the global model")
-    position = pd.Series(np.arange(len(g_rows)), index=g_rows.index)
-    own = np.full(g_proba.shape, np.nan)
-    keep = np.ones(len(g_rows), dtype=bool)
     by_value = values.groupby(values, dropna=False, sort=False).groups  # value -> row labels
-    for value, member in list(routed.items()):
-        in_value = by_value.get(value)
-        if in_value is None or len(in_value) == 0:
-            continue
-        pipeline = holdouts.pipeline(member["id"])
-        if _classes(pipeline) != classes:
-            del routed[value]  # e.g. a merchant whose training rows held one class
-            why = "classes differ from the global model's"
-            left_out[why] = left_out.get(why, 0) + 1
-            continue
-        m_rows, _ = holdouts.rows(member["id"])
-        shared = in_value.intersection(m_rows.index)
-        keep[position[in_value.difference(m_rows.index)].to_numpy()] = False  # it trained on them
-        if len(shared):
-            own[position[shared].to_numpy()] = _proba(
-                pipeline, m_rows.loc[shared], f"member {member['id']}"
-            )
+    recorded = None if with_scores else _from_recorded(holdouts, glob, routed, by_value, g_labels)
+    if recorded is not None:
+        keep, g, o = recorded
+        scored = None
+    else:
+        keep, g_full, o_full, classes, dropped = _by_scoring(
+            holdouts, glob, routed, by_value, g_rows
+        )
+        for value in dropped:  # e.g. a merchant whose training rows held one class
+            del routed[value]
+        if dropped:
+            left_out["classes differ from the global model's"] = len(dropped)
+        g, o = g_full[:, 1], o_full[:, 1]
     y = g_labels.to_numpy()[keep].astype(int)
-    g_full = g_proba[keep]
-    o_full = own[keep]
-    covered = ~np.isnan(o_full[:, 0])
+    covered = ~np.isnan(o)
     w = spec.member_weight
-    composed_full = np.where(covered[:, None], w * np.nan_to_num(o_full) + (1 - w) * g_full, g_full)
-    composed, g, o = composed_full[:, 1], g_full[:, 1], o_full[:, 1]
+    composed = np.where(covered, w * np.nan_to_num(o) + (1 - w) * g, g)
     v = values[keep]
-    sizes = holdouts.fanout_sizes(run["id"])
     by = str(values.name)
-    frame = g_rows[keep]
-    if by not in frame.columns:
-        frame = frame.assign(**{by: v.to_numpy()})
-    scored = Scored(frame, composed_full, classes, routed, glob, by)
+    if recorded is None:
+        composed_full = np.where(
+            covered[:, None], w * np.nan_to_num(o_full) + (1 - w) * g_full, g_full
+        )
+        frame = g_rows[keep]
+        if by not in frame.columns:
+            frame = frame.assign(**{by: v.to_numpy()})
+        scored = Scored(frame, composed_full, classes, routed, glob, by)
+    sizes = holdouts.fanout_sizes(run["id"])
     result = {
         "run": run["id"],
         "composition": spec.to_dict(),
         "global_member": glob["id"],
+        # the members' holdout scores as their training recorded them, or the pipelines run
+        "scores_from": "pipelines" if recorded is None else "recorded",
         "rows": int(keep.sum()),
         "rows_excluded": int((~keep).sum()),
         "positives": int(y.sum()),
@@ -179,6 +181,75 @@ def evaluate(
         "pr_curves": {"composition": pr_curve(y, composed), "global": pr_curve(y, g)},
     }
     return result, scored
+
+
+def _from_recorded(
+    holdouts: Any,
+    glob: dict[str, Any],
+    routed: dict[Any, dict[str, Any]],
+    by_value: Any,
+    g_labels: pd.Series,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """Keep mask, global and own positive-class scores on the global holdout's rows, from the
+    scores the members' training recorded (no model is run); None when one is missing or
+    does not line up with the rebuilt holdout (then the models are scored)."""
+    g_rec = holdouts.recorded_scores(glob["id"])
+    if g_rec is None or not np.array_equal(g_rec["y_true"].to_numpy(), g_labels.to_numpy()):
+        return None
+    position = pd.Series(np.arange(len(g_rec)), index=g_rec.index)
+    own = np.full(len(g_rec), np.nan)
+    keep = np.ones(len(g_rec), dtype=bool)
+    for value, member in routed.items():
+        in_value = by_value.get(value)
+        if in_value is None or len(in_value) == 0:
+            continue
+        rec = holdouts.recorded_scores(member["id"])
+        if rec is None:
+            return None
+        shared = in_value.intersection(rec.index)
+        keep[position[in_value.difference(rec.index)].to_numpy()] = False  # it trained on them
+        if len(shared):
+            if not np.array_equal(rec["y_true"].loc[shared].to_numpy(), g_labels.loc[shared]):
+                return None
+            own[position[shared].to_numpy()] = rec["score"].loc[shared].to_numpy()
+    g = g_rec["score"].to_numpy(dtype=float)
+    return keep, g[keep], own[keep]
+
+
+def _by_scoring(
+    holdouts: Any,
+    glob: dict[str, Any],
+    routed: dict[Any, dict[str, Any]],
+    by_value: Any,
+    g_rows: pd.DataFrame,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[Any], list[Any]]:
+    """Keep mask, global and own probabilities (rows, 2) on the global holdout's rows, by
+    running the pipelines (what the bundle's parity gate compares the JVM with), the global
+    model's classes and the routed values whose member has other classes."""
+    g_pipeline = holdouts.pipeline(glob["id"])
+    classes = _classes(g_pipeline)
+    g_proba = _proba(g_pipeline, g_rows, "the global model")
+    position = pd.Series(np.arange(len(g_rows)), index=g_rows.index)
+    own = np.full(g_proba.shape, np.nan)
+    keep = np.ones(len(g_rows), dtype=bool)
+    dropped = []
+    for value, member in routed.items():
+        in_value = by_value.get(value)
+        if in_value is None or len(in_value) == 0:
+            continue
+        pipeline = holdouts.pipeline(member["id"])
+        if _classes(pipeline) != classes:
+            dropped.append(value)
+            continue
+        m_index = holdouts.holdout_index(member["id"])
+        shared = in_value.intersection(m_index)
+        keep[position[in_value.difference(m_index)].to_numpy()] = False  # it trained on them
+        if len(shared):
+            m_rows, _ = holdouts.rows(member["id"])
+            own[position[shared].to_numpy()] = _proba(
+                pipeline, m_rows.loc[shared], f"member {member['id']}"
+            )
+    return keep, g_proba[keep], own[keep], classes, dropped
 
 
 def pr_curve(y: np.ndarray, score: np.ndarray, points: int = 400) -> dict[str, list[float]]:
