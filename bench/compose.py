@@ -70,7 +70,7 @@ def measured(mode: str, root: Path, sweep: str) -> tuple[float, str]:
         cmd = [sys.executable, "-m", "bench.compose", "--child-global", str(root)]
         cwd = REPO
     else:
-        cmd = [CLI, "compose", sweep, "--json"]
+        cmd = [CLI, "compose", sweep, "--json", "--force"]  # never the recorded result
         cwd = root
     start = time.perf_counter()
     proc = subprocess.run(

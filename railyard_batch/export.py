@@ -13,10 +13,10 @@ import pandas as pd
 
 from railyard_batch.artifacts import HOLDOUT_SCORES, ArtifactStore
 from railyard_batch.config.validate import ValidatedConfig
+from railyard_batch.plan_data import read_plan_data
 from railyard_batch.planning import RunPlan
 from railyard_batch.splits import split_indices
 from railyard_batch.store import RunStore
-from railyard_batch.worker import read_plan_data
 
 
 @dataclass
@@ -29,23 +29,54 @@ class _RunData:
     vc: ValidatedConfig
     frame: pd.DataFrame
     values: dict[str, Any]  # member id -> its fan-out value (None: the global member)
-    _by_value: tuple[pd.DataFrame, dict[Any, slice]] | None = None
+    # each value's slice of the frame sorted by fan-out value, and that sort order
+    _groups: tuple[dict[Any, slice], np.ndarray] | None = None
+    _sorted: pd.DataFrame | None = None  # the frame in that order (made for rows_of)
+    _labels: np.ndarray | None = None
 
-    def rows_of(self, value: Any) -> pd.DataFrame:
-        """The rows of one fan-out value, in their original order."""
-        if self._by_value is None:
-            # One stable sort makes each value's rows a contiguous slice (a view): one take of
-            # the whole frame instead of one per member (8 ms a member on 1M rows with Arrow
-            # strings).
+    def _grouped(self) -> tuple[dict[Any, slice], np.ndarray]:
+        if self._groups is None:
             codes, uniques = pd.factorize(
                 self.frame[self.vc["fanout"]["by"]], use_na_sentinel=False
             )
             order = np.argsort(codes, kind="stable")
             bounds = np.searchsorted(codes[order], np.arange(len(uniques) + 1))
             groups = {v: slice(int(bounds[i]), int(bounds[i + 1])) for i, v in enumerate(uniques)}
-            self._by_value = (self.frame.iloc[order], groups)
-        frame, groups = self._by_value
-        return frame.iloc[groups.get(value, slice(0, 0))]
+            self._groups = (groups, order)
+        return self._groups
+
+    def rows_of(self, value: Any) -> pd.DataFrame:
+        """The rows of one fan-out value, in their original order."""
+        groups, order = self._grouped()
+        if self._sorted is None:
+            # One stable sort makes each value's rows a contiguous slice (a view): one take of
+            # the whole frame instead of one per member (8 ms a member on 1M rows with Arrow
+            # strings).
+            self._sorted = self.frame.iloc[order]
+        return self._sorted.iloc[groups.get(value, slice(0, 0))]
+
+    def positions(self, value: Any, within: np.ndarray) -> np.ndarray:
+        """Positions in the whole frame of the rows at ``within`` of a member's rows (the rows
+        of its fan-out ``value``; None: the whole frame, as the global member trained)."""
+        if value is None or not self.vc["fanout"].get("by"):
+            return within
+        groups, order = self._grouped()
+        return order[groups.get(value, slice(0, 0))][within]
+
+    def labels(self) -> np.ndarray:
+        if self._labels is None:
+            self._labels = self.frame[self.vc.label].to_numpy()
+        return self._labels
+
+
+@dataclass(frozen=True)
+class RecordedScores:
+    """What a member's training recorded on its holdout: the rows (positions in the run's
+    whole frame), their labels and the positive-class scores, in holdout order."""
+
+    positions: np.ndarray
+    y_true: np.ndarray
+    score: np.ndarray
 
 
 class Holdouts:
@@ -124,12 +155,14 @@ class Holdouts:
         self._fanout[member_id] = rows[by] if by else None
         return self._rows[member_id]
 
-    def recorded_scores(self, member_id: str) -> pd.DataFrame | None:
-        """The labels and positive-class scores the member's training recorded on its holdout
-        (``holdout_scores.parquet``: ``y_true``, ``score``, in holdout order, indexed here by
-        the holdout's row labels), or None when it kept none (a regression, an older
-        version) or they do not fit its holdout."""
+    def recorded_scores(self, member_id: str) -> RecordedScores | None:
+        """The member's recorded holdout scores (``holdout_scores.parquet``); their rows are
+        the recorded ``pos`` (positions in the member's rows), or, for files written before
+        it, the rebuilt split's. None when it kept none (a regression, an older version) or
+        they do not fit its holdout (then the caller runs the pipeline)."""
         import io
+
+        import pyarrow.parquet as pq
 
         member = self._member(member_id)
         model = member.get("artifact_uri")
@@ -140,14 +173,30 @@ class Holdouts:
             blob = ArtifactStore(run["artifact_uri"]).get(
                 f"{model.rsplit('/', 1)[0]}/{HOLDOUT_SCORES}"
             )
-            scores = pd.read_parquet(io.BytesIO(blob), columns=["y_true", "score"])
-        except (OSError, ValueError, KeyError):
+            table = pq.read_table(io.BytesIO(blob))
+        except (OSError, ValueError):
             return None
-        index = self.holdout_index(member_id)
-        if len(scores) != len(index):
+        if not {"y_true", "score"} <= set(table.column_names):
             return None
-        scores.index = index
-        return scores
+        data = self._run(member["run_id"])
+        if "pos" in table.column_names:
+            within = table.column("pos").to_numpy()
+        else:
+            within = self._holdout(member_id)[0]
+        y_true = table.column("y_true").to_numpy()
+        if len(within) != len(y_true):
+            return None
+        positions = data.positions(data.values[member_id], within)
+        labels = data.labels()
+        if len(positions) and (positions.max() >= len(labels) or positions.min() < 0):
+            return None
+        if not np.array_equal(labels[positions].astype(y_true.dtype, copy=False), y_true):
+            return None  # not the rows it scored
+        return RecordedScores(positions, y_true, table.column("score").to_numpy())
+
+    def column(self, run_id: str, name: str) -> pd.Series:
+        """A column of the run's whole frame, in its original order."""
+        return self._run(run_id).frame[name]
 
     def context(self, member_id: str) -> tuple[ValidatedConfig, Any]:
         """The member's run config and its fan-out value (None for the global member)."""

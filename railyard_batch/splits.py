@@ -12,7 +12,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sklearn.model_selection import GroupShuffleSplit, ShuffleSplit, StratifiedShuffleSplit
 
 from railyard_batch.errors import DataError, MemberSkipped
 
@@ -40,6 +39,10 @@ def split_indices(
     df: pd.DataFrame, split: dict[str, Any], label: str
 ) -> tuple[np.ndarray, np.ndarray]:
     """Positional indices of the train and holdout rows of ``df``."""
+    # Imported here: scikit-learn takes a second to import, and commands that only read
+    # recorded results (compose, runs, the service) never split.
+    from sklearn.model_selection import GroupShuffleSplit, ShuffleSplit, StratifiedShuffleSplit
+
     strategy = split["strategy"]
     fraction = float(split["holdout_fraction"])
     seed = int(split["seed"])

@@ -119,7 +119,15 @@ def train_member(df: pd.DataFrame, factory: PipelineFactory) -> TrainedMember:
         )
         metrics["positives_train"] = int(y_train.sum())
         metrics["positives_holdout"] = int(y_holdout.sum())
-        scores = pd.DataFrame({"y_true": y_holdout.astype(np.int8), "score": proba})
+        # pos: the holdout rows' positions in this member's rows, so that an evaluation over
+        # members (a composition) finds them without rebuilding the split
+        scores = pd.DataFrame(
+            {
+                "pos": np.asarray(holdout_idx, dtype=np.int64),
+                "y_true": y_holdout.astype(np.int8),
+                "score": proba,
+            }
+        )
     else:
         metrics = regression_metrics(y_holdout, np.asarray(model.predict(x_holdout)), vc.metrics)
     metrics["n_train"] = len(train_idx)

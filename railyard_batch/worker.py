@@ -28,10 +28,9 @@ import pandas as pd
 
 from railyard_batch.artifacts import HOLDOUT_SCORES, ArtifactStore
 from railyard_batch.config.validate import ValidatedConfig
-from railyard_batch.data import read_table
-from railyard_batch.dvc_objects import resolve
 from railyard_batch.errors import MemberSkipped, RailyardError, StorageError
 from railyard_batch.leases import Heartbeat, lease_seconds, owner_id
+from railyard_batch.plan_data import read_plan_data
 from railyard_batch.planning import MemberPlan, RunPlan
 from railyard_batch.store import MemberOutcome, RunStore, now
 from railyard_batch.training import PipelineFactory, TrainedMember, train_member
@@ -222,26 +221,6 @@ def _read_shard(plan: RunPlan, vc: ValidatedConfig, members: list[MemberPlan]) -
     if any(m.value is None for m in members):  # the global model needs every row
         return read_plan_data(plan, vc)
     return read_plan_data(plan, vc, [m.value for m in members])
-
-
-def read_plan_data(
-    plan: RunPlan, vc: ValidatedConfig, values: list[Any] | None = None
-) -> pd.DataFrame:
-    """The columns the run needs from the dataset it recorded (found by md5, verified); only
-    the rows of the fan-out ``values`` when given (pushed down to the reader)."""
-    data = plan.data
-    path = resolve(
-        data["path"],
-        data["md5"],
-        cache=data.get("cache") or None,
-        remote=data.get("remote") or None,
-    )
-    by = vc["fanout"].get("by")
-    if by is None or values is None:
-        return read_table(str(path), data["format"], vc.needed_columns())
-    return read_table(
-        str(path), data["format"], vc.needed_columns(), filter_column=by, filter_values=values
-    )
 
 
 def _run_member(

@@ -41,6 +41,11 @@ def add_parser(sub: Any, default_store: str) -> None:
         help="also export the composition as one bundle (routing table + member bundles) and run"
         " its JVM parity gate on the evaluated rows",
     )
+    compose.add_argument(
+        "--force",
+        action="store_true",
+        help="evaluate again even when the same members and config were composed before",
+    )
     compose.add_argument("--json", action="store_true", help="print the results as JSON")
 
 
@@ -58,13 +63,14 @@ def run(ns: argparse.Namespace) -> int:
         runs = store.runs(store.sweep(ns.sweep)["id"])
         members = store.members(sweep_id=ns.sweep)
         holdouts = Holdouts(store)
+        holdouts.prefetch({ns.sweep})  # the members' and runs' rows in one query each
         for r in runs:
             of_run = [m for m in members if m["run_id"] == r["id"]]
             if not any(m["member_key"] == GLOBAL_KEY for m in of_run) and len(runs) > 1:
                 continue  # a run of the sweep without a global model: nothing to fall back to
             key = content_key(composition, of_run)
             cid = composition_id(r["id"], composition.name)
-            cached = _cached(store, cid, key, with_bundle=ns.bundle)
+            cached = None if ns.force else _cached(store, cid, key, with_bundle=ns.bundle)
             if cached is not None:
                 results.append(cached)
                 continue

@@ -117,20 +117,25 @@ def evaluate(
             f" {'no global member' if glob is None else 'a global member that is ' + state}"
             " (fanout.include_global=true trains one)."
         )
-    g_rows, g_labels = holdouts.rows(glob["id"])
-    values = holdouts.fanout_values(glob["id"])
-    if values is None:
+    vc, _ = holdouts.context(glob["id"])
+    by = vc["fanout"].get("by")
+    if not by:
         raise ConfigError(
             f"Composition '{spec.name}' routes by fan-out value; run {run['id']} has no"
             " fan-out (fanout.by is null)."
         )
     routed, left_out = routed_members(members, spec)
-    by_value = values.groupby(values, dropna=False, sort=False).groups  # value -> row labels
-    recorded = None if with_scores else _from_recorded(holdouts, glob, routed, by_value, g_labels)
+    w = spec.member_weight
+    scored = None
+    recorded = None if with_scores else _from_recorded(holdouts, run["id"], glob, routed, by)
     if recorded is not None:
-        keep, g, o = recorded
-        scored = None
+        keep, g, o, y, v = recorded
+        covered = ~np.isnan(o)
     else:
+        g_rows, g_labels = holdouts.rows(glob["id"])
+        values = holdouts.fanout_values(glob["id"])
+        assert values is not None
+        by_value = values.groupby(values, dropna=False, sort=False).groups  # value -> labels
         keep, g_full, o_full, classes, dropped = _by_scoring(
             holdouts, glob, routed, by_value, g_rows
         )
@@ -139,13 +144,9 @@ def evaluate(
         if dropped:
             left_out["classes differ from the global model's"] = len(dropped)
         g, o = g_full[:, 1], o_full[:, 1]
-    y = g_labels.to_numpy()[keep].astype(int)
-    covered = ~np.isnan(o)
-    w = spec.member_weight
-    composed = np.where(covered, w * np.nan_to_num(o) + (1 - w) * g, g)
-    v = values[keep]
-    by = str(values.name)
-    if recorded is None:
+        y = g_labels.to_numpy()[keep].astype(int)
+        v = values[keep]
+        covered = ~np.isnan(o)
         composed_full = np.where(
             covered[:, None], w * np.nan_to_num(o_full) + (1 - w) * g_full, g_full
         )
@@ -153,6 +154,7 @@ def evaluate(
         if by not in frame.columns:
             frame = frame.assign(**{by: v.to_numpy()})
         scored = Scored(frame, composed_full, classes, routed, glob, by)
+    composed = np.where(covered, w * np.nan_to_num(o) + (1 - w) * g, g)
     sizes = holdouts.fanout_sizes(run["id"])
     result = {
         "run": run["id"],
@@ -184,36 +186,33 @@ def evaluate(
 
 
 def _from_recorded(
-    holdouts: Any,
-    glob: dict[str, Any],
-    routed: dict[Any, dict[str, Any]],
-    by_value: Any,
-    g_labels: pd.Series,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
-    """Keep mask, global and own positive-class scores on the global holdout's rows, from the
-    scores the members' training recorded (no model is run); None when one is missing or
-    does not line up with the rebuilt holdout (then the models are scored)."""
+    holdouts: Any, run_id: str, glob: dict[str, Any], routed: dict[Any, dict[str, Any]], by: str
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, pd.Series] | None:
+    """Keep mask, global and own positive-class scores, labels and fan-out values on the
+    global holdout's rows, from the scores the members' training recorded (no model is run);
+    None when one is missing or does not fit its rows (then the pipelines are run)."""
     g_rec = holdouts.recorded_scores(glob["id"])
-    if g_rec is None or not np.array_equal(g_rec["y_true"].to_numpy(), g_labels.to_numpy()):
+    if g_rec is None:
         return None
-    position = pd.Series(np.arange(len(g_rec)), index=g_rec.index)
-    own = np.full(len(g_rec), np.nan)
-    keep = np.ones(len(g_rec), dtype=bool)
+    values = holdouts.column(run_id, by)
+    g_values = values.iloc[g_rec.positions]
+    row_of = np.full(len(values), -1, dtype=np.int64)  # frame position -> global holdout row
+    row_of[g_rec.positions] = np.arange(len(g_rec.positions))
+    own = np.full(len(g_rec.positions), np.nan)
+    present = set(g_values.dropna().unique())
     for value, member in routed.items():
-        in_value = by_value.get(value)
-        if in_value is None or len(in_value) == 0:
-            continue
+        if value not in present:
+            continue  # no row of the global holdout to route
         rec = holdouts.recorded_scores(member["id"])
         if rec is None:
             return None
-        shared = in_value.intersection(rec.index)
-        keep[position[in_value.difference(rec.index)].to_numpy()] = False  # it trained on them
-        if len(shared):
-            if not np.array_equal(rec["y_true"].loc[shared].to_numpy(), g_labels.loc[shared]):
-                return None
-            own[position[shared].to_numpy()] = rec["score"].loc[shared].to_numpy()
-    g = g_rec["score"].to_numpy(dtype=float)
-    return keep, g[keep], own[keep]
+        rows = row_of[rec.positions]
+        mine = rows >= 0
+        own[rows[mine]] = rec.score[mine]
+    routed_row = g_values.isin(list(routed)).to_numpy()
+    keep = ~routed_row | ~np.isnan(own)  # a routed row its own member trained on is left out
+    g = g_rec.score.astype(float)
+    return keep, g[keep], own[keep], g_rec.y_true[keep].astype(int), g_values[keep]
 
 
 def _by_scoring(
@@ -253,13 +252,21 @@ def _by_scoring(
 
 
 def pr_curve(y: np.ndarray, score: np.ndarray, points: int = 400) -> dict[str, list[float]]:
-    """scikit-learn's precision-recall curve, thinned to about ``points`` points (the page
-    draws it; the metrics above are computed on every row)."""
-    from sklearn.metrics import precision_recall_curve
-
+    """The precision-recall curve as scikit-learn's ``precision_recall_curve`` draws it (one
+    point per distinct score, highest recall first, ending at recall 0 and precision 1),
+    thinned to about ``points`` points for the page; the metrics are computed on every row.
+    Written with numpy: importing scikit-learn costs this command a second."""
     if len(y) == 0 or len(np.unique(y)) < 2:
         return {"recall": [], "precision": []}
-    precision, recall, _ = precision_recall_curve(y, score)
+    order = np.argsort(score, kind="mergesort")[::-1]
+    s, t = score[order], y[order]
+    last = np.r_[np.flatnonzero(np.diff(s)), len(s) - 1]  # the last row of each distinct score
+    tps = np.cumsum(t)[last].astype(float)
+    fps = 1 + last - tps
+    precision = np.divide(tps, tps + fps, out=np.zeros_like(tps), where=(tps + fps) != 0)
+    recall = tps / tps[-1]
+    precision = np.r_[precision[::-1], 1.0]
+    recall = np.r_[recall[::-1], 0.0]
     keep = np.unique(np.linspace(0, len(recall) - 1, min(points, len(recall))).astype(int))
     return {"recall": recall[keep].tolist(), "precision": precision[keep].tolist()}
 
