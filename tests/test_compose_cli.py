@@ -142,10 +142,8 @@ def test_compose_refuses_what_it_cannot_compose(
     assert_one_line(other.run("compose", no_global), "no global member", "include_global")
 
 
-def _bits(values: Any) -> list[str]:
-    import struct
-
-    return [struct.pack(">d", float(v)).hex() for v in values]
+def merchants_of(shown: dict[str, Any]) -> list[dict[str, Any]]:
+    return [m for m in shown["members"] if m["member_key"] != "__global__"]
 
 
 def test_a_composition_ships_as_one_bundle_registers_and_scores_on_the_jvm(
@@ -235,6 +233,36 @@ def test_a_composition_ships_as_one_bundle_registers_and_scores_on_the_jvm(
     for g, w in zip(got, want, strict=True):
         assert max(abs(a - b) for a, b in zip(g, w, strict=True)) <= 1e-9, (g, w)
     assert got[0] != got[1]
+
+    # A second version of the same name (fewer merchants routed) is shadowed against the
+    # production composition and promoted through the composition gate, with evidence.
+    largest = max(int(m["metrics"]["n_holdout"]) for m in merchants_of(shown))
+    (project.root / "conf" / "composition" / "routed.yaml").write_text(
+        f"kind: route\nmember:\n  min_holdout_rows: {largest}\n"
+    )
+    fewer = _compose(project, sweep, "routed", "--bundle")
+    assert 0 < fewer["bundle"]["routes"] < bundle["routes"], fewer["bundle"]
+    v2 = fewer["bundle"]["content_hash"].rpartition(":")[2]
+    assert project.run("models", "register", sweep).returncode == 0
+    shadowed = project.run("models", "shadow", name, "--candidate", v2, "--json")
+    assert shadowed.returncode == 0, shadowed.stderr
+    shadow_report = json.loads(shadowed.stdout)
+    assert shadow_report["versions"] == {"candidate": v2, "production": version}
+    assert shadow_report["rows"] == fewer["rows"]  # the candidate composition's own rows
+    strict = project.root / "strict.yaml"
+    strict.write_text("against_global:\n  pr_auc: -1.0\n")  # beat the global model by 1.0
+    refused = project.run("models", "promote", name, v2, "--reason", "r", "--criteria", str(strict))
+    assert_one_line(refused, "against_global.pr_auc", "the global model on the same rows")
+    lenient = project.root / "lenient.yaml"
+    lenient.write_text("against_global:\n  pr_auc: 1.0\nmax_regression:\n  pr_auc: 1.0\n")
+    moved = project.run(
+        "models", "promote", name, v2, "--reason", "fewer routes", "--criteria", str(lenient)
+    )
+    assert moved.returncode == 0, moved.stderr
+    history = json.loads(project.run("models", "history", name, "--json").stdout)
+    evidence = [e["evidence"] for e in history["events"] if e["kind"] == "alias_moved"]
+    assert evidence[0].startswith(f"composition {routed['id']}@")
+    assert "vs the global model's" in evidence[0] and len(evidence) == 2
 
 
 def test_a_changed_composition_is_evaluated_again(

@@ -79,7 +79,8 @@ def run(ns: argparse.Namespace) -> int:
             result.update(id=cid, content_key=key, cached=False)
             if scored is not None and ns.bundle:
                 result["bundle"] = export(holdouts, composition, scored, r, runs)
-            _write_result(result, Path(results_root(runs, r["id"])) / f"{composition.name}.json")
+            # One result per evaluation (its key): a registered version keeps its own.
+            _write_result(result, result_path(results_root(runs, r["id"]), composition.name, key))
             store.record_composition(
                 {
                     "id": cid,
@@ -124,7 +125,8 @@ def composition_id(run_id: str, name: str) -> str:
 
 
 # Bumped when the evaluation itself changes, so that a recorded result is not reused.
-EVALUATION_VERSION = 1
+# 2: the result records its routing table ("routes").
+EVALUATION_VERSION = 2
 
 
 def content_key(spec: Any, members: list[dict[str, Any]]) -> str:
@@ -225,6 +227,11 @@ def export(
         "reason": None if gate.passed else f"JVM parity gate: {gate.reason}",
         "jvm_parity": gate.to_dict(),
     }
+
+
+def result_path(root: str, name: str, key: str) -> Path:
+    """``<run artifacts>/compositions/<name>/<12 hex of the content key>.json``."""
+    return Path(root) / name / f"{key[:12]}.json"
 
 
 def results_root(runs: list[dict[str, Any]], run_id: str) -> str:

@@ -172,6 +172,7 @@ def evaluate(
             "values_covered": int(v[covered].nunique(dropna=False)),
             "members_left_out": left_out,
         },
+        "routes": routes_of(routed),  # the routing table: [value, member id]
         "composition_metrics": _metrics(y, composed),
         "global_metrics": _metrics(y, g),
         "covered_rows": {
@@ -183,6 +184,17 @@ def evaluate(
         "pr_curves": {"composition": pr_curve(y, composed), "global": pr_curve(y, g)},
     }
     return result, scored
+
+
+def routes_of(routed: dict[Any, dict[str, Any]]) -> list[list[Any]]:
+    """The routing table as the result records it: ``[value, member id]`` pairs."""
+    out = []
+    for value, member in routed.items():
+        v = value.item() if isinstance(value, np.generic) else value
+        if isinstance(v, float) and math.isnan(v):
+            continue
+        out.append([v, member["id"]])
+    return sorted(out, key=lambda r: str(r[0]))
 
 
 def _from_recorded(

@@ -6,6 +6,7 @@ Each reads the alias as it is, decides, then moves it only if it is still so (se
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -26,7 +27,12 @@ from railyard_batch.registry.changes import (
 from railyard_batch.registry.errors import ModelNotFoundError, PromotionConflict
 from railyard_batch.registry.names import check_alias
 from railyard_batch.registry.pointers import sync_pointer
-from railyard_batch.registry.promotion import Criteria, check_exportable, evaluate
+from railyard_batch.registry.promotion import (
+    Criteria,
+    check_exportable,
+    evaluate,
+    is_composition,
+)
 from railyard_batch.registry.reads import version_row
 
 PRODUCTION = "production"
@@ -106,9 +112,28 @@ def promote(
         passed = evaluate(criteria, name, candidate, holder, report)
         if report is not None and actor.evidence is None:  # the event names what it rests on
             actor = replace(actor, evidence=f"shadow report {report['id']}")
+    if actor.evidence is None and is_composition(candidate):
+        actor = replace(actor, evidence=composition_evidence(candidate))
     eid = move_alias(engine, name, alias, version, state, actor)
     pointer = sync_pointer(engine, root, name, alias)
     return Moved(name, alias, state.version, version, eid, actor.forced, passed, str(pointer))
+
+
+def composition_evidence(version: dict[str, Any]) -> str:
+    """What a composition's promotion rests on when no --evidence is given: its evaluation
+    against the global model on the same rows."""
+    raw = version.get("metrics")
+    m = json.loads(raw) if isinstance(raw, str) else dict(raw or {})
+    g = m.get("global") or {}
+
+    def f(v: Any) -> str:
+        return "none" if v is None else f"{v:.4f}"
+
+    return (
+        f"composition {version['member_id']}: pr_auc {f(m.get('pr_auc'))} vs the global"
+        f" model's {f(g.get('pr_auc'))}, roc_auc {f(m.get('roc_auc'))} vs"
+        f" {f(g.get('roc_auc'))} on {m.get('n_holdout')} rows"
+    )
 
 
 def set_alias(

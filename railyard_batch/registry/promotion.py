@@ -22,7 +22,7 @@ from railyard_batch.registry.errors import PromotionRefused
 
 LOWER_IS_BETTER = frozenset({"log_loss", "rmse", "mae"})
 HIGHER_IS_BETTER = frozenset({"roc_auc", "pr_auc", "precision", "recall", "accuracy", "r2"})
-SECTIONS = ("max_regression", "minimum", "maximum", "shadow")
+SECTIONS = ("max_regression", "minimum", "maximum", "shadow", "against_global")
 # Criteria over the newest shadow report of the candidate against production (models shadow).
 SHADOW_LIMITS = {
     "max_age_days": "<=",
@@ -41,6 +41,9 @@ class Criteria:
     minimum: dict[str, float] = field(default_factory=dict)
     maximum: dict[str, float] = field(default_factory=dict)
     shadow: dict[str, float] = field(default_factory=dict)
+    # A composition against the global model alone on the same rows (what `compose` recorded):
+    # how much worse than the global model's its metric may be. Other versions skip it.
+    against_global: dict[str, float] = field(default_factory=dict)
 
 
 def load_criteria(path: Path) -> Criteria:
@@ -60,6 +63,7 @@ def load_criteria(path: Path) -> Criteria:
             "minimum": HIGHER_IS_BETTER,
             "maximum": LOWER_IS_BETTER,
             "shadow": frozenset(SHADOW_LIMITS) | SHADOW_FLAGS,
+            "against_global": LOWER_IS_BETTER | HIGHER_IS_BETTER,
         }[section]
         body = doc.get(section) or {}
         if not isinstance(body, dict):
@@ -124,6 +128,7 @@ def evaluate(
             f" threshold {threshold}, measured {_fmt(value)}; nothing changed."
         )
 
+    passed += _against_global(criteria, measured, refuse)
     if production is not None:
         theirs = _metrics(production)
         for metric, allowed in criteria.max_regression.items():
@@ -148,6 +153,34 @@ def evaluate(
                     f"{section}.{metric}", f"{metric} {sign} {limit:g} (no production yet)", mine
                 )
             passed.append({"criterion": f"{section}.{metric}", "measured": mine, "limit": limit})
+    return passed
+
+
+def is_composition(version: dict[str, Any]) -> bool:
+    return "/composition." in str(version.get("member_id") or "")
+
+
+def _against_global(
+    criteria: Criteria, measured: dict[str, Any], refuse: Any
+) -> list[dict[str, Any]]:
+    """A composition's metrics against the global model's on the same rows (its recorded
+    ``metrics.global``); a version that is not a composition has none and skips this."""
+    glob = measured.get("global")
+    if not criteria.against_global or not isinstance(glob, dict):
+        return []
+    passed = []
+    for metric, allowed in criteria.against_global.items():
+        mine, base = measured.get(metric), glob.get(metric)
+        lower = metric in LOWER_IS_BETTER
+        limit = None if base is None else (base + allowed if lower else base - allowed)
+        sign = "<=" if lower else ">="
+        threshold = (
+            f"{metric} {sign} {_fmt(limit)} (the global model on the same rows {_fmt(base)}"
+            f" {'+' if lower else '-'} {allowed:g})"
+        )
+        if mine is None or limit is None or (mine > limit if lower else mine < limit):
+            raise refuse(f"against_global.{metric}", threshold, mine)
+        passed.append({"criterion": f"against_global.{metric}", "measured": mine, "limit": limit})
     return passed
 
 

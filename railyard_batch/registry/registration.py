@@ -161,7 +161,7 @@ def composition_candidate(
         bundle_uri=relative.as_posix(),
         sweep_id=sweep["id"],
         run_id=run["id"],
-        member_id=cid,
+        member_id=f"{cid}@{row['content_key'][:12]}",  # this evaluation's result
         estimator=f"{row['kind']} composition over {run.get('estimator') or '-'}",
         metrics=row.get("metrics") or {},
         data_md5=run.get("data_md5"),

@@ -251,6 +251,7 @@ def shadow(
         raise ShadowError("--since/--until select rows of --data; give --data too.")
     if runtime not in RUNTIMES:
         raise ShadowError(f"--runtime must be one of {', '.join(RUNTIMES)}; got {runtime!r}.")
+    from railyard_batch.compositions.model import CompositionHoldouts
     from railyard_batch.export import Holdouts
 
     with engine.connect() as c:
@@ -259,7 +260,7 @@ def shadow(
         cand_row, prod_row = version_row(c, name, candidate), version_row(c, name, held)
     store = RunStore(store_url)
     try:
-        holdouts = Holdouts(store)
+        holdouts = CompositionHoldouts(Holdouts(store), store)  # compositions too
         external = None
         if data is not None:
             external = _external_rows(holdouts, _member_of(cand_row, name), data, since, until)
@@ -300,6 +301,7 @@ def shadow_sweep(
     is this very version, are listed as skipped, not errors."""
     from concurrent.futures import ThreadPoolExecutor
 
+    from railyard_batch.compositions.model import CompositionHoldouts
     from railyard_batch.export import Holdouts
     from railyard_batch.progress import MemberProgress
 
@@ -330,7 +332,7 @@ def shadow_sweep(
                 pairs.append((name, row, version_row(c, name, held)))
     store = RunStore(store_url)
     try:
-        holdouts = Holdouts(store)
+        holdouts = CompositionHoldouts(Holdouts(store), store)  # compositions too
         holdouts.prefetch({r["sweep_id"] for _, cr, pr in pairs for r in (cr, pr) if r["sweep_id"]})
         for name, cand_row, _ in pairs:  # read each run's dataset once, before the threads
             holdouts.rows(_member_of(cand_row, name))
