@@ -71,7 +71,68 @@ def train(cfg: DictConfig) -> Any:
         raise UserErrorExit(exc) from None
 
 
+def _check_composition(cfg: DictConfig) -> None:
+    """``composition=NAME``: the composition is checked before anything trains, and its name
+    (the file's) kept in the config for when the sweep ends."""
+    if cfg.get("composition") is None:
+        return
+    from omegaconf import OmegaConf, open_dict
+
+    from railyard_batch.compositions.spec import parse
+    from railyard_batch.errors import ConfigError
+
+    choices = HydraConfig.get().runtime.choices if HydraConfig.initialized() else {}
+    doc = OmegaConf.to_container(cfg.composition, resolve=True)
+    if not isinstance(doc, dict):
+        raise ConfigError(
+            f"'composition' must name a file of conf/composition/ (composition=NAME); got {doc!r}."
+        )
+    name = str(doc.get("name") or choices.get("composition") or "composition")
+    parse(name, {str(k): v for k, v in doc.items()})
+    if not cfg.fanout.by or not cfg.fanout.include_global:
+        raise ConfigError(
+            f"composition={name} routes rows by fan-out value to their own member or the global"
+            " model: it needs fanout.by and fanout.include_global=true; got fanout.by="
+            f"{cfg.fanout.by}, fanout.include_global={cfg.fanout.include_global}."
+        )
+    with open_dict(cfg):
+        cfg.composition.name = name
+
+
+def _compose(plan: RunPlan) -> None:
+    """composition=NAME: compose the sweep's members as ``railyard-batch compose`` does."""
+    from railyard_batch.compositions.command import compose_sweep
+    from railyard_batch.compositions.spec import parse
+
+    raw = dict(plan.config["composition"])
+    spec = parse(str(raw["name"]), raw)
+    bundle = bool((plan.config.get("export") or {}).get("bundle"))
+    for r in compose_sweep(plan.store_url, plan.sweep_id, spec, bundle=bundle):
+        m, g = r["composition_metrics"], r["global_metrics"]
+
+        def f(v: Any) -> str:
+            return "-" if v is None else f"{v:.4f}"
+
+        shipped = r.get("bundle")
+        verdict = (
+            ""
+            if not shipped
+            else (
+                "; bundle exportable"
+                if shipped["exportable"]
+                else f"; bundle NOT exportable: {shipped['reason']}"
+            )
+        )
+        print(
+            f"composition {spec.name} of run {r['run']}: pr_auc {f(m['pr_auc'])} (global"
+            f" {f(g['pr_auc'])}), roc_auc {f(m['roc_auc'])} (global {f(g['roc_auc'])}) on"
+            f" {r['rows']} rows, {r['coverage']['rows']:.0%} routed to own members{verdict}"
+            f"{' (recorded)' if r['cached'] else ''}: {r['page']}"
+        )
+
+
 def _train(cfg: DictConfig) -> Any:
+    _check_composition(cfg)
     overrides = list(HydraConfig.get().overrides.task) if HydraConfig.initialized() else []
     job_num = HydraConfig.get().job.num if HydraConfig.initialized() and _collector else 0
     if _collector is not None:
@@ -111,6 +172,8 @@ def run_plans(
     )
     last_summaries = summaries
     print_sweep_summary(plans, summaries)
+    if plans and plans[0].config.get("composition"):
+        _compose(plans[0])  # before registering: the composition registers too
     if plans and (plans[0].config.get("registry") or {}).get("register"):
         _register_sweep(plans[0])
     return summaries

@@ -203,7 +203,9 @@ def assign_shards(sizes: list[int], n_shards: int) -> list[int]:
 
 
 # Config sections that do not change a member's result: they stay out of its content key.
-NON_RESULT_KEYS = frozenset({"experiment", "store", "execution", "resources", "registry"})
+NON_RESULT_KEYS = frozenset(
+    {"experiment", "store", "execution", "resources", "registry", "composition"}
+)
 
 
 def content_key(config: dict[str, Any], data_md5: str, value: Any, code: str) -> str:

@@ -278,3 +278,34 @@ def test_a_changed_composition_is_evaluated_again(
     assert not changed["cached"] and changed["content_key"] != first["content_key"]
     assert changed["bundle"]["routes"] == 0 and changed["bundle"]["member_bundles"] == 1
     assert changed["bundle"]["jvm_parity"]["passed"]  # every row falls back, in the JVM too
+
+
+def test_a_sweep_composes_its_members_as_it_ends(tmp_path: Path) -> None:
+    project = make_project(tmp_path / "proj", rows=4000, merchants=4)
+    assert project.run(*PER_MERCHANT).returncode == 0
+    first = json.loads(project.run("runs", "show", "--json").stdout)
+    done = project.run(*PER_MERCHANT, "composition=routed")
+    assert done.returncode == 0, done.stderr
+    assert "composition routed of run" in done.stdout and "routed to own members" in done.stdout
+    shown = json.loads(project.run("runs", "show", "--json").stdout)
+    # the composition is not part of a member's result: every member is the first sweep's
+    assert {m["state"] for m in shown["members"]} == {"cached"}
+    assert len(shown["members"]) == len(first["members"])
+    compared = json.loads(project.run("runs", "compare", "--json").stdout)
+    (recorded,) = [c for row in compared for c in row["compositions"]]
+    assert recorded["composition"] == "routed" and recorded["rows"] > 0
+    again = project.run(*PER_MERCHANT, "composition=routed")
+    assert again.returncode == 0 and "(recorded)" not in again.stdout  # another sweep's members
+
+    sweeps = len(json.loads(project.run("runs", "list", "--json").stdout))
+    assert_one_line(project.run("composition=routed"), "fanout.by", "include_global")
+    assert_one_line(
+        project.run(*PER_MERCHANT, "composition=routed", "fanout.include_global=false"),
+        "fanout.include_global=true",
+    )
+    (project.root / "conf" / "composition" / "bad.yaml").write_text("kind: stack\n")
+    assert_one_line(project.run(*PER_MERCHANT, "composition=bad"), "'kind'", "'stack'")
+    nosuch = project.run(*PER_MERCHANT, "composition=nosuch")
+    assert nosuch.returncode != 0 and "composition" in nosuch.stderr
+    # refused before anything was planned or trained
+    assert len(json.loads(project.run("runs", "list", "--json").stdout)) == sweeps

@@ -52,32 +52,57 @@ def add_parser(sub: Any, default_store: str) -> None:
 def run(ns: argparse.Namespace) -> int:
     from railyard_batch import report
     from railyard_batch.compositions import spec as specs
+
+    composition = specs.load(ns.conf_dir, ns.composition)
+    results = compose_sweep(ns.store, ns.sweep, composition, bundle=ns.bundle, force=ns.force)
+    if ns.json:
+        report.print_json(results)
+    else:
+        for result in results:
+            report.print_table(table(result))
+            if result["cached"]:
+                print(f"cached: nothing changed since {result['id']} was composed")
+            bundle = result.get("bundle")
+            if bundle:
+                verdict = (
+                    "exportable" if bundle["exportable"] else f"NOT exportable: {bundle['reason']}"
+                )
+                print(f"bundle: {bundle.get('bundle_path')} ({verdict})")
+            print(f"written: {result['file']}, {result['page']}")
+    return 0
+
+
+def compose_sweep(
+    store_url: str, sweep_id: str, composition: Any, *, bundle: bool, force: bool = False
+) -> list[dict[str, Any]]:
+    """Evaluate (and with ``bundle`` export) ``composition`` for each run of the sweep with a
+    global member, record each in the run store and write its result; a run whose members
+    and config were composed before gives its recorded result (unless ``force``)."""
     from railyard_batch.compositions.evaluate import GLOBAL_KEY, evaluate
     from railyard_batch.export import Holdouts
     from railyard_batch.store import RunStore, now
 
-    composition = specs.load(ns.conf_dir, ns.composition)
-    store = RunStore(ns.store)
-    results = []
+    store = RunStore(store_url)
+    results: list[dict[str, Any]] = []
     try:
-        runs = store.runs(store.sweep(ns.sweep)["id"])
-        members = store.members(sweep_id=ns.sweep)
+        runs = store.runs(store.sweep(sweep_id)["id"])
+        members = store.members(sweep_id=sweep_id)
         holdouts = Holdouts(store)
-        holdouts.prefetch({ns.sweep})  # the members' and runs' rows in one query each
+        holdouts.prefetch({sweep_id})  # the members' and runs' rows in one query each
         for r in runs:
             of_run = [m for m in members if m["run_id"] == r["id"]]
             if not any(m["member_key"] == GLOBAL_KEY for m in of_run) and len(runs) > 1:
                 continue  # a run of the sweep without a global model: nothing to fall back to
             key = content_key(composition, of_run)
             cid = composition_id(r["id"], composition.name)
-            cached = None if ns.force else _cached(store, cid, key, with_bundle=ns.bundle)
+            cached = None if force else _cached(store, cid, key, with_bundle=bundle)
             if cached is not None:
                 results.append(cached)
                 continue
             started = now()
-            result, scored = evaluate(holdouts, r, of_run, composition, with_scores=ns.bundle)
+            result, scored = evaluate(holdouts, r, of_run, composition, with_scores=bundle)
             result.update(id=cid, content_key=key, cached=False)
-            if scored is not None and ns.bundle:
+            if scored is not None and bundle:
                 result["bundle"] = export(holdouts, composition, scored, r, runs)
             # One result per evaluation (its key): a registered version keeps its own.
             _write_result(result, result_path(results_root(runs, r["id"]), composition.name, key))
@@ -85,7 +110,7 @@ def run(ns: argparse.Namespace) -> int:
                 {
                     "id": cid,
                     "run_id": r["id"],
-                    "sweep_id": ns.sweep,
+                    "sweep_id": sweep_id,
                     "name": composition.name,
                     "kind": composition.kind,
                     "state": "succeeded",
@@ -102,22 +127,8 @@ def run(ns: argparse.Namespace) -> int:
     finally:
         store.close()
     if not results:
-        raise ConfigError(f"Sweep {ns.sweep!r} has no run with a global member to compose.")
-    if ns.json:
-        report.print_json(results)
-    else:
-        for result in results:
-            report.print_table(table(result))
-            if result["cached"]:
-                print(f"cached: nothing changed since {result['id']} was composed")
-            bundle = result.get("bundle")
-            if bundle:
-                verdict = (
-                    "exportable" if bundle["exportable"] else f"NOT exportable: {bundle['reason']}"
-                )
-                print(f"bundle: {bundle.get('bundle_path')} ({verdict})")
-            print(f"written: {result['file']}, {result['page']}")
-    return 0
+        raise ConfigError(f"Sweep {sweep_id!r} has no run with a global member to compose.")
+    return results
 
 
 def composition_id(run_id: str, name: str) -> str:

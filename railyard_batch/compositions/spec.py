@@ -16,7 +16,10 @@ from railyard_batch.errors import ConfigError
 KINDS = ("route", "blend")
 FALLBACKS = ("global",)
 NAME = re.compile(r"[a-z0-9_]{1,64}")
-_TOP = {"route": {"kind", "fallback", "member"}, "blend": {"kind", "fallback", "member", "weights"}}
+_TOP = {
+    "route": {"name", "kind", "fallback", "member"},
+    "blend": {"name", "kind", "fallback", "member", "weights"},
+}
 _MEMBER = {"min_holdout_rows", "min_pr_auc", "require_parity"}
 
 
@@ -81,6 +84,13 @@ def load(conf_dir: Path, name: str) -> Composition:
 
 
 def parse(name: str, raw: dict[str, Any]) -> Composition:
+    """``raw`` (a file's keys, or the sweep config's ``composition``) as a composition called
+    ``name`` (the file's; a ``name`` key, which the sweep sets from ``composition=NAME``, must
+    agree)."""
+    if raw.get("name", name) != name or not NAME.fullmatch(str(name)):
+        raise _fail(
+            "name", f"the composition file's name ({name!r}), [a-z0-9_]{{1,64}}", raw.get("name")
+        )
     kind = raw.get("kind")
     if kind not in KINDS:
         raise _fail("kind", f"one of {', '.join(KINDS)}", kind)

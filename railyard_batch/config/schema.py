@@ -168,6 +168,10 @@ class TrainConfig:
     export: ExportConfig = field(default_factory=ExportConfig)
     targets: TargetsConfig = field(default_factory=TargetsConfig)
     registry: RegistryConfig = field(default_factory=RegistryConfig)
+    # A composition of the sweep's members (composition=NAME: a file of conf/composition/),
+    # evaluated and recorded when the sweep ends, as `railyard-batch compose` does (with its
+    # bundle when export.bundle=true). Checked before anything trains.
+    composition: Any = None
 
 
 def register_configs() -> None:
