@@ -18,6 +18,8 @@ from railyard_batch.errors import StorageError
 # Beside each classifier's model.pkl: its holdout's labels and scores (``y_true``, ``score``),
 # which the sweep report draws its ROC, PR and calibration curves from.
 HOLDOUT_SCORES = "holdout_scores.parquet"
+# Out-of-fold scores on the training side (evaluation.oof_folds), what a stack is fit on.
+OOF_SCORES = "oof_scores.parquet"
 
 
 def fault_point(name: str, file: str = "") -> None:

@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from railyard_batch.artifacts import HOLDOUT_SCORES, ArtifactStore
+from railyard_batch.artifacts import HOLDOUT_SCORES, OOF_SCORES, ArtifactStore
 from railyard_batch.config.validate import ValidatedConfig
 from railyard_batch.plan_data import read_plan_data
 from railyard_batch.planning import RunPlan
@@ -155,11 +155,13 @@ class Holdouts:
         self._fanout[member_id] = rows[by] if by else None
         return self._rows[member_id]
 
-    def recorded_scores(self, member_id: str) -> RecordedScores | None:
+    def recorded_scores(self, member_id: str, *, oof: bool = False) -> RecordedScores | None:
         """The member's recorded holdout scores (``holdout_scores.parquet``); their rows are
         the recorded ``pos`` (positions in the member's rows), or, for files written before
         it, the rebuilt split's. None when it kept none (a regression, an older version) or
-        they do not fit its holdout (then the caller runs the pipeline)."""
+        they do not fit its holdout (then the caller runs the pipeline). ``oof``: the
+        out-of-fold scores on its training rows (``oof_scores.parquet``, evaluation.oof_folds)
+        instead."""
         import io
 
         import pyarrow.parquet as pq
@@ -171,7 +173,7 @@ class Holdouts:
         run = self._run_row(member["run_id"])
         try:
             blob = ArtifactStore(run["artifact_uri"]).get(
-                f"{model.rsplit('/', 1)[0]}/{HOLDOUT_SCORES}"
+                f"{model.rsplit('/', 1)[0]}/{OOF_SCORES if oof else HOLDOUT_SCORES}"
             )
             table = pq.read_table(io.BytesIO(blob))
         except (OSError, ValueError):
@@ -181,6 +183,8 @@ class Holdouts:
         data = self._run(member["run_id"])
         if "pos" in table.column_names:
             within = table.column("pos").to_numpy()
+        elif oof:
+            return None
         else:
             within = self._holdout(member_id)[0]
         y_true = table.column("y_true").to_numpy()

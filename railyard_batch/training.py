@@ -37,6 +37,9 @@ class TrainedMember:
     # The holdout's labels and the model's scores (``y_true``, ``score``: the positive class's
     # probability), for the report's ROC, PR and calibration curves; classifiers only.
     holdout_scores: pd.DataFrame | None = None
+    # Out-of-fold scores on the training side (``pos``, ``y_true``, ``score``) when
+    # evaluation.oof_folds > 0: each row scored by a model fit on the other folds.
+    oof_scores: pd.DataFrame | None = None
 
 
 def build_preprocessing(vc: ValidatedConfig) -> Any:
@@ -132,6 +135,8 @@ def train_member(df: pd.DataFrame, factory: PipelineFactory) -> TrainedMember:
         metrics = regression_metrics(y_holdout, np.asarray(model.predict(x_holdout)), vc.metrics)
     metrics["n_train"] = len(train_idx)
     metrics["n_holdout"] = len(holdout_idx)
+    folds = int(evaluation.get("oof_folds") or 0)
+    oof = _oof_scores(df, train_idx, factory, folds) if classify and folds else None
     blob = pickle.dumps(model, protocol=5)
     return TrainedMember(
         model_bytes=blob,
@@ -140,4 +145,37 @@ def train_member(df: pd.DataFrame, factory: PipelineFactory) -> TrainedMember:
         model=model,
         holdout_features=x_holdout,
         holdout_scores=scores,
+        oof_scores=oof,
+    )
+
+
+def _oof_scores(
+    df: pd.DataFrame, train_idx: np.ndarray, factory: PipelineFactory, folds: int
+) -> pd.DataFrame | None:
+    """Each training row's score from a model fit on the other ``folds - 1`` folds
+    (scikit-learn's KFold, shuffled with ``split.seed``, over the training rows); None when a
+    fold cannot be fit (too few rows, one class): then the member has no out-of-fold scores."""
+    from sklearn.model_selection import KFold
+
+    vc = factory.vc
+    label, features = vc.label, vc.feature_columns
+    if len(train_idx) < folds:
+        return None
+    train_df = df.iloc[train_idx]
+    y = train_df[label].to_numpy()
+    out = np.full(len(train_idx), np.nan)
+    splitter = KFold(n_splits=folds, shuffle=True, random_state=int(vc["split"]["seed"]))
+    for fit_at, score_at in splitter.split(np.zeros(len(train_idx))):
+        if len(np.unique(y[fit_at])) < 2:
+            return None
+        fit_df, score_df = train_df.iloc[fit_at], train_df.iloc[score_at]
+        if factory.hook is not None:
+            model = factory.hook(fit_df, score_df, dict(vc["params"]))
+        else:
+            model = factory.new()
+            model.fit(fit_df[features], y[fit_at])
+        x = score_df[features] if features else score_df.drop(columns=[label])
+        out[score_at] = np.asarray(model.predict_proba(x))[:, 1]
+    return pd.DataFrame(
+        {"pos": np.asarray(train_idx, dtype=np.int64), "y_true": y.astype(np.int8), "score": out}
     )

@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from railyard_batch.artifacts import HOLDOUT_SCORES, ArtifactStore
+from railyard_batch.artifacts import HOLDOUT_SCORES, OOF_SCORES, ArtifactStore
 from railyard_batch.config.validate import ValidatedConfig
 from railyard_batch.errors import MemberSkipped, RailyardError, StorageError
 from railyard_batch.leases import Heartbeat, lease_seconds, owner_id
@@ -245,6 +245,8 @@ def _run_member(
         artifacts.put(f"{prefix}/metrics.json", json.dumps(metrics, indent=2).encode())
         if trained.holdout_scores is not None:
             artifacts.put(f"{prefix}/{HOLDOUT_SCORES}", _parquet_bytes(trained.holdout_scores))
+        if trained.oof_scores is not None:
+            artifacts.put(f"{prefix}/{OOF_SCORES}", _parquet_bytes(trained.oof_scores))
     except Exception as exc:  # a write failure fails this member, not the shard
         LOGGER.error("writing the artifacts of %s failed", member.key, exc_info=exc)
         return MemberOutcome(

@@ -104,7 +104,8 @@ def test_routed_composition_and_blends(
 @pytest.mark.parametrize(
     ("body", "fragments"),
     [
-        ("kind: stack\n", ("'kind'", "route, blend", "'stack'")),
+        ("kind: chain\n", ("'kind'", "route, blend, stack", "'chain'")),
+        ("kind: stack\nweights: {member: 1, global: 0}\n", ("'weights'", "unknown key")),
         ("kind: route\nmember:\n  min_rows: 3\n", ("'member.min_rows'", "unknown key")),
         ("kind: route\nmember:\n  min_holdout_rows: -1\n", ("'member.min_holdout_rows'", "-1")),
         ("kind: route\nmember:\n  min_pr_auc: 2\n", ("'member.min_pr_auc'", "[0, 1]")),
@@ -303,9 +304,38 @@ def test_a_sweep_composes_its_members_as_it_ends(tmp_path: Path) -> None:
         project.run(*PER_MERCHANT, "composition=routed", "fanout.include_global=false"),
         "fanout.include_global=true",
     )
-    (project.root / "conf" / "composition" / "bad.yaml").write_text("kind: stack\n")
-    assert_one_line(project.run(*PER_MERCHANT, "composition=bad"), "'kind'", "'stack'")
+    (project.root / "conf" / "composition" / "bad.yaml").write_text("kind: chain\n")
+    assert_one_line(project.run(*PER_MERCHANT, "composition=bad"), "'kind'", "'chain'")
     nosuch = project.run(*PER_MERCHANT, "composition=nosuch")
     assert nosuch.returncode != 0 and "composition" in nosuch.stderr
     # refused before anything was planned or trained
     assert len(json.loads(project.run("runs", "list", "--json").stdout)) == sweeps
+
+
+def test_a_stack_is_fit_on_out_of_fold_scores_and_ships(tmp_path: Path) -> None:
+    project = make_project(tmp_path / "proj", rows=5000, merchants=4)
+    assert_one_line(project.run(*PER_MERCHANT, "evaluation.oof_folds=1"), "evaluation.oof_folds")
+    assert project.run(*PER_MERCHANT).returncode == 0
+    plain = json.loads(project.run("runs", "show", "--json").stdout)["sweep"]["id"]
+    assert_one_line(project.run("compose", plain, "--composition", "stacked"), "oof_folds", "stack")
+    done = project.run(*PER_MERCHANT, "evaluation.oof_folds=3")
+    assert done.returncode == 0, done.stderr
+    sweep = json.loads(project.run("runs", "show", "--json").stdout)["sweep"]["id"]
+    fast = _compose(project, sweep, "stacked")
+    shipped = _compose(project, sweep, "stacked", "--bundle")
+    stack = shipped["stack"]
+    assert stack["fit_rows"] > 0 and stack["members_fit"] == shipped["coverage"]["values_routed"]
+    assert "out-of-fold" in stack["how"] and "no holdout row" in stack["how"]
+    assert fast["stack"] == stack  # the fit reads recorded scores only: the same either way
+    assert fast["composition_metrics"] == shipped["composition_metrics"]
+    bundle = shipped["bundle"]
+    assert bundle["exportable"] and bundle["jvm_parity"]["n_rows"] == shipped["rows"], bundle
+    manifest = json.loads((Path(bundle["bundle_path"]) / "manifest.json").read_text())
+    assert manifest["kind"] == "stack"
+    assert {k: manifest["stack"][k] for k in ("coef_own", "coef_global", "intercept")} == {
+        k: stack[k] for k in ("coef_own", "coef_global", "intercept")
+    }
+    # a stack is not the route: where routed, the score is neither the member's nor the global's
+    routed = _compose(project, sweep, "routed")
+    assert shipped["composition_metrics"] != routed["composition_metrics"]
+    assert shipped["global_metrics"] == routed["global_metrics"]

@@ -32,7 +32,31 @@ from .seal import canonical_json, seal, verify_bundle
 
 FORMAT_NAME = "railyard-composition"
 FORMAT_VERSION = 1
-KINDS = ("route", "blend")
+KINDS = ("route", "blend", "stack")
+# A stack's inputs are clipped to [STACK_CLIP, 1 - STACK_CLIP] before their logit.
+STACK_CLIP = 1e-12
+
+
+def stack_features(own: Any, glob: Any) -> np.ndarray:
+    """The stack's inputs: logit of the clipped member and fallback probabilities."""
+    lo, hi = STACK_CLIP, 1.0 - STACK_CLIP
+    po, pg = np.minimum(np.maximum(own, lo), hi), np.minimum(np.maximum(glob, lo), hi)
+    return np.column_stack([np.log(po) - np.log1p(-po), np.log(pg) - np.log1p(-pg)])
+
+
+def stack_positive(own: Any, glob: Any, stack: Mapping[str, float]) -> Any:
+    """A stack's positive-class probability from the member's and the fallback's:
+    ``1 / (1 + exp(-(intercept + coef_own * logit(own) + coef_global * logit(glob))))``, the
+    logit being ``log(p) - log1p(-p)`` of the clipped probability (the JVM computes the same,
+    operation by operation)."""
+    lo, hi = STACK_CLIP, 1.0 - STACK_CLIP
+    po, pg = np.minimum(np.maximum(own, lo), hi), np.minimum(np.maximum(glob, lo), hi)
+    z = (
+        stack["intercept"]
+        + stack["coef_own"] * (np.log(po) - np.log1p(-po))
+        + stack["coef_global"] * (np.log(pg) - np.log1p(-pg))
+    )
+    return 1.0 / (1.0 + np.exp(-z))
 
 
 def hex_of(content_hash: str) -> str:
@@ -122,6 +146,7 @@ def write_composite(
     route_by_type: str,
     fallback: Path,
     routes: Sequence[tuple[Any, Path]],
+    stack: Mapping[str, float] | None = None,
 ) -> tuple[Path, dict[str, Any]]:
     """Write a composition bundle of existing single-model bundles under ``into``, as
     ``<dir_name>-<12 hex of its content hash>/`` (kept as it is when already there: the same
@@ -130,6 +155,17 @@ def write_composite(
         raise BundleError(f"A composition kind must be one of {', '.join(KINDS)}; got {kind!r}.")
     if not (0.0 <= member_weight <= 1.0):
         raise BundleError(f"A composition's member weight must be in [0, 1]; got {member_weight}.")
+    if (kind == "stack") != (stack is not None) or (
+        stack is not None
+        and (
+            set(stack) != {"coef_own", "coef_global", "intercept"}
+            or not all(isinstance(v, float) and math.isfinite(v) for v in stack.values())
+        )
+    ):
+        raise BundleError(
+            "A stack composition needs its fit: finite coef_own, coef_global and intercept"
+            f" (and only a stack has one); got kind {kind!r} with {stack!r}."
+        )
     if route_by_type not in ("number", "string"):
         raise BundleError(f"route_by_type must be number or string; got {route_by_type!r}.")
     into.mkdir(parents=True, exist_ok=True)
@@ -175,6 +211,8 @@ def write_composite(
             "input_schema": _input_schema(manifests, route_by, route_by_type),
             "output_schema": _output_schema(manifests, kind),
         }
+        if stack is not None:
+            fields["stack"] = {**{k: float(v) for k, v in stack.items()}, "clip": STACK_CLIP}
         manifest = seal(fields)
         (staging / "manifest.json").write_bytes(canonical_json(manifest, indent=2))
         staging.chmod(0o755)
@@ -197,6 +235,7 @@ def composite_outcomes(
     route_by: str,
     kind: str,
     member_weight: float,
+    stack: Mapping[str, float] | None = None,
 ) -> tuple[list[Any], np.ndarray, list[str | None]]:
     """What a composition scores in Python, row by row (labels, scores, refusals), from the
     fitted pipelines: the fallback and ``routes`` (routing value -> pipeline)."""
@@ -217,7 +256,7 @@ def composite_outcomes(
         p = fallback if p is None else p
         by_pipeline.setdefault(id(p), []).append(i)
         pipelines[id(p)] = p
-    if kind == "blend":
+    if kind in ("blend", "stack"):
         routed = [i for i, p in enumerate(target) if p is not None]
         _, g_routed, g_refused = python_outcomes(fallback, frame.iloc[routed])
     for key, rows in by_pipeline.items():
@@ -229,6 +268,12 @@ def composite_outcomes(
             refused[i] = why[j]
     if scores is None:
         scores = np.full((0, 2), np.nan)
+    if kind == "stack" and routed:
+        assert stack is not None
+        p = stack_positive(scores[routed, 1], g_routed[:, 1], stack)
+        scores[routed] = np.column_stack([1.0 - p, p])
+        for j, i in enumerate(routed):
+            refused[i] = refused[i] or g_refused[j]
     if kind == "blend" and routed:
         w = member_weight
         scores[routed] = w * scores[routed] + (1 - w) * g_routed

@@ -685,13 +685,21 @@ CASES += CORPUS_CASES
 @dataclass(frozen=True)
 class CompositeCase:
     name: str
-    kind: str  # "route" or "blend"
+    kind: str  # "route", "blend" or "stack"
     member_weight: float
+    # a stack's fit (given here, not fit: the case is about the arithmetic)
+    stack: dict[str, float] | None = None
 
 
 COMPOSITE_CASES = [
     CompositeCase("composite_route_fraud", "route", 1.0),
     CompositeCase("composite_blend_fraud", "blend", 0.3),
+    CompositeCase(
+        "composite_stack_fraud",
+        "stack",
+        1.0,
+        {"coef_own": 0.8125, "coef_global": 0.4375, "intercept": -0.21875},
+    ),
 ]
 COMPOSITE_ROUTE_BY = "merchant_id"
 

@@ -80,6 +80,7 @@ def write_bundle(
             route_by_type=route_type(scored.frame[scored.by]),
             fallback=fallback,
             routes=routes,
+            stack=scored.stack,
         )
     return CompositionBundle(path, manifest["content_hash"], len(manifest["members"]), len(routes))
 

@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from railyard_batch.bundle.composite import stack_positive
 from railyard_batch.compositions.spec import Composition
 from railyard_batch.errors import ConfigError
 from railyard_batch.registry.shadow_metrics import weighted_outcome
@@ -60,6 +61,7 @@ class Scored:
     routed: dict[Any, dict[str, Any]]
     global_member: dict[str, Any]
     by: str
+    stack: dict[str, float] | None = None  # a stack's fit (coef_own, coef_global, intercept)
 
 
 def routed_members(
@@ -127,6 +129,11 @@ def evaluate(
     routed, left_out = routed_members(members, spec)
     w = spec.member_weight
     scored = None
+    stack, stack_info = (
+        _fit_stack(holdouts, run["id"], glob, routed, spec.name)
+        if spec.kind == "stack"
+        else (None, None)
+    )
     recorded = None if with_scores else _from_recorded(holdouts, run["id"], glob, routed, by)
     if recorded is not None:
         keep, g, o, y, v = recorded
@@ -147,14 +154,20 @@ def evaluate(
         y = g_labels.to_numpy()[keep].astype(int)
         v = values[keep]
         covered = ~np.isnan(o)
-        composed_full = np.where(
-            covered[:, None], w * np.nan_to_num(o_full) + (1 - w) * g_full, g_full
-        )
+        if stack is not None:
+            p = stack_positive(np.where(covered, o, 0.5), g, stack)
+            mixed = np.column_stack([1.0 - p, p])
+        else:
+            mixed = w * np.nan_to_num(o_full) + (1 - w) * g_full
+        composed_full = np.where(covered[:, None], mixed, g_full)
         frame = g_rows[keep]
         if by not in frame.columns:
             frame = frame.assign(**{by: v.to_numpy()})
-        scored = Scored(frame, composed_full, classes, routed, glob, by)
-    composed = np.where(covered, w * np.nan_to_num(o) + (1 - w) * g, g)
+        scored = Scored(frame, composed_full, classes, routed, glob, by, stack)
+    if stack is not None:
+        composed = np.where(covered, stack_positive(np.where(covered, o, 0.5), g, stack), g)
+    else:
+        composed = np.where(covered, w * np.nan_to_num(o) + (1 - w) * g, g)
     sizes = holdouts.fanout_sizes(run["id"])
     result = {
         "run": run["id"],
@@ -173,6 +186,7 @@ def evaluate(
             "members_left_out": left_out,
         },
         "routes": routes_of(routed),  # the routing table: [value, member id]
+        "stack": stack_info,  # a stack's fit and how its rows were made (else None)
         "composition_metrics": _metrics(y, composed),
         "global_metrics": _metrics(y, g),
         "covered_rows": {
@@ -195,6 +209,67 @@ def routes_of(routed: dict[Any, dict[str, Any]]) -> list[list[Any]]:
             continue
         out.append([v, member["id"]])
     return sorted(out, key=lambda r: str(r[0]))
+
+
+def _fit_stack(
+    holdouts: Any, run_id: str, glob: dict[str, Any], routed: dict[Any, dict[str, Any]], name: str
+) -> tuple[dict[str, float], dict[str, Any]]:
+    """A logistic regression over the routed member's and the global model's scores, fit on
+    their out-of-fold scores (evaluation.oof_folds) on the rows both trained on: each score
+    comes from a model fit without that row, and no holdout row is used."""
+    from sklearn.linear_model import LogisticRegression
+
+    from railyard_batch.bundle.composite import stack_features
+
+    g_oof = holdouts.recorded_scores(glob["id"], oof=True)
+    if g_oof is None:
+        raise ConfigError(
+            f"Composition '{name}' (kind stack) is fit on out-of-fold scores; the global member"
+            f" {glob['id']} recorded none: train with evaluation.oof_folds=5 (or 2..20)."
+        )
+    row_of = np.full(int(g_oof.positions.max()) + 1 if len(g_oof.positions) else 0, -1)
+    row_of[g_oof.positions] = np.arange(len(g_oof.positions))
+    own, other, y = [], [], []
+    used = 0
+    for member in routed.values():
+        m_oof = holdouts.recorded_scores(member["id"], oof=True)
+        if m_oof is None:
+            continue
+        inside = m_oof.positions < len(row_of)
+        j = np.where(inside, row_of[np.minimum(m_oof.positions, len(row_of) - 1)], -1)
+        both = (j >= 0) & ~np.isnan(m_oof.score)
+        own.append(m_oof.score[both])
+        other.append(g_oof.score[j[both]])
+        y.append(m_oof.y_true[both])
+        used += 1
+    labels = np.concatenate(y) if y else np.zeros(0, dtype=int)
+    if len(np.unique(labels)) < 2:
+        raise ConfigError(
+            f"Composition '{name}' (kind stack) has no rows to fit with both classes: {used} of"
+            f" {len(routed)} routed members recorded out-of-fold scores"
+            " (evaluation.oof_folds), on rows the global model also trained on."
+        )
+    x = stack_features(np.concatenate(own), np.concatenate(other))
+    fit = LogisticRegression().fit(x, labels)
+    stack = {
+        "coef_own": float(fit.coef_[0][0]),
+        "coef_global": float(fit.coef_[0][1]),
+        "intercept": float(fit.intercept_[0]),
+    }
+    folds = (holdouts.context(glob["id"])[0]["evaluation"] or {}).get("oof_folds")
+    info = {
+        **stack,
+        "fit_rows": len(labels),
+        "members_fit": used,
+        "how": (
+            f"scikit-learn LogisticRegression over logit(member score) and logit(global score)"
+            f" (clipped to [1e-12, 1 - 1e-12]), fit on out-of-fold scores: each member's"
+            f" training rows in {folds} shuffled KFold folds (seed split.seed), every row scored"
+            " by the model fit on the other folds; only rows that both the member and the"
+            " global model trained on; no holdout row"
+        ),
+    }
+    return stack, info
 
 
 def _from_recorded(

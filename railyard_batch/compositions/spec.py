@@ -13,12 +13,13 @@ from omegaconf import OmegaConf
 
 from railyard_batch.errors import ConfigError
 
-KINDS = ("route", "blend")
+KINDS = ("route", "blend", "stack")
 FALLBACKS = ("global",)
 NAME = re.compile(r"[a-z0-9_]{1,64}")
 _TOP = {
     "route": {"name", "kind", "fallback", "member"},
     "blend": {"name", "kind", "fallback", "member", "weights"},
+    "stack": {"name", "kind", "fallback", "member"},
 }
 _MEMBER = {"min_holdout_rows", "min_pr_auc", "require_parity"}
 
@@ -39,12 +40,14 @@ class Composition:
     member_weight: float  # route: 1.0 (the member's score alone where it is routed to)
 
     def to_dict(self) -> dict[str, Any]:
+        weights = {"member": self.member_weight, "global": 1.0 - self.member_weight}
         return {
             "name": self.name,
             "kind": self.kind,
             "fallback": self.fallback,
             "member": dict(self.member.__dict__),
-            "weights": {"member": self.member_weight, "global": 1.0 - self.member_weight},
+            # a stack's weights are fit when it is composed (the result's "stack")
+            "weights": None if self.kind == "stack" else weights,
         }
 
 

@@ -68,6 +68,9 @@ class EvaluationConfig:
     threshold: float = 0.5
     # The metric a sweeper (Optuna) optimises: the mean over succeeded members.
     objective: str | None = None
+    # Out-of-fold scores on the training side (k-fold, k = this; 0: none), recorded beside
+    # each binary classifier: what a `stack` composition is fit on. Costs k more fits.
+    oof_folds: int = 0
 
 
 @dataclass

@@ -306,6 +306,12 @@ def _check_evaluation(evaluation: dict[str, Any], task: str) -> None:
         raise ConfigError(
             f"The 'evaluation.threshold' parameter must be a number in (0, 1). Got {threshold!r}."
         )
+    folds = evaluation.get("oof_folds", 0)
+    if isinstance(folds, bool) or not isinstance(folds, int) or folds == 1 or not 0 <= folds <= 20:
+        raise ConfigError(
+            "The 'evaluation.oof_folds' parameter must be 0 (none) or an integer in [2, 20]."
+            f" Got {folds!r}."
+        )
 
 
 def parse_quantity(key: str, value: Any) -> float:

@@ -156,7 +156,12 @@ def test_what_cannot_be_a_composition_is_refused_and_nothing_is_left(tmp_path: P
         fallback=clf,
     )
     cases: list[tuple[dict[str, Any], str]] = [
-        (dict(kind="stack", member_weight=1.0, routes=[]), "kind must be one of route, blend"),
+        (dict(kind="chain", member_weight=1.0, routes=[]), "kind must be one of route, blend"),
+        (dict(kind="stack", member_weight=1.0, routes=[]), "needs its fit"),
+        (
+            dict(kind="route", member_weight=1.0, routes=[], stack={"coef_own": 1.0}),
+            "only a stack has one",
+        ),
         (dict(kind="blend", member_weight=1.5, routes=[]), "member weight must be in [0, 1]"),
         (dict(kind="route", member_weight=1.0, routes=[("a", regb)]), "scores"),
         (dict(kind="route", member_weight=1.0, routes=[("a", clf), ("a", clf)]), "routed twice"),

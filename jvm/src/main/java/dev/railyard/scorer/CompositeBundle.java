@@ -31,6 +31,7 @@ public final class CompositeBundle implements Scorer {
     private final List<InputColumn> inputSchema;
     private final InputColumn routeBy;
     private final boolean blend;
+    private final double[] stack; // coef_own, coef_global, intercept, clip; null unless a stack
     private final double weight;
     private final double otherWeight;
     private final Bundle fallback;
@@ -38,11 +39,12 @@ public final class CompositeBundle implements Scorer {
     private final Object[] classes;
 
     private CompositeBundle(JsonNode manifest, List<InputColumn> inputSchema, InputColumn routeBy, boolean blend,
-            double weight, Bundle fallback, Map<Object, Bundle> routes, Object[] classes) {
+            double[] stack, double weight, Bundle fallback, Map<Object, Bundle> routes, Object[] classes) {
         this.manifest = manifest;
         this.inputSchema = inputSchema;
         this.routeBy = routeBy;
         this.blend = blend;
+        this.stack = stack;
         this.weight = weight;
         this.otherWeight = 1.0 - weight; // as Python computes it: (1 - w)
         this.fallback = fallback;
@@ -68,8 +70,21 @@ public final class CompositeBundle implements Scorer {
         }
         Seal.verify(manifest);
         String kind = manifest.path("kind").asText();
-        if (!kind.equals("route") && !kind.equals("blend")) {
-            throw new BundleFormatException("Composition kind '" + kind + "' is not one of route, blend.");
+        if (!kind.equals("route") && !kind.equals("blend") && !kind.equals("stack")) {
+            throw new BundleFormatException("Composition kind '" + kind + "' is not one of route, blend, stack.");
+        }
+        double[] stack = null;
+        if (kind.equals("stack")) {
+            JsonNode fit = manifest.path("stack");
+            stack = new double[4];
+            String[] keys = {"coef_own", "coef_global", "intercept", "clip"};
+            for (int i = 0; i < keys.length; i++) {
+                if (!fit.path(keys[i]).isNumber() || !Double.isFinite(fit.path(keys[i]).asDouble())) {
+                    throw new BundleFormatException("Composition stack." + keys[i] + " must be a finite number; got "
+                            + fit.path(keys[i]) + ".");
+                }
+                stack[i] = fit.path(keys[i]).asDouble();
+            }
         }
         Map<String, Bundle> members = new HashMap<>();
         var listed = manifest.path("members").fields();
@@ -97,6 +112,10 @@ public final class CompositeBundle implements Scorer {
             throw new BundleFormatException("Composition route_by type '" + routeBy.type() + "' is not number or string.");
         }
         Object[] classes = labels(manifest.path("output_schema").path("classes"));
+        if (stack != null && classes.length != 2) {
+            throw new BundleFormatException("A stack composition combines binary classifiers; the fallback has "
+                    + classes.length + " classes.");
+        }
         Map<Object, Bundle> routes = new HashMap<>();
         for (JsonNode route : manifest.path("routes")) {
             Object key = routeBy.isNumber() ? (Object) route.get(0).asDouble() : route.get(0).asText();
@@ -124,8 +143,8 @@ public final class CompositeBundle implements Scorer {
             throw new BundleFormatException("Composition weights.member must be in [0, 1]; got "
                     + manifest.path("weights").path("member") + ".");
         }
-        return new CompositeBundle(manifest, List.copyOf(schema), routeBy, kind.equals("blend"), weight, fallback,
-                routes, classes);
+        return new CompositeBundle(manifest, List.copyOf(schema), routeBy, kind.equals("blend"), stack, weight,
+                fallback, routes, classes);
     }
 
     private static Bundle member(Map<String, Bundle> members, String id, String what) {
@@ -185,15 +204,21 @@ public final class CompositeBundle implements Scorer {
         if (own == null) {
             return fallback.score(row);
         }
-        if (!blend) {
+        if (!blend && stack == null) {
             // The member's own prediction: its label is also the class of the first maximal score.
             return own.score(row);
         }
         double[] m = own.score(row).scores();
         double[] g = fallback.score(row).scores();
         double[] scores = new double[g.length];
-        for (int i = 0; i < g.length; i++) {
-            scores[i] = weight * m[i] + otherWeight * g[i];
+        if (stack != null) {
+            double p = stacked(m[1], g[1]);
+            scores[0] = 1.0 - p;
+            scores[1] = p;
+        } else {
+            for (int i = 0; i < g.length; i++) {
+                scores[i] = weight * m[i] + otherWeight * g[i];
+            }
         }
         int best = 0;
         for (int i = 1; i < scores.length; i++) {
@@ -202,6 +227,20 @@ public final class CompositeBundle implements Scorer {
             }
         }
         return new Prediction(classes[best], scores);
+    }
+
+    /**
+     * A stack's positive-class probability, as Python computes it (bundle/composite.py
+     * stack_positive): the clipped probabilities' logits log(p) - log1p(-p), weighted, summed
+     * with the intercept, through 1 / (1 + exp(-z)).
+     */
+    private double stacked(double own, double glob) {
+        double lo = stack[3];
+        double hi = 1.0 - stack[3];
+        double po = Math.min(Math.max(own, lo), hi);
+        double pg = Math.min(Math.max(glob, lo), hi);
+        double z = stack[2] + stack[0] * (Math.log(po) - Math.log1p(-po)) + stack[1] * (Math.log(pg) - Math.log1p(-pg));
+        return 1.0 / (1.0 + Math.exp(-z));
     }
 
     /** The number of routing-table entries (values with their own member). */
