@@ -318,6 +318,12 @@ def test_a_stack_is_fit_on_out_of_fold_scores_and_ships(tmp_path: Path) -> None:
     assert project.run(*PER_MERCHANT).returncode == 0
     plain = json.loads(project.run("runs", "show", "--json").stdout)["sweep"]["id"]
     assert_one_line(project.run("compose", plain, "--composition", "stacked"), "oof_folds", "stack")
+    (project.root / "conf" / "composition" / "fitted.yaml").write_text(
+        "kind: blend\nweights: fit\nmember:\n  min_holdout_rows: 50\n"
+    )
+    assert_one_line(
+        project.run("compose", plain, "--composition", "fitted"), "oof_folds", "weights: fit"
+    )
     done = project.run(*PER_MERCHANT, "evaluation.oof_folds=3")
     assert done.returncode == 0, done.stderr
     sweep = json.loads(project.run("runs", "show", "--json").stdout)["sweep"]["id"]
@@ -335,6 +341,16 @@ def test_a_stack_is_fit_on_out_of_fold_scores_and_ships(tmp_path: Path) -> None:
     assert {k: manifest["stack"][k] for k in ("coef_own", "coef_global", "intercept")} == {
         k: stack[k] for k in ("coef_own", "coef_global", "intercept")
     }
+    # a blend whose weights are fit on the same out-of-fold rows, shipped with them
+    fitted = _compose(project, sweep, "fitted", "--bundle")
+    w = fitted["blend_fit"]["member"]
+    assert 0.0 <= w <= 1.0 and fitted["blend_fit"]["fit_rows"] == stack["fit_rows"]
+    assert fitted["composition"]["weights"] == {"member": w, "global": 1.0 - w}
+    assert fitted["bundle"]["exportable"], fitted["bundle"]
+    fitted_manifest = json.loads(
+        (Path(fitted["bundle"]["bundle_path"]) / "manifest.json").read_text()
+    )
+    assert fitted_manifest["weights"]["member"] == w
     # a stack is not the route: where routed, the score is neither the member's nor the global's
     routed = _compose(project, sweep, "routed")
     assert shipped["composition_metrics"] != routed["composition_metrics"]

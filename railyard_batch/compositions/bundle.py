@@ -75,7 +75,9 @@ def write_bundle(
             model_name=model_name,
             run_id=scored.global_member["run_id"],
             kind=spec.kind,
-            member_weight=spec.member_weight,
+            member_weight=spec.member_weight
+            if scored.member_weight is None
+            else scored.member_weight,
             route_by=scored.by,
             route_by_type=route_type(scored.frame[scored.by]),
             fallback=fallback,

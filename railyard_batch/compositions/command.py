@@ -115,7 +115,7 @@ def compose_sweep(
                     "kind": composition.kind,
                     "state": "succeeded",
                     "content_key": key,
-                    "config": composition.to_dict(),
+                    "config": result["composition"],  # with fitted weights
                     "metrics": recorded_metrics(result),
                     "result": result["file"],
                     "export": result.get("bundle"),

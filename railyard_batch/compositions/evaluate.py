@@ -14,6 +14,7 @@ decile (values ranked by their rows in the whole dataset).
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass
 from typing import Any
@@ -62,6 +63,7 @@ class Scored:
     global_member: dict[str, Any]
     by: str
     stack: dict[str, float] | None = None  # a stack's fit (coef_own, coef_global, intercept)
+    member_weight: float | None = None  # the blend weight scored with (fit or given)
 
 
 def routed_members(
@@ -134,6 +136,11 @@ def evaluate(
         if spec.kind == "stack"
         else (None, None)
     )
+    blend_info = None
+    if spec.fit_weights:
+        fitted, blend_info = _fit_blend(holdouts, glob, routed, spec.name)
+        spec = dataclasses.replace(spec, member_weight=fitted)
+        w = fitted
     recorded = None if with_scores else _from_recorded(holdouts, run["id"], glob, routed, by)
     if recorded is not None:
         keep, g, o, y, v = recorded
@@ -163,7 +170,7 @@ def evaluate(
         frame = g_rows[keep]
         if by not in frame.columns:
             frame = frame.assign(**{by: v.to_numpy()})
-        scored = Scored(frame, composed_full, classes, routed, glob, by, stack)
+        scored = Scored(frame, composed_full, classes, routed, glob, by, stack, w)
     if stack is not None:
         composed = np.where(covered, stack_positive(np.where(covered, o, 0.5), g, stack), g)
     else:
@@ -187,6 +194,7 @@ def evaluate(
         },
         "routes": routes_of(routed),  # the routing table: [value, member id]
         "stack": stack_info,  # a stack's fit and how its rows were made (else None)
+        "blend_fit": blend_info,  # a blend's fitted weights (weights: fit; else None)
         "composition_metrics": _metrics(y, composed),
         "global_metrics": _metrics(y, g),
         "covered_rows": {
@@ -211,32 +219,34 @@ def routes_of(routed: dict[Any, dict[str, Any]]) -> list[list[Any]]:
     return sorted(out, key=lambda r: str(r[0]))
 
 
-def _fit_stack(
-    holdouts: Any, run_id: str, glob: dict[str, Any], routed: dict[Any, dict[str, Any]], name: str
-) -> tuple[dict[str, float], dict[str, Any]]:
-    """A logistic regression over the routed member's and the global model's scores, fit on
-    their out-of-fold scores (evaluation.oof_folds) on the rows both trained on: each score
-    comes from a model fit without that row, and no holdout row is used."""
-    from sklearn.linear_model import LogisticRegression
-
-    from railyard_batch.bundle.composite import stack_features
-
+def _oof_rows(
+    holdouts: Any,
+    glob: dict[str, Any],
+    routed: dict[Any, dict[str, Any]],
+    name: str,
+    kind: str,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
+    """The routed members' and the global model's out-of-fold scores (evaluation.oof_folds)
+    and labels on the rows both trained on, and how many members had them: what a stack or a
+    blend's weights are fit on (each score from a model fit without that row; no holdout
+    row)."""
     g_oof = holdouts.recorded_scores(glob["id"], oof=True)
     if g_oof is None:
         raise ConfigError(
-            f"Composition '{name}' (kind stack) is fit on out-of-fold scores; the global member"
+            f"Composition '{name}' ({kind}) is fit on out-of-fold scores; the global member"
             f" {glob['id']} recorded none: train with evaluation.oof_folds=5 (or 2..20)."
         )
-    row_of = np.full(int(g_oof.positions.max()) + 1 if len(g_oof.positions) else 0, -1)
+    size = int(g_oof.positions.max()) + 1 if len(g_oof.positions) else 0
+    row_of = np.full(size, -1)
     row_of[g_oof.positions] = np.arange(len(g_oof.positions))
     own, other, y = [], [], []
     used = 0
     for member in routed.values():
         m_oof = holdouts.recorded_scores(member["id"], oof=True)
-        if m_oof is None:
+        if m_oof is None or size == 0:
             continue
-        inside = m_oof.positions < len(row_of)
-        j = np.where(inside, row_of[np.minimum(m_oof.positions, len(row_of) - 1)], -1)
+        inside = m_oof.positions < size
+        j = np.where(inside, row_of[np.minimum(m_oof.positions, size - 1)], -1)
         both = (j >= 0) & ~np.isnan(m_oof.score)
         own.append(m_oof.score[both])
         other.append(g_oof.score[j[both]])
@@ -245,31 +255,77 @@ def _fit_stack(
     labels = np.concatenate(y) if y else np.zeros(0, dtype=int)
     if len(np.unique(labels)) < 2:
         raise ConfigError(
-            f"Composition '{name}' (kind stack) has no rows to fit with both classes: {used} of"
+            f"Composition '{name}' ({kind}) has no rows to fit with both classes: {used} of"
             f" {len(routed)} routed members recorded out-of-fold scores"
             " (evaluation.oof_folds), on rows the global model also trained on."
         )
-    x = stack_features(np.concatenate(own), np.concatenate(other))
-    fit = LogisticRegression().fit(x, labels)
+    return np.concatenate(own), np.concatenate(other), labels, used
+
+
+def _how(holdouts: Any, glob: dict[str, Any], what: str) -> str:
+    folds = (holdouts.context(glob["id"])[0]["evaluation"] or {}).get("oof_folds")
+    return (
+        f"{what}, fit on out-of-fold scores: each member's training rows in {folds} shuffled"
+        " KFold folds (seed split.seed), every row scored by the model fit on the other folds;"
+        " only rows that both the member and the global model trained on; no holdout row"
+    )
+
+
+def _fit_stack(
+    holdouts: Any, run_id: str, glob: dict[str, Any], routed: dict[Any, dict[str, Any]], name: str
+) -> tuple[dict[str, float], dict[str, Any]]:
+    """A logistic regression over the routed member's and the global model's scores, fit on
+    their out-of-fold scores (:func:`_oof_rows`)."""
+    from sklearn.linear_model import LogisticRegression
+
+    from railyard_batch.bundle.composite import stack_features
+
+    own, other, labels, used = _oof_rows(holdouts, glob, routed, name, "kind stack")
+    fit = LogisticRegression().fit(stack_features(own, other), labels)
     stack = {
         "coef_own": float(fit.coef_[0][0]),
         "coef_global": float(fit.coef_[0][1]),
         "intercept": float(fit.intercept_[0]),
     }
-    folds = (holdouts.context(glob["id"])[0]["evaluation"] or {}).get("oof_folds")
+    what = (
+        "scikit-learn LogisticRegression over logit(member score) and logit(global score)"
+        " (clipped to [1e-12, 1 - 1e-12])"
+    )
     info = {
         **stack,
         "fit_rows": len(labels),
         "members_fit": used,
-        "how": (
-            f"scikit-learn LogisticRegression over logit(member score) and logit(global score)"
-            f" (clipped to [1e-12, 1 - 1e-12]), fit on out-of-fold scores: each member's"
-            f" training rows in {folds} shuffled KFold folds (seed split.seed), every row scored"
-            " by the model fit on the other folds; only rows that both the member and the"
-            " global model trained on; no holdout row"
-        ),
+        "how": _how(holdouts, glob, what),
     }
     return stack, info
+
+
+def _fit_blend(
+    holdouts: Any, glob: dict[str, Any], routed: dict[Any, dict[str, Any]], name: str
+) -> tuple[float, dict[str, Any]]:
+    """The member weight w of a blend (``weights: fit``) minimising the log loss of
+    ``w * member + (1 - w) * global`` on out-of-fold scores (:func:`_oof_rows`)."""
+    from scipy.optimize import minimize_scalar
+
+    own, other, labels, used = _oof_rows(holdouts, glob, routed, name, "weights: fit")
+    eps = 1e-15
+
+    def loss(w: float) -> float:
+        p = np.clip(w * own + (1 - w) * other, eps, 1 - eps)
+        return float(-np.mean(labels * np.log(p) + (1 - labels) * np.log(1 - p)))
+
+    best = minimize_scalar(loss, bounds=(0.0, 1.0), method="bounded", options={"xatol": 1e-6})
+    w = float(best.x)
+    what = "scipy's bounded minimize_scalar of the log loss of w * member + (1 - w) * global"
+    info = {
+        "member": w,
+        "global": 1.0 - w,
+        "log_loss": loss(w),
+        "fit_rows": len(labels),
+        "members_fit": used,
+        "how": _how(holdouts, glob, what),
+    }
+    return w, info
 
 
 def _from_recorded(

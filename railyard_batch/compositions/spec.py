@@ -38,6 +38,8 @@ class Composition:
     fallback: str
     member: MemberCriteria
     member_weight: float  # route: 1.0 (the member's score alone where it is routed to)
+    # blend with `weights: fit`: the member weight is fit on out-of-fold scores when composed
+    fit_weights: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         weights = {"member": self.member_weight, "global": 1.0 - self.member_weight}
@@ -48,6 +50,7 @@ class Composition:
             "member": dict(self.member.__dict__),
             # a stack's weights are fit when it is composed (the result's "stack")
             "weights": None if self.kind == "stack" else weights,
+            "fit_weights": self.fit_weights,
         }
 
 
@@ -129,13 +132,16 @@ def parse(name: str, raw: dict[str, Any]) -> Composition:
     if not isinstance(parity, bool):
         raise _fail("member.require_parity", "true or false", parity)
     weight = 1.0
-    if kind == "blend":
+    fit = False
+    if kind == "blend" and raw.get("weights") == "fit":
+        weight, fit = 0.5, True  # replaced by the fit when composed
+    elif kind == "blend":
         weights = raw.get("weights")
         if not isinstance(weights, dict) or set(weights) != {"member", "global"}:
-            raise _fail("weights", "a mapping with exactly 'member' and 'global'", weights)
+            raise _fail("weights", "'fit' or a mapping with exactly 'member' and 'global'", weights)
         w_member = _number(weights, "member", "weights.member")
         w_global = _number(weights, "global", "weights.global")
         if min(w_member, w_global) < 0 or abs(w_member + w_global - 1.0) > 1e-9:
             raise _fail("weights", "two weights >= 0 that sum to 1", weights)
         weight = w_member
-    return Composition(name, kind, fallback, MemberCriteria(rows, pr_auc, parity), weight)
+    return Composition(name, kind, fallback, MemberCriteria(rows, pr_auc, parity), weight, fit)
