@@ -102,6 +102,23 @@ def _laptop_store(url: str) -> None:
         )
         store.fail_unfinished(s, "worker died")
         store.finish_runs(s)
+    store.record_composition(  # a composition, its config and metrics JSON with awkward text
+        {
+            "id": "s1-0/composition.routed",
+            "run_id": "s1-0",
+            "sweep_id": "s1",
+            "name": "routed",
+            "kind": "route",
+            "state": "succeeded",
+            "content_key": "c" * 64,
+            "config": {"kind": "route", "note": "naïve\x00"},
+            "metrics": {"pr_auc": 0.25, "global": {"pr_auc": 0.2}},
+            "result": "/r/routed.json",
+            "export": None,
+            "created_at": now(),
+            "finished_at": now(),
+        }
+    )
     store.close()
 
 
@@ -113,6 +130,7 @@ def _everything(url: str) -> dict[str, object]:
             "sweeps": sweeps,
             "runs": [store.runs(s["id"]) for s in sweeps],
             "members": store.members(),
+            "compositions": store.compositions(),
         }
     finally:
         store.close()
@@ -129,7 +147,7 @@ def test_store_copy_moves_everything_once(
     first = project.run("store", "copy", laptop, secret_team)
     assert first.returncode == 0, first.stderr
     assert "members 10 new of 10" in first.stderr  # the progress line
-    assert first.stdout.strip().endswith("2 sweeps, 2 runs, 10 members")
+    assert first.stdout.strip().endswith("2 sweeps, 2 runs, 10 members, 1 compositions")
     assert "pw-123" not in first.stdout + first.stderr
     assert _everything(team) == _everything(laptop)
 
