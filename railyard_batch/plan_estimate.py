@@ -113,8 +113,9 @@ def estimate(diff: PlanDiff, new: RevisionPlan, store_url: str) -> dict[str, Any
         "already_in_store": from_key,
         "without_estimate": unknown,
         "seconds": round(total, 3),
-        "cpu_hours": round(cpu, 6),
-        "gpu_hours": round(gpu, 6),
+        # four significant digits: round(x, 6) left a small sweep's 4.06e-05 as 4.1e-05
+        "cpu_hours": float(f"{cpu:.4g}"),
+        "gpu_hours": float(f"{gpu:.4g}"),
     }
 
 

@@ -148,7 +148,8 @@ def test_sigkill_then_rerun_completes_every_member_exactly_once(
         ready = lambda: _count(project, "succeeded") >= 3  # noqa: E731
     else:
         env["RAILYARD_FAULT_PAUSE"] = "artifact-rename:30:model.pkl"
-        ready = lambda: bool(_tmp_files(project))  # noqa: E731
+        # the paused model write, not a plan written (briefly) before the sweep is recorded
+        ready = lambda: any(".model.pkl." in p.name for p in _tmp_files(project))  # noqa: E731
     _kill_when(_start(project, env), ready)
     half_written = _tmp_files(project)
 
