@@ -4,6 +4,7 @@ brings it up to date, rows kept; errors name the store, never its password."""
 
 from __future__ import annotations
 
+import json
 import os
 import sqlite3
 import subprocess
@@ -173,3 +174,57 @@ def test_a_store_at_0001_gains_the_compositions_table_on_upgrade(tmp_path: Path)
     assert f"from 0001_initial to schema version {HEAD}" in upgraded.stdout
     assert {"content_key", "config", "export", "result"} <= set(tables(db)["compositions"])
     RunStore(url).close()
+
+
+def test_the_migrations_make_exactly_the_tables_the_code_declares(store_url: str) -> None:
+    """Run store and registry: alembic's autogenerate finds nothing to add, drop or change
+    between a store the migrations made and the tables in store_tables and registry.tables."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+    from sqlalchemy import MetaData
+
+    from railyard_batch import store_tables
+    from railyard_batch.registry import tables as registry_tables
+
+    RunStore(store_url).close()
+    both = MetaData()
+    for meta in (store_tables.metadata, registry_tables.metadata):
+        for table in meta.tables.values():
+            table.to_metadata(both)
+    engine = create_engine(sqlalchemy_url(store_url))
+    with engine.connect() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn), both)
+    engine.dispose()
+    assert diff == []
+
+
+def test_registry_tables_an_older_version_made_are_kept_on_upgrade(tmp_path: Path) -> None:
+    from alembic import command
+    from alembic.config import Config
+
+    from railyard_batch.registry import tables as registry_tables
+
+    db = tmp_path / "runs" / "railyard.db"
+    db.parent.mkdir()
+    url = f"sqlite:///{db}"
+    engine = create_engine(sqlalchemy_url(url))
+    with engine.begin() as conn:  # 0002, and the registry tables made at first use (as before)
+        config = Config()
+        config.set_main_option("script_location", "railyard_batch:store_migrations")
+        config.attributes["connection"] = conn
+        command.upgrade(config, "0002_compositions")
+        registry_tables.metadata.create_all(conn)
+        conn.execute(
+            text("INSERT INTO registry_models (name, created_at) VALUES ('m', '2026-01-01')")
+        )
+    engine.dispose()
+    with pytest.raises(StoreVersionError, match="0002_compositions"):
+        RunStore(url)
+    upgraded = cli("store", "upgrade", cwd=tmp_path)
+    assert upgraded.returncode == 0, upgraded.stderr
+    assert f"from 0002_compositions to schema version {HEAD}" in upgraded.stdout
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("SELECT name FROM registry_models").fetchall() == [("m",)]
+    listed = cli("models", "list", "--json", cwd=tmp_path)
+    assert listed.returncode == 0, listed.stderr
+    assert [m["name"] for m in json.loads(listed.stdout)] == ["m"]

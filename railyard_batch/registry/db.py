@@ -1,4 +1,7 @@
-"""The registry's engine, built from the run store URL; its tables are created if missing.
+"""The registry's engine, built from the run store URL. Its tables are the run store's
+(migration ``0003_registry``): opening the store first creates a new one at the current
+schema and refuses an older one with the line that says to run ``railyard-batch store
+upgrade``, as every other command does.
 
 On SQLite every transaction begins ``IMMEDIATE`` (it takes the write lock first, waiting up to
 a minute), so that a read-then-write transaction is never refused half-way by a concurrent
@@ -13,7 +16,6 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.exc import SQLAlchemyError
 
 from railyard_batch.errors import StoreError
-from railyard_batch.registry.tables import metadata
 from railyard_batch.store_url import is_sqlite, redact, sqlalchemy_url, sqlite_path
 
 _engines: dict[str, Engine] = {}
@@ -22,6 +24,9 @@ _engines: dict[str, Engine] = {}
 def engine_for(url: str) -> Engine:
     if url in _engines:
         return _engines[url]
+    from railyard_batch.store import RunStore
+
+    RunStore(url).close()  # the schema, registry tables included, is current (or refused)
     try:
         if is_sqlite(url):
             # As the run store does: a store that does not exist yet is made, not an error.
@@ -30,7 +35,6 @@ def engine_for(url: str) -> Engine:
             _immediate_transactions(engine)
         else:  # postgresql:// runs through psycopg 3, as the run store does
             engine = create_engine(sqlalchemy_url(url), pool_pre_ping=True)
-        metadata.create_all(engine)
     except (SQLAlchemyError, OSError) as exc:
         raise StoreError(
             f"Cannot open the registry in the run store {redact(url)!r}: {redact(url, _line(exc))}"
