@@ -44,3 +44,25 @@ def members_by_state(root: Path) -> dict[str, int]:
 
     with sqlite3.connect(root / "runs" / "railyard.db") as conn:
         return dict(conn.execute("SELECT state, COUNT(*) FROM members GROUP BY state").fetchall())
+
+
+def jvm_classpath(scratch: Path) -> str:
+    """Compile jvm/ and return the classpath (its classes and runtime dependencies) that a
+    benchmark's Java source file runs with (``java -cp CLASSPATH Bench.java``)."""
+    cp_file = scratch / "cp.txt"
+    subprocess.run(
+        [
+            "mvn",
+            "-q",
+            "-B",
+            "-f",
+            "jvm/pom.xml",
+            "compile",
+            "dependency:build-classpath",
+            "-Dmdep.includeScope=runtime",
+            f"-Dmdep.outputFile={cp_file}",
+        ],
+        check=True,
+        cwd=REPO,
+    )
+    return f"{REPO / 'jvm/target/classes'}:{cp_file.read_text().strip()}"

@@ -22,6 +22,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench._common import jvm_classpath  # noqa: E402
 from railyard_batch.bundle.composite import write_composite  # noqa: E402
 from railyard_batch.bundle.export import export_bundle  # noqa: E402
 from railyard_batch.bundle.jsonl import frame_to_jsonl  # noqa: E402
@@ -68,23 +69,7 @@ def main() -> int:
         (work / "one.jsonl").write_text(frame_to_jsonl(rows.assign(merchant_id=values[0])))
         spread = [values[i % len(values)] for i in range(len(rows))]
         (work / "spread.jsonl").write_text(frame_to_jsonl(rows.assign(merchant_id=spread)))
-        cp_file = work / "cp.txt"
-        subprocess.run(
-            [
-                "mvn",
-                "-q",
-                "-B",
-                "-f",
-                "jvm/pom.xml",
-                "compile",
-                "dependency:build-classpath",
-                "-Dmdep.includeScope=runtime",
-                f"-Dmdep.outputFile={cp_file}",
-            ],
-            check=True,
-            cwd=ROOT,
-        )
-        classpath = f"{ROOT / 'jvm/target/classes'}:{cp_file.read_text().strip()}"
+        classpath = jvm_classpath(work)
         subprocess.run(
             [
                 "java",

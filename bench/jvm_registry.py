@@ -18,6 +18,9 @@ import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from bench._common import jvm_classpath  # noqa: E402
 
 
 def main() -> int:
@@ -32,23 +35,7 @@ def main() -> int:
     if not (case / "bundle").is_dir():
         raise SystemExit(f"no test-vector case {args.case!r} under {case.parent}")
     with tempfile.TemporaryDirectory(prefix="railyard-bench-") as tmp:
-        cp_file = Path(tmp) / "cp.txt"
-        subprocess.run(
-            [
-                "mvn",
-                "-q",
-                "-B",
-                "-f",
-                "jvm/pom.xml",
-                "compile",
-                "dependency:build-classpath",
-                "-Dmdep.includeScope=runtime",
-                f"-Dmdep.outputFile={cp_file}",
-            ],
-            check=True,
-            cwd=ROOT,
-        )
-        classpath = f"{ROOT / 'jvm/target/classes'}:{cp_file.read_text().strip()}"
+        classpath = jvm_classpath(Path(tmp))
         cmd = [
             "java",
             "-cp",

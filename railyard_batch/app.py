@@ -101,34 +101,14 @@ def _check_composition(cfg: DictConfig) -> None:
 
 def _compose(plan: RunPlan) -> None:
     """composition=NAME: compose the sweep's members as ``railyard-batch compose`` does."""
-    from railyard_batch.compositions.command import compose_sweep
+    from railyard_batch.compositions.command import compose_sweep, summary_line
     from railyard_batch.compositions.spec import parse
 
     raw = dict(plan.config["composition"])
     spec = parse(str(raw["name"]), raw)
     bundle = bool((plan.config.get("export") or {}).get("bundle"))
-    for r in compose_sweep(plan.store_url, plan.sweep_id, spec, bundle=bundle):
-        m, g = r["composition_metrics"], r["global_metrics"]
-
-        def f(v: Any) -> str:
-            return "-" if v is None else f"{v:.4f}"
-
-        shipped = r.get("bundle")
-        verdict = (
-            ""
-            if not shipped
-            else (
-                "; bundle exportable"
-                if shipped["exportable"]
-                else f"; bundle NOT exportable: {shipped['reason']}"
-            )
-        )
-        print(
-            f"composition {spec.name} of run {r['run']}: pr_auc {f(m['pr_auc'])} (global"
-            f" {f(g['pr_auc'])}), roc_auc {f(m['roc_auc'])} (global {f(g['roc_auc'])}) on"
-            f" {r['rows']} rows, {r['coverage']['rows']:.0%} routed to own members{verdict}"
-            f"{' (recorded)' if r['cached'] else ''}: {r['page']}"
-        )
+    for result in compose_sweep(plan.store_url, plan.sweep_id, spec, bundle=bundle):
+        print(summary_line(result))
 
 
 def _train(cfg: DictConfig) -> Any:

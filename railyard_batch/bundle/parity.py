@@ -157,12 +157,37 @@ def parity_gate(
     cannot be built or run, which is a failure of the environment, not of the model.
     """
     py_labels, py_scores, py_refused = python_outcomes(pipeline, holdout)
+    return jvm_gate(
+        "jvm-bundle",
+        bundle_dir,
+        holdout,
+        py_labels,
+        py_scores,
+        py_refused=py_refused,
+        tolerance=tolerance,
+        jar=jar,
+    )
+
+
+def jvm_gate(
+    route: str,
+    bundle_dir: str | Path,
+    frame: pd.DataFrame,
+    py_labels: Sequence[Any] | None,
+    py_scores: np.ndarray,
+    *,
+    py_refused: Sequence[str | None] | None = None,
+    tolerance: float = DEFAULT_TOLERANCE,
+    jar: Path | None = None,
+) -> ParityResult:
+    """Score ``frame`` with the bundle (of either kind) through the JVM scorer CLI and
+    :func:`compare` with what Python scored for it."""
     with tempfile.TemporaryDirectory(prefix="railyard-parity-") as tmp:
-        src = Path(tmp) / "holdout.jsonl"
-        src.write_text(frame_to_jsonl(holdout))
+        src = Path(tmp) / "rows.jsonl"
+        src.write_text(frame_to_jsonl(frame) if len(frame) else "")
         rows = run_scorer(Path(bundle_dir), src, Path(tmp) / "scores.jsonl", jar=jar)
     return compare(
-        "jvm-bundle",
+        route,
         py_labels,
         py_scores,
         [r.label for r in rows] if py_labels is not None else None,

@@ -19,7 +19,7 @@ import numpy as np
 from railyard_batch.bundle.composite import route_type, write_composite
 from railyard_batch.bundle.errors import BundleError
 from railyard_batch.bundle.export import export_bundle
-from railyard_batch.bundle.parity import DEFAULT_TOLERANCE, ParityResult, compare
+from railyard_batch.bundle.parity import DEFAULT_TOLERANCE, ParityResult, jvm_gate
 from railyard_batch.bundle.seal import verify_bundle
 from railyard_batch.compositions.evaluate import Scored
 from railyard_batch.compositions.spec import Composition
@@ -75,9 +75,7 @@ def write_bundle(
             model_name=model_name,
             run_id=scored.global_member["run_id"],
             kind=spec.kind,
-            member_weight=spec.member_weight
-            if scored.member_weight is None
-            else scored.member_weight,
+            member_weight=scored.member_weight,
             route_by=scored.by,
             route_by_type=route_type(scored.frame[scored.by]),
             fallback=fallback,
@@ -93,20 +91,7 @@ def parity_gate(
     """Score the composition's rows through the JVM scorer and compare with the scores its
     metrics were computed from: every row, the label (the class of the first maximal score)
     and each score."""
-    from railyard_batch.bundle.jsonl import frame_to_jsonl
-    from railyard_batch.bundle.jvm_scorer import run_scorer
-
     labels = [scored.classes[i] for i in np.argmax(scored.proba, axis=1)]
-    with tempfile.TemporaryDirectory(prefix="railyard-composition-parity-") as tmp:
-        src = Path(tmp) / "rows.jsonl"
-        src.write_text(frame_to_jsonl(scored.frame) if len(scored.frame) else "")
-        rows = run_scorer(bundle_dir, src, Path(tmp) / "scores.jsonl")
-    return compare(
-        "jvm-composition",
-        labels,
-        scored.proba,
-        [r.label for r in rows],
-        [r.scores for r in rows],
-        tolerance=tolerance,
-        errors=[r.error for r in rows],
+    return jvm_gate(
+        "jvm-composition", bundle_dir, scored.frame, labels, scored.proba, tolerance=tolerance
     )

@@ -64,12 +64,30 @@ def run(ns: argparse.Namespace) -> int:
                 print(f"cached: nothing changed since {result['id']} was composed")
             bundle = result.get("bundle")
             if bundle:
-                verdict = (
-                    "exportable" if bundle["exportable"] else f"NOT exportable: {bundle['reason']}"
-                )
-                print(f"bundle: {bundle.get('bundle_path')} ({verdict})")
+                print(f"bundle: {bundle.get('bundle_path')} ({verdict(bundle)})")
             print(f"written: {result['file']}, {result['page']}")
     return 0
+
+
+def verdict(bundle: dict[str, Any]) -> str:
+    return "exportable" if bundle["exportable"] else f"NOT exportable: {bundle['reason']}"
+
+
+def summary_line(result: dict[str, Any]) -> str:
+    """One line of a composition against the global model (what a sweep prints at its end)."""
+    m, g = result["composition_metrics"], result["global_metrics"]
+
+    def f(v: Any) -> str:
+        return "-" if v is None else f"{v:.4f}"
+
+    shipped = result.get("bundle")
+    return (
+        f"composition {result['composition']['name']} of run {result['run']}: pr_auc"
+        f" {f(m['pr_auc'])} (global {f(g['pr_auc'])}), roc_auc {f(m['roc_auc'])} (global"
+        f" {f(g['roc_auc'])}) on {result['rows']} rows, {result['coverage']['rows']:.0%} routed"
+        f" to own members{f'; bundle {verdict(shipped)}' if shipped else ''}"
+        f"{' (recorded)' if result['cached'] else ''}: {result['page']}"
+    )
 
 
 def compose_sweep(
@@ -79,6 +97,7 @@ def compose_sweep(
     global member, record each in the run store and write its result; a run whose members
     and config were composed before gives its recorded result (unless ``force``)."""
     from railyard_batch.compositions.evaluate import GLOBAL_KEY, evaluate
+    from railyard_batch.compositions.ids import composition_id
     from railyard_batch.export import Holdouts
     from railyard_batch.store import RunStore, now
 
@@ -129,10 +148,6 @@ def compose_sweep(
     if not results:
         raise ConfigError(f"Sweep {sweep_id!r} has no run with a global member to compose.")
     return results
-
-
-def composition_id(run_id: str, name: str) -> str:
-    return f"{run_id}/composition.{name}"
 
 
 # Bumped when the evaluation itself changes, so that a recorded result is not reused.

@@ -62,8 +62,8 @@ class Scored:
     routed: dict[Any, dict[str, Any]]
     global_member: dict[str, Any]
     by: str
+    member_weight: float  # the weight scored with (a blend's given or fit one; route: 1)
     stack: dict[str, float] | None = None  # a stack's fit (coef_own, coef_global, intercept)
-    member_weight: float | None = None  # the blend weight scored with (fit or given)
 
 
 def routed_members(
@@ -132,9 +132,7 @@ def evaluate(
     w = spec.member_weight
     scored = None
     stack, stack_info = (
-        _fit_stack(holdouts, run["id"], glob, routed, spec.name)
-        if spec.kind == "stack"
-        else (None, None)
+        _fit_stack(holdouts, glob, routed, spec.name) if spec.kind == "stack" else (None, None)
     )
     blend_info = None
     if spec.fit_weights:
@@ -161,20 +159,20 @@ def evaluate(
         y = g_labels.to_numpy()[keep].astype(int)
         v = values[keep]
         covered = ~np.isnan(o)
+    if stack is not None:
+        composed = np.where(covered, stack_positive(np.where(covered, o, 0.5), g, stack), g)
+    else:
+        composed = np.where(covered, w * np.nan_to_num(o) + (1 - w) * g, g)
+    if recorded is None:  # every class's probability, for the bundle's parity gate
         if stack is not None:
-            p = stack_positive(np.where(covered, o, 0.5), g, stack)
-            mixed = np.column_stack([1.0 - p, p])
+            mixed = np.column_stack([1.0 - composed, composed])
         else:
             mixed = w * np.nan_to_num(o_full) + (1 - w) * g_full
         composed_full = np.where(covered[:, None], mixed, g_full)
         frame = g_rows[keep]
         if by not in frame.columns:
             frame = frame.assign(**{by: v.to_numpy()})
-        scored = Scored(frame, composed_full, classes, routed, glob, by, stack, w)
-    if stack is not None:
-        composed = np.where(covered, stack_positive(np.where(covered, o, 0.5), g, stack), g)
-    else:
-        composed = np.where(covered, w * np.nan_to_num(o) + (1 - w) * g, g)
+        scored = Scored(frame, composed_full, classes, routed, glob, by, w, stack)
     sizes = holdouts.fanout_sizes(run["id"])
     result = {
         "run": run["id"],
@@ -236,17 +234,16 @@ def _oof_rows(
             f"Composition '{name}' ({kind}) is fit on out-of-fold scores; the global member"
             f" {glob['id']} recorded none: train with evaluation.oof_folds=5 (or 2..20)."
         )
-    size = int(g_oof.positions.max()) + 1 if len(g_oof.positions) else 0
-    row_of = np.full(size, -1)
+    vc, _ = holdouts.context(glob["id"])
+    row_of = np.full(len(holdouts.column(glob["run_id"], vc.label)), -1)  # frame -> global row
     row_of[g_oof.positions] = np.arange(len(g_oof.positions))
     own, other, y = [], [], []
     used = 0
     for member in routed.values():
         m_oof = holdouts.recorded_scores(member["id"], oof=True)
-        if m_oof is None or size == 0:
+        if m_oof is None:
             continue
-        inside = m_oof.positions < size
-        j = np.where(inside, row_of[np.minimum(m_oof.positions, size - 1)], -1)
+        j = row_of[m_oof.positions]  # positions in the same frame (recorded_scores checks)
         both = (j >= 0) & ~np.isnan(m_oof.score)
         own.append(m_oof.score[both])
         other.append(g_oof.score[j[both]])
@@ -272,7 +269,7 @@ def _how(holdouts: Any, glob: dict[str, Any], what: str) -> str:
 
 
 def _fit_stack(
-    holdouts: Any, run_id: str, glob: dict[str, Any], routed: dict[Any, dict[str, Any]], name: str
+    holdouts: Any, glob: dict[str, Any], routed: dict[Any, dict[str, Any]], name: str
 ) -> tuple[dict[str, float], dict[str, Any]]:
     """A logistic regression over the routed member's and the global model's scores, fit on
     their out-of-fold scores (:func:`_oof_rows`)."""

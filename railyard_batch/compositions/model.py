@@ -16,9 +16,8 @@ import pandas as pd
 
 from railyard_batch.bundle.composite import is_missing
 from railyard_batch.compositions.evaluate import GLOBAL_KEY
+from railyard_batch.compositions.ids import is_composition
 from railyard_batch.errors import ConfigError
-
-MARK = "/composition."
 
 
 class ComposedModel:
@@ -90,12 +89,12 @@ class CompositionHoldouts:
         return str(self._composition(cid)["result_doc"]["global_member"])
 
     def context(self, member_id: str) -> tuple[Any, Any]:
-        if MARK not in member_id:
+        if not is_composition(member_id):
             return self._holdouts.context(member_id)
         return self._holdouts.context(self._global(member_id))
 
     def pipeline(self, member_id: str) -> Any:
-        if MARK not in member_id:
+        if not is_composition(member_id):
             return self._holdouts.pipeline(member_id)
         doc = self._composition(member_id)["result_doc"]
         vc, _ = self._holdouts.context(doc["global_member"])
@@ -112,7 +111,7 @@ class CompositionHoldouts:
     def rows(self, member_id: str) -> tuple[pd.DataFrame, pd.Series]:
         """A composition's rows: the global member's holdout less the rows a routed member
         trained on (as ``compose`` evaluated it), with the routing column."""
-        if MARK not in member_id:
+        if not is_composition(member_id):
             return self._holdouts.rows(member_id)
         doc = self._composition(member_id)["result_doc"]
         g_rows, g_labels = self._holdouts.rows(doc["global_member"])
@@ -129,4 +128,4 @@ class CompositionHoldouts:
         return rows, g_labels[keep.to_numpy()]
 
 
-__all__ = ["GLOBAL_KEY", "MARK", "ComposedModel", "CompositionHoldouts"]
+__all__ = ["GLOBAL_KEY", "ComposedModel", "CompositionHoldouts"]

@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlalchemy import Engine, select
 
+from railyard_batch.compositions.ids import is_composition
 from railyard_batch.errors import ConfigError
 from railyard_batch.registry import tables as t
 from railyard_batch.registry.changes import (
@@ -27,12 +28,7 @@ from railyard_batch.registry.changes import (
 from railyard_batch.registry.errors import ModelNotFoundError, PromotionConflict
 from railyard_batch.registry.names import check_alias
 from railyard_batch.registry.pointers import sync_pointer
-from railyard_batch.registry.promotion import (
-    Criteria,
-    check_exportable,
-    evaluate,
-    is_composition,
-)
+from railyard_batch.registry.promotion import Criteria, check_exportable, evaluate
 from railyard_batch.registry.reads import version_row
 
 PRODUCTION = "production"
@@ -112,7 +108,7 @@ def promote(
         passed = evaluate(criteria, name, candidate, holder, report)
         if report is not None and actor.evidence is None:  # the event names what it rests on
             actor = replace(actor, evidence=f"shadow report {report['id']}")
-    if actor.evidence is None and is_composition(candidate):
+    if actor.evidence is None and is_composition(candidate.get("member_id")):
         actor = replace(actor, evidence=composition_evidence(candidate))
     eid = move_alias(engine, name, alias, version, state, actor)
     pointer = sync_pointer(engine, root, name, alias)

@@ -156,10 +156,6 @@ def evaluate(
     return passed
 
 
-def is_composition(version: dict[str, Any]) -> bool:
-    return "/composition." in str(version.get("member_id") or "")
-
-
 def _against_global(
     criteria: Criteria, measured: dict[str, Any], refuse: Any
 ) -> list[dict[str, Any]]:

@@ -8,13 +8,14 @@ transaction; the run store is only read, through :class:`RunStore`'s public meth
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, insert, select, tuple_
 
+from railyard_batch.compositions.ids import is_composition
 from railyard_batch.registry import tables as t
 from railyard_batch.registry.changes import HEX
 from railyard_batch.registry.errors import NotRegistrableError
@@ -70,13 +71,6 @@ def candidate(
         raise NotRegistrableError(
             f"Member {mid!r} is {member['state']}; only a succeeded member can be registered."
         )
-    bundle = export.get("bundle_path")
-    if not bundle:
-        why = export.get("reason") or "it was not trained with export.bundle=true"
-        raise NotRegistrableError(f"Member {mid!r} has no bundle to register: {why}.")
-    bundle_hash, version, relative = _bundle(
-        bundle, export.get("content_hash"), f"member {mid!r}", root
-    )
     config = run.get("config") or {}
     estimator = str(run.get("estimator") or "").rsplit(".", 1)[-1]
     fields = {
@@ -86,17 +80,52 @@ def candidate(
         "estimator": estimator,
         "run": run["id"],
     }
+    return _from_export(
+        export,
+        f"member {mid!r}",
+        "it was not trained with export.bundle=true",
+        name=lambda: model_name(config.get("registry"), fields),
+        member_id=mid,
+        estimator=str(run.get("estimator") or ""),
+        metrics=member.get("metrics") or {},
+        run=run,
+        sweep=sweep,
+        root=root,
+    )
+
+
+def _from_export(
+    export: dict[str, Any],
+    what: str,
+    without: str,
+    *,
+    name: Callable[[], str],
+    member_id: str,
+    estimator: str,
+    metrics: dict[str, Any],
+    run: dict[str, Any],
+    sweep: dict[str, Any],
+    root: Path,
+) -> Candidate:
+    """The version a recorded export makes (a member's or a composition's bundle, its gate)
+    and where it came from; ``without``: why there is no bundle when none was recorded.
+    ``name`` is asked for once the bundle checks out (a bad name template comes second)."""
+    bundle = export.get("bundle_path")
+    if not bundle:
+        why = export.get("reason") or without
+        raise NotRegistrableError(f"{what[0].upper()}{what[1:]} has no bundle to register: {why}.")
+    bundle_hash, version, relative = _bundle(bundle, export.get("content_hash"), what, root)
     parity = export.get("jvm_parity") or {}
     return Candidate(
-        model_name=model_name(config.get("registry"), fields),
+        model_name=name(),
         version=version,
         bundle_hash=bundle_hash,
         bundle_uri=relative.as_posix(),
         sweep_id=sweep["id"],
         run_id=run["id"],
-        member_id=mid,
-        estimator=str(run.get("estimator") or ""),
-        metrics=member.get("metrics") or {},
+        member_id=member_id,
+        estimator=estimator,
+        metrics=metrics,
         data_md5=run.get("data_md5"),
         git_commit=sweep.get("git_commit"),
         package_versions=sweep.get("package_versions") or {},
@@ -133,9 +162,6 @@ def _bundle(bundle: str, recorded: Any, what: str, root: Path) -> tuple[str, str
     return bundle_hash, version, relative
 
 
-COMPOSITION_MARK = "/composition."
-
-
 def composition_candidate(
     row: dict[str, Any], run: dict[str, Any], sweep: dict[str, Any], root: Path
 ) -> Candidate:
@@ -147,29 +173,17 @@ def composition_candidate(
         raise NotRegistrableError(
             f"Composition {cid!r} is {row['state']}; it cannot be registered."
         )
-    if not export.get("bundle_path"):
-        why = export.get("reason") or "it was composed without --bundle"
-        raise NotRegistrableError(f"Composition {cid!r} has no bundle to register: {why}.")
-    bundle_hash, version, relative = _bundle(
-        export["bundle_path"], export.get("content_hash"), f"composition {cid!r}", root
-    )
-    parity = export.get("jvm_parity") or {}
-    return Candidate(
-        model_name=check_name(f"{sweep['experiment']}/{row['name']}"),
-        version=version,
-        bundle_hash=bundle_hash,
-        bundle_uri=relative.as_posix(),
-        sweep_id=sweep["id"],
-        run_id=run["id"],
+    return _from_export(
+        export,
+        f"composition {cid!r}",
+        "it was composed without --bundle",
+        name=lambda: check_name(f"{sweep['experiment']}/{row['name']}"),
         member_id=f"{cid}@{row['content_key'][:12]}",  # this evaluation's result
         estimator=f"{row['kind']} composition over {run.get('estimator') or '-'}",
         metrics=row.get("metrics") or {},
-        data_md5=run.get("data_md5"),
-        git_commit=sweep.get("git_commit"),
-        package_versions=sweep.get("package_versions") or {},
-        parity_passed=bool(parity.get("passed")),
-        exportable=bool(export.get("exportable")),
-        gate_reason=export.get("reason"),
+        run=run,
+        sweep=sweep,
+        root=root,
     )
 
 
@@ -177,7 +191,7 @@ def member_candidates(store: RunStore, target: str, root: Path) -> list[Candidat
     """A composition id (``<run>/composition.<name>``) or a member id (contains '/'): that
     one, whatever its gate said; a sweep id: its succeeded members and compositions whose
     bundle is exportable."""
-    if COMPOSITION_MARK in target:
+    if is_composition(target):
         row = store.composition(target)
         run = store.run(row["run_id"])
         return [composition_candidate(row, run, store.sweep(run["sweep_id"]), root)]
