@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import sys
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -38,7 +39,14 @@ from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
 from railyard_batch import store_migrations, store_tables
 from railyard_batch.errors import RunNotFoundError, StoreError
-from railyard_batch.store_engine import WRITE, one_line, open_engine, retryable
+from railyard_batch.store_engine import (
+    RECONNECT_S,
+    WRITE,
+    disconnected,
+    one_line,
+    open_engine,
+    retryable,
+)
 from railyard_batch.store_tables import JSON_COLUMNS, compositions, members, runs, sweeps
 from railyard_batch.store_url import check_url, is_sqlite, redact, sqlite_path
 
@@ -129,30 +137,42 @@ class RunStore:
 
     def _write(self, work: Callable[[Connection], _T]) -> _T:
         """Run ``work`` in one write transaction; again (a few times, backing off) when it lost
-        a race; one ``StoreError`` line naming the store when it cannot be written."""
-        for attempt in range(50):
+        a race, and once the server is back when it went away (:class:`_Outage`); one
+        ``StoreError`` line naming the store when it cannot be written."""
+        outage, races = _Outage(self), 0
+        while True:
             try:
                 with self._engine.connect() as conn:
                     conn = conn.execution_options(**{WRITE: True})
                     with conn.begin():
-                        return work(conn)
+                        result = work(conn)
+                outage.over()
+                return result
             except DBAPIError as exc:  # a full disk, a read-only file, a refused connection
-                if retryable(exc) and attempt < 49:
-                    time.sleep(0.02 * (attempt + 1))
+                if retryable(exc) and races < 49:
+                    races += 1
+                    time.sleep(0.02 * races)
+                    continue
+                if outage.wait(exc):
                     continue
                 raise StoreError(
                     f"Cannot write the run store {self.name}: {one_line(exc, self.url)}"
                 ) from None
-        raise AssertionError("unreachable")
 
     def _rows(self, stmt: Any) -> list[RowMapping]:
-        try:
-            with self._engine.connect() as conn:
-                return list(conn.execute(stmt).mappings())
-        except DBAPIError as exc:
-            raise StoreError(
-                f"Cannot read the run store {self.name}: {one_line(exc, self.url)}"
-            ) from None
+        outage = _Outage(self)
+        while True:
+            try:
+                with self._engine.connect() as conn:
+                    rows = list(conn.execute(stmt).mappings())
+                outage.over()
+                return rows
+            except DBAPIError as exc:
+                if outage.wait(exc):
+                    continue
+                raise StoreError(
+                    f"Cannot read the run store {self.name}: {one_line(exc, self.url)}"
+                ) from None
 
     def _insert(self, table: Any) -> Any:
         dialect = pg_dialect if self.dialect == "postgresql" else sqlite_dialect
@@ -252,9 +272,18 @@ class RunStore:
         ]
 
         def work(c: Connection) -> None:
-            c.execute(runs.insert().values(**run))
+            # Inserts that ignore rows already there: run again after a lost connection (the
+            # first attempt may have committed), they add nothing.
+            c.execute(
+                self._insert(runs).values(**run).on_conflict_do_nothing(index_elements=["id"])
+            )
             if queued:  # (the parameter ``members`` hides the table's name)
-                c.execute(store_tables.members.insert(), queued)
+                c.execute(
+                    self._insert(store_tables.members).on_conflict_do_nothing(
+                        index_elements=["id"]
+                    ),
+                    queued,
+                )
             _cache_from(c, [(mid, origin) for mid, *_, origin in rows if origin], stamp)
 
         self._write(work)
@@ -634,6 +663,46 @@ class RunStore:
         if not rows:
             raise RunNotFoundError(missing)
         return _decode(rows[0])
+
+
+class _Outage:
+    """A PostgreSQL store that went away after it was opened (a restart, a failover): the
+    transaction is run again once the server answers, for up to ``RECONNECT_S``, saying so on
+    stderr (the sweep's or the worker's log) when it starts and ends. A store that cannot be
+    opened at all is refused at once (``RunStore.__init__``), never waited for."""
+
+    def __init__(self, store: RunStore) -> None:
+        self.store = store
+        self.since: float | None = None
+        self.tries = 0
+
+    def wait(self, exc: DBAPIError) -> bool:
+        if self.store.dialect != "postgresql" or not disconnected(exc):
+            return False
+        clock = time.monotonic()
+        if self.since is None:
+            self.since = clock
+            print(
+                f"railyard-batch: the run store {self.store.name} is unreachable "
+                f"({one_line(exc, self.store.url)}); waiting up to {RECONNECT_S:g} s for it",
+                file=sys.stderr,
+                flush=True,
+            )
+        elif clock - self.since > RECONNECT_S:
+            return False
+        self.tries += 1
+        time.sleep(min(2.0, 0.05 * 2**self.tries))
+        return True
+
+    def over(self) -> None:
+        if self.since is not None:
+            print(
+                f"railyard-batch: the run store {self.store.name} is reachable again after "
+                f"{time.monotonic() - self.since:.1f} s",
+                file=sys.stderr,
+                flush=True,
+            )
+            self.since = None
 
 
 # The states a member may be in for a worker's outcome to move it to each state: a member

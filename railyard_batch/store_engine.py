@@ -5,7 +5,9 @@ SQLAlchemy does not second-guess (the driver's own transaction handling is off):
 begins with ``BEGIN IMMEDIATE`` (it takes the write lock first, so it never fails half-way
 on a lock), a read with a plain ``BEGIN``. PostgreSQL: psycopg 3, read committed, a small
 pool that checks a connection before handing it out (heartbeat threads outlive idle
-timeouts of proxies).
+timeouts of proxies). A PostgreSQL store that goes away after it was opened (a server restart,
+a failover) is waited for: :func:`disconnected` says which errors those are, and the store
+runs the transaction again once the server answers (``RECONNECT_S``).
 """
 
 from __future__ import annotations
@@ -22,6 +24,11 @@ from railyard_batch.store_url import is_sqlite, redact, sqlalchemy_url, sqlite_p
 WRITE = "railyard_write"
 # SQLSTATEs after which PostgreSQL asks the client to run the transaction again.
 _PG_RETRY = {"40001", "40P01"}  # serialization failure, deadlock detected
+# SQLSTATEs of a server going away or not yet back: admin shutdown (a restart), crash
+# shutdown, "the database system is starting up / shutting down"; class 08 is the connection's.
+_PG_GONE = {"57P01", "57P02", "57P03"}
+# How long a store that was reachable waits for its PostgreSQL server to come back.
+RECONNECT_S = 120.0
 
 
 def open_engine(url: str) -> Engine:
@@ -64,6 +71,20 @@ def retryable(exc: DBAPIError) -> bool:
         return True
     text = str(exc.orig).lower()
     return "database is locked" in text or "database is busy" in text
+
+
+def disconnected(exc: DBAPIError) -> bool:
+    """A PostgreSQL server that closed the connection, refused a new one or is restarting.
+
+    Running the transaction again is safe: every write of the store is a conditional update
+    or an insert that ignores a row already there, so one that committed before the
+    connection dropped changes nothing the second time."""
+    if exc.connection_invalidated:
+        return True
+    sqlstate = getattr(exc.orig, "sqlstate", None)
+    if sqlstate is None:  # no answer from a server at all: refused, reset, timed out
+        return type(exc.orig).__name__ == "OperationalError"
+    return sqlstate in _PG_GONE or sqlstate.startswith("08")
 
 
 def one_line(exc: BaseException, url: str) -> str:

@@ -17,6 +17,7 @@ import shutil
 import socket
 import subprocess
 import tempfile
+import time
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
@@ -81,22 +82,23 @@ class PostgresServer:
             "--encoding=UTF8",
             "--locale=C",
         )
+        server._pg_ctl_start()
+        return server
+
+    def _pg_ctl_start(self) -> None:
         options = (
-            f"-p {server.port} -c listen_addresses=127.0.0.1 -k {root}"
+            f"-p {self.port} -c listen_addresses=127.0.0.1 -k {self.root}"
             " -c max_connections=200 -c shared_buffers=64MB"
         )
-        server._run(
-            "pg_ctl",
-            "-D",
-            str(root / "data"),
-            "-l",
-            str(root / "log"),
-            "-o",
-            options,
-            "-w",
-            "start",
-        )
-        return server
+        data, log = str(self.root / "data"), str(self.root / "log")
+        self._run("pg_ctl", "-D", data, "-l", log, "-o", options, "-w", "start")
+
+    def restart(self, down_s: float = 0.0) -> None:
+        """Stop the server (fast: open sessions are terminated, as in a restart or a failover),
+        stay down ``down_s`` seconds, start it again on the same port and data."""
+        self._run("pg_ctl", "-D", str(self.root / "data"), "-m", "fast", "-w", "stop")
+        time.sleep(down_s)
+        self._pg_ctl_start()
 
     def _run(self, tool: str, *args: str) -> None:
         command = [str(self.bin_dir / tool), *args]

@@ -177,18 +177,20 @@ def test_a_store_at_0001_gains_the_compositions_table_on_upgrade(tmp_path: Path)
 
 
 def test_the_migrations_make_exactly_the_tables_the_code_declares(store_url: str) -> None:
-    """Run store and registry: alembic's autogenerate finds nothing to add, drop or change
-    between a store the migrations made and the tables in store_tables and registry.tables."""
+    """Run store, registry and service: alembic's autogenerate finds nothing to add, drop or
+    change between a store the migrations made and the tables in store_tables,
+    registry.tables and service.tables."""
     from alembic.autogenerate import compare_metadata
     from alembic.migration import MigrationContext
     from sqlalchemy import MetaData
 
     from railyard_batch import store_tables
     from railyard_batch.registry import tables as registry_tables
+    from railyard_batch.service import tables as service_tables
 
     RunStore(store_url).close()
     both = MetaData()
-    for meta in (store_tables.metadata, registry_tables.metadata):
+    for meta in (store_tables.metadata, registry_tables.metadata, service_tables.metadata):
         for table in meta.tables.values():
             table.to_metadata(both)
     engine = create_engine(sqlalchemy_url(store_url))
@@ -228,3 +230,42 @@ def test_registry_tables_an_older_version_made_are_kept_on_upgrade(tmp_path: Pat
     listed = cli("models", "list", "--json", cwd=tmp_path)
     assert listed.returncode == 0, listed.stderr
     assert [m["name"] for m in json.loads(listed.stdout)] == ["m"]
+
+
+def test_service_tables_an_older_version_made_keep_their_tokens_and_gain_a_team(
+    tmp_path: Path,
+) -> None:
+    from alembic import command
+    from alembic.config import Config
+
+    from railyard_batch.service.tokens import authenticate, digest
+
+    db = tmp_path / "runs" / "railyard.db"
+    db.parent.mkdir()
+    url = f"sqlite:///{db}"
+    engine = create_engine(sqlalchemy_url(url))
+    with engine.begin() as conn:  # 0003, and the service's tables as its first use made them
+        config = Config()
+        config.set_main_option("script_location", "railyard_batch:store_migrations")
+        config.attributes["connection"] = conn
+        command.upgrade(config, "0003_registry")
+        conn.execute(
+            text(
+                "CREATE TABLE service_tokens (name VARCHAR(200) PRIMARY KEY, role VARCHAR(20) "
+                "NOT NULL, secret_sha256 VARCHAR(64) NOT NULL UNIQUE, created_at VARCHAR(40) "
+                "NOT NULL)"
+            )
+        )
+        conn.execute(
+            text("INSERT INTO service_tokens VALUES ('old-bot', 'reader', :d, '2026-01-01')"),
+            {"d": digest("ryb_old")},
+        )
+    engine.dispose()
+    with pytest.raises(StoreVersionError, match="0003_registry"):
+        RunStore(url)
+    upgraded = cli("store", "upgrade", cwd=tmp_path)
+    assert upgraded.returncode == 0, upgraded.stderr
+    assert f"from 0003_registry to schema version {HEAD}" in upgraded.stdout
+    assert "team" in tables(db)["service_tokens"] and "team" in tables(db)["service_trainings"]
+    found = authenticate(url, "ryb_old")
+    assert found is not None and (found.name, found.role, found.team) == ("old-bot", "reader", None)

@@ -63,17 +63,24 @@ class Runner:
         self.metrics = metrics
         self.processes: dict[str, subprocess.Popen[bytes]] = {}
 
-    def launch(self, sweep_id: str, command: list[str], estimators: list[str]) -> None:
+    def launch(
+        self, sweep_id: str, command: list[str], estimators: list[str], team: str | None
+    ) -> None:
         log = self.settings.root / "runs" / "service" / f"{sweep_id}.log"
         proc = start(command, cwd=self.settings.root, log_path=log)
         self.processes[sweep_id] = proc
         trainings.update(self.settings.store_url, sweep_id, pid=proc.pid)
-        self.metrics.started(estimators)
+        self.metrics.started(estimators, team)
         threading.Thread(
-            target=self._follow, args=(sweep_id, proc, log), name=f"sweep-{sweep_id}", daemon=True
+            target=self._follow,
+            args=(sweep_id, proc, log, team),
+            name=f"sweep-{sweep_id}",
+            daemon=True,
         ).start()
 
-    def _follow(self, sweep_id: str, proc: subprocess.Popen[bytes], log: Path) -> None:
+    def _follow(
+        self, sweep_id: str, proc: subprocess.Popen[bytes], log: Path, team: str | None
+    ) -> None:
         code = proc.wait()
         self.processes.pop(sweep_id, None)
         error = None
@@ -87,7 +94,7 @@ class Runner:
 
         store = RunStore(url)
         try:
-            self.metrics.ended(store.runs(sweep_id), store.members(sweep_id=sweep_id))
+            self.metrics.ended(store.runs(sweep_id), store.members(sweep_id=sweep_id), team)
         except RunNotFoundError:
             pass
         finally:

@@ -21,6 +21,11 @@ def add_parsers(sub: Any, default_store: str) -> None:
     create = actions.add_parser("create", help="create a token and print it (once)")
     create.add_argument("--role", required=True, help="reader, trainer or promoter")
     create.add_argument("--name", required=True, help="who uses it: the actor of its changes")
+    create.add_argument(
+        "--team", default=None, help="the team its trainings are counted for in /metrics"
+    )
+    # Also after the action (``tokens create --store URL``), as every other command takes it.
+    create.add_argument("--store", default=argparse.SUPPRESS, help="run store URL")
 
 
 def run(ns: argparse.Namespace) -> int:
@@ -30,7 +35,7 @@ def run(ns: argparse.Namespace) -> int:
 def create_token(ns: argparse.Namespace) -> int:
     from railyard_batch.service.tokens import create_token
 
-    print(create_token(ns.store, name=ns.name, role=ns.role))
+    print(create_token(ns.store, name=ns.name, role=ns.role, team=ns.team))
     return 0
 
 

@@ -1,6 +1,7 @@
 """Prometheus metrics of one service (its own registry, so two apps in a process do not
-collide): requests by route and status, trainings started/succeeded/failed by estimator, and
-the training time of members."""
+collide): requests by route and status, trainings started/succeeded/failed by team (the
+submitting token's, ``tokens create --team``; empty for a token without one) and estimator,
+and the training time of members."""
 
 from __future__ import annotations
 
@@ -28,7 +29,7 @@ class ServiceMetrics:
         self.trainings = Counter(
             "railyard_trainings",
             "Trainings (Hydra jobs, one estimator each) by what happened to them",
-            ["event", "estimator"],
+            ["event", "team", "estimator"],
             registry=self.registry,
         )
         self.member_seconds = Histogram(
@@ -39,18 +40,20 @@ class ServiceMetrics:
             registry=self.registry,
         )
 
-    def started(self, estimators: list[str]) -> None:
+    def started(self, estimators: list[str], team: str | None) -> None:
         for name in estimators:
-            self.trainings.labels("started", name).inc()
+            self.trainings.labels("started", team or "", name).inc()
 
-    def ended(self, runs: list[dict[str, Any]], members: list[dict[str, Any]]) -> None:
+    def ended(
+        self, runs: list[dict[str, Any]], members: list[dict[str, Any]], team: str | None
+    ) -> None:
         """Count a sweep's runs once its process ended, and observe its members' times."""
         by_run = {}
         for run in runs:
             name = str(run.get("estimator") or "").rsplit(".", 1)[-1]
             by_run[run["id"]] = name
             event = "succeeded" if run["state"] == "succeeded" else "failed"
-            self.trainings.labels(event, name).inc()
+            self.trainings.labels(event, team or "", name).inc()
         for member in members:
             if member["state"] in ("succeeded", "failed") and member.get("started_at"):
                 start = datetime.fromisoformat(member["started_at"])

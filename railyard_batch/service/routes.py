@@ -150,7 +150,8 @@ def submit_training(
     from railyard_batch.sweep import new_sweep_id
 
     settings = request.app.state.settings
-    actor = principal(request).name
+    caller = principal(request)
+    actor = caller.name
     digest = hashlib.sha256(body.model_dump_json().encode()).hexdigest()
     if idempotency_key is not None:
         known = trainings.by_idempotency_key(settings.store_url, actor, idempotency_key)
@@ -168,10 +169,11 @@ def submit_training(
         experiment=body.experiment,
         estimators=checked.estimators,
         argv=command,
+        team=caller.team,
     )
     if record["sweep_id"] != sweep_id:  # a concurrent retry won
         return _accepted(record, digest, response)
-    request.app.state.runner.launch(sweep_id, command, checked.estimators)
+    request.app.state.runner.launch(sweep_id, command, checked.estimators, caller.team)
     response.headers["Location"] = f"/v1/sweeps/{sweep_id}"
     return {
         "sweep_id": sweep_id,

@@ -1,8 +1,9 @@
 """The service's own tables, beside the run store's in the same database (SQLAlchemy Core, so
-the SQL is the same on SQLite and PostgreSQL).
+the SQL is the same on SQLite and PostgreSQL) and versioned with them (migration
+``0004_service``).
 
-- ``service_tokens``: who may call the API: a name, a role and the sha256 of the token's
-  secret (never the token itself);
+- ``service_tokens``: who may call the API: a name, a role, a team and the sha256 of the
+  token's secret (never the token itself);
 - ``service_trainings``: one row per accepted ``POST /v1/trainings``: the sweep id handed out,
   who asked, the ``Idempotency-Key`` (unique per token name), the process running the sweep,
   how it ended, and who cancelled it.
@@ -26,6 +27,8 @@ tokens = sa.Table(
     sa.Column("role", sa.String(20), nullable=False),
     sa.Column("secret_sha256", sa.String(64), nullable=False, unique=True),
     sa.Column("created_at", sa.String(40), nullable=False),
+    # The team its trainings are counted for (``/metrics``); None: no team.
+    sa.Column("team", sa.String(100), nullable=True),
 )
 
 trainings = sa.Table(
@@ -46,6 +49,7 @@ trainings = sa.Table(
     sa.Column("cancelled_by", sa.String(200), nullable=True),
     sa.Column("created_at", sa.String(40), nullable=False),
     sa.Column("finished_at", sa.String(40), nullable=True),
+    sa.Column("team", sa.String(100), nullable=True),  # the asking token's
     sa.UniqueConstraint("actor", "idempotency_key", name="service_trainings_idempotency"),
 )
 
@@ -65,10 +69,12 @@ def engine_url(store_url: str) -> str:
 
 @lru_cache(maxsize=8)
 def engine(store_url: str) -> sa.Engine:
-    """One engine per store URL and process, with the service's tables created."""
+    """One engine per store URL and process. Opening the run store first makes a new store at
+    the current schema (the service's tables included) and refuses an older one in one line
+    naming ``railyard-batch store upgrade``."""
     from railyard_batch.store import RunStore
 
-    RunStore(store_url).close()  # the store's own checks, its directory and its tables first
+    RunStore(store_url).close()
     url = engine_url(store_url)
     args = {"timeout": 60} if url.startswith("sqlite") else {}
     eng = sa.create_engine(url, connect_args=args, pool_pre_ping=True)
@@ -78,5 +84,4 @@ def engine(store_url: str) -> sa.Engine:
         def _pragmas(conn: Any, _record: Any) -> None:
             conn.execute("PRAGMA busy_timeout=60000")
 
-    metadata.create_all(eng)
     return eng

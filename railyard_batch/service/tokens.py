@@ -1,4 +1,5 @@
-"""Bearer tokens: ``railyard-batch tokens create --role ROLE --name NAME`` prints one once.
+"""Bearer tokens: ``railyard-batch tokens create --role ROLE --name NAME [--team TEAM]``
+prints one once.
 
 A token is ``ryb_`` and 32 random bytes in hex; the store keeps only the sha256 of it, so a
 copy of the database holds no usable token. A request's token is hashed and looked up by its
@@ -27,10 +28,12 @@ _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,99}$")
 
 @dataclass(frozen=True)
 class Principal:
-    """Who a request comes from: the token's name (the actor of its changes) and role."""
+    """Who a request comes from: the token's name (the actor of its changes), role and team
+    (what its trainings are counted under in ``/metrics``)."""
 
     name: str
     role: str
+    team: str | None = None
 
     def may(self, role: str) -> bool:
         return ROLES.index(self.role) >= ROLES.index(role)
@@ -40,21 +43,27 @@ def digest(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8", "surrogateescape")).hexdigest()
 
 
-def create_token(store_url: str, *, name: str, role: str) -> str:
-    """Store a new token for ``name`` with ``role``; returns the token (shown once)."""
+def create_token(store_url: str, *, name: str, role: str, team: str | None = None) -> str:
+    """Store a new token for ``name`` with ``role`` (and ``team``); returns the token (shown
+    once)."""
     if role not in ROLES:
         raise one_of("--role", ROLES, role)
-    if not _NAME.match(name):
-        raise ConfigError(
-            "The '--name' option must be 1-100 characters of letters, digits and '._@-', "
-            f"starting with a letter or digit. Got {name!r}."
-        )
+    for option, value in (("--name", name), ("--team", team)):
+        if value is not None and not _NAME.fullmatch(value):
+            raise ConfigError(
+                f"The {option!r} option must be 1-100 characters of letters, digits and "
+                f"'._@-', starting with a letter or digit. Got {value!r}."
+            )
     token = PREFIX + secrets.token_hex(32)
     try:
         with tables.engine(store_url).begin() as conn:
             conn.execute(
                 tables.tokens.insert().values(
-                    name=name, role=role, secret_sha256=digest(token), created_at=now()
+                    name=name,
+                    role=role,
+                    team=team,
+                    secret_sha256=digest(token),
+                    created_at=now(),
                 )
             )
     except sa.exc.IntegrityError:
@@ -70,9 +79,12 @@ def authenticate(store_url: str, token: str) -> Principal | None:
     with tables.engine(store_url).connect() as conn:
         row = conn.execute(
             sa.select(
-                tables.tokens.c.name, tables.tokens.c.role, tables.tokens.c.secret_sha256
+                tables.tokens.c.name,
+                tables.tokens.c.role,
+                tables.tokens.c.team,
+                tables.tokens.c.secret_sha256,
             ).where(tables.tokens.c.secret_sha256 == wanted)
         ).first()
     if row is None or not hmac.compare_digest(str(row.secret_sha256), wanted):
         return None
-    return Principal(name=str(row.name), role=str(row.role))
+    return Principal(name=str(row.name), role=str(row.role), team=row.team)

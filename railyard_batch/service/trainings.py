@@ -24,6 +24,7 @@ def claim(
     experiment: str,
     estimators: list[str],
     argv: list[str],
+    team: str | None = None,
 ) -> dict[str, Any]:
     """Record a new training, or return the one this actor's ``idempotency_key`` already
     names (the unique constraint decides between two concurrent retries)."""
@@ -35,6 +36,7 @@ def claim(
         "experiment": experiment,
         "estimators": json.dumps(estimators),
         "argv": json.dumps(argv),
+        "team": team,
         "created_at": now(),
     }
     try:

@@ -35,6 +35,11 @@ class Service:
     tokens: dict[str, str] = field(default_factory=dict)
     proc: subprocess.Popen[bytes] | None = None
     clients: list[httpx.Client] = field(default_factory=list)
+    store: str | None = None  # the run store's URL; the project's SQLite file by default
+
+    @property
+    def store_url(self) -> str:
+        return self.store or self.project.store_url
 
     @property
     def url(self) -> str:
@@ -43,7 +48,7 @@ class Service:
     def start(self) -> None:
         with (self.project.root / "serve.log").open("ab") as log:
             self.proc = subprocess.Popen(
-                [CLI, "serve", "--port", str(self.port), "--store", self.project.store_url],
+                [CLI, "serve", "--port", str(self.port), "--store", self.store_url],
                 cwd=self.project.root,
                 stdout=log,
                 stderr=subprocess.STDOUT,
@@ -88,11 +93,22 @@ class Service:
         return client
 
 
-def start_service(root: Path) -> Service:
+def start_service(root: Path, store: str | None = None) -> Service:
     project = make_project(root)
-    service = Service(project, free_port())
+    service = Service(project, free_port(), store=store)
     for role in ROLES:
-        result = project.run("tokens", "create", "--role", role, "--name", f"{role}-bot")
+        team = ["--team", "risk"] if role == "trainer" else []  # its trainings are risk's
+        result = project.run(
+            "tokens",
+            "create",
+            "--role",
+            role,
+            "--name",
+            f"{role}-bot",
+            *team,
+            "--store",
+            service.store_url,
+        )
         assert result.returncode == 0, result.stderr
         token = result.stdout.strip()
         assert token.startswith("ryb_") and len(token) == 4 + 64, result.stdout

@@ -8,8 +8,12 @@ import re
 from typing import Any
 
 import httpx
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
-from railyard_batch.service.tokens import ROLES, digest
+from railyard_batch.errors import ConfigError
+from railyard_batch.service.tokens import ROLES, authenticate, create_token, digest
 from tests.service.conftest import Service
 
 WRONG = "ryb_" + "0" * 64
@@ -92,3 +96,31 @@ def test_tokens_create_refuses_a_bad_role_or_a_taken_name_on_one_line(service: S
     taken = service.project.run("tokens", "create", "--role", "reader", "--name", "reader-bot")
     assert taken.returncode == 2
     assert len(taken.stderr.splitlines()) == 1 and "'reader-bot'" in taken.stderr
+    bad_team = service.project.run(
+        "tokens", "create", "--role", "reader", "--name", "y", "--team", "risk team"
+    )
+    assert bad_team.returncode == 2
+    assert bad_team.stderr.splitlines() == [
+        "ConfigError: The '--team' option must be 1-100 characters of letters, digits and "
+        "'._@-', starting with a letter or digit. Got 'risk team'."
+    ]
+
+
+_LIKELY = st.from_regex(r"[A-Za-z0-9][A-Za-z0-9._@-]{0,99}\n?", fullmatch=True)
+
+
+@given(name=st.text(max_size=120) | _LIKELY, team=st.none() | st.text(max_size=120) | _LIKELY)
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+def test_any_name_or_team_is_stored_verbatim_or_refused_on_one_line(
+    tmp_path_factory: pytest.TempPathFactory, name: str, team: str | None
+) -> None:
+    url = f"sqlite:///{tmp_path_factory.mktemp('tokens') / 'store.db'}"
+    try:
+        token = create_token(url, name=name, role="trainer", team=team)
+    except ConfigError as error:
+        assert "\n" not in str(error) and ("'--name'" in str(error) or "'--team'" in str(error))
+        return
+    for value in (name, team):  # accepted: printable, no spaces, nothing around it
+        assert value is None or (value.isprintable() and value.isascii() and " " not in value)
+    found = authenticate(url, token)
+    assert found is not None and (found.name, found.role, found.team) == (name, "trainer", team)

@@ -87,10 +87,11 @@ def test_submit_follow_results_and_logs(service: Service) -> None:
     assert reader.get("/v1/runs/nope").status_code == 404
     assert reader.get("/v1/sweeps/nope").status_code == 404
 
-    succeeded = 'railyard_trainings_total{estimator="XGBClassifier",event="succeeded"} 1.0'
+    xgb = 'railyard_trainings_total{estimator="XGBClassifier",event='
+    succeeded = xgb + '"succeeded",team="risk"} 1.0'
     # Counted when the sweep's process has ended (a moment after the store says succeeded).
     metrics = wait_for(lambda: m if succeeded in (m := reader.get("/metrics").text) else None)
-    assert 'railyard_trainings_total{estimator="XGBClassifier",event="started"} 1.0' in metrics
+    assert xgb + '"started",team="risk"} 1.0' in metrics  # the trainer token's team
     assert 'railyard_member_duration_seconds_count{estimator="LogisticRegression"}' in metrics
     assert 'route="/v1/sweeps/{sweep_id}",status="200"' in metrics
 
