@@ -99,6 +99,12 @@ def _hydra_app(args: list[str]) -> int:
     # --force: retrain members whose result is already in the store (see execution.force).
     if "--force" in args:
         args = [a for a in args if a != "--force"] + ["execution.force=true"]
+    chosen = hydra_errors.group_choice_error(
+        conf_dir, [a for a in args if "=" in a and not a.startswith("-")]
+    )
+    if chosen is not None:  # Hydra 1.3 would end in a ValueError's traceback
+        print(chosen, file=sys.stderr)
+        return 2
     # Hydra's parser wants flags before overrides; let users write -m anywhere.
     flags = [a for a in args if a in ("-m", "--multirun")]
     sys.argv = [sys.argv[0], *flags, *(a for a in args if a not in flags)]

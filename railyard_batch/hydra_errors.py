@@ -8,11 +8,13 @@ exception (a bug) still gets Hydra's report. ``HYDRA_FULL_ERROR=1`` restores Hyd
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import types
 import typing
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import yaml
@@ -128,3 +130,70 @@ def install() -> None:
 
     run_and_report._railyard = True  # type: ignore[attr-defined]
     hydra_utils.run_and_report = run_and_report
+
+
+def _is_group(conf_dir: Path, group: str) -> bool:
+    from hydra.core.config_store import ConfigStore
+
+    if (conf_dir / group).is_dir():
+        return True
+    node: Any = ConfigStore.instance().repo
+    for part in group.split("/"):
+        if not isinstance(node, dict) or part not in node:
+            return False
+        node = node[part]
+    return isinstance(node, dict)
+
+
+def _options(conf_dir: Path, group: str) -> list[str]:
+    from hydra.core.config_store import ConfigStore
+
+    found = {p.stem for p in (conf_dir / group).glob("*.yaml")}
+    with contextlib.suppress(OSError):  # no structured options in this group
+        found |= {name.removesuffix(".yaml") for name in ConfigStore.instance().list(group)}
+    return sorted(found)
+
+
+def group_choice_error(conf_dir: Path, overrides: list[str]) -> str | None:
+    """The line for an override that picks a config group option with a value that is not a
+    name (``+experiment=0``, ``estimator=1.5``, ``~estimator=true``), which Hydra 1.3 meets
+    with a bare ``ValueError`` and a traceback; ``None`` when every choice is a name. An
+    override Hydra cannot parse is left for Hydra to report."""
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+    from hydra.errors import HydraException
+
+    try:
+        parsed = OverridesParser.create().parse_overrides(overrides)
+    except HydraException:
+        return None
+    for override in parsed:
+        group = override.key_or_group.lstrip("+~")
+        if override.is_force_add() or not _is_group(conf_dir, group):
+            continue
+        values: list[Any]
+        if override.is_sweep_override():
+            values = list(override.sweep_iterator())
+        else:
+            value = override.value()
+            if isinstance(value, dict) or (override.is_delete() and value is None):
+                values = []  # a dict is a config override; a bare ~group deletes it
+            elif isinstance(value, list) and not override.is_delete():
+                values = value
+            else:
+                values = [value]
+        bad = [v for v in values if not isinstance(v, str)]
+        if bad:
+            options = ", ".join(_options(conf_dir, group)) or "none found"
+            kind = (
+                "null"
+                if bad[0] is None
+                else "a boolean"
+                if isinstance(bad[0], bool)
+                else "a number"
+            )
+            return (
+                f"ConfigError: The '{group}' config group takes an option name (one of: "
+                f"{options}). Got {override.input_line!r}, whose value is {kind}; an option "
+                "named like a number is quoted (group='1')."
+            )
+    return None

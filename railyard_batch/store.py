@@ -102,7 +102,11 @@ class RunStore:
     current version; one at an older version is refused with one line saying to run
     ``railyard-batch store upgrade`` (nothing is written to it)."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, *, reached: bool = False) -> None:
+        """``reached``: this store was opened before for the same work (a sweep's worker
+        opening the store its parent recorded the sweep in), so a server gone at open is
+        waited for as after open (:class:`_Outage`); otherwise it is refused at once, since
+        a URL never reached is more likely wrong than restarting."""
         check_url(url)
         self.url = url
         self.path: Path | None = sqlite_path(url) if is_sqlite(url) else None
@@ -111,20 +115,31 @@ class RunStore:
         try:
             self._engine = open_engine(url)
             self.dialect = self._engine.dialect.name
-            with self._engine.connect() as conn:
-                current = store_migrations.check(conn, self.name, url)
-            if not current:  # a brand-new database: create the schema, once
-                with self._engine.connect() as conn:
-                    conn = conn.execution_options(**{WRITE: True})
-                    with conn.begin():
-                        store_migrations.lock(conn)
-                        if not store_migrations.check(conn, self.name, url):
-                            store_migrations.upgrade(conn)
+            outage = _Outage(self)
+            while True:
+                try:
+                    self._open()
+                    outage.over()
+                    break
+                except DBAPIError as exc:
+                    if not (reached and outage.wait(exc)):
+                        raise
         except (SQLAlchemyError, OSError) as exc:
             raise StoreError(
                 f"Cannot open the run store at {self.name} ('store.url'={redact(url)!r}): "
                 f"{one_line(exc, url)}"
             ) from None
+
+    def _open(self) -> None:
+        with self._engine.connect() as conn:
+            current = store_migrations.check(conn, self.name, self.url)
+        if not current:  # a brand-new database: create the schema, once
+            with self._engine.connect() as conn:
+                conn = conn.execution_options(**{WRITE: True})
+                with conn.begin():
+                    store_migrations.lock(conn)
+                    if not store_migrations.check(conn, self.name, self.url):
+                        store_migrations.upgrade(conn)
 
     def close(self) -> None:
         self._engine.dispose()
@@ -669,7 +684,8 @@ class _Outage:
     """A PostgreSQL store that went away after it was opened (a restart, a failover): the
     transaction is run again once the server answers, for up to ``RECONNECT_S``, saying so on
     stderr (the sweep's or the worker's log) when it starts and ends. A store that cannot be
-    opened at all is refused at once (``RunStore.__init__``), never waited for."""
+    opened at all is refused at once (``RunStore.__init__``), never waited for, unless the
+    caller says it was reached before (``reached=True``: a sweep's workers)."""
 
     def __init__(self, store: RunStore) -> None:
         self.store = store

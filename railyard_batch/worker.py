@@ -55,7 +55,7 @@ class _Recorder:
     def __init__(self, plan: RunPlan, artifacts: ArtifactStore, record_in_store: bool) -> None:
         self.plan = plan
         self.artifacts = artifacts
-        self.store = RunStore(plan.store_url) if record_in_store else None
+        self.store = RunStore(plan.store_url, reached=True) if record_in_store else None
 
     def started(self, members: list[MemberPlan], node: str) -> AbstractContextManager[Any]:
         """The heartbeat that renews the lease of the members this worker claims, while the

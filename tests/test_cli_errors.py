@@ -9,8 +9,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from tests.conftest import Project, Result
+from tests.conftest import REPO, Project, Result
+
+REPO_CONF = REPO / "conf"
 
 # Where a run may write: the run store and artifact root (runs/) and Hydra's own output
 # directories. Anything else that appears in the project after a refused run is a leak.
@@ -198,6 +202,16 @@ def test_unknown_config_group_option_lists_the_choices(project: Project) -> None
 
 
 @pytest.mark.e2e
+@pytest.mark.parametrize("override", ["+experiment=0", "estimator=1.5", "estimator=null"])
+def test_a_config_group_option_that_is_not_a_name_is_refused(
+    project: Project, override: str
+) -> None:
+    result = refused(project, override)  # Hydra 1.3 alone ends in a ValueError's traceback
+    group = override.lstrip("+").partition("=")[0]
+    assert_clean_error(project, result, f"The '{group}' config group takes an option name")
+
+
+@pytest.mark.e2e
 def test_label_with_missing_values_is_refused(project: Project) -> None:
     path = project.root / "data" / "transactions.parquet"
     df = pd.read_parquet(path)
@@ -267,3 +281,22 @@ def test_the_sentinel_sees_a_call(project: Project) -> None:
     result = project.run("+hook=pipelines.sentinel.touch", "execution.progress=false")
     assert (project.root / "SENTINEL_CALLED").read_text() == "function called"
     assert result.returncode == 1, result.stderr  # touch returns no model: the member fails
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    group=st.sampled_from(["estimator", "+experiment", "~estimator", "fanout.by", "+x"]),
+    value=st.text(max_size=30),
+)
+def test_any_override_text_is_checked_without_raising(group: str, value: str) -> None:
+    """group_choice_error sees every override before Hydra does: whatever the text, it
+    answers None or one ConfigError line that names the group, and never raises."""
+    from railyard_batch.config import register_configs
+    from railyard_batch.hydra_errors import group_choice_error
+
+    register_configs()
+    line = group_choice_error(REPO_CONF, [f"{group}={value}"])
+    if line is not None:
+        assert "\n" not in line and line.startswith("ConfigError: The '"), line
+        assert group.lstrip("+~") in line
+        assert group.lstrip("+~") in ("estimator", "experiment")

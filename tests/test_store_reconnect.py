@@ -84,3 +84,25 @@ def test_a_store_never_reached_is_refused_at_once(pg_server: PostgresServer) -> 
     assert time.monotonic() - started < 15
     assert "Cannot open the run store" in str(error.value)
     assert "\n" not in str(error.value)
+
+
+def test_a_worker_opening_a_store_its_sweep_reached_waits_for_the_server(
+    pg_server: PostgresServer, capfd: pytest.CaptureFixture[str]
+) -> None:
+    """A shard that starts while the server restarts (``reached=True``, as worker.py opens
+    it) waits and opens; a store opened without it, during the same outage, is refused."""
+    url = pg_server.create_database()
+    RunStore(url).close()
+    restarter = threading.Thread(target=pg_server.restart, kwargs={"down_s": 3.0})
+    restarter.start()
+    time.sleep(1.0)  # the server is down (pg_ctl stop -w returns in well under a second)
+    try:
+        with pytest.raises(StoreError, match="Cannot open the run store"):
+            RunStore(url)
+        worker = RunStore(url, reached=True)
+    finally:
+        restarter.join()
+    assert worker.list_sweeps() == []
+    worker.close()
+    err = capfd.readouterr().err
+    assert "is unreachable" in err and "is reachable again after" in err, err

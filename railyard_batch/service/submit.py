@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from railyard_batch.errors import RailyardError
+from railyard_batch.hydra_errors import group_choice_error
 from railyard_batch.service.schemas import TrainingRequest
 
 MAX_JOBS = 64
@@ -71,6 +72,9 @@ def check_request(conf_dir: Path, request: TrainingRequest) -> Checked:
     for text in overrides:
         _check_override_text(text)
     with _hydra(conf_dir):
+        chosen = group_choice_error(conf_dir, [f"+experiment={request.experiment}", *overrides])
+        if chosen is not None:
+            raise RequestError(chosen)
         return _compose_jobs(request, overrides)
 
 

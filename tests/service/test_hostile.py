@@ -115,6 +115,18 @@ CASES = [
         "/targets/allowed_modules",
     ),
     ([], {"bad key": 1}, "ConfigError: a config key must be a name", None),
+    (
+        ["estimator=0"],
+        None,
+        "ConfigError: The 'estimator' config group takes an option name (one of: ",
+        "/estimator",
+    ),
+    (
+        ["estimator=null"],
+        None,
+        "ConfigError: The 'estimator' config group takes an option name (one of: ",
+        "/estimator",
+    ),
 ]
 
 
@@ -140,6 +152,11 @@ def test_unknown_body_keys_and_bad_experiments_are_422(service: Service) -> None
     }
     for name in ("../../etc", "fraud v3", ""):
         assert refused(service, {"experiment": name})["pointer"] == "/experiment"
+    numeric = refused(service, {"experiment": "0"})  # Hydra reads 0 as an int
+    assert str(numeric["detail"]).startswith(
+        "ConfigError: The 'experiment' config group takes an option name (one of: fraud_v3)"
+    ), numeric
+    assert numeric["pointer"] == "/experiment"
     missing = refused(service, {"experiment": "nope"})
     assert "nope" in str(missing["detail"])
     one = refused(
@@ -187,3 +204,25 @@ def test_any_text_in_a_value_is_refused_on_one_line_and_runs_nothing(
         "GrammarParseError",
         "LexerNoViableAltException",
     )
+
+
+ESTIMATORS = ("logistic_regression", "random_forest", "random_forest_regressor", "xgboost")
+
+
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(value=st.text(max_size=40).filter(lambda v: v.strip() not in ESTIMATORS))
+def test_any_text_as_a_config_group_option_is_refused_on_one_line(
+    service: Service, value: str
+) -> None:
+    body = {"experiment": "fraud_v3", "overrides": [f"estimator={value}"], "multirun": False}
+    problem = refused(service, body)
+    assert str(problem["detail"]).split(": ", 1)[0] in (
+        "ConfigError",
+        "MissingConfigException",
+        "OverrideParseException",
+        "GrammarParseError",
+        "LexerNoViableAltException",
+        "ConfigCompositionException",
+    ), problem
