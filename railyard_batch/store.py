@@ -175,13 +175,20 @@ class RunStore:
                 ) from None
 
     def _rows(self, stmt: Any) -> list[RowMapping]:
+        return self._reads(stmt)[0]
+
+    def _reads(self, *stmts: Any) -> list[list[RowMapping]]:
+        """The rows of each statement, all read from one snapshot on one connection."""
         outage = _Outage(self)
         while True:
             try:
                 with self._engine.connect() as conn:
-                    rows = list(conn.execute(stmt).mappings())
+                    if len(stmts) > 1 and self.dialect == "postgresql":
+                        conn = conn.execution_options(isolation_level="REPEATABLE READ")
+                    with conn.begin():
+                        found = [list(conn.execute(stmt).mappings()) for stmt in stmts]
                 outage.over()
-                return rows
+                return found
             except DBAPIError as exc:
                 if outage.wait(exc):
                     continue
@@ -634,14 +641,61 @@ class RunStore:
         )
 
     def members(
-        self, *, sweep_id: str | None = None, run_id: str | None = None, state: str | None = None
+        self,
+        *,
+        sweep_id: str | None = None,
+        run_id: str | None = None,
+        state: str | None = None,
+        offset: int = 0,
+        limit: int | None = None,
     ) -> list[dict[str, Any]]:
+        """Members in a stable order (run, then largest first, then key); ``offset`` and
+        ``limit`` page through them in the database (a service page of a 10,000-member
+        sweep reads its page, not the sweep)."""
         stmt = select(members)
         for column, value in (("sweep_id", sweep_id), ("run_id", run_id), ("state", state)):
             if value is not None:
                 stmt = stmt.where(members.c[column] == value)
         stmt = stmt.order_by(members.c.run_id, members.c.n_rows.desc(), members.c.member_key)
+        if offset:
+            stmt = stmt.offset(offset)
+        if limit is not None:
+            stmt = stmt.limit(limit)
         return [_decode(r) for r in self._rows(stmt)]
+
+    def sweep_page(
+        self, sweep_id: str, *, state: str | None = None, offset: int = 0, limit: int = 100
+    ) -> dict[str, Any]:
+        """What a service page of a sweep shows, read from one snapshot on one connection: the
+        sweep, its state counts, its runs (without their config) and one page of members (of
+        ``state``, when given) in :meth:`members`' order, with their total."""
+        wanted = members.c.sweep_id == sweep_id
+        if state is not None:
+            wanted = wanted & (members.c.state == state)
+        found = self._reads(
+            select(sweeps).where(sweeps.c.id == sweep_id),
+            select(members.c.state, func.count().label("n"))
+            .where(members.c.sweep_id == sweep_id)
+            .group_by(members.c.state),
+            select(*(c for c in runs.c if c.name != "config"))
+            .where(runs.c.sweep_id == sweep_id)
+            .order_by(runs.c.job_num),
+            select(members)
+            .where(wanted)
+            .order_by(members.c.run_id, members.c.n_rows.desc(), members.c.member_key)
+            .offset(offset)
+            .limit(limit),
+        )
+        if not found[0]:
+            raise RunNotFoundError(f"No sweep {sweep_id!r} in the run store {self.name}.")
+        counts = {str(r["state"]): int(r["n"]) for r in found[1]}
+        return {
+            "sweep": _decode(found[0][0]),
+            "counts": counts,
+            "runs": [_decode(r) for r in found[2]],
+            "members": [_decode(r) for r in found[3]],
+            "total": counts.get(state, 0) if state is not None else sum(counts.values()),
+        }
 
     def member(self, member_id: str) -> dict[str, Any]:
         return self._one(

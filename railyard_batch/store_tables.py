@@ -100,6 +100,14 @@ compositions = Table(
 
 Index("members_by_run", members.c.run_id)
 Index("members_by_sweep_state", members.c.sweep_id, members.c.state)
+# A sweep's members in the order they are listed, so a page is read from the index.
+Index(
+    "members_by_sweep_page",
+    members.c.sweep_id,
+    members.c.run_id,
+    members.c.n_rows.desc(),
+    members.c.member_key,
+)
 Index("runs_by_sweep", runs.c.sweep_id)
 Index("members_by_content_key", members.c.content_key, members.c.state)
 Index("compositions_by_sweep", compositions.c.sweep_id)

@@ -29,9 +29,10 @@ from railyard_batch.errors import RailyardError, RunNotFoundError, StoreError
 from railyard_batch.registry.errors import ModelNotFoundError, PromotionConflict, PromotionRefused
 from railyard_batch.service import trainings
 from railyard_batch.service.cancel import CannotCancel
+from railyard_batch.service.coalesce import Coalescer
 from railyard_batch.service.metrics import ServiceMetrics
 from railyard_batch.service.models import router as models_router
-from railyard_batch.service.routes import MemberCache, router
+from railyard_batch.service.routes import router
 from railyard_batch.service.submit import RequestError, start
 
 MAX_BODY_BYTES = 256 * 1024
@@ -102,15 +103,11 @@ class Runner:
 
 
 def _reap(settings: Settings, stop: threading.Event) -> None:
-    from railyard_batch.store import RunStore
+    from railyard_batch.service.routes import shared_store
 
     while not stop.wait(settings.reap_seconds):
-        with contextlib.suppress(Exception):
-            store = RunStore(settings.store_url)
-            try:
-                store.close_dead()
-            finally:
-                store.close()
+        with contextlib.suppress(Exception):  # the next round tries again
+            shared_store(settings.store_url).close_dead()
 
 
 def _problem(status: int, line: str, pointer: str | None = None) -> JSONResponse:
@@ -149,7 +146,6 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.settings = settings
     app.state.metrics = metrics
     app.state.runner = Runner(settings, metrics)
-    app.state.members = MemberCache()
     app.include_router(router)
     app.include_router(models_router)
 
@@ -187,20 +183,38 @@ def create_app(settings: Settings) -> FastAPI:
 
         return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
-    @app.middleware("http")
-    async def measure(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        started = time.perf_counter()
-        response = await call_next(request)
-        route = request.scope.get("route")
-        path = getattr(route, "path", "unmatched")
-        metrics.requests.labels(request.method, path, str(response.status_code)).inc()
-        metrics.latency.labels(path).observe(time.perf_counter() - started)
-        return response
-
+    app.state.sweep_reads = Coalescer()  # the polled sweep page (service/coalesce.py)
+    app.add_middleware(Measure, metrics=metrics)
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
     return app
+
+
+class Measure:
+    """ASGI middleware: each request counted by method, route and status, and its latency
+    observed by route (a plain ASGI wrapper: no response buffering, no extra task)."""
+
+    def __init__(self, app: Any, metrics: ServiceMetrics) -> None:
+        self.app = app
+        self.metrics = metrics
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        started = time.perf_counter()
+        status = [500]  # an exception before the response started is a 500
+
+        async def sending(message: Any) -> None:
+            if message["type"] == "http.response.start":
+                status[0] = int(message["status"])
+            await send(message)
+
+        try:
+            await self.app(scope, receive, sending)
+        finally:
+            path = getattr(scope.get("route"), "path", "unmatched")
+            self.metrics.requests.labels(scope["method"], path, str(status[0])).inc()
+            self.metrics.latency.labels(path).observe(time.perf_counter() - started)
+        return None
 
 
 class BodyLimit:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import hashlib
 import threading
-from collections import OrderedDict
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Query, Request, Response
@@ -16,6 +15,7 @@ from railyard_batch.errors import RunNotFoundError
 from railyard_batch.service import schemas, trainings
 from railyard_batch.service.auth import principal, requires
 from railyard_batch.service.cancel import cancel_sweep
+from railyard_batch.service.coalesce import Coalescer
 from railyard_batch.service.submit import RequestError, argv, check_request
 from railyard_batch.store import RunStore
 
@@ -28,56 +28,44 @@ Offset = Annotated[int, Query(ge=0, le=1_000_000_000)]
 Limit = Annotated[int, Query(ge=1, le=1000)]
 
 
-class Stores(threading.local):
-    """One RunStore per worker thread (a SQLite connection belongs to its thread)."""
+class Stores:
+    """The process's RunStore, shared by the request threads (its engine's pool is
+    thread-safe; a SQLite connection may cross threads, each used by one at a time): one
+    pool of connections for the service, not one per thread."""
 
-    store: RunStore | None = None
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.store: RunStore | None = None
 
 
 _stores = Stores()
 
 
 def store_of(request: Request) -> RunStore:
-    url = request.app.state.settings.store_url
-    if _stores.store is None or _stores.store.url != url:
-        _stores.store = RunStore(url)
-    return _stores.store
+    return shared_store(request.app.state.settings.store_url)
 
 
-class MemberCache:
-    """A sweep's members, read again only when the sweep changed: its state counts (every
-    state transition changes them), its state and its end."""
-
-    def __init__(self, size: int = 32) -> None:
-        self._lock = threading.Lock()
-        self._entries: OrderedDict[str, tuple[Any, list[dict[str, Any]]]] = OrderedDict()
-        self._size = size
-
-    def members(
-        self, store: RunStore, sweep: dict[str, Any], counts: dict[str, int]
-    ) -> list[dict[str, Any]]:
-        mark = (sweep["state"], sweep.get("finished_at"), tuple(sorted(counts.items())))
-        with self._lock:
-            hit = self._entries.get(sweep["id"])
-            if hit is not None and hit[0] == mark:
-                self._entries.move_to_end(sweep["id"])
-                return hit[1]
-        members = store.members(sweep_id=sweep["id"])
-        with self._lock:
-            self._entries[sweep["id"]] = (mark, members)
-            while len(self._entries) > self._size:
-                self._entries.popitem(last=False)
-        return members
+def shared_store(url: str) -> RunStore:
+    """The process's store for ``url`` (opened on first use, again after ``/readyz`` found
+    it gone)."""
+    store = _stores.store
+    if store is None or store.url != url:
+        with _stores.lock:
+            store = _stores.store
+            if store is None or store.url != url:
+                store = _stores.store = RunStore(url)
+    return store
 
 
-def _page(items: list[Any], offset: int, limit: int) -> dict[str, Any]:
+def _page(items: list[Any], offset: int, limit: int, total: int) -> dict[str, Any]:
+    """One page already cut (``items``) of ``total``."""
     end = offset + limit
     return {
-        "items": items[offset:end],
-        "total": len(items),
+        "items": items,
+        "total": total,
         "offset": offset,
         "limit": limit,
-        "next_offset": end if end < len(items) else None,
+        "next_offset": end if end < total else None,
     }
 
 
@@ -232,11 +220,28 @@ def get_sweep(
     state: Annotated[
         str | None, Query(pattern="^(queued|running|succeeded|failed|skipped|cached)$")
     ] = None,
-) -> dict[str, Any]:
+) -> Response:
     store = store_of(request)
+    reads: Coalescer = request.app.state.sweep_reads
+    body = reads.read(
+        (store.url, sweep_id, state, offset, limit),
+        lambda: _encoded(_sweep_detail(store, sweep_id, state, offset, limit)),
+    )
+    return Response(body, media_type="application/json")
+
+
+def _encoded(detail: dict[str, Any]) -> bytes:
+    """The page as the response model writes it, encoded once for every request that shares
+    the read (not once per request)."""
+    return schemas.SweepDetail.model_validate(detail).model_dump_json().encode()
+
+
+def _sweep_detail(
+    store: RunStore, sweep_id: str, state: str | None, offset: int, limit: int
+) -> dict[str, Any]:
     record = trainings.get(store.url, sweep_id)
     try:
-        sweep = store.sweep(sweep_id)
+        page = store.sweep_page(sweep_id, state=state, offset=offset, limit=limit)
     except RunNotFoundError:
         if record is None:
             raise
@@ -245,19 +250,14 @@ def get_sweep(
             "sweep": summary,
             "counts": {},
             "runs": [],
-            "members": _page([], offset, limit),
+            "members": _page([], offset, limit, 0),
             "error": record.get("error"),
         }
-    counts = store.state_counts(sweep_id)
-    members = request.app.state.members.members(store, sweep, counts)
-    if state is not None:
-        members = [m for m in members if m["state"] == state]
-    runs = [{k: v for k, v in r.items() if k != "config"} for r in store.runs(sweep_id)]
     return {
-        "sweep": {**sweep, "actor": record["actor"] if record else None},
-        "counts": counts,
-        "runs": runs,
-        "members": _page(members, offset, limit),
+        "sweep": {**page["sweep"], "actor": record["actor"] if record else None},
+        "counts": page["counts"],
+        "runs": page["runs"],
+        "members": _page(page["members"], offset, limit, page["total"]),
         "error": record.get("error") if record else None,
     }
 

@@ -117,12 +117,20 @@ def _literal(value: Any) -> str:
     if isinstance(value, int | float):
         return json.dumps(value)
     if isinstance(value, str):
-        return "'" + value.replace("'", "\\'") + "'"
+        return quoted(value)
     if isinstance(value, list):
         return "[" + ",".join(_literal(v) for v in value) + "]"
     if isinstance(value, dict):
         return "{}"
     raise RequestError(f"ConfigError: a config value must be JSON. Got {value!r}.")
+
+
+def quoted(text: str) -> str:
+    """``text`` as a single-quoted value of Hydra's override grammar, which reads back as
+    ``text``: a quote is escaped, and backslashes just before a quote (an escaped one or the
+    closing one) are doubled, the grammar's only escapes inside quotes."""
+    doubled = re.sub(r"\\+(?='|\Z)", lambda m: m.group(0) * 2, text)
+    return "'" + doubled.replace("'", "\\'") + "'"
 
 
 @contextmanager

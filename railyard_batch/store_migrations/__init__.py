@@ -26,7 +26,13 @@ from railyard_batch.errors import StoreError
 from railyard_batch.store_url import redact
 
 # Every revision, oldest first; the last is the version this code reads and writes.
-REVISIONS = ("0001_initial", "0002_compositions", "0003_registry", "0004_service")
+REVISIONS = (
+    "0001_initial",
+    "0002_compositions",
+    "0003_registry",
+    "0004_service",
+    "0005_member_pages",
+)
 HEAD = REVISIONS[-1]
 _VERSION_TABLE = "alembic_version"
 # PostgreSQL advisory lock key held while a schema is created or upgraded ("railyard").

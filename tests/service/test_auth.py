@@ -124,3 +124,22 @@ def test_any_name_or_team_is_stored_verbatim_or_refused_on_one_line(
         assert value is None or (value.isprintable() and value.isascii() and " " not in value)
     found = authenticate(url, token)
     assert found is not None and (found.name, found.role, found.team) == (name, "trainer", team)
+
+
+def test_a_found_token_is_remembered_for_known_s_and_a_wrong_one_never(
+    tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import sqlalchemy as sa
+
+    from railyard_batch.service import tables, tokens
+
+    url = f"sqlite:///{tmp_path / 'store.db'}"
+    token = create_token(url, name="poller", role="reader")
+    assert authenticate(url, token) is not None
+    with tables.engine(url).begin() as conn:
+        conn.execute(sa.delete(tables.tokens))
+    found = authenticate(url, token)  # deleted, still within KNOWN_S of being found
+    assert found is not None and found.name == "poller"
+    monkeypatch.setattr(tokens, "KNOWN_S", 0.0)
+    assert authenticate(url, token) is None  # past KNOWN_S the store is asked again
+    assert authenticate(url, WRONG) is None

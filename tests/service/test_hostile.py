@@ -84,6 +84,12 @@ CASES = [
         "/split/strategy",
     ),
     (
+        [],
+        {"split": {"strategy": "C:\\"}},  # a backslash before the closing quote
+        "ConfigError: The 'split.strategy' parameter must be one of",
+        "/split/strategy",
+    ),
+    (
         ["hydra.callbacks.x._target_=os.system"],
         None,
         "ConfigError: The 'hydra.callbacks.x._target_' key is set by the service",
@@ -226,3 +232,19 @@ def test_any_text_as_a_config_group_option_is_refused_on_one_line(
         "LexerNoViableAltException",
         "ConfigCompositionException",
     ), problem
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    value=st.text(alphabet=st.sampled_from(list("\\'\"a ${}\n,=[]")), max_size=12)
+    | st.text(max_size=40)
+)
+def test_a_string_value_reads_back_from_the_override_exactly(value: str) -> None:
+    # A JSON string becomes a quoted override value; Hydra's parser must read back the same
+    # text (a backslash before the closing quote once escaped it: '\\' did not parse).
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+
+    from railyard_batch.service.submit import quoted
+
+    parsed = OverridesParser.create().parse_override(f"split.strategy={quoted(value)}")
+    assert parsed.value() == value
