@@ -300,3 +300,24 @@ def test_any_override_text_is_checked_without_raising(group: str, value: str) ->
         assert "\n" not in line and line.startswith("ConfigError: The '"), line
         assert group.lstrip("+~") in line
         assert group.lstrip("+~") in ("estimator", "experiment")
+
+
+@pytest.mark.parametrize(
+    ("launch", "expected"),
+    [
+        (
+            "hydra.launcher.workers=1,2",
+            "ConfigError: The '--launch' option sets one value for every training, not a sweep.",
+        ),
+        ("hydra/launcher=nowhere", "ConfigError: The '--launch' overrides do not compose: "),
+        ("=x", "ConfigError: The '--launch' overrides do not compose: "),
+    ],
+)
+def test_serve_refuses_launch_overrides_that_cannot_apply_on_one_line(
+    project: Project, launch: str, expected: str
+) -> None:
+    result = project.run("serve", "--port", "0", f"--launch={launch}", timeout=60)
+    assert result.returncode == 2, result.stderr
+    line = result.stderr.strip()
+    assert "\n" not in line and "Traceback" not in line, result.stderr
+    assert line.startswith(expected), line

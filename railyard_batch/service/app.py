@@ -54,6 +54,9 @@ class Settings:
     )
     # How often dead sweeps are looked for (the store's leases decide which are dead).
     reap_seconds: float = 10.0
+    # Hydra overrides added to every training, after the request's: where jobs execute
+    # (``hydra/launcher=kubernetes``, ``hydra.launcher.namespace=ml``), the operator's.
+    launch: tuple[str, ...] = ()
 
 
 class Runner:

@@ -14,6 +14,15 @@ def add_parsers(sub: Any, default_store: str) -> None:
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--store", default=default_store, help="run store URL")
+    serve.add_argument(
+        "--launch",
+        action="append",
+        default=[],
+        metavar="OVERRIDE",
+        help="a Hydra override added to every training, after the request's: where jobs "
+        "run (hydra/launcher=kubernetes, hydra.launcher.namespace=ml); repeatable; the "
+        "operator's, never a request's",
+    )
 
     tokens = sub.add_parser("tokens", help="API tokens of the training service")
     tokens.add_argument("--store", default=default_store, help="run store URL")
@@ -44,10 +53,11 @@ def serve(ns: argparse.Namespace) -> int:
 
     from railyard_batch.errors import ConfigError
     from railyard_batch.service.app import Settings, create_app
+    from railyard_batch.service.submit import check_launch
 
     if str(Path.cwd()) not in sys.path:  # user code (pipelines/) as the CLI imports it
         sys.path.insert(0, str(Path.cwd()))
-    settings = Settings(store_url=ns.store)
+    settings = Settings(store_url=ns.store, launch=tuple(ns.launch))
     if not (settings.conf_dir / "config.yaml").exists():
         raise ConfigError(
             f"no config.yaml in {settings.conf_dir.absolute()}; run railyard-batch serve from "
@@ -55,6 +65,7 @@ def serve(ns: argparse.Namespace) -> int:
         )
     if not 0 <= ns.port <= 65535:
         raise ConfigError(f"The '--port' option must be in [0, 65535]. Got {ns.port}.")
+    check_launch(settings.conf_dir, settings.launch)
     app = create_app(settings)
     uvicorn.run(app, host=ns.host, port=ns.port, log_level="warning", access_log=False)
     return 0

@@ -145,7 +145,7 @@ def submit_training(
         known = trainings.by_idempotency_key(settings.store_url, actor, idempotency_key)
         if known is not None:
             return _accepted(known, digest, response)
-    checked = check_request(settings.conf_dir, body)
+    checked = check_request(settings.conf_dir, body, settings.launch)
     sweep_id = new_sweep_id()
     command = argv(checked, sweep_id=sweep_id, store_url=settings.store_url)
     record = trainings.claim(

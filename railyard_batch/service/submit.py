@@ -19,13 +19,13 @@ import re
 import subprocess
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from railyard_batch.errors import RailyardError
+from railyard_batch.errors import ConfigError, RailyardError
 from railyard_batch.hydra_errors import group_choice_error
 from railyard_batch.service.schemas import TrainingRequest
 
@@ -66,8 +66,10 @@ class Checked:
     estimators: list[str]
 
 
-def check_request(conf_dir: Path, request: TrainingRequest) -> Checked:
-    """Compose and check every job of the request's sweep; raise :class:`RequestError`."""
+def check_request(conf_dir: Path, request: TrainingRequest, launch: Sequence[str] = ()) -> Checked:
+    """Compose and check every job of the request's sweep, with the service's ``launch``
+    overrides after the request's (where jobs execute: the operator's, see
+    :func:`check_launch`); raise :class:`RequestError`."""
     overrides = [*request.overrides, *_document_overrides(request.config)]
     for text in overrides:
         _check_override_text(text)
@@ -75,7 +77,31 @@ def check_request(conf_dir: Path, request: TrainingRequest) -> Checked:
         chosen = group_choice_error(conf_dir, [f"+experiment={request.experiment}", *overrides])
         if chosen is not None:
             raise RequestError(chosen)
-        return _compose_jobs(request, overrides)
+        return _compose_jobs(request, overrides, list(launch))
+
+
+def check_launch(conf_dir: Path, launch: Sequence[str]) -> None:
+    """The operator's ``serve --launch`` overrides: each one Hydra override, none a sweep
+    (they go on every job), composing with the project's config; a ConfigError line
+    otherwise. They may set ``hydra.*`` (``hydra/launcher=kubernetes``), which a request may
+    not."""
+    from hydra import compose
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+    from hydra.errors import HydraException
+    from omegaconf.errors import OmegaConfBaseException
+
+    try:
+        parsed = OverridesParser.create().parse_overrides(list(launch))
+        for override in parsed:
+            if override.is_sweep_override():
+                raise ConfigError(
+                    f"The '--launch' option sets one value for every training, not a sweep. "
+                    f"Got {override.input_line!r}."
+                )
+        with _hydra(conf_dir):
+            compose("config", overrides=list(launch), return_hydra_config=True)
+    except (HydraException, OmegaConfBaseException) as exc:
+        raise ConfigError(f"The '--launch' overrides do not compose: {_line(exc)}") from None
 
 
 def _check_override_text(text: str) -> None:
@@ -155,7 +181,7 @@ def _line(exc: BaseException) -> str:
     return HydraConfigExit(exc).line()
 
 
-def _compose_jobs(request: TrainingRequest, overrides: list[str]) -> Checked:
+def _compose_jobs(request: TrainingRequest, overrides: list[str], launch: list[str]) -> Checked:
     import yaml
     from hydra import compose
     from hydra._internal.core_plugins.basic_sweeper import BasicSweeper
@@ -179,7 +205,7 @@ def _compose_jobs(request: TrainingRequest, overrides: list[str]) -> Checked:
                 )
         fixed = [str(o.input_line) for o in parsed if not o.is_sweep_override()]
         swept = {o.get_key_element(): str(o.input_line) for o in parsed if o.is_sweep_override()}
-        base = compose("config", overrides=[experiment, *fixed], return_hydra_config=True)
+        base = compose("config", overrides=[experiment, *fixed, *launch], return_hydra_config=True)
         params = OmegaConf.select(base, "hydra.sweeper.params") or {}
         if request.multirun:
             fixed_keys = {o.get_key_element() for o in parsed if not o.is_sweep_override()}
@@ -201,7 +227,7 @@ def _compose_jobs(request: TrainingRequest, overrides: list[str]) -> Checked:
             )
         estimators = []
         for job in jobs:
-            cfg = compose("config", overrides=[experiment, *fixed, *job])
+            cfg = compose("config", overrides=[experiment, *fixed, *job, *launch])
             validate_config(cfg)
             name = str(OmegaConf.select(cfg, "estimator._target_", default="")).rsplit(".", 1)[-1]
             estimators.append(name)
@@ -210,7 +236,7 @@ def _compose_jobs(request: TrainingRequest, overrides: list[str]) -> Checked:
     except user_errors as exc:
         raise RequestError(_line(exc)) from None
     return Checked(
-        overrides=[experiment, *overrides],
+        overrides=[experiment, *overrides, *launch],
         multirun=request.multirun,
         jobs=len(jobs),
         estimators=estimators,

@@ -36,6 +36,7 @@ class Service:
     proc: subprocess.Popen[bytes] | None = None
     clients: list[httpx.Client] = field(default_factory=list)
     store: str | None = None  # the run store's URL; the project's SQLite file by default
+    launch: tuple[str, ...] = ()  # serve --launch overrides
 
     @property
     def store_url(self) -> str:
@@ -48,7 +49,15 @@ class Service:
     def start(self) -> None:
         with (self.project.root / "serve.log").open("ab") as log:
             self.proc = subprocess.Popen(
-                [CLI, "serve", "--port", str(self.port), "--store", self.store_url],
+                [
+                    CLI,
+                    "serve",
+                    "--port",
+                    str(self.port),
+                    "--store",
+                    self.store_url,
+                    *(f"--launch={o}" for o in self.launch),
+                ],
                 cwd=self.project.root,
                 stdout=log,
                 stderr=subprocess.STDOUT,
@@ -93,9 +102,9 @@ class Service:
         return client
 
 
-def start_service(root: Path, store: str | None = None) -> Service:
+def start_service(root: Path, store: str | None = None, launch: tuple[str, ...] = ()) -> Service:
     project = make_project(root)
-    service = Service(project, free_port(), store=store)
+    service = Service(project, free_port(), store=store, launch=launch)
     for role in ROLES:
         team = ["--team", "risk"] if role == "trainer" else []  # its trainings are risk's
         result = project.run(
