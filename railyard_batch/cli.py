@@ -45,6 +45,7 @@ SUBCOMMANDS = {
     "tokens",
     "store",
     "compose",
+    "schedules",
 }
 DEFAULT_STORE = "sqlite:///runs/railyard.db"
 
@@ -227,6 +228,7 @@ def _parser() -> argparse.ArgumentParser:
     html_report.add_argument("--store", default=os.environ.get("RAILYARD_STORE", DEFAULT_STORE))
 
     _kubernetes_parsers(sub)
+    _schedules_parser(sub)
     from railyard_batch.registry.commands import add_parser as add_models_parser
 
     add_models_parser(sub, DEFAULT_STORE)
@@ -262,6 +264,10 @@ def _dispatch(ns: argparse.Namespace) -> int:
         return _service(ns)
     if ns.command in ("status", "wait", "cancel"):
         return _kubernetes(ns)
+    if ns.command == "schedules":
+        from railyard_batch.kubernetes._schedules import run as run_schedules
+
+        return run_schedules(ns)
     if ns.command in ("worker", "reproduce"):
         # One training thread, as in a pool worker: the same arithmetic, the same model bytes.
         for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
@@ -294,6 +300,20 @@ def _kubernetes_parsers(sub: Any) -> None:
         if name == "wait":
             cmd.add_argument("--poll-seconds", type=float, default=2.0)
             cmd.add_argument("--timeout", type=float, default=None, help="seconds (default: none)")
+
+
+def _schedules_parser(sub: Any) -> None:
+    """``schedules list``: railyard_batch/kubernetes/_schedules.py."""
+    schedules = sub.add_parser(
+        "schedules", help="scheduled sweeps (CronJobs): their last runs and drift from HEAD"
+    )
+    actions = schedules.add_subparsers(dest="action", required=True)
+    listing = actions.add_parser("list", help="each schedule, its last runs, drift from HEAD")
+    listing.add_argument("--kubeconfig", default=None, help="kubeconfig file (default: kubectl's)")
+    listing.add_argument("--context", default=None, help="kubeconfig context")
+    listing.add_argument("--namespace", default=None, help="namespace (default: the context's)")
+    listing.add_argument("--runs", type=int, default=3, help="last runs shown per schedule")
+    listing.add_argument("--json", action="store_true")
 
 
 def _service_parsers(sub: Any) -> None:

@@ -321,3 +321,15 @@ def test_serve_refuses_launch_overrides_that_cannot_apply_on_one_line(
     line = result.stderr.strip()
     assert "\n" not in line and "Traceback" not in line, result.stderr
     assert line.startswith(expected), line
+
+
+@pytest.mark.parametrize("runs", ["0", "101", "-3"])
+def test_schedules_list_refuses_a_run_count_out_of_range_on_one_line(
+    project: Project, runs: str
+) -> None:
+    result = project.run("schedules", "list", f"--runs={runs}")
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert (
+        result.stderr.strip()
+        == f"ConfigError: The '--runs' option must be in [1, 100]. Got {runs}."
+    )
