@@ -11,7 +11,8 @@ pipelines/, fraud_v3 with ``min_rows`` low enough that every merchant trains (3 
 two commits (the second changes LogisticRegression's C, so a third of the members retrain).
 The first plan reads the dataset's fan-out values once into the index
 (railyard_batch/fanout_index.py); the plans timed after it read the index, as a pull request's
-plan does when the data did not change. Target (issue 15): at most 2 s.
+plan does when the data did not change, and the estimator checks that passed at the first
+(railyard_batch/config/estimator_checks.py). Target (issue 15): at most 2 s.
 """
 
 from __future__ import annotations

@@ -47,6 +47,7 @@ def parse(args: list[str]) -> tuple[argparse.Namespace, list[str]]:
 
 def run(args: list[str]) -> int:
     from railyard_batch import report
+    from railyard_batch.config.estimator_checks import EstimatorChecks
     from railyard_batch.plan_diff import compare
     from railyard_batch.plan_estimate import estimate
     from railyard_batch.plan_output import markdown, print_plan
@@ -74,8 +75,10 @@ def run(args: list[str]) -> int:
                 root=extract(cwd, at, str(ns.at), Path(tmp) / "at", "--at"),
                 package_version=package_version_at(cwd, at) or railyard_batch.__version__,
             )
-        old = plan_revision(old_side, overrides, cwd)
-        new = plan_revision(new_side, overrides, cwd)
+        checks = EstimatorChecks(cwd)  # estimator checks already passed here, not rerun
+        old = plan_revision(old_side, overrides, cwd, checks)
+        new = plan_revision(new_side, overrides, cwd, checks)
+        checks.save()
     diff = compare(old, new)
     first = next(iter(new.jobs.values()), None)
     if first is not None:

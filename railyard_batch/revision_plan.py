@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from railyard_batch.config.estimator_checks import EstimatorChecks
 from railyard_batch.config.validate import validate_config
 from railyard_batch.data import dataset_identity, dvc_md5
 from railyard_batch.errors import ConfigError, DataError, RailyardError
@@ -129,8 +130,11 @@ def compose_jobs(conf_dir: Path, args: list[str], where: str) -> list[tuple[str,
         GlobalHydra.instance().clear()
 
 
-def plan_revision(side: Side, args: list[str], project_root: Path) -> RevisionPlan:
-    """Every job and member the command line ``args`` gives at ``side``."""
+def plan_revision(
+    side: Side, args: list[str], project_root: Path, checks: EstimatorChecks | None = None
+) -> RevisionPlan:
+    """Every job and member the command line ``args`` gives at ``side`` (estimator checks
+    that ``checks`` records as passed are not run again)."""
     where = side.label if side.commit is None else f"{side.label} ({side.commit[:12]})"
     plan = RevisionPlan(side=side, pipelines_digest=pipelines_digest(side.root / "pipelines"))
     noted: set[str] = set()
@@ -138,7 +142,7 @@ def plan_revision(side: Side, args: list[str], project_root: Path) -> RevisionPl
         jobs = compose_jobs(side.root / "conf", args, where)
         for name, cfg in jobs:
             try:
-                vc = validate_config(cfg)
+                vc = validate_config(cfg, checks)
             except RailyardError as exc:
                 raise type(exc)(f"at {where}: {exc}") from None
             raw = vc.raw

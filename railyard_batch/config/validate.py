@@ -13,6 +13,7 @@ from typing import Any
 
 from omegaconf import DictConfig, OmegaConf
 
+from railyard_batch.config.estimator_checks import EstimatorChecks
 from railyard_batch.config.estimator_params import (
     check_xgboost_params,
     is_xgboost,
@@ -115,8 +116,12 @@ def config_hash(raw: dict[str, Any]) -> str:
     return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
 
-def validate_config(cfg: DictConfig | dict[str, Any]) -> ValidatedConfig:
-    """Run every data-free check; raise :class:`ConfigError` on the first problem."""
+def validate_config(
+    cfg: DictConfig | dict[str, Any], checks: EstimatorChecks | None = None
+) -> ValidatedConfig:
+    """Run every data-free check; raise :class:`ConfigError` on the first problem. An
+    estimator check that ``checks`` records as passed is not run again (see
+    :mod:`railyard_batch.config.estimator_checks`)."""
     raw = task_section(cfg) if isinstance(cfg, DictConfig) else dict(cfg)
     check_unknown_keys(raw)
     _check_missing(raw)
@@ -125,7 +130,7 @@ def validate_config(cfg: DictConfig | dict[str, Any]) -> ValidatedConfig:
     _check_features(raw["features"], allowed)
     _check_label(raw["label"])
     _check_split(raw["split"])
-    _check_estimator(raw["estimator"], allowed)
+    _check_estimator(raw["estimator"], allowed, checks)
     _check_evaluation(raw["evaluation"], raw["label"]["task"])
     _check_resources(raw["resources"])
     _check_fanout(raw["fanout"])
@@ -254,16 +259,23 @@ def _check_split(split: dict[str, Any]) -> None:
             ) from None
 
 
-def _check_estimator(estimator: Any, allowed: tuple[str, ...]) -> None:
+def _check_estimator(
+    estimator: Any, allowed: tuple[str, ...], checks: EstimatorChecks | None = None
+) -> None:
     if not isinstance(estimator, dict) or "_target_" not in estimator:
         raise ConfigError(
             "The 'estimator' parameter must be a mapping with a '_target_' naming a "
             f"scikit-learn-compatible class. Got {estimator!r}."
         )
+    key = checks.key(estimator, allowed) if checks is not None else None
+    if checks is not None and checks.passed(key):
+        return
     cls = resolve_target(
         estimator["_target_"], "estimator._target_", kind="estimator", allowed=allowed
     )
     build_estimator(cls, estimator)
+    if checks is not None:
+        checks.add(key)
 
 
 def build_estimator(cls: Any, estimator: dict[str, Any]) -> Any:
