@@ -719,11 +719,15 @@ class RunStore:
             f"No composition {composition_id!r} in the run store {self.name}.",
         )
 
-    def state_counts(self, sweep_id: str) -> dict[str, int]:
+    def state_counts(
+        self, sweep_id: str | None = None, *, run_id: str | None = None
+    ) -> dict[str, int]:
+        """Members by state, of a sweep or of one run (counted in the database)."""
+        if (sweep_id is None) == (run_id is None):
+            raise TypeError("state_counts takes a sweep id or a run id")
+        wanted = members.c.sweep_id == sweep_id if run_id is None else members.c.run_id == run_id
         stmt = (
-            select(members.c.state, func.count().label("n"))
-            .where(members.c.sweep_id == sweep_id)
-            .group_by(members.c.state)
+            select(members.c.state, func.count().label("n")).where(wanted).group_by(members.c.state)
         )
         return {str(r["state"]): int(r["n"]) for r in self._rows(stmt)}
 

@@ -51,6 +51,8 @@ def test_pages_cover_the_members_in_order_once_each(store_url: str) -> None:
     store.record_outcomes(
         [MemberOutcome(m, "succeeded", stamp, stamp, metrics={"auc": 0.5}) for m in ids[::3]]
     )
+    assert store.state_counts(run_id="r0") == {"succeeded": 20, "queued": 40}
+    assert store.state_counts("s") == {"succeeded": 40, "queued": 80}
     listed = [m["id"] for m in store.members(sweep_id="s")]
     assert sorted(listed) == sorted(ids)
 

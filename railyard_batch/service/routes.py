@@ -319,10 +319,7 @@ async def cancel(sweep_id: str, request: Request) -> dict[str, Any]:
 def get_run(run_id: str, request: Request) -> dict[str, Any]:
     store = store_of(request)
     run = store.run(run_id)
-    counts: dict[str, int] = {}
-    for m in store.members(run_id=run_id):
-        counts[m["state"]] = counts.get(m["state"], 0) + 1
-    return {**run, "counts": counts}
+    return {**run, "counts": store.state_counts(run_id=run_id)}
 
 
 @router.get(
