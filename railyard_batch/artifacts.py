@@ -2,18 +2,27 @@
 
 Writes go to a temporary name, are synced to disk and renamed into place, so a reader never
 sees half a file and a member recorded as succeeded has its artifacts on disk;
-object stores (s3://, gs://) are atomic per object and are written directly.
+remote roots (s3://, gs://, http:// and the rest of fsspec's filesystems) are written an object
+at a time with the filesystem's own whole-object write (``pipe_file``), atomic per object.
+
+An artifact root never carries a password: its URIs are recorded in the run store, the
+reports, the bundles and the service's answers, so ``user:password@`` in it would publish the
+secret everywhere. :func:`check_artifact_root` refuses one at config validation (credentials go
+to the filesystem through its own configuration: the cloud SDK's environment, or fsspec's
+``FSSPEC_<PROTOCOL>_<OPTION>`` variables), and messages name a root without its password.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+import re
 import time
 import uuid
 from pathlib import Path
+from urllib.parse import urlsplit
 
-from railyard_batch.errors import StorageError
+from railyard_batch.errors import ConfigError, StorageError
 
 # Beside each classifier's model.pkl: its holdout's labels and scores (``y_true``, ``score``),
 # which the sweep report draws its ROC, PR and calibration curves from.
@@ -31,6 +40,60 @@ def fault_point(name: str, file: str = "") -> None:
         seconds, _, only = spec[len(name) + 1 :].partition(":")
         if not only or only == file:
             time.sleep(float(seconds))
+
+
+def _userinfo(root: str) -> tuple[str, str] | None:
+    """``(user, password)`` of a URL root that carries a password, else ``None``."""
+    if "://" not in root:
+        return None
+    try:
+        parts = urlsplit(root)
+        secret = parts.password
+    except ValueError:  # a malformed netloc (an unclosed IPv6 bracket): fsspec refuses it later
+        return None
+    if not secret:
+        return None
+    return parts.netloc.rpartition("@")[0].removesuffix(":" + secret), secret
+
+
+def redact_root(root: str, text: str | None = None) -> str:
+    """``text`` (default: the root itself) with the root's ``user:password@`` as
+    ``user:***@`` wherever it appears."""
+    text = root if text is None else text
+    found = _userinfo(root)
+    if found is None:
+        return text
+    user, secret = found
+    return text.replace(f"{user}:{secret}@", f"{user}:***@")
+
+
+def redact_override(override: str) -> str:
+    """A Hydra override as logs show it: a URL value's password as ``***``
+    (``store.url=postgresql://u:***@db/runs``, ``store.artifact_root=s3://...``). A sweeper
+    hands overrides over escaped (``ftp\\://u\\:pw@...``); a redacted one is shown plain."""
+    key, sep, value = override.partition("=")
+    plain = re.sub(r"\\(.)", r"\1", value).strip("'\"")  # as the shell had it quoted
+    if not sep or "://" not in plain:
+        return override
+    shown = redact_root(plain)
+    return override if shown == plain else f"{key}={shown}"
+
+
+def check_artifact_root(value: object) -> str:
+    """``store.artifact_root``: a non-empty path or URL without a password in it."""
+    if not isinstance(value, str) or not value.strip():
+        raise ConfigError(
+            "The 'store.artifact_root' parameter must be a directory or an fsspec URL "
+            f"(s3://bucket/prefix, gs://..., file:///...). Got {value!r}."
+        )
+    if _userinfo(value):
+        raise ConfigError(
+            "The 'store.artifact_root' parameter must not carry a password (user:password@): "
+            "its URIs are recorded in the run store, reports and bundles; give credentials "
+            "through the filesystem's own configuration (the cloud SDK's environment, or "
+            f"FSSPEC_<PROTOCOL>_PASSWORD). Got {redact_root(value)!r}."
+        )
+    return value
 
 
 class ArtifactStore:
@@ -66,9 +129,13 @@ class ArtifactStore:
             raise
         except Exception as exc:
             why = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+            why = " ".join((why or type(exc).__name__).split())  # one line, whatever the driver
             raise StorageError(
-                f"Cannot write {self.uri(relpath)} under the artifact root {self.root!r} "
-                f"('store.artifact_root'): {why}"
+                redact_root(
+                    self.root,
+                    f"Cannot write {self.uri(relpath)} under the artifact root {self.root!r} "
+                    f"('store.artifact_root'): {why}",
+                )
             ) from exc
 
     def _put(self, relpath: str, data: bytes) -> str:
@@ -88,9 +155,7 @@ class ArtifactStore:
                     tmp.unlink(missing_ok=True)
                 raise
             return str(target)
-        path = f"{self._remote_base}/{relpath}"
-        with self._fs.open(path, "wb") as fh:
-            fh.write(data)
+        self._fs.pipe_file(f"{self._remote_base}/{relpath}", data)
         return f"{self.root}/{relpath}"
 
     def get(self, uri: str) -> bytes:

@@ -11,6 +11,8 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from railyard_batch.artifacts import redact_override
+
 if TYPE_CHECKING:  # planning imports scikit-learn: not for a reader of the store
     from railyard_batch.planning import RunPlan
 
@@ -57,7 +59,7 @@ def print_sweep_summary(plans: Sequence[RunPlan], summaries: Sequence[Any]) -> N
         table.add_row(
             plan.run_id,
             _short_target(str(plan.config["estimator"]["_target_"])),
-            " ".join(plan.overrides),
+            " ".join(redact_override(o) for o in plan.overrides),
             _counts_text(summary.counts),
             str(plan.below_min_rows),
         )

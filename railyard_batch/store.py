@@ -38,6 +38,7 @@ from sqlalchemy.engine import Connection, RowMapping
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
 from railyard_batch import store_migrations, store_tables
+from railyard_batch.artifacts import redact_override
 from railyard_batch.errors import RunNotFoundError, StoreError
 from railyard_batch.store_engine import (
     RECONNECT_S,
@@ -93,6 +94,16 @@ class MemberOutcome:
 
 def _dumps(value: Any) -> str | None:
     return None if value is None else json.dumps(value)
+
+
+def _without_passwords(config: dict[str, Any]) -> dict[str, Any]:
+    """A run's config as the store keeps it: ``store.url``'s password as ``***``. The store's
+    records are read by every reader (``runs show``, the service's ``/v1/runs``); the password
+    is needed only to open the store, never to read what ran."""
+    store = config.get("store")
+    if isinstance(store, dict) and isinstance(store.get("url"), str):
+        return {**config, "store": {**store, "url": redact(store["url"])}}
+    return config
 
 
 class RunStore:
@@ -225,8 +236,8 @@ class RunStore:
                 id=sweep_id,
                 experiment=experiment,
                 state="running",
-                command=command,
-                overrides=json.dumps(list(overrides)),
+                command=" ".join(redact_override(word) for word in command.split(" ")),
+                overrides=json.dumps([redact_override(o) for o in overrides]),
                 git_commit=git_commit,
                 git_dirty=None if git_dirty is None else int(git_dirty),
                 package_versions=json.dumps(package_versions),
@@ -266,8 +277,8 @@ class RunStore:
             "id": run_id,
             "sweep_id": sweep_id,
             "job_num": job_num,
-            "overrides": json.dumps(list(overrides)),
-            "config": json.dumps(config),
+            "overrides": json.dumps([redact_override(o) for o in overrides]),
+            "config": json.dumps(_without_passwords(config)),
             "config_hash": config_hash,
             "estimator": estimator,
             "data_path": data_path,

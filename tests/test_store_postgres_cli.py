@@ -27,10 +27,21 @@ def test_a_sweep_records_into_postgresql_and_runs_read_it(
     tmp_path: Path, pg_server: PostgresServer
 ) -> None:
     project = make_project(tmp_path / "proj", rows=4000, merchants=6)
-    url = pg_server.create_database("sweep")
+    # A password in the URL (the test server's trust authentication ignores it).
+    url = pg_server.create_database("sweep").replace("@127.0.0.1", ":pg-s3cret@127.0.0.1")
     result = project.run(*SWEEP, f"store.url='{url}'")
     assert result.returncode == 0, result.stderr
     assert not (project.root / "runs" / "railyard.db").exists()  # nothing went to SQLite
+    assert "pg-s3cret" not in result.stdout + result.stderr
+    import psycopg
+
+    with psycopg.connect(url) as conn:  # what every reader of the store (and the service) sees
+        recorded = conn.execute(
+            "SELECT s.command, s.overrides, r.overrides, r.config FROM sweeps s "
+            "JOIN runs r ON r.sweep_id = s.id"
+        ).fetchall()
+    assert recorded and all("pg-s3cret" not in str(row) for row in recorded), recorded
+    assert all(":***@127.0.0.1" in str(row[3]) for row in recorded)
 
     listing = project.run("runs", "--store", url, "list", "--json")
     assert listing.returncode == 0, listing.stderr

@@ -64,6 +64,7 @@ def launch(
     make_backend: Callable[[int], Any],
 ) -> list[JobReturn]:
     from railyard_batch import app
+    from railyard_batch.artifacts import redact_override
     from railyard_batch.backends.local import default_workers, threads_per_worker
     from railyard_batch.errors import RailyardError
     from railyard_batch.sweep import chosen_sweep_id
@@ -89,7 +90,8 @@ def launch(
     with app.collecting(launcher.sweep_id, workers) as collector:
         for offset, overrides in enumerate(job_overrides):
             idx = initial_job_idx + offset
-            log.info(f"\t#{idx} : {' '.join(filter_overrides(overrides))}")
+            shown = filter_overrides([redact_override(o) for o in overrides])
+            log.info(f"\t#{idx} : {' '.join(shown)}")
             sweep_config = context.config_loader.load_sweep_config(config, list(overrides))
             with open_dict(sweep_config):
                 sweep_config.hydra.job.id = idx

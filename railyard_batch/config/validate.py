@@ -13,6 +13,7 @@ from typing import Any
 
 from omegaconf import DictConfig, OmegaConf
 
+from railyard_batch.artifacts import check_artifact_root
 from railyard_batch.config.estimator_checks import EstimatorChecks
 from railyard_batch.config.estimator_params import (
     check_xgboost_params,
@@ -134,6 +135,7 @@ def validate_config(
     _check_evaluation(raw["evaluation"], raw["label"]["task"])
     _check_resources(raw["resources"])
     _check_fanout(raw["fanout"])
+    check_artifact_root(raw["store"]["artifact_root"])
     if raw.get("hook"):
         resolve_target(raw["hook"], "hook", kind="hook", allowed=allowed)
     if raw["execution"]["workers"] < 0:

@@ -9,7 +9,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from railyard_batch.artifacts import ArtifactStore
+from railyard_batch.artifacts import ArtifactStore, redact_override
 from railyard_batch.errors import ConfigError, one_of
 from railyard_batch.kubernetes import _names
 from railyard_batch.kubernetes._schema import validate_object
@@ -95,7 +95,7 @@ def render_run(
         f"{ANNOTATION_PREFIX}/experiment": str(plan.config.get("experiment", "")),
         f"{ANNOTATION_PREFIX}/sweep-id": plan.sweep_id,
         f"{ANNOTATION_PREFIX}/run-id": plan.run_id,
-        f"{ANNOTATION_PREFIX}/overrides": json.dumps(plan.overrides),
+        f"{ANNOTATION_PREFIX}/overrides": json.dumps([redact_override(o) for o in plan.overrides]),
         f"{ANNOTATION_PREFIX}/config-hash": plan.config_hash,
         f"{ANNOTATION_PREFIX}/git-commit": commit or "unknown",
         f"{ANNOTATION_PREFIX}/data-md5": str(plan.data.get("md5", "")),
