@@ -406,30 +406,31 @@ class RunStore:
                 if mid in finished:
                     decisions[mid] = ("done", None)
                     continue
-                origin = (
-                    reuse
-                    and c.execute(
-                        select(m.c.id)
-                        .where(m.c.content_key == key, m.c.state == "succeeded", m.c.id != mid)
-                        .order_by(m.c.finished_at)
-                        .limit(1)
-                    ).scalar()
-                )
+                # One statement, so one snapshot: on PostgreSQL (read committed) a result
+                # recorded between two reads (another worker's running -> succeeded, which
+                # takes no claim lock) would otherwise be missed by both, and trained again.
+                others = c.execute(
+                    select(m.c.id, m.c.state)
+                    .where(
+                        m.c.content_key == key,
+                        m.c.id != mid,
+                        or_(
+                            m.c.state == "succeeded",
+                            and_(
+                                m.c.state == "running",
+                                m.c.owner.is_distinct_from(owner),
+                                m.c.lease_expires > clock,
+                            ),
+                        ),
+                    )
+                    .order_by(m.c.finished_at)
+                ).all()
+                origin = reuse and next((r.id for r in others if r.state == "succeeded"), None)
                 if origin:
                     _cache_from(c, [(mid, str(origin))], stamp)
                     decisions[mid] = ("cached", str(origin))
                     continue
-                peer = c.execute(
-                    select(m.c.id)
-                    .where(
-                        m.c.content_key == key,
-                        m.c.state == "running",
-                        m.c.id != mid,
-                        m.c.owner.is_distinct_from(owner),
-                        m.c.lease_expires > clock,
-                    )
-                    .limit(1)
-                ).scalar()
+                peer = next((r.id for r in others if r.state == "running"), None)
                 if peer is not None:
                     decisions[mid] = ("wait", str(peer))
                     continue

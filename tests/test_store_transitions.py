@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import multiprocessing
 import random
+from collections import Counter
 from typing import Any
 
 from railyard_batch.store import MemberOutcome, RunStore, now
@@ -103,21 +104,57 @@ def _claim(url: str, proc: int, start: Any, out: Any) -> None:
     store.close()
 
 
-def test_racing_sweeps_train_each_content_key_once(store_url: str) -> None:
-    store = RunStore(store_url)
-    for p in range(PROCS):  # eight identical sweeps: the same content keys
+def _race(store: RunStore, url: str, claimer: Any) -> dict[int, list[str]]:
+    """Eight identical sweeps (the same content keys), each claimed by its own process running
+    ``claimer`` from the same moment; each key's decisions, sorted."""
+    for p in range(PROCS):
         _sweep(store, f"s{p}", [(f"s{p}-r/k{k}", f"key{k}") for k in range(KEYS)])
     ctx = multiprocessing.get_context("spawn")
     start, out = ctx.Barrier(PROCS), ctx.Queue()
-    procs = [ctx.Process(target=_claim, args=(store_url, p, start, out)) for p in range(PROCS)]
+    procs = [ctx.Process(target=claimer, args=(url, p, start, out)) for p in range(PROCS)]
     for p in procs:
         p.start()
     decisions = [out.get(timeout=300) for _ in range(PROCS * KEYS)]
     for p in procs:
         p.join(60)
     assert [p.exitcode for p in procs] == [0] * PROCS
+    return {k: sorted(d for _, key, d in decisions if key == k) for k in range(KEYS)}
+
+
+def test_racing_sweeps_train_each_content_key_once(store_url: str) -> None:
+    store = RunStore(store_url)
+    per_key = _race(store, store_url, _claim)
     for k in range(KEYS):
-        per_key = sorted(d for _, key, d in decisions if key == k)
-        assert per_key == ["train"] + ["wait"] * (PROCS - 1), (k, per_key)
+        assert per_key[k] == ["train"] + ["wait"] * (PROCS - 1), (k, per_key[k])
     running = store.members(state="running")
     assert sorted(m["content_key"] for m in running) == sorted(f"key{k}" for k in range(KEYS))
+
+
+def _claim_and_finish(url: str, proc: int, start: Any, out: Any) -> None:
+    """A worker as it runs: claim each key, 'train' it (record it succeeded at once) when the
+    claim says so, and ask again while it says wait, until the key is its own or cached."""
+    store = RunStore(url)
+    start.wait()
+    for k in range(KEYS):
+        mid = f"s{proc}-r/k{k}"
+        while True:
+            decision, _ = store.claim_members([(mid, f"key{k}")], owner=f"w{proc}", lease_s=60)[mid]
+            if decision == "train":
+                stamp = now()
+                store.record_outcomes([MemberOutcome(mid, "succeeded", stamp, stamp)])
+            if decision != "wait":
+                break
+        out.put((proc, k, decision))
+    store.close()
+
+
+def test_a_result_recorded_during_a_claim_is_never_trained_again(store_url: str) -> None:
+    """Racing claims while the winners record their results: a claim that reads between a
+    peer's running and its succeeded must still see one of them (one snapshot). Every key is
+    trained once; every other sweep takes it as cached."""
+    store = RunStore(store_url)
+    per_key = _race(store, store_url, _claim_and_finish)
+    for k in range(KEYS):
+        assert per_key[k] == ["cached"] * (PROCS - 1) + ["train"], (k, per_key[k])
+    states = Counter(m["state"] for m in store.members())
+    assert states == {"cached": KEYS * (PROCS - 1), "succeeded": KEYS}
