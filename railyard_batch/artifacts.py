@@ -16,13 +16,12 @@ from __future__ import annotations
 
 import contextlib
 import os
-import re
 import time
 import uuid
 from pathlib import Path
-from urllib.parse import urlsplit
 
 from railyard_batch.errors import ConfigError, StorageError
+from railyard_batch.url_secrets import has_password, redact_url
 
 # Beside each classifier's model.pkl: its holdout's labels and scores (``y_true``, ``score``),
 # which the sweep report draws its ROC, PR and calibration curves from.
@@ -42,43 +41,6 @@ def fault_point(name: str, file: str = "") -> None:
             time.sleep(float(seconds))
 
 
-def _userinfo(root: str) -> tuple[str, str] | None:
-    """``(user, password)`` of a URL root that carries a password, else ``None``."""
-    if "://" not in root:
-        return None
-    try:
-        parts = urlsplit(root)
-        secret = parts.password
-    except ValueError:  # a malformed netloc (an unclosed IPv6 bracket): fsspec refuses it later
-        return None
-    if not secret:
-        return None
-    return parts.netloc.rpartition("@")[0].removesuffix(":" + secret), secret
-
-
-def redact_root(root: str, text: str | None = None) -> str:
-    """``text`` (default: the root itself) with the root's ``user:password@`` as
-    ``user:***@`` wherever it appears."""
-    text = root if text is None else text
-    found = _userinfo(root)
-    if found is None:
-        return text
-    user, secret = found
-    return text.replace(f"{user}:{secret}@", f"{user}:***@")
-
-
-def redact_override(override: str) -> str:
-    """A Hydra override as logs show it: a URL value's password as ``***``
-    (``store.url=postgresql://u:***@db/runs``, ``store.artifact_root=s3://...``). A sweeper
-    hands overrides over escaped (``ftp\\://u\\:pw@...``); a redacted one is shown plain."""
-    key, sep, value = override.partition("=")
-    plain = re.sub(r"\\(.)", r"\1", value).strip("'\"")  # as the shell had it quoted
-    if not sep or "://" not in plain:
-        return override
-    shown = redact_root(plain)
-    return override if shown == plain else f"{key}={shown}"
-
-
 def check_artifact_root(value: object) -> str:
     """``store.artifact_root``: a non-empty path or URL without a password in it."""
     if not isinstance(value, str) or not value.strip():
@@ -86,12 +48,12 @@ def check_artifact_root(value: object) -> str:
             "The 'store.artifact_root' parameter must be a directory or an fsspec URL "
             f"(s3://bucket/prefix, gs://..., file:///...). Got {value!r}."
         )
-    if _userinfo(value):
+    if has_password(value):
         raise ConfigError(
             "The 'store.artifact_root' parameter must not carry a password (user:password@): "
             "its URIs are recorded in the run store, reports and bundles; give credentials "
             "through the filesystem's own configuration (the cloud SDK's environment, or "
-            f"FSSPEC_<PROTOCOL>_PASSWORD). Got {redact_root(value)!r}."
+            f"FSSPEC_<PROTOCOL>_PASSWORD). Got {redact_url(value)!r}."
         )
     return value
 
@@ -131,7 +93,7 @@ class ArtifactStore:
             why = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
             why = " ".join((why or type(exc).__name__).split())  # one line, whatever the driver
             raise StorageError(
-                redact_root(
+                redact_url(
                     self.root,
                     f"Cannot write {self.uri(relpath)} under the artifact root {self.root!r} "
                     f"('store.artifact_root'): {why}",

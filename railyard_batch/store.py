@@ -38,7 +38,6 @@ from sqlalchemy.engine import Connection, RowMapping
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
 from railyard_batch import store_migrations, store_tables
-from railyard_batch.artifacts import redact_override
 from railyard_batch.errors import RunNotFoundError, StoreError
 from railyard_batch.store_engine import (
     RECONNECT_S,
@@ -50,6 +49,7 @@ from railyard_batch.store_engine import (
 )
 from railyard_batch.store_tables import JSON_COLUMNS, compositions, members, runs, sweeps
 from railyard_batch.store_url import check_url, is_sqlite, redact, sqlite_path
+from railyard_batch.url_secrets import redact_override
 
 __all__ = [
     "FINISHED_STATES",

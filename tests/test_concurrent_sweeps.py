@@ -5,7 +5,6 @@ the session's real PostgreSQL (``store.url``)."""
 
 from __future__ import annotations
 
-import os
 import subprocess
 from collections import Counter
 from typing import Any
@@ -13,22 +12,14 @@ from typing import Any
 import pytest
 
 from railyard_batch.store import RunStore
-from tests.conftest import CLI, Project
+from tests.conftest import Project
 from tests.pg_server import PostgresServer
-from tests.test_resume import SWEEP
+from tests.test_resume import _start as start_sweep
 
 
 def _start(project: Project, store_url: str, n: int) -> subprocess.Popen[str]:
     with (project.root / f"stderr-{n}.txt").open("w") as err:  # the child keeps its copy
-        return subprocess.Popen(
-            [CLI, *SWEEP, f"store.url='{store_url}'"],
-            cwd=project.root,
-            text=True,
-            stdout=subprocess.DEVNULL,
-            stderr=err,
-            env=dict(os.environ),
-            start_new_session=True,
-        )
+        return start_sweep(project, extra=[f"store.url='{store_url}'"], stderr=err)
 
 
 @pytest.mark.e2e

@@ -16,13 +16,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from railyard_batch.artifacts import (
-    ArtifactStore,
-    check_artifact_root,
-    redact_override,
-    redact_root,
-)
+from railyard_batch.artifacts import ArtifactStore, check_artifact_root
 from railyard_batch.errors import ConfigError, StorageError
+from railyard_batch.url_secrets import redact_override, redact_url
 from tests.conftest import Project, assert_one_line
 from tests.test_storage_faults import SWEEP, _assert_one_line, _store_state
 
@@ -159,7 +155,7 @@ def test_no_message_about_a_root_shows_its_password(secret: str, user: str) -> N
     message = str(refused.value)
     assert f"{user}:{secret}@" not in message and "must not carry a password" in message
     assert f"'ftp://{user}:***@files.example:21/artifacts'" in message
-    failure = redact_root(root, f"cannot write {root}/m.pkl: refused by {root}")
+    failure = redact_url(root, f"cannot write {root}/m.pkl: refused by {root}")
     assert failure == f"cannot write ftp://{user}:***@files.example:21/artifacts/m.pkl: " + (
         f"refused by ftp://{user}:***@files.example:21/artifacts"
     )

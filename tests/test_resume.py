@@ -10,7 +10,9 @@ import signal
 import sqlite3
 import subprocess
 import time
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -97,13 +99,19 @@ def test_force_retrains_to_the_same_model_and_changes_invalidate(project: Projec
     assert {r["state"] for r in latest_sweep(project)} == {"succeeded"}
 
 
-def _start(project: Project, env: dict[str, str] | None = None) -> subprocess.Popen[str]:
+def _start(
+    project: Project,
+    env: dict[str, str] | None = None,
+    extra: Sequence[str] = (),
+    stderr: Any = subprocess.DEVNULL,
+) -> subprocess.Popen[str]:
+    """The sweep (plus ``extra`` overrides) in its own session, so a kill reaches its pool."""
     return subprocess.Popen(
-        [CLI, *SWEEP],
+        [CLI, *SWEEP, *extra],
         cwd=project.root,
         text=True,
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stderr=stderr,
         env={**os.environ, **(env or {})},
         start_new_session=True,
     )

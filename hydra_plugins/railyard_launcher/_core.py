@@ -64,10 +64,10 @@ def launch(
     make_backend: Callable[[int], Any],
 ) -> list[JobReturn]:
     from railyard_batch import app
-    from railyard_batch.artifacts import redact_override
     from railyard_batch.backends.local import default_workers, threads_per_worker
     from railyard_batch.errors import RailyardError
     from railyard_batch.sweep import chosen_sweep_id
+    from railyard_batch.url_secrets import redact_override
 
     setup_globals()
     config, context = launcher.config, launcher.hydra_context

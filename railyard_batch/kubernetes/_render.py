@@ -9,7 +9,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from railyard_batch.artifacts import ArtifactStore, redact_override
+from railyard_batch.artifacts import ArtifactStore
 from railyard_batch.errors import ConfigError, one_of
 from railyard_batch.kubernetes import _names
 from railyard_batch.kubernetes._schema import validate_object
@@ -21,6 +21,7 @@ from railyard_batch.kubernetes._settings import (
 from railyard_batch.kubernetes._template import fill, load_template
 from railyard_batch.planning import RunPlan
 from railyard_batch.provenance import git_state
+from railyard_batch.url_secrets import redact_override
 
 PLAN_MOUNT = "/etc/railyard"
 PLAN_FILE = "plan.json"
