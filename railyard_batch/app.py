@@ -65,10 +65,28 @@ class UserErrorExit(SystemExit):
 
 def train(cfg: DictConfig) -> Any:
     """The task function: plan this job (and run it, when no railyard launcher is active)."""
+    _scrub_job_files(cfg)
     try:
         return _train(cfg)
     except RailyardError as exc:
         raise UserErrorExit(exc) from None
+
+
+def _scrub_job_files(cfg: DictConfig) -> None:
+    """Hydra has written this job's config and overrides (``.hydra/*.yaml``) as typed: a URL
+    password there (``store.url``) becomes ``***``, as in every log line and record."""
+    if not HydraConfig.initialized():
+        return
+    from pathlib import Path
+
+    from railyard_batch.url_secrets import config_values, scrub_files
+
+    hydra = HydraConfig.get()
+    if not hydra.output_subdir:
+        return
+    values = config_values(cfg) + config_values([o.partition("=")[2] for o in hydra.overrides.task])
+    files = sorted((Path(hydra.runtime.output_dir) / hydra.output_subdir).glob("*.yaml"))
+    scrub_files(files, values)
 
 
 def _check_composition(cfg: DictConfig) -> None:

@@ -168,6 +168,11 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="write outcomes only to the artifact store (pods: the launcher syncs them)",
     )
+    worker.add_argument(
+        "--store",
+        default=os.environ.get("RAILYARD_STORE"),
+        help="run store URL to record in (default: the plan's, whose password plan.json hides)",
+    )
 
     reproduce = sub.add_parser("reproduce", help="re-train a recorded run and compare")
     reproduce.add_argument("run_id", help="run id (see runs show)")
@@ -391,6 +396,8 @@ def _reproduce(ns: argparse.Namespace) -> int:
 
 
 def _worker(ns: argparse.Namespace) -> int:
+    import dataclasses
+
     from railyard_batch.errors import ConfigError
     from railyard_batch.planning import RunPlan
     from railyard_batch.worker import run_shard
@@ -405,6 +412,13 @@ def _worker(ns: argparse.Namespace) -> int:
             )
         shard = int(index)
     plan = RunPlan.load(ns.plan)
+    if ns.store:
+        plan = dataclasses.replace(plan, store_url=ns.store)
+    elif not ns.no_store and "***" in plan.store_url:
+        raise ConfigError(
+            "The 'worker' command records in the run store, whose password the plan hides "
+            f"({plan.store_url}); pass --store URL (or RAILYARD_STORE), or --no-store. Got neither."
+        )
     if not 0 <= shard < plan.n_shards:
         raise ConfigError(f"The '--shard' option must be in [0, {plan.n_shards - 1}]. Got {shard}.")
     outcomes = run_shard(plan, shard, record_in_store=not ns.no_store)

@@ -72,10 +72,35 @@ class RunPlan:
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
+    def shared(self) -> dict[str, Any]:
+        """The plan as it leaves this process (``plan.json``, a pod's ConfigMap): the run
+        store's password as ``***``. Whoever records a loaded plan's results (a pod's launcher,
+        ``status``, ``wait``) opens the store itself; a pod never does."""
+        from railyard_batch.store_url import config_without_password, redact
+
+        raw = self.to_dict()
+        return {
+            **raw,
+            "store_url": redact(self.store_url),
+            "config": config_without_password(self.config),
+        }
+
     @classmethod
     def from_dict(cls, raw: dict[str, Any]) -> RunPlan:
         members = [MemberPlan(**m) for m in raw["members"]]
         return cls(**{**raw, "members": members})
+
+    def relpath(self) -> str:
+        """Where the plan lives under its artifact root (``plan.json`` beside the run's)."""
+        return f"{self.sweep_id}/{self.run_id}/plan.json"
+
+    def save(self) -> str:
+        """Write the plan under its artifact root; return its URI (what :meth:`load` reads)."""
+        from railyard_batch.artifacts import ArtifactStore
+
+        return ArtifactStore(self.artifact_root).put(
+            self.relpath(), json.dumps(self.shared()).encode()
+        )
 
     @classmethod
     def load(cls, uri: str) -> RunPlan:

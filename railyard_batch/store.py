@@ -30,6 +30,7 @@ from sqlalchemy import (
     or_,
     select,
     text,
+    true,
     update,
 )
 from sqlalchemy.dialects import postgresql as pg_dialect
@@ -48,7 +49,13 @@ from railyard_batch.store_engine import (
     retryable,
 )
 from railyard_batch.store_tables import JSON_COLUMNS, compositions, members, runs, sweeps
-from railyard_batch.store_url import check_url, is_sqlite, redact, sqlite_path
+from railyard_batch.store_url import (
+    check_url,
+    config_without_password,
+    is_sqlite,
+    redact,
+    sqlite_path,
+)
 from railyard_batch.url_secrets import redact_override
 
 __all__ = [
@@ -94,16 +101,6 @@ class MemberOutcome:
 
 def _dumps(value: Any) -> str | None:
     return None if value is None else json.dumps(value)
-
-
-def _without_passwords(config: dict[str, Any]) -> dict[str, Any]:
-    """A run's config as the store keeps it: ``store.url``'s password as ``***``. The store's
-    records are read by every reader (``runs show``, the service's ``/v1/runs``); the password
-    is needed only to open the store, never to read what ran."""
-    store = config.get("store")
-    if isinstance(store, dict) and isinstance(store.get("url"), str):
-        return {**config, "store": {**store, "url": redact(store["url"])}}
-    return config
 
 
 class RunStore:
@@ -278,7 +275,7 @@ class RunStore:
             "sweep_id": sweep_id,
             "job_num": job_num,
             "overrides": json.dumps([redact_override(o) for o in overrides]),
-            "config": json.dumps(_without_passwords(config)),
+            "config": json.dumps(config_without_password(config)),
             "config_hash": config_hash,
             "estimator": estimator,
             "data_path": data_path,
@@ -342,19 +339,26 @@ class RunStore:
         owner: str | None = None,
         lease_s: float | None = None,
     ) -> None:
-        """Claim queued members: running, held by ``owner`` for ``lease_s`` seconds."""
+        """Members whose pod runs now (on ``node``): queued ones become running, held by
+        ``owner`` for ``lease_s`` seconds; running ones (claimed by their launcher before it
+        submitted them) keep their holder and lease and get the node and the start."""
         stamp = now()
         expires = None if lease_s is None else time.time() + lease_s
         ids = list(member_ids)
         stmt = (
             update(members)
-            .where(members.c.id == bindparam("b_id"), members.c.state == "queued")
+            .where(
+                members.c.id == bindparam("b_id"),
+                (members.c.state == "queued") | (members.c.state == "running"),
+            )
             .values(
                 state="running",
                 started_at=stamp,
                 node=func.coalesce(literal(node, members.c.node.type), members.c.node),
-                owner=owner,
-                lease_expires=expires,
+                owner=func.coalesce(literal(owner, members.c.owner.type), members.c.owner),
+                lease_expires=func.coalesce(
+                    literal(expires, members.c.lease_expires.type), members.c.lease_expires
+                ),
             )
         )
         if ids:
@@ -368,6 +372,7 @@ class RunStore:
         lease_s: float,
         node: str | None = None,
         reuse: bool = True,
+        adopt_sweep: str | None = None,
     ) -> dict[str, tuple[str, str | None]]:
         """Claim ``(member id, content key)`` pairs in one transaction, so that no two sweeps
         train the same result at once. For each, the decision and the other member it names:
@@ -380,6 +385,9 @@ class RunStore:
         - ``("train", None)``: this one is now running, leased to ``owner``;
         - ``("done", None)``: this one has already finished (a shard run again, a retried pod):
           it keeps its result, nothing trains it again.
+
+        With ``adopt_sweep``, members of that sweep held by another owner are not waited for:
+        a Kubernetes launcher re-submitting its sweep adopts the Jobs of the one before it.
         """
         stamp, clock = now(), time.time()
         pairs = list(members)
@@ -420,6 +428,7 @@ class RunStore:
                                 m.c.state == "running",
                                 m.c.owner.is_distinct_from(owner),
                                 m.c.lease_expires > clock,
+                                true() if adopt_sweep is None else m.c.sweep_id != adopt_sweep,
                             ),
                         ),
                     )

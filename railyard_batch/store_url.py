@@ -8,6 +8,7 @@ postgresql://USER:PASSWORD@HOST:PORT/DB   a team's server (driven by psycopg 3)
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from railyard_batch.errors import ConfigError
 
@@ -80,3 +81,13 @@ def redact(url: str, text: str | None = None) -> str:
         assert hidden is not None
         text = text.replace(hidden, "***")
     return text
+
+
+def config_without_password(config: dict[str, Any]) -> dict[str, Any]:
+    """A config as it is recorded or shared (the run store's records, run plans, the pods'
+    ConfigMaps): ``store.url``'s password as ``***``. The password is needed only to open the
+    store, never to read what ran."""
+    store = config.get("store")
+    if isinstance(store, dict) and isinstance(store.get("url"), str):
+        return {**config, "store": {**store, "url": redact(store["url"])}}
+    return config

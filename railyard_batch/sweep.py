@@ -147,7 +147,7 @@ def record_plans(
     try:
         for plan in plans:
             run_prefix = f"{plan.sweep_id}/{plan.run_id}"
-            artifacts.put(f"{run_prefix}/plan.json", json.dumps(plan.to_dict()).encode())
+            plan.save()
             artifacts.put(f"{run_prefix}/config.json", json.dumps(plan.config, indent=2).encode())
         commit, dirty = git_state()
         store.create_sweep(

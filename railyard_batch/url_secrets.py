@@ -7,6 +7,9 @@ Used for any URL a user hands over (an fsspec artifact root, a ``store.url`` in 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 
@@ -49,3 +52,58 @@ def redact_override(override: str) -> str:
         return override
     shown = redact_url(plain)
     return override if shown == plain else f"{key}={shown}"
+
+
+def passwords_in(values: Iterable[Any]) -> set[tuple[str, str]]:
+    """The ``(user, password)`` pairs of the URLs among ``values`` (any leaves of a config)."""
+    found = set()
+    for value in values:
+        if isinstance(value, str):
+            pair = _userinfo(value)
+            if pair is not None:
+                found.add(pair)
+    return found
+
+
+def scrub(text: str, pairs: Iterable[tuple[str, str]]) -> str:
+    """``text`` with each ``user:password@`` of ``pairs`` as ``user:***@``, also where it is
+    written escaped as a Hydra sweeper hands overrides over (``user\\:password@``)."""
+    for user, secret in pairs:
+        escaped = re.sub(r"([\\()\[\]{}:=, \t])", r"\\\1", secret)
+        for sep, hidden in ((":", secret), ("\\:", escaped)):
+            text = text.replace(f"{user}{sep}{hidden}@", f"{user}{sep}***@")
+    return text
+
+
+def config_values(config: Any) -> list[Any]:
+    """The leaves of a config (an OmegaConf node, unresolved: an ``${oc.env:...}`` stays a
+    reference) and of overrides (``key=value`` strings: their values)."""
+    from omegaconf import DictConfig, ListConfig, OmegaConf
+
+    node = (
+        OmegaConf.to_container(config, resolve=False)
+        if isinstance(config, DictConfig | ListConfig)
+        else config
+    )
+    if isinstance(node, dict):
+        return [leaf for value in node.values() for leaf in config_values(value)]
+    if isinstance(node, list | tuple):
+        return [leaf for value in node for leaf in config_values(value)]
+    return [node]
+
+
+def scrub_files(paths: Iterable[Path], values: Iterable[Any]) -> None:
+    """Rewrite each of ``paths`` that shows a password of the URLs among ``values`` with it as
+    ``***`` (:func:`scrub`). Hydra writes a job's config and overrides (``.hydra/*.yaml``) and
+    a sweep's (``multirun.yaml``) as typed; a path not written is left alone."""
+    pairs = passwords_in(values)
+    if not pairs:
+        return
+    for path in paths:
+        try:
+            text = path.read_text()
+        except OSError:
+            continue
+        scrubbed = scrub(text, pairs)
+        if scrubbed != text:
+            path.write_text(scrubbed)

@@ -8,9 +8,11 @@ carries a password is refused before anything runs, without printing the passwor
 from __future__ import annotations
 
 import http.server
+import re
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
@@ -18,8 +20,15 @@ from hypothesis import strategies as st
 
 from railyard_batch.artifacts import ArtifactStore, check_artifact_root
 from railyard_batch.errors import ConfigError, StorageError
-from railyard_batch.url_secrets import redact_override, redact_url
+from railyard_batch.url_secrets import (
+    config_values,
+    passwords_in,
+    redact_override,
+    redact_url,
+    scrub,
+)
 from tests.conftest import Project, assert_one_line
+from tests.k8s_launcher.plans import make_plan
 from tests.test_storage_faults import SWEEP, _assert_one_line, _store_state
 
 
@@ -130,6 +139,13 @@ def test_a_root_with_a_password_is_refused_before_anything_runs(project: Project
     assert_one_line(result, "'store.artifact_root'", "must not carry a password", "ry:***@")
     assert "s3cr3t-pw" not in result.stderr + result.stdout
     assert not (project.root / "runs" / "railyard.db").exists()
+    assert _files_showing(project.root, "s3cr3t-pw") == []
+
+
+def _files_showing(root: Path, secret: str) -> list[Path]:
+    """The files under ``root`` that hold ``secret`` (Hydra's job files, logs, plans...)."""
+    assert list(root.glob("multirun/**/.hydra/*.yaml")), "expected Hydra's job files"
+    return [p for p in root.rglob("*") if p.is_file() and secret.encode() in p.read_bytes()]
 
 
 def test_the_launcher_logs_store_urls_without_their_passwords(project: Project) -> None:
@@ -137,6 +153,9 @@ def test_the_launcher_logs_store_urls_without_their_passwords(project: Project) 
     assert result.returncode == 2, result.stderr
     assert "s3cr3t-pw" not in result.stderr + result.stdout, result.stdout
     assert "store.url=postgresql://ry:***@127.0.0.1:1/runs" in result.stdout, result.stdout
+    assert _files_showing(project.root, "s3cr3t-pw") == []
+    overrides = list(project.root.glob("multirun/**/.hydra/overrides.yaml"))
+    assert overrides and all(r"ry\:***@127.0.0.1" in p.read_text() for p in overrides)
 
 
 _SECRET = st.text(
@@ -203,3 +222,34 @@ def test_logged_overrides_never_show_a_password(
             f"ry:{secret}@" not in shown
             and shown == f"{key}=postgresql://ry:***@db.example:5432/runs"
         )
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    secret=_SECRET,
+    user=st.sampled_from(["ry", "svc-train"]),
+    around=st.text(st.characters(exclude_characters="@"), max_size=30),
+)
+def test_job_files_are_scrubbed_of_any_password(secret: str, user: str, around: str) -> None:
+    """Hydra's job files hold a password as typed, or escaped as a sweeper hands it over;
+    scrubbed, neither form is left and the rest of the text is unchanged."""
+    url = f"postgresql://{user}:{secret}@db:5432/runs"
+    escaped = re.sub(r"([\\()\[\]{}:=, \t])", r"\\\1", url)
+    pairs = passwords_in(config_values({"store": {"url": url}, "n": 3, "xs": [None, around]}))
+    assert pairs == {(user, secret)}
+    text = f"{around}\n- store.url={url}\n- store.url={escaped}\nurl: '{url}'\n"
+    scrubbed = scrub(text, pairs)
+    assert f"{user}:{secret}@" not in scrubbed.replace("\\", "")
+    assert scrubbed.startswith(around) and scrubbed.count(":***@") == 3
+
+
+def test_a_worker_cannot_record_with_a_plan_whose_password_is_hidden(
+    project: Project, tmp_path: Path
+) -> None:
+    plan = make_plan(
+        store_url="postgresql://ry:s3cr3t-pw@127.0.0.1:1/runs", artifact_root=str(tmp_path)
+    )
+    uri = plan.save()
+    result = project.run("worker", "--plan", uri, "--shard", "0")
+    assert_one_line(result, "'worker' command", "--store URL", "ry:***@")
+    assert "s3cr3t-pw" not in Path(uri).read_text()

@@ -63,6 +63,22 @@ def launch(
     initial_job_idx: int,
     make_backend: Callable[[int], Any],
 ) -> list[JobReturn]:
+    returns: list[JobReturn] = []
+    try:
+        return _launch(launcher, job_overrides, initial_job_idx, make_backend, returns)
+    finally:
+        _scrub_job_files(launcher.config, returns)
+
+
+def _launch(
+    launcher: Any,
+    job_overrides: Sequence[Sequence[str]],
+    initial_job_idx: int,
+    make_backend: Callable[[int], Any],
+    returns: list[JobReturn],
+) -> list[JobReturn]:
+    """Plan every job (each ``JobReturn`` appended to ``returns`` as it comes), then run the
+    plans together on the backend."""
     from railyard_batch import app
     from railyard_batch.backends.local import default_workers, threads_per_worker
     from railyard_batch.errors import RailyardError
@@ -86,7 +102,6 @@ def launch(
         raise app.UserErrorExit(exc) from None
     log.info(f"Planning {len(job_overrides)} jobs of sweep {launcher.sweep_id}")
 
-    returns: list[JobReturn] = []
     with app.collecting(launcher.sweep_id, workers) as collector:
         for offset, overrides in enumerate(job_overrides):
             idx = initial_job_idx + offset
@@ -130,3 +145,16 @@ def launch(
                     summary.objective if summary.objective is not None else summary.counts
                 )
     return returns
+
+
+def _scrub_job_files(config: DictConfig | None, returns: list[JobReturn]) -> None:
+    """The sweep's ``multirun.yaml`` without URL passwords (each job's own files are scrubbed
+    by the task function, :func:`railyard_batch.app.train`)."""
+    from railyard_batch.url_secrets import config_values, scrub_files
+
+    if config is None:
+        return
+    values = config_values([o.partition("=")[2] for o in config.hydra.overrides.task])
+    for ret in returns:
+        values += config_values(ret.cfg) if ret.cfg is not None else []
+    scrub_files([Path(str(config.hydra.sweep.dir)) / "multirun.yaml"], values)

@@ -12,12 +12,14 @@ from typing import Any, TextIO
 
 from railyard_batch.artifacts import ArtifactStore
 from railyard_batch.kubernetes._api import Api, connect, default_namespace
+from railyard_batch.kubernetes._claims import Claims, claim_for_jobs
 from railyard_batch.kubernetes._names import ATTACHMENT
 from railyard_batch.kubernetes._render import render_sweep
 from railyard_batch.kubernetes._settings import KubernetesSettings
 from railyard_batch.kubernetes._submit import submit
 from railyard_batch.kubernetes._template import to_yaml
 from railyard_batch.kubernetes._watch import wait
+from railyard_batch.leases import Heartbeat, lease_seconds, owner_id
 from railyard_batch.planning import RunPlan
 from railyard_batch.store import MemberOutcome, RunStore, now
 
@@ -29,7 +31,9 @@ class KubernetesBackend:
     now: a CronJob re-runs the command line's ``overrides`` on that schedule."""
 
     name = "kubernetes"
-    leased = False  # the cluster runs the members; status and wait reconcile them
+    # The sweep is not leased to the launcher: its Jobs go on without it, and status and wait
+    # reconcile them. Its members are (see _claims.py).
+    leased = False
 
     def __init__(
         self,
@@ -67,6 +71,29 @@ class KubernetesBackend:
             _skip_all(plans, "dry run: nothing was submitted")
             return True
         api = self.api or connect(kubeconfig=s.kubeconfig, context=s.context, namespace=s.namespace)
+        # Members are leased to this launcher (see _claims.py): for the lease, renewed while it
+        # waits; for the Jobs' whole deadline when it does not wait (nobody renews them).
+        lease = lease_seconds() if s.wait else float(s.active_deadline_seconds)
+        owner, claims = owner_id(), Claims()
+        url = plans[0].store_url
+        heartbeat = Heartbeat(
+            url, lambda store: store.renew_members(claims.held(), owner, lease), lease / 3
+        )
+        with heartbeat:
+            store = RunStore(url)
+            try:
+                narrowed = claim_for_jobs(
+                    plans, store, owner=owner, lease_s=lease, poll_s=s.poll_seconds, claims=claims
+                )
+            finally:
+                store.close()
+            for before, after in zip(plans, narrowed, strict=True):
+                if after is not before:  # status and wait follow the shards the pods run
+                    after.save()
+            return self._submit(api, narrowed)
+
+    def _submit(self, api: Api, plans: list[RunPlan]) -> bool:
+        s = self.settings
         runs = render_sweep(plans, s, namespace=api.namespace)
         write_attachment(plans, s, api.namespace, [run.name for run in runs])
         submit(api, runs)
@@ -78,7 +105,7 @@ class KubernetesBackend:
                 f"Follow it with: railyard-batch status {sweep_id} (or wait {sweep_id})",
                 file=err,
             )
-            return False
+            return not runs  # nothing submitted (every member cached): the sweep is over
         try:
             wait(
                 api,

@@ -154,7 +154,9 @@ def load_plans(store: RunStore, sweep_id: str, record: dict[str, Any]) -> list[R
     plans = []
     for run in record["runs"]:
         uri = f"{run['artifact_uri']}/plan.json"
-        plans.append(RunPlan.from_dict(json.loads(ArtifactStore(run["artifact_uri"]).get(uri))))
+        raw = json.loads(ArtifactStore(run["artifact_uri"]).get(uri))
+        # A shared plan hides the store's password: its results go to the store opened here.
+        plans.append(RunPlan.from_dict({**raw, "store_url": store.url}))
     return plans
 
 

@@ -53,7 +53,7 @@ class RunManifests:
 
 def plan_uri(plan: RunPlan) -> str:
     """Where :func:`railyard_batch.sweep.record_plans` writes the run plan."""
-    return ArtifactStore(plan.artifact_root).uri(f"{plan.sweep_id}/{plan.run_id}/plan.json")
+    return ArtifactStore(plan.artifact_root).uri(plan.relpath())
 
 
 def render_sweep(
@@ -101,7 +101,7 @@ def render_run(
         f"{ANNOTATION_PREFIX}/git-commit": commit or "unknown",
         f"{ANNOTATION_PREFIX}/data-md5": str(plan.data.get("md5", "")),
     }
-    payload = json.dumps(plan.to_dict(), sort_keys=True, separators=(",", ":"))
+    payload = json.dumps(plan.shared(), sort_keys=True, separators=(",", ":"))
     if len(payload.encode()) <= settings.configmap_max_bytes:
         data = {PLAN_FILE: payload}
         plan_arg = f"{PLAN_MOUNT}/{PLAN_FILE}"

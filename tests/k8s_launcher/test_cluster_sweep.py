@@ -27,11 +27,13 @@ REPO = Path(__file__).resolve().parents[2]
 ESTIMATORS = ("logistic_regression", "random_forest", "xgboost")
 
 
-def fraud_plans(project: Project, sweep_id: str) -> list[RunPlan]:
+def fraud_plans(
+    project: Project, sweep_id: str, estimators: tuple[str, ...] = ESTIMATORS
+) -> list[RunPlan]:
     register_configs()
     plans = []
     with initialize_config_dir(config_dir=str(project.root / "conf"), version_base="1.3"):
-        for num, estimator in enumerate(ESTIMATORS):
+        for num, estimator in enumerate(estimators):
             overrides = [
                 "+experiment=fraud_v3",
                 f"estimator={estimator}",

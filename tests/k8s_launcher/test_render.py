@@ -21,6 +21,7 @@ from railyard_batch.kubernetes import (
     to_yaml,
     validate_object,
 )
+from railyard_batch.kubernetes._claims import narrow
 from railyard_batch.kubernetes._names import JOB_NAME_MAX, is_dns_label, job_name
 from railyard_batch.kubernetes._template import DEFAULT_TEMPLATE_DIR
 from tests.k8s_launcher.plans import make_plan
@@ -227,3 +228,37 @@ def test_dry_run_prints_every_object_as_kubectl_yaml(tmp_path: Path) -> None:
     members = RunStore(store).members(sweep_id=plans[0].sweep_id)
     assert {m["state"] for m in members} == {"skipped"}
     assert members[0]["reason"] == "dry run: nothing was submitted"
+
+
+def test_no_configmap_or_plan_file_holds_the_store_password(tmp_path: Path) -> None:
+    """A run plan that leaves the launcher (a pod's ConfigMap, plan.json) shows the run store's
+    password as ***: pods never open the store, and ConfigMaps are readable by any reader
+    of the namespace."""
+    url = "postgresql+psycopg://ry:s3cr3t-pw@db.example:5432/runs"
+    plan = make_plan(store_url=url, artifact_root=str(tmp_path))
+    plan.config["store"] = {"url": url, "artifact_root": str(tmp_path)}
+    (run,) = render_sweep([plan], settings(), namespace="ns")
+    (big,) = render_sweep([plan], settings(configmap_max_bytes=100), namespace="ns")
+    saved = Path(plan.save())
+    for text in (json.dumps(run.configmap), json.dumps(big.objects), saved.read_text()):
+        assert "s3cr3t-pw" not in text
+    shared = json.loads(run.configmap["data"]["plan.json"])
+    assert (
+        shared["store_url"] == shared["config"]["store"]["url"] == url.replace("s3cr3t-pw", "***")
+    )
+    assert plan.store_url == url  # the launcher's own copy still opens the store
+
+
+def test_a_plan_narrowed_to_its_claimed_members_is_sharded_over_them_alone() -> None:
+    plan = make_plan(members=7, shards=3)
+    assert narrow(plan, {m.id for m in plan.members}, {}) is plan
+    keep = {plan.members[0].id, plan.members[4].id}
+    origin = {plan.members[1].id: "other-sweep/m"}
+    narrowed = narrow(plan, keep, origin)
+    assert narrowed.n_shards == 2 and plan.n_shards == 3
+    assert sorted(m.shard for m in narrowed.members if m.id in keep) == [0, 1]
+    assert all(m.shard == -1 for m in narrowed.members if m.id not in keep)
+    assert narrowed.members[1].cached_from == "other-sweep/m"
+    assert [m.id for m in narrowed.members] == [m.id for m in plan.members]
+    nothing = narrow(plan, set(), {})
+    assert nothing.n_shards == 0 and not render_sweep([nothing], settings(), namespace="ns")
