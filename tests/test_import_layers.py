@@ -29,7 +29,7 @@ def _lint(cwd: Path, pythonpath: Path) -> subprocess.CompletedProcess[str]:
 def test_the_layers_hold() -> None:
     done = _lint(REPO, REPO)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]
-    assert "2 kept, 0 broken" in done.stdout, done.stdout[-2000:]
+    assert "3 kept, 0 broken" in done.stdout, done.stdout[-2000:]
 
 
 def test_a_lower_layer_importing_the_cli_is_caught(tmp_path: Path) -> None:
@@ -46,4 +46,5 @@ def test_a_lower_layer_importing_the_cli_is_caught(tmp_path: Path) -> None:
     done = _lint(tmp_path, tmp_path)
     assert done.returncode == 1, done.stdout[-3000:]
     assert "railyard_batch.store_url -> railyard_batch.cli" in done.stdout, done.stdout[-3000:]
-    assert "0 kept, 2 broken" in done.stdout, done.stdout[-2000:]  # both, through the store
+    # Both layer contracts, through the store (the Kubernetes modules stay acyclic).
+    assert "1 kept, 2 broken" in done.stdout, done.stdout[-2000:]

@@ -81,7 +81,8 @@ class ResourcesConfig:
     memory: str = "2Gi"
     # GPUs per worker.
     gpu: int = 0
-    # Instance class the Kubernetes launcher maps to node selectors: cpu, highmem or gpu.
+    # Instance class: a key of conf/kubernetes/instance_classes.yaml (cpu, highmem, gpu as
+    # shipped), whose node selectors and tolerations the Kubernetes launcher gives the pods.
     instance_class: str = "cpu"
 
 

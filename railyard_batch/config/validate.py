@@ -14,6 +14,7 @@ from typing import Any
 from omegaconf import DictConfig, OmegaConf
 
 from railyard_batch.artifacts import check_artifact_root
+from railyard_batch.config import instance_classes
 from railyard_batch.config.estimator_checks import EstimatorChecks
 from railyard_batch.config.estimator_params import (
     check_xgboost_params,
@@ -32,7 +33,6 @@ from railyard_batch.errors import ConfigError, one_of
 TASKS = {"binary_classification", "regression"}
 SPLIT_STRATEGIES = {"random", "stratified", "time", "group"}
 DATA_FORMATS = {"parquet", "csv"}
-INSTANCE_CLASSES = {"cpu", "highmem", "gpu"}
 CLASSIFICATION_METRICS = {"roc_auc", "pr_auc", "log_loss", "precision", "recall", "accuracy"}
 REGRESSION_METRICS = {"rmse", "mae", "r2"}
 METRICS_BY_TASK = {
@@ -346,13 +346,11 @@ def _check_resources(resources: dict[str, Any]) -> None:
     gpu = resources["gpu"]
     if not isinstance(gpu, int) or isinstance(gpu, bool) or gpu < 0:
         raise ConfigError(f"The 'resources.gpu' parameter must be an integer >= 0. Got {gpu!r}.")
-    if resources["instance_class"] not in INSTANCE_CLASSES:
-        raise one_of("resources.instance_class", INSTANCE_CLASSES, resources["instance_class"])
-    if gpu > 0 and resources["instance_class"] != "gpu":
-        raise ConfigError(
-            "The 'resources.instance_class' parameter must be 'gpu' when resources.gpu > 0. "
-            f"Got {resources['instance_class']!r}."
-        )
+    path = instance_classes.path_in_use()
+    # The classes are the instance-class file's (the Kubernetes launcher's placements); a
+    # project without one runs locally only, where the class places nothing.
+    if path.exists():
+        instance_classes.placement(resources, instance_classes.load(path))
 
 
 def _check_fanout(fanout: dict[str, Any]) -> None:

@@ -5,12 +5,13 @@ here is a Python object handed to :func:`railyard_batch.kubernetes._template.fil
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass
 from typing import Any
 
 from railyard_batch.artifacts import ArtifactStore
-from railyard_batch.errors import ConfigError, one_of
+from railyard_batch.config.instance_classes import placement as placement_of
+from railyard_batch.config.validate import parse_quantity
+from railyard_batch.errors import ConfigError
 from railyard_batch.kubernetes import _names
 from railyard_batch.kubernetes._schema import validate_object
 from railyard_batch.kubernetes._settings import (
@@ -30,7 +31,6 @@ ANNOTATION_PREFIX = "railyard.dev"
 SWEEP_LABEL = _names.SWEEP_LABEL
 JOB_NUM_LABEL = _names.JOB_NUM_LABEL
 QUEUE_LABEL = _names.QUEUE_LABEL
-_QUANTITY = re.compile(r"^([+-]?[0-9.]+)([eE][-+]?[0-9]+|[numkKMGTPE]i?)?$")
 
 
 @dataclass(frozen=True)
@@ -112,7 +112,7 @@ def render_run(
     if settings.queue:
         job_labels[QUEUE_LABEL] = _names.label_value(settings.queue)
     resources = plan.config.get("resources", {})
-    placement = _placement(resources, classes)
+    placement = placement_of(resources, classes)
     completions = max(1, plan.n_shards)
     job_values = {
         "name": name,
@@ -169,13 +169,8 @@ def render_run(
 
 
 def _quantity(key: str, value: Any) -> str:
-    text = str(value)
-    if not _QUANTITY.match(text):
-        raise ConfigError(
-            f"The '{key}' parameter must be a Kubernetes quantity such as '2', '500m' or '4Gi'. "
-            f"Got {value!r}."
-        )
-    return text
+    parse_quantity(key, value)  # the config check's own parser: one rule for a quantity
+    return str(value).strip()
 
 
 def _resources(resources: dict[str, Any]) -> dict[str, Any]:
@@ -191,16 +186,3 @@ def _resources(resources: dict[str, Any]) -> dict[str, Any]:
     if gpu:
         requests[GPU_RESOURCE] = limits[GPU_RESOURCE] = str(gpu)
     return {"requests": requests, "limits": limits}
-
-
-def _placement(resources: dict[str, Any], classes: dict[str, dict[str, Any]]) -> dict[str, Any]:
-    name = str(resources.get("instance_class", "cpu"))
-    if name not in classes:
-        raise one_of("resources.instance_class", classes, name)
-    gpu = int(resources.get("gpu") or 0)
-    if gpu and "gpu" in classes and name != "gpu":
-        raise ConfigError(
-            f"The 'resources.instance_class' parameter must be 'gpu' when resources.gpu is "
-            f"{gpu}, so pods get the GPU nodes' selector and tolerations. Got {name!r}."
-        )
-    return classes[name]

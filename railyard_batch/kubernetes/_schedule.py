@@ -19,23 +19,21 @@ import json
 import re
 import shlex
 import sys
-import zoneinfo
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path, PurePosixPath
 from typing import Any, TextIO
 
 from railyard_batch.errors import ConfigError
 from railyard_batch.kubernetes import _render
 from railyard_batch.kubernetes._api import Api, KubernetesError, connect, default_namespace
+from railyard_batch.kubernetes._cron import check_schedule
 from railyard_batch.kubernetes._schema import validate_object
 from railyard_batch.kubernetes._settings import KubernetesSettings
 from railyard_batch.kubernetes._template import fill, load_template, to_yaml
 from railyard_batch.planning import RunPlan
 from railyard_batch.store_url import is_sqlite, sqlite_path
 
-MACROS = ("@daily", "@hourly", "@monthly", "@weekly", "@yearly")
 # The API server's limit: a CronJob's Jobs are named <cronjob>-<minutes since the epoch>.
 CRONJOB_NAME_MAX = 52
 LAUNCHER_ACCOUNT = "railyard-launcher"
@@ -66,78 +64,10 @@ _LOCAL_KEYS = frozenset(
         "hydra.mode",  # -m: the command says --multirun itself
     }
 )
-_MONTHS = {
-    m: i
-    for i, m in enumerate(
-        ("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"), 1
-    )
-}
-_DAYS = {d: i for i, d in enumerate(("SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT"))}
-# minute, hour, day of month, month, day of week: the bounds the API server's parser allows.
-_FIELDS: tuple[tuple[str, int, int, dict[str, int]], ...] = (
-    ("minute", 0, 59, {}),
-    ("hour", 0, 23, {}),
-    ("day of month", 1, 31, {}),
-    ("month", 1, 12, _MONTHS),
-    ("day of week", 0, 6, _DAYS),
-)
 
 
 # ---------------------------------------------------------------------------
 # Checks
-
-
-def check_schedule(settings: KubernetesSettings) -> None:
-    """Raise a ConfigError naming the key when the schedule or the time zone is not allowed."""
-    problem = cron_problem(str(settings.schedule))
-    if problem:
-        raise ConfigError(
-            "The 'hydra.launcher.schedule' parameter must be a cron expression of 5 fields "
-            "(minute hour day-of-month month day-of-week, e.g. '0 3 * * 1') or one of "
-            f"{{{', '.join(repr(m) for m in MACROS)}}}. Got {settings.schedule!r}: {problem}."
-        )
-    if settings.time_zone not in _time_zones():
-        raise ConfigError(
-            "The 'hydra.launcher.time_zone' parameter must be an IANA time zone such as "
-            f"'Etc/UTC' or 'Europe/Berlin'. Got {settings.time_zone!r}."
-        )
-
-
-@lru_cache(maxsize=1)
-def _time_zones() -> frozenset[str]:
-    return frozenset(zoneinfo.available_timezones() - {"Local", "localtime"})
-
-
-def cron_problem(text: str) -> str | None:
-    """What is wrong with a schedule, or None when the API server will accept it."""
-    if text.startswith("@"):
-        return None if text in MACROS else "not a known @ macro"
-    fields = text.split()
-    if len(fields) != len(_FIELDS):
-        return f"{len(fields)} fields"
-    for field, (what, low, high, names) in zip(fields, _FIELDS, strict=True):
-        for part in field.split(","):
-            if not _part_ok(part, low, high, names):
-                return f"{what} {part!r} is not a value, range or step within {low}-{high}"
-    return None
-
-
-def _part_ok(part: str, low: int, high: int, names: dict[str, int]) -> bool:
-    span, slash, step = part.partition("/")
-    if slash and not (step.isdigit() and int(step) > 0):
-        return False
-    if span in ("*", "?"):
-        return True
-    first, dash, last = span.partition("-")
-    start = _value(first, names)
-    end = _value(last, names) if dash else start
-    return start is not None and end is not None and low <= start <= end <= high
-
-
-def _value(text: str, names: dict[str, int]) -> int | None:
-    if text.isascii() and text.isdigit():
-        return int(text)
-    return names.get(text.upper())
 
 
 def check_store(store_url: str, artifact_root: str, settings: KubernetesSettings) -> None:
@@ -248,7 +178,7 @@ def render_schedule(
     namespace: str,
 ) -> ScheduleManifests:
     """Render and validate the schedule's objects; raises ConfigError before anything is sent."""
-    check_schedule(settings)
+    check_schedule(settings.schedule, settings.time_zone)
     check_store(plans[0].store_url, plans[0].artifact_root, settings)
     experiment = str(plans[0].config.get("experiment", "default"))
     name = cronjob_name(experiment, overrides)

@@ -3,14 +3,13 @@ mapping it reads from config (``conf/kubernetes/instance_classes.yaml``)."""
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from railyard_batch.config.instance_classes import default_path, load
 from railyard_batch.errors import ConfigError
+from railyard_batch.kubernetes._cron import check_schedule
 
 # The CLI's exit status for a RailyardError (a user's mistake): the same every time, no retry.
 CONFIG_ERROR_EXIT_CODES = (2,)
@@ -18,7 +17,6 @@ CONFIG_ERROR_EXIT_CODES = (2,)
 # outcomes are written, so a retry would only repeat them.
 MEMBERS_FAILED_EXIT_CODE = 3
 NO_RETRY_EXIT_CODES = (*CONFIG_ERROR_EXIT_CODES, MEMBERS_FAILED_EXIT_CODE)
-_CLASS_KEYS = {"nodeSelector", "tolerations", "affinity"}
 
 
 @dataclass(frozen=True)
@@ -67,38 +65,12 @@ class KubernetesSettings:
             values[key] = {str(k): str(v) for k, v in (values.get(key) or {}).items()}
         settings = cls(**values)
         if settings.schedule is not None:  # checked before anything is planned or recorded
-            from railyard_batch.kubernetes._schedule import check_schedule
-
-            check_schedule(settings)
+            check_schedule(settings.schedule, settings.time_zone)
         return settings
 
 
-def instance_classes_path(settings: KubernetesSettings) -> Path:
-    if settings.instance_classes:
-        return Path(settings.instance_classes)
-    return (
-        Path(os.environ.get("RAILYARD_CONF_DIR", "conf")) / "kubernetes" / "instance_classes.yaml"
-    )
-
-
 def load_instance_classes(settings: KubernetesSettings) -> dict[str, dict[str, Any]]:
-    """``{class: {nodeSelector, tolerations, affinity}}`` from the instance-class file."""
-    path = instance_classes_path(settings)
-    try:
-        raw = yaml.safe_load(path.read_text()) or {}
-    except OSError as exc:
-        raise ConfigError(
-            f"The 'hydra.launcher.instance_classes' file must exist. Got {str(path)!r}: {exc}"
-        ) from None
-    if not isinstance(raw, dict):
-        raise ConfigError(f"The instance-class file {path} must hold a mapping. Got {raw!r}.")
-    classes: dict[str, dict[str, Any]] = {}
-    for name, entry in raw.items():
-        entry = entry or {}
-        if not isinstance(entry, dict) or set(entry) - _CLASS_KEYS:
-            raise ConfigError(
-                f"Instance class {name!r} in {path} may only set {sorted(_CLASS_KEYS)}. "
-                f"Got {entry!r}."
-            )
-        classes[str(name)] = entry
-    return classes
+    """The classes of the launcher's instance-class file (``instance_classes``, default the
+    project's): :func:`railyard_batch.config.instance_classes.load`."""
+    path = Path(settings.instance_classes) if settings.instance_classes else default_path()
+    return load(path)

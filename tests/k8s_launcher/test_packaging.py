@@ -15,7 +15,7 @@ from hydra.plugins.launcher import Launcher
 from hydra_plugins.railyard_launcher.kubernetes_launcher import RailyardKubernetesLauncher
 from railyard_batch import cli
 from railyard_batch.kubernetes import KubernetesSettings, render_sweep
-from tests.conftest import Project
+from tests.conftest import Project, assert_one_line
 from tests.k8s_launcher.plans import make_plan
 
 REPO = Path(__file__).resolve().parents[2]
@@ -150,3 +150,33 @@ def test_an_installed_package_renders_with_the_reviewed_templates(tmp_path: Path
     site = str(tmp_path / "site")
     assert module.startswith(site) and templates.startswith(site), (module, templates)
     assert kind == "Job"
+
+
+def test_an_instance_class_added_to_the_file_is_accepted_everywhere(project: Project) -> None:
+    """The config check and the renderer read the same instance-class file: a class added to
+    the project's is accepted and placed; with the launcher pointed at another file, that
+    file's classes are the allowed ones (one line naming them otherwise)."""
+    import yaml
+
+    classes = project.root / "conf" / "kubernetes" / "instance_classes.yaml"
+    classes.write_text(classes.read_text() + "spot:\n  nodeSelector:\n    pool: spot\n")
+    dry = (
+        "+experiment=fraud_v3",
+        "-m",
+        "hydra/launcher=kubernetes",
+        "hydra.launcher.dry_run=true",
+        "hydra.launcher.dry_run_output=manifests.yaml",
+        "fanout.min_rows=300",
+        "estimator=logistic_regression",
+    )
+    result = project.run(*dry, "resources.instance_class=spot")
+    assert result.returncode == 0, result.stderr[-2000:]
+    (job, _) = yaml.safe_load_all((project.root / "manifests.yaml").read_text())
+    assert job["spec"]["template"]["spec"]["nodeSelector"] == {"pool": "spot"}
+
+    other = project.root / "pools.yaml"
+    other.write_text("tiny: {}\n")
+    pointed = (*dry, f"hydra.launcher.instance_classes={other}")
+    assert project.run(*pointed, "resources.instance_class=tiny").returncode == 0
+    refused = project.run(*pointed, "resources.instance_class=spot")
+    assert_one_line(refused, "'resources.instance_class'", "'tiny'", "'spot'")

@@ -139,7 +139,7 @@ def test_placement_and_quantity_mistakes_name_the_parameter() -> None:
     with pytest.raises(ConfigError, match=r"'resources.instance_class' parameter must be one of"):
         render_sweep([make_plan(resources={"instance_class": "tpu"})], settings(), namespace="ns")
     with pytest.raises(
-        ConfigError, match=r"'resources.memory' parameter must be a Kubernetes quantity"
+        ConfigError, match=r"'resources.memory' parameter must be a positive Kubernetes quantity"
     ):
         render_sweep([make_plan(resources={"memory": "2 GB"})], settings(), namespace="ns")
 

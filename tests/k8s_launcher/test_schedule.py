@@ -18,11 +18,11 @@ from hypothesis import strategies as st
 
 from railyard_batch.errors import ConfigError
 from railyard_batch.kubernetes import KubernetesBackend, KubernetesSettings, render_sweep, to_yaml
+from railyard_batch.kubernetes._cron import cron_problem
 from railyard_batch.kubernetes._names import is_dns_label
 from railyard_batch.kubernetes._schedule import (
     CRONJOB_NAME_MAX,
     ScheduleManifests,
-    cron_problem,
     cronjob_name,
     render_schedule,
 )
