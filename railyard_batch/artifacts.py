@@ -41,6 +41,14 @@ def fault_point(name: str, file: str = "") -> None:
             time.sleep(float(seconds))
 
 
+def join_uri(base: str, *parts: str) -> str:
+    """``base`` (a directory or a URL an :class:`ArtifactStore` returned) joined with
+    ``parts``. Not ``pathlib``: ``Path("s3://b/x") / "plan.json"`` is ``s3:/b/x/plan.json``."""
+    if "://" in base:
+        return "/".join([base.rstrip("/"), *(p.strip("/") for p in parts)])
+    return str(Path(base, *parts))
+
+
 def check_artifact_root(value: object) -> str:
     """``store.artifact_root``: a non-empty path or URL without a password in it."""
     if not isinstance(value, str) or not value.strip():

@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from railyard_batch.artifacts import HOLDOUT_SCORES, OOF_SCORES, ArtifactStore
+from railyard_batch.artifacts import HOLDOUT_SCORES, OOF_SCORES, ArtifactStore, join_uri
 from railyard_batch.config.validate import ValidatedConfig
 from railyard_batch.plan_data import read_plan_data
 from railyard_batch.planning import RunPlan
@@ -114,7 +114,7 @@ class Holdouts:
     def _run(self, run_id: str) -> _RunData:
         if run_id not in self._runs:
             run = self._run_row(run_id)
-            plan = RunPlan.load(str(Path(run["artifact_uri"]) / "plan.json"))
+            plan = RunPlan.load(join_uri(run["artifact_uri"], "plan.json"))
             vc = ValidatedConfig(raw=plan.config, config_hash=plan.config_hash)
             values = {m.id: m.value for m in plan.members}
             self._runs[run_id] = _RunData(plan, vc, read_plan_data(plan, vc), values)

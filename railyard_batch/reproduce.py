@@ -5,11 +5,11 @@ serialized model's hash match. Where package versions differ, it says which."""
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from railyard_batch.artifacts import join_uri
 from railyard_batch.config.validate import ValidatedConfig
 from railyard_batch.errors import MemberSkipped, RunNotFoundError
 from railyard_batch.plan_data import read_plan_data
@@ -47,7 +47,7 @@ class ReproduceReport:
 def reproduce_run(store: RunStore, run_id: str, member_key: str | None = None) -> ReproduceReport:
     run = store.run(run_id)
     sweep = store.sweep(run["sweep_id"])
-    plan_uri = str(Path(run["artifact_uri"]) / "plan.json")
+    plan_uri = join_uri(run["artifact_uri"], "plan.json")
     plan = RunPlan.load(plan_uri)
     recorded = {m["id"]: m for m in store.members(run_id=run_id)}
     chosen = plan.members

@@ -8,6 +8,7 @@ carries a password is refused before anything runs, without printing the passwor
 from __future__ import annotations
 
 import http.server
+import json
 import re
 import threading
 from collections.abc import Iterator
@@ -253,3 +254,36 @@ def test_a_worker_cannot_record_with_a_plan_whose_password_is_hidden(
     result = project.run("worker", "--plan", uri, "--shard", "0")
     assert_one_line(result, "'worker' command", "--store URL", "ry:***@")
     assert "s3cr3t-pw" not in Path(uri).read_text()
+
+
+def test_a_run_on_a_remote_root_reproduces_exports_and_composes(
+    project: Project, server: tuple[str, Objects]
+) -> None:
+    """reproduce and export find the run's plan and model under a URL root, and compose writes
+    its result there (joined as URLs: pathlib turns http://host/x into http:/host/x)."""
+    root, objects = server
+    trained = project.run(
+        "estimator=logistic_regression",
+        "fanout.by=merchant_id",
+        "fanout.min_rows=300",
+        "execution.workers=1",
+        "execution.progress=false",
+        f"store.artifact_root={root}",
+    )
+    assert trained.returncode == 0, trained.stderr[-2000:]
+    shown = json.loads(project.run("runs", "show", "--json").stdout)
+    assert shown["runs"][0]["artifact_uri"].startswith(root)
+    assert any(path.endswith("/plan.json") for path in objects.held)
+    again = project.run("reproduce", shown["runs"][0]["id"], "--json")
+    assert again.returncode == 0, again.stderr[-2000:]
+    assert json.loads(again.stdout)["matches"] is True
+    member = next(m for m in shown["members"] if m["member_key"] != "__global__")
+    exported = project.run("export", member["id"], str(project.root / "bundle"), "--no-onnx")
+    assert exported.returncode == 0, exported.stderr[-2000:]
+    assert json.loads(exported.stdout)["exportable"] is True
+    composed = project.run("compose", shown["sweep"]["id"], "--composition", "routed", "--json")
+    assert composed.returncode == 0, composed.stderr[-2000:]
+    (result,) = json.loads(composed.stdout)
+    host = root.rsplit("/", 1)[0]
+    assert result["file"].startswith(root) and result["file"].removeprefix(host) in objects.held
+    assert result["page"].removeprefix(host) in objects.held

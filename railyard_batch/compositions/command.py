@@ -122,9 +122,9 @@ def compose_sweep(
             result, scored = evaluate(holdouts, r, of_run, composition, with_scores=bundle)
             result.update(id=cid, content_key=key, cached=False)
             if scored is not None and bundle:
-                result["bundle"] = export(holdouts, composition, scored, r, runs)
+                result["bundle"] = export(holdouts, composition, scored, r)
             # One result per evaluation (its key): a registered version keeps its own.
-            _write_result(result, result_path(results_root(runs, r["id"]), composition.name, key))
+            _write_result(result, r["artifact_uri"], result_relpath(composition.name, key))
             store.record_composition(
                 {
                     "id": cid,
@@ -214,31 +214,39 @@ def recorded_metrics(result: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _write_result(result: dict[str, Any], out: Path) -> None:
-    out.parent.mkdir(parents=True, exist_ok=True)
-    page = out.with_suffix(".html")
-    result["file"], result["page"] = str(out), str(page)
-    for path, text in (
-        (page, html_page(result)),
-        (out, json.dumps(result, indent=2, sort_keys=True)),
-    ):
-        tmp = path.with_name(f".{path.name}.tmp")
-        tmp.write_text(text)
-        os.replace(tmp, path)
+RESULTS_DIR = "compositions"
 
 
-def export(
-    holdouts: Any, spec: Any, scored: Any, run: dict[str, Any], runs: list[dict[str, Any]]
-) -> dict[str, Any]:
+def _write_result(result: dict[str, Any], run_root: str, relpath: str) -> None:
+    """The result (JSON) and its page (HTML) under the run's artifacts, each written whole
+    (:meth:`ArtifactStore.put`: atomic on a directory, one object on a remote root)."""
+    from railyard_batch.artifacts import ArtifactStore
+
+    artifacts = ArtifactStore(run_root)
+    page = relpath.removesuffix(".json") + ".html"
+    result["file"], result["page"] = artifacts.uri(relpath), artifacts.uri(page)
+    artifacts.put(page, html_page(result).encode())
+    artifacts.put(relpath, json.dumps(result, indent=2, sort_keys=True).encode())
+
+
+def export(holdouts: Any, spec: Any, scored: Any, run: dict[str, Any]) -> dict[str, Any]:
     """The composition's bundle and its parity gate, as the result records them."""
+    from railyard_batch.artifacts import ArtifactStore
     from railyard_batch.bundle.errors import BundleError
     from railyard_batch.compositions.bundle import parity_gate, write_bundle
 
     experiment = str((run.get("config") or {}).get("experiment") or "composition")
     model_name = f"{experiment}/{spec.name}"
+    artifacts = ArtifactStore(run["artifact_uri"])
+    if not artifacts.is_local:  # the JVM gate reads the bundle from a directory
+        return {
+            "bundle_path": None,
+            "exportable": False,
+            "reason": "bundle export needs a local artifact root",
+        }
     try:
         written = write_bundle(
-            holdouts, spec, scored, model_name, Path(results_root(runs, run["id"])) / "bundles"
+            holdouts, spec, scored, model_name, Path(artifacts.uri(f"{RESULTS_DIR}/bundles"))
         )
     except BundleError as err:  # a member step without an exporter, a schema conflict
         return {"bundle_path": None, "exportable": False, "reason": str(err)}
@@ -255,14 +263,9 @@ def export(
     }
 
 
-def result_path(root: str, name: str, key: str) -> Path:
-    """``<run artifacts>/compositions/<name>/<12 hex of the content key>.json``."""
-    return Path(root) / name / f"{key[:12]}.json"
-
-
-def results_root(runs: list[dict[str, Any]], run_id: str) -> str:
-    artifact_uri = next(r["artifact_uri"] for r in runs if r["id"] == run_id)
-    return str(Path(artifact_uri) / "compositions")
+def result_relpath(name: str, key: str) -> str:
+    """Under the run's artifacts: ``compositions/<name>/<12 hex of the content key>.json``."""
+    return f"{RESULTS_DIR}/{name}/{key[:12]}.json"
 
 
 def table(result: dict[str, Any]) -> Any:

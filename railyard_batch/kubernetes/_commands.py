@@ -10,7 +10,7 @@ import json
 from collections import Counter
 from typing import TYPE_CHECKING, Any
 
-from railyard_batch.artifacts import ArtifactStore
+from railyard_batch.artifacts import ArtifactStore, join_uri
 from railyard_batch.errors import ConfigError
 from railyard_batch.kubernetes._api import Api, connect
 from railyard_batch.kubernetes._indexes import parse_indexes
@@ -153,7 +153,7 @@ def load_plans(store: RunStore, sweep_id: str, record: dict[str, Any]) -> list[R
 
     plans = []
     for run in record["runs"]:
-        uri = f"{run['artifact_uri']}/plan.json"
+        uri = join_uri(run["artifact_uri"], "plan.json")
         raw = json.loads(ArtifactStore(run["artifact_uri"]).get(uri))
         # A shared plan hides the store's password: its results go to the store opened here.
         plans.append(RunPlan.from_dict({**raw, "store_url": store.url}))
