@@ -194,8 +194,20 @@ def test_sigkill_then_rerun_completes_every_member_exactly_once(
 @pytest.mark.e2e
 def test_a_live_sweep_keeps_its_lease_while_readers_look(project: Project) -> None:
     """Heartbeats renew the leases: with a 1 s lease, a sweep that runs for many seconds and
-    is read (which closes dead sweeps) all along is never taken for dead."""
-    proc = _start(project, {"RAILYARD_LEASE_S": "1"})
+    is read (which closes dead sweeps) all along is never taken for dead. Each member sleeps
+    0.4 s first, so the sweep outlasts several lease periods however fast the machine is."""
+    (project.root / "pipelines" / "slow.py").write_text(
+        "import time\n"
+        "from pipelines.fraud import train as fraud_train\n"
+        "def train(train_df, holdout_df, params):\n"
+        "    time.sleep(0.4)\n"
+        "    return fraud_train(train_df, holdout_df, params)\n"
+    )
+    proc = _start(
+        project,
+        {"RAILYARD_LEASE_S": "1"},
+        extra=("hook=pipelines.slow:train",),
+    )
     seen_running: list[float] = []
     while proc.poll() is None:
         listing = project.run("runs", "list", "--json")
