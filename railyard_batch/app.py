@@ -16,7 +16,13 @@ from typing import Any
 from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig
 
-from railyard_batch.backends.local import LocalBackend, default_workers, threads_per_worker
+from railyard_batch.backends.local import (
+    LocalBackend,
+    default_workers,
+    start_early,
+    stop_early,
+    threads_per_worker,
+)
 from railyard_batch.errors import RailyardError
 from railyard_batch.planning import RunPlan
 from railyard_batch.report import print_sweep_summary
@@ -145,19 +151,24 @@ def _train(cfg: DictConfig) -> Any:
         return PendingRun(plan)
     threads = threads_per_worker(cfg.execution)
     workers = int(cfg.execution.workers) or default_workers(threads)
-    plan = plan_run(
-        cfg,
-        sweep_id=chosen_sweep_id(cfg.execution),
-        job_num=0,
-        overrides=overrides,
-        workers=workers,
-    )
-    summaries = run_plans(
-        [plan],
-        LocalBackend(workers, progress=bool(cfg.execution.progress), threads_per_worker=threads),
-        experiment=str(cfg.experiment),
-        sweep_overrides=overrides,
-    )
+    try:
+        if cfg.fanout.by:  # members to share out: the workers start while this plans
+            start_early(workers, threads)
+        plan = plan_run(
+            cfg,
+            sweep_id=chosen_sweep_id(cfg.execution),
+            job_num=0,
+            overrides=overrides,
+            workers=workers,
+        )
+        backend = LocalBackend(
+            workers, progress=bool(cfg.execution.progress), threads_per_worker=threads
+        )
+        summaries = run_plans(
+            [plan], backend, experiment=str(cfg.experiment), sweep_overrides=overrides
+        )
+    finally:
+        stop_early()
     return summaries[0].objective if summaries[0].objective is not None else summaries[0].counts
 
 

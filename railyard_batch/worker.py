@@ -33,7 +33,7 @@ from railyard_batch.leases import Heartbeat, lease_seconds, owner_id
 from railyard_batch.plan_data import read_plan_data
 from railyard_batch.planning import MemberPlan, RunPlan
 from railyard_batch.store import MemberOutcome, RunStore, now
-from railyard_batch.training import PipelineFactory, TrainedMember, train_member
+from railyard_batch.training import PipelineFactory, TrainedMember, object_strings, train_member
 from railyard_batch.worker_log import LOGGER, ShardLog, capture, log_relpath, node_name
 
 ProgressFn = Callable[[MemberOutcome], None]
@@ -173,16 +173,15 @@ def run_shard(
                     finish(member, failed, start)
                 return outcomes
             LOGGER.info("read %d rows of %s", len(frame), plan.data.get("path"))
-            by = vc["fanout"].get("by")
-            positions = frame.groupby(by, sort=False).indices if by else {}
+            if factory.hook is None:  # a hook gets the columns as read
+                frame = object_strings(frame, vc.feature_columns)
+            rows_of = _member_rows(frame, vc["fanout"].get("by"), members)
+            del frame  # rows_of holds what the members need
 
             def train(member: MemberPlan) -> None:
                 log.member = member.key
                 start = log.offset()
-                rows = (
-                    np.arange(len(frame)) if member.value is None else positions.get(member.value)
-                )
-                subset = frame.iloc[rows] if rows is not None else frame.iloc[:0]
+                subset = rows_of(member.value)
                 LOGGER.info("training %s on %d rows", member.key, len(subset))
                 finish(member, _run_member(plan, member, subset, factory, artifacts), start)
 
@@ -215,6 +214,30 @@ def run_shard(
         recorder.close()
         log.close()
     return outcomes
+
+
+def _member_rows(
+    frame: pd.DataFrame, by: str | None, members: list[MemberPlan]
+) -> Callable[[Any], pd.DataFrame]:
+    """A member's rows by its fan-out value (None: the global model, every row), in the
+    order read. Without the global model in the shard, the frame is reordered once so that
+    each value's rows are contiguous and a member is a slice of it, not a gather of its
+    rows per member."""
+    if not by:
+        return lambda value: frame
+    groups = frame.groupby(by, sort=False).indices
+    empty = frame.iloc[:0]
+    if any(m.value is None for m in members):  # the global model needs the frame as read
+        return lambda value: (
+            frame if value is None else frame.iloc[groups[value]] if value in groups else empty
+        )
+    ranges: dict[Any, tuple[int, int]] = {}
+    at = 0
+    for value, rows in groups.items():
+        ranges[value] = (at, at + len(rows))
+        at += len(rows)
+    ordered = frame.take(np.concatenate(list(groups.values()))) if groups else empty
+    return lambda value: ordered.iloc[slice(*ranges[value])] if value in ranges else empty
 
 
 def _read_shard(plan: RunPlan, vc: ValidatedConfig, members: list[MemberPlan]) -> pd.DataFrame:

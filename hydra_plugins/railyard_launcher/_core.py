@@ -52,6 +52,12 @@ class RailyardLauncher(Launcher):
     ) -> Sequence[JobReturn]:
         return launch(self, job_overrides, initial_job_idx, self.make_backend)
 
+    def start_workers(self, workers: int, threads: int) -> None:
+        """Start the backend's workers before planning, where that saves time (local)."""
+
+    def stop_workers(self) -> None:
+        """Stop workers :meth:`start_workers` started that no backend took."""
+
     @abstractmethod
     def make_backend(self, workers: int) -> Any:
         """The backend that runs the collected plans (imported here, not at plugin scan)."""
@@ -83,7 +89,6 @@ def _launch(
     from railyard_batch.backends.local import default_workers, threads_per_worker
     from railyard_batch.errors import RailyardError
     from railyard_batch.sweep import chosen_sweep_id
-    from railyard_batch.url_secrets import redact_override
 
     setup_globals()
     config, context = launcher.config, launcher.hydra_context
@@ -101,7 +106,29 @@ def _launch(
     except RailyardError as exc:
         raise app.UserErrorExit(exc) from None
     log.info(f"Planning {len(job_overrides)} jobs of sweep {launcher.sweep_id}")
+    try:
+        if len(job_overrides) > 1 or (config.get("fanout") or {}).get("by"):
+            launcher.start_workers(workers, threads_per_worker(execution))
+        return _plan_and_run(
+            launcher, job_overrides, initial_job_idx, make_backend, returns, workers
+        )
+    finally:
+        launcher.stop_workers()
 
+
+def _plan_and_run(
+    launcher: Any,
+    job_overrides: Sequence[Sequence[str]],
+    initial_job_idx: int,
+    make_backend: Callable[[int], Any],
+    returns: list[JobReturn],
+    workers: int,
+) -> list[JobReturn]:
+    from railyard_batch import app
+    from railyard_batch.errors import RailyardError
+    from railyard_batch.url_secrets import redact_override
+
+    config, context = launcher.config, launcher.hydra_context
     with app.collecting(launcher.sweep_id, workers) as collector:
         for offset, overrides in enumerate(job_overrides):
             idx = initial_job_idx + offset

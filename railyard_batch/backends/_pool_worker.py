@@ -29,6 +29,12 @@ def initialize(queue: Any, threads: int = 1) -> None:
     _THREADS = threads
 
 
+def warm() -> None:
+    """Import the training stack (numpy, pandas, scikit-learn, the worker): a pool started
+    before planning does this while its parent plans."""
+    import railyard_batch.worker  # noqa: F401
+
+
 def run_task(plan: Any, shard: int) -> int:
     from threadpoolctl import threadpool_limits
 

@@ -9,7 +9,8 @@ import threading
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +18,6 @@ from railyard_batch.backends import _pool_worker
 from railyard_batch.planning import RunPlan
 from railyard_batch.progress import MemberProgress
 from railyard_batch.store import RunStore
-from railyard_batch.worker import run_shard
 from railyard_batch.worker_log import LOGGER
 
 
@@ -79,6 +79,60 @@ def pinned_pool(workers: int, threads: int, queue: Any = None) -> Iterator[Proce
                 os.environ[name] = value
 
 
+@dataclass
+class _EarlyPool:
+    pool: ProcessPoolExecutor
+    queue: Any
+    threads: int
+    processes: list[Any]
+    stack: ExitStack
+
+
+_EARLY: _EarlyPool | None = None
+
+
+def start_early(workers: int, threads: int) -> None:
+    """Start the pool's worker processes now, before planning: they import the training stack
+    (about 2 s each) while this process plans, and :meth:`LocalBackend.execute` runs the
+    shards on them. Nothing starts for one worker (shards then run in this process). A pool
+    left unused is stopped by :func:`stop_early`."""
+    global _EARLY
+    if workers < 2 or _EARLY is not None:
+        return
+    queue = multiprocessing.get_context("spawn").Queue()
+    before = set(multiprocessing.active_children())
+    stack = ExitStack()
+    pool = stack.enter_context(pinned_pool(workers, threads, queue))
+    for _ in range(workers):  # a spawn pool starts one process per task waiting
+        pool.submit(_pool_worker.warm)
+    started = [p for p in multiprocessing.active_children() if p not in before]
+    _EARLY = _EarlyPool(pool, queue, threads, started, stack)
+
+
+def stop_early() -> None:
+    """Stop a pool :func:`start_early` started that no backend took (planning failed, or
+    nothing was left to run): its processes are ended, not waited for."""
+    global _EARLY
+    early, _EARLY = _EARLY, None
+    if early is None:
+        return
+    for process in early.processes:
+        process.terminate()
+    early.pool.shutdown(wait=False, cancel_futures=True)
+    early.stack.close()
+    early.queue.close()
+
+
+def _take_early(threads: int) -> _EarlyPool | None:
+    global _EARLY
+    early = _EARLY
+    if early is None or early.threads != threads:
+        stop_early()
+        return None
+    _EARLY = None
+    return early
+
+
 class LocalBackend:
     """Runs shards in worker processes (or inline, with one worker) on this machine."""
 
@@ -110,6 +164,10 @@ class LocalBackend:
             elif self.workers == 1 or len(tasks) == 1:
                 from threadpoolctl import threadpool_limits
 
+                from railyard_batch.worker import run_shard
+
+                stop_early()  # not needed: the shard runs here
+
                 with threadpool_limits(limits=self.threads_per_worker):
                     for plan, shard in tasks:
                         try:
@@ -126,20 +184,33 @@ class LocalBackend:
         self._errors.append(f"its shard failed: {type(exc).__name__}: {exc}")
 
     def _execute_pool(self, tasks: list[tuple[RunPlan, int]], bar: MemberProgress) -> None:
-        ctx = multiprocessing.get_context("spawn")
-        queue = ctx.Queue()
+        with ExitStack() as stack:
+            early = _take_early(self.threads_per_worker)
+            if early is not None:  # started before planning (start_early)
+                stack.callback(early.stack.close)
+                pool, queue = early.pool, early.queue
+            else:
+                queue = multiprocessing.get_context("spawn").Queue()
+                workers = min(self.workers, len(tasks))
+                pool = stack.enter_context(pinned_pool(workers, self.threads_per_worker, queue))
+            stack.callback(queue.close)
 
-        def drain() -> None:
-            while True:
-                item = queue.get()
-                if item == "stop":
-                    return
-                bar.advance(item[1])
+            def drain() -> None:
+                while True:
+                    item = queue.get()
+                    if item == "stop":
+                        return
+                    bar.advance(item[1])
 
-        reader = threading.Thread(target=drain, daemon=True)
-        reader.start()
-        try:
-            with pinned_pool(min(self.workers, len(tasks)), self.threads_per_worker, queue) as pool:
+            reader = threading.Thread(target=drain, daemon=True)
+            reader.start()
+
+            def stop_reader() -> None:
+                queue.put("stop")
+                reader.join(timeout=10)
+
+            stack.callback(stop_reader)  # after the pool is done (callbacks run in reverse)
+            with pool:
                 futures = {
                     pool.submit(_pool_worker.run_task, plan, shard): (plan, shard)
                     for plan, shard in tasks
@@ -151,10 +222,6 @@ class LocalBackend:
                         break  # the members left unfinished are marked failed below
                     except Exception as exc:  # fails its shard, not the sweep
                         self._shard_failed(*futures[future], exc)
-        finally:
-            queue.put("stop")
-            reader.join(timeout=10)
-            queue.close()
 
 
 def _fail_unfinished(plans: list[RunPlan], errors: list[str]) -> None:

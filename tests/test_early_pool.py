@@ -1,0 +1,60 @@
+"""The local pool starts before planning (its processes import the training stack while the
+parent plans): the backend runs shards on those processes, and a pool no backend takes (a
+planning error) is stopped, leaving no process behind."""
+
+from __future__ import annotations
+
+import os
+import time
+
+import psutil
+
+from railyard_batch.backends import local
+from tests.conftest import Project, assert_one_line
+
+
+def _cwd_processes(root: str) -> list[psutil.Process]:
+    found = []
+    for proc in psutil.process_iter(["pid"]):
+        try:
+            if proc.pid != os.getpid() and proc.cwd() == root:
+                found.append(proc)
+        except psutil.Error:
+            continue
+    return found
+
+
+def test_the_backend_runs_on_the_processes_started_before_planning() -> None:
+    local.start_early(2, 1)
+    try:
+        assert local._EARLY is not None
+        started = {p.pid for p in local._EARLY.processes}
+        assert len(started) == 2
+        early = local._take_early(1)
+        assert early is not None and local._EARLY is None
+        with early.pool as pool:
+            pids = {pool.submit(os.getpid).result(timeout=60) for _ in range(8)}
+        assert pids <= started
+        early.stack.close()
+    finally:
+        local.stop_early()
+
+
+def test_a_pool_with_other_thread_limits_is_not_taken_but_stopped() -> None:
+    local.start_early(2, 1)
+    assert local._EARLY is not None
+    processes = list(local._EARLY.processes)
+    assert local._take_early(2) is None  # the backend then starts its own pool
+    deadline = time.monotonic() + 30
+    while any(p.is_alive() for p in processes) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not any(p.is_alive() for p in processes)
+    assert local._EARLY is None
+
+
+def test_a_planning_error_stops_the_early_pool(project: Project) -> None:
+    result = project.run(
+        "fanout.by=merchant_id", "execution.workers=2", "features.numeric=[amount,no_such_column]"
+    )
+    assert_one_line(result, "no_such_column")
+    assert _cwd_processes(str(project.root)) == []
