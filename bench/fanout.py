@@ -3,11 +3,19 @@ artifacts and metrics, against a hand-written single-process loop (pandas groupb
 scikit-learn fit + predict, nothing written) over the same data, in the same run.
 
     .venv/bin/python -m bench.fanout [--members 1000] [--repeats 3] [--data PATH]
+                                     [--scaling 1000,2000,3000]
 
-Both run as child processes, interleaved (loop, railyard, loop, railyard, ...); the figures
-are medians over the repeats, with the peak RSS of each run's whole process tree (parent and
-pool workers, sampled every 50 ms) and the machine's load average.
-Target (issue 11): railyard wall time <= 0.8x the loop's; peak memory <= 1.5x.
+Three kinds of run, each a child process, interleaved (loop, loop-1t, railyard, loop, ...):
+``loop`` is the loop as written (the math libraries pick their own thread counts: on 2 cores
+OpenBLAS and OpenMP start 2 threads each), ``loop-1t`` the same loop with them pinned to one
+thread (its best time on one core here), ``railyard`` the sweep (one worker per core, one
+thread each). The figures are medians over the repeats: wall time, CPU time of the process
+tree, and peak memory of the tree sampled every 50 ms, as the sum of RSS (counts the
+libraries' pages once per process) and of PSS (each shared page split between the processes
+that map it: what the tree takes from the machine). ``--scaling`` adds a table of railyard's
+wall time per member at each member count.
+Targets (issue 11): railyard wall time <= 0.8x the loop's; peak memory <= 1.5x; per-member
+cost flat within 20% from 1,000 to 3,000 members.
 """
 
 from __future__ import annotations
@@ -15,6 +23,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -106,30 +115,46 @@ def railyard(data: Path, members: int) -> tuple[float, dict[str, int]]:
     return elapsed, members_by_state(root)
 
 
-def _tree_rss(proc: psutil.Process) -> int:
-    total = 0
+THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+
+
+def _tree_memory(proc: psutil.Process) -> tuple[int, int]:
+    """(sum of RSS, sum of PSS) of ``proc`` and its descendants."""
+    rss = pss = 0
     for p in [proc, *proc.children(recursive=True)]:
         with contextlib.suppress(psutil.Error):
-            total += p.memory_info().rss
-    return total
+            info = p.memory_full_info()
+            rss += info.rss
+            pss += info.pss
+    return rss, pss
 
 
-def measured(mode: str, data: Path, members: int) -> tuple[float, int, str]:
-    """Run this module as a child in ``mode``; return (wall s, peak tree RSS bytes, its line)."""
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def measured(mode: str, data: Path, members: int) -> dict[str, float | str]:
+    """Run this module as a child in ``mode``: wall s, CPU s of the tree, peak tree RSS and
+    PSS bytes, and the child's last line."""
     cmd = [sys.executable, "-m", "bench.fanout", "--child", mode]
     cmd += ["--members", str(members), "--data", str(data)]
     env = {**os.environ, "PYTHONPATH": str(REPO)}
+    if mode == "loop-1t":
+        env.update({name: "1" for name in THREAD_VARS})
+    cpu_before = _children_cpu()
     start = time.perf_counter()
     child = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=subprocess.PIPE, text=True)
     parent = psutil.Process(child.pid)
-    peak = 0
+    peak_rss = peak_pss = 0
     done = threading.Event()
 
     def sample() -> None:
-        nonlocal peak
+        nonlocal peak_rss, peak_pss
         while not done.is_set():
             with contextlib.suppress(psutil.Error):
-                peak = max(peak, _tree_rss(parent))
+                rss, pss = _tree_memory(parent)
+                peak_rss, peak_pss = max(peak_rss, rss), max(peak_pss, pss)
             time.sleep(0.05)
 
     sampler = threading.Thread(target=sample, daemon=True)
@@ -140,7 +165,26 @@ def measured(mode: str, data: Path, members: int) -> tuple[float, int, str]:
     sampler.join()
     if child.returncode != 0:
         raise SystemExit(f"{mode} run failed ({child.returncode})")
-    return elapsed, peak, out.strip().splitlines()[-1]
+    return {
+        "wall": elapsed,
+        "cpu": _children_cpu() - cpu_before,  # the child's tree: pool workers are waited for
+        "rss": peak_rss,
+        "pss": peak_pss,
+        "line": out.strip().splitlines()[-1],
+    }
+
+
+def scaling(data: Path, counts: list[int]) -> None:
+    """railyard's wall time per member at each member count (the largest merchants first, so
+    later members are smaller: a flat or falling cost per member is what scales)."""
+    print("\nscaling: members, wall s, ms per member, vs the first")
+    first = None
+    for count in counts:
+        run = measured("railyard", data, count)
+        states = run["line"]
+        per = float(run["wall"]) / count * 1000
+        first = first or per
+        print(f"  {count:6d} {float(run['wall']):8.2f} {per:8.2f}  {per / first:5.2f}x  ({states})")
 
 
 def main() -> None:
@@ -148,9 +192,10 @@ def main() -> None:
     parser.add_argument("--members", type=int, default=1000)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--data", type=Path, default=REPO / "data" / "transactions.parquet")
-    parser.add_argument("--child", choices=["loop", "railyard"], help=argparse.SUPPRESS)
+    parser.add_argument("--scaling", help="member counts for a scaling table: 1000,2000,3000")
+    parser.add_argument("--child", choices=["loop", "loop-1t", "railyard"], help=argparse.SUPPRESS)
     args = parser.parse_args()
-    if args.child == "loop":
+    if args.child in ("loop", "loop-1t"):
         _, fitted = hand_written_loop(args.data, args.members)
         print(f"{fitted} models fitted, nothing written")
         return
@@ -158,26 +203,36 @@ def main() -> None:
         _, states = railyard(args.data, args.members)
         print(f"members {states}")
         return
-    runs: dict[str, list[tuple[float, int]]] = {"loop": [], "railyard": []}
+    modes = ("loop", "loop-1t", "railyard")
+    runs: dict[str, list[dict[str, float | str]]] = {m: [] for m in modes}
     for i in range(args.repeats):
-        for mode in ("loop", "railyard"):
-            wall, rss, line = measured(mode, args.data, args.members)
-            runs[mode].append((wall, rss))
+        for mode in modes:
+            run = measured(mode, args.data, args.members)
+            runs[mode].append(run)
             load = " ".join(f"{x:.2f}" for x in os.getloadavg())
             print(
-                f"[{i + 1}/{args.repeats}] {mode:8s} {wall:7.2f} s  peak tree RSS "
-                f"{rss / 2**20:7.0f} MiB  load {load}  ({line})",
+                f"[{i + 1}/{args.repeats}] {mode:8s} {run['wall']:7.2f} s  cpu {run['cpu']:6.1f} s"
+                f"  peak tree RSS {float(run['rss']) / 2**20:6.0f} MiB"
+                f"  PSS {float(run['pss']) / 2**20:6.0f} MiB  load {load}  ({run['line']})",
                 flush=True,
             )
-    wall = {m: statistics.median(w for w, _ in r) for m, r in runs.items()}
-    rss = {m: statistics.median(x for _, x in r) for m, r in runs.items()}
-    print(f"hand-written loop : median {wall['loop']:7.2f} s, {rss['loop'] / 2**20:.0f} MiB")
-    print(
-        f"railyard-batch    : median {wall['railyard']:7.2f} s, "
-        f"{rss['railyard'] / 2**20:.0f} MiB (CLI start included)"
-    )
-    print(f"ratio railyard/loop wall: {wall['railyard'] / wall['loop']:.2f}x  (target <= 0.8x)")
-    print(f"ratio railyard/loop peak RSS: {rss['railyard'] / rss['loop']:.2f}x  (target <= 1.5x)")
+
+    def median(mode: str, key: str) -> float:
+        return statistics.median(float(r[key]) for r in runs[mode])
+
+    for mode in modes:
+        print(
+            f"{mode:9s}: median {median(mode, 'wall'):7.2f} s, cpu {median(mode, 'cpu'):6.1f} s, "
+            f"RSS {median(mode, 'rss') / 2**20:5.0f} MiB, PSS {median(mode, 'pss') / 2**20:5.0f} MiB"
+        )
+    for base in ("loop", "loop-1t"):
+        print(
+            f"ratio railyard/{base:7s} wall {median('railyard', 'wall') / median(base, 'wall'):.2f}x"
+            f" (target <= 0.8x), peak RSS {median('railyard', 'rss') / median(base, 'rss'):.2f}x,"
+            f" peak PSS {median('railyard', 'pss') / median(base, 'pss'):.2f}x (target <= 1.5x)"
+        )
+    if args.scaling:
+        scaling(args.data, [int(n) for n in args.scaling.split(",")])
 
 
 if __name__ == "__main__":

@@ -1,7 +1,9 @@
 """The artifact root: a local directory by default, any fsspec URL otherwise.
 
 Writes go to a temporary name, are synced to disk and renamed into place, so a reader never
-sees half a file and a member recorded as succeeded has its artifacts on disk;
+sees half a file and a member recorded as succeeded has its artifacts on disk (a worker writes
+a batch of members' files unsynced and syncs the filesystem once, :meth:`ArtifactStore.sync`,
+before it records them);
 remote roots (s3://, gs://, http:// and the rest of fsspec's filesystems) are written an object
 at a time with the filesystem's own whole-object write (``pipe_file``), atomic per object.
 
@@ -15,6 +17,8 @@ to the filesystem through its own configuration: the cloud SDK's environment, or
 from __future__ import annotations
 
 import contextlib
+import ctypes
+import functools
 import os
 import time
 import uuid
@@ -39,6 +43,24 @@ def fault_point(name: str, file: str = "") -> None:
         seconds, _, only = spec[len(name) + 1 :].partition(":")
         if not only or only == file:
             time.sleep(float(seconds))
+
+
+def _syncfs(fd: int) -> int:
+    """``syncfs(2)`` through the C library (Python has no binding); ``os.sync`` (every
+    filesystem) where it is missing. Returns 0, or -1 with ``errno`` set."""
+    libc = _libc()
+    if libc is None or not hasattr(libc, "syncfs"):
+        os.sync()
+        return 0
+    return int(libc.syncfs(fd))
+
+
+@functools.cache
+def _libc() -> ctypes.CDLL | None:
+    try:
+        return ctypes.CDLL(None, use_errno=True)
+    except OSError:
+        return None
 
 
 def join_uri(base: str, *parts: str) -> str:
@@ -89,12 +111,14 @@ class ArtifactStore:
             return str(self._base / relpath)
         return f"{self.root}/{relpath}"
 
-    def put(self, relpath: str, data: bytes) -> str:
+    def put(self, relpath: str, data: bytes, *, durable: bool = True) -> str:
         """Write ``data`` at ``relpath`` atomically and return its URI. A write that fails
         (no space, read-only, permission, a remote that refuses) is a :class:`StorageError`
-        naming the path and the artifact root; no partial file keeps the final name."""
+        naming the path and the artifact root; no partial file keeps the final name.
+        ``durable=False`` (local roots) skips the file's own fsync: the caller makes a batch
+        of files durable at once with :meth:`sync` before it records them anywhere."""
         try:
-            return self._put(relpath, data)
+            return self._put(relpath, data, durable)
         except StorageError:
             raise
         except Exception as exc:
@@ -108,7 +132,31 @@ class ArtifactStore:
                 )
             ) from exc
 
-    def _put(self, relpath: str, data: bytes) -> str:
+    def sync(self) -> None:
+        """Make every file written under a local root durable: one ``syncfs`` of the root's
+        filesystem (``os.sync`` where the C library has no ``syncfs``) instead of one fsync
+        per file. Remote roots write through; nothing to do. A failure is a
+        :class:`StorageError`."""
+        if not self._local:
+            return
+        try:
+            fd = os.open(self._base, os.O_RDONLY)
+        except OSError as exc:
+            raise StorageError(
+                f"Cannot sync the artifact root {self.root!r} ('store.artifact_root'): "
+                f"{exc.strerror or exc}"
+            ) from exc
+        try:
+            if _syncfs(fd) != 0:
+                err = ctypes.get_errno()
+                raise StorageError(
+                    f"Cannot sync the artifact root {self.root!r} ('store.artifact_root'): "
+                    f"{os.strerror(err)}"
+                )
+        finally:
+            os.close(fd)
+
+    def _put(self, relpath: str, data: bytes, durable: bool = True) -> str:
         if self._local:
             target = self._base / relpath
             target.parent.mkdir(parents=True, exist_ok=True)
@@ -117,7 +165,8 @@ class ArtifactStore:
                 with open(tmp, "wb") as fh:
                     fh.write(data)
                     fh.flush()
-                    os.fsync(fh.fileno())  # durable before it has its name
+                    if durable:
+                        os.fsync(fh.fileno())  # durable before it has its name
                 fault_point("artifact-rename", target.name)
                 os.replace(tmp, target)
             except BaseException:

@@ -4,7 +4,10 @@ same :func:`run_shard` (the pod through ``railyard-batch worker --plan URI --sha
 For a shard it reads the dataset once (only the needed columns, only the shard's fan-out
 values), slices it per member, trains, writes the model and metrics to the artifact root
 (atomically), then its outcome (``outcome.json``, last, so its presence means the rest is
-there) and, where the run store is reachable, records the member there too. A pod cannot reach
+there) and, where the run store is reachable, records the member there too. Finished members
+are committed in batches (up to :data:`BATCH_MEMBERS`, at least every :data:`BATCH_SECONDS`):
+their files synced with one ``syncfs``, their outcome files written and synced, then one store
+transaction for the batch. A pod cannot reach
 the store: it runs with ``record_in_store=False`` and the launcher syncs the outcome files
 (:func:`railyard_batch.sync.sync_outcomes`). A member that fails is recorded as failed with its
 reason and the shard goes on.
@@ -26,7 +29,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from railyard_batch.artifacts import HOLDOUT_SCORES, OOF_SCORES, ArtifactStore
+from railyard_batch.artifacts import HOLDOUT_SCORES, OOF_SCORES, ArtifactStore, fault_point
 from railyard_batch.config.validate import ValidatedConfig
 from railyard_batch.errors import MemberSkipped, RailyardError, StorageError
 from railyard_batch.leases import Heartbeat, lease_seconds, owner_id
@@ -49,13 +52,32 @@ def outcome_relpath(plan: RunPlan, member: MemberPlan) -> str:
     return f"{member_prefix(plan, member)}/outcome.json"
 
 
+# A worker commits finished members in batches: this many, or every this many seconds.
+BATCH_MEMBERS = 32
+BATCH_SECONDS = 1.0
+
+
+def _failed(outcome: MemberOutcome, why: str) -> MemberOutcome:
+    return dataclasses.replace(
+        outcome,
+        state="failed",
+        metrics=None,
+        artifact_uri=None,
+        export=None,
+        reason="; ".join(filter(None, [outcome.reason, why])),
+    )
+
+
 class _Recorder:
-    """Writes each outcome to the artifact store and, when reachable, to the run store."""
+    """Writes each outcome to the artifact store and, when reachable, to the run store, a
+    batch of members at a time (:meth:`add`, :meth:`flush`)."""
 
     def __init__(self, plan: RunPlan, artifacts: ArtifactStore, record_in_store: bool) -> None:
         self.plan = plan
         self.artifacts = artifacts
         self.store = RunStore(plan.store_url, reached=True) if record_in_store else None
+        self.pending: list[tuple[MemberPlan, MemberOutcome]] = []
+        self.first_pending = 0.0
 
     def started(self, members: list[MemberPlan], node: str) -> AbstractContextManager[Any]:
         """The heartbeat that renews the lease of the members this worker claims, while the
@@ -100,25 +122,52 @@ class _Recorder:
             export=row["export"],
         )
 
-    def record(self, member: MemberPlan, outcome: MemberOutcome) -> MemberOutcome:
-        """Write the outcome; one that cannot be written is recorded as failed with why."""
+    def add(self, member: MemberPlan, outcome: MemberOutcome) -> list[MemberOutcome]:
+        """Queue a finished member; commit the batch (:meth:`flush`) once it holds
+        :data:`BATCH_MEMBERS` members or its first is :data:`BATCH_SECONDS` old. Returns the
+        outcomes committed (none while the batch fills)."""
+        if not self.pending:
+            self.first_pending = time.monotonic()
+        self.pending.append((member, outcome))
+        full = len(self.pending) >= BATCH_MEMBERS
+        if full or time.monotonic() - self.first_pending >= BATCH_SECONDS:
+            return self.flush()
+        return []
+
+    def flush(self) -> list[MemberOutcome]:
+        """Commit the queued members: their artifacts made durable (one sync of the artifact
+        root), then their outcome files written and synced, then one store transaction. A
+        member is recorded only once its files are durable; a kill before the transaction
+        leaves the batch unrecorded, and a re-run trains it again."""
+        batch, self.pending = self.pending, []
+        if not batch:
+            return []
+        try:
+            self.artifacts.sync()
+        except StorageError as exc:
+            LOGGER.error("making %d member(s)' artifacts durable failed: %s", len(batch), exc)
+            batch = [
+                (m, _failed(o, f"making its artifacts durable failed: {exc}")) for m, o in batch
+            ]
+        done = [self._write_outcome(member, outcome) for member, outcome in batch]
+        try:
+            self.artifacts.sync()
+        except StorageError as exc:
+            LOGGER.error("making %d outcome file(s) durable failed: %s", len(done), exc)
+            done = [_failed(o, f"making its outcome durable failed: {exc}") for o in done]
+        fault_point("batch-commit")
+        if self.store is not None:
+            self.store.record_outcomes(done)
+        return done
+
+    def _write_outcome(self, member: MemberPlan, outcome: MemberOutcome) -> MemberOutcome:
+        """Write the outcome file; one that cannot be written is recorded as failed with why."""
         try:
             blob = json.dumps(dataclasses.asdict(outcome)).encode()
-            self.artifacts.put(outcome_relpath(self.plan, member), blob)
+            self.artifacts.put(outcome_relpath(self.plan, member), blob, durable=False)
         except Exception as exc:  # any write failure fails this member only
             LOGGER.error("writing the outcome of %s failed: %s", member.key, exc)
-            outcome = dataclasses.replace(
-                outcome,
-                state="failed",
-                metrics=None,
-                artifact_uri=None,
-                export=None,
-                reason="; ".join(
-                    filter(None, [outcome.reason, f"writing the outcome failed: {_reason(exc)}"])
-                ),
-            )
-        if self.store is not None:
-            self.store.record_outcomes([outcome])
+            outcome = _failed(outcome, f"writing the outcome failed: {_reason(exc)}")
         return outcome
 
     def close(self) -> None:
@@ -143,10 +192,13 @@ def run_shard(
             "%s: %s%s", outcome.state, member.key, f" ({outcome.reason})" if outcome.reason else ""
         )
         outcome = dataclasses.replace(outcome, node=node, log=log.section(start))
-        outcome = recorder.record(member, outcome)
-        outcomes.append(outcome)
-        if progress is not None:
-            progress(outcome)
+        committed(recorder.add(member, outcome))
+
+    def committed(done: list[MemberOutcome]) -> None:
+        for outcome in done:
+            outcomes.append(outcome)
+            if progress is not None:
+                progress(outcome)
 
     try:
         with ExitStack() as stack, capture(log):
@@ -171,6 +223,7 @@ def run_shard(
                 for member in members:
                     failed = MemberOutcome(member.id, "failed", stamp, stamp, reason=str(exc))
                     finish(member, failed, start)
+                committed(recorder.flush())
                 return outcomes
             LOGGER.info("read %d rows of %s", len(frame), plan.data.get("path"))
             if factory.hook is None:  # a hook gets the columns as read
@@ -207,11 +260,16 @@ def run_shard(
                         LOGGER.info("%s: waiting for %s (a concurrent sweep)", member.key, other)
                         waiting.append(member)
                 if waiting:
+                    committed(recorder.flush())  # nothing sits unrecorded while this waits
                     time.sleep(WAIT_POLL_S)
                 claimed = waiting
+            committed(recorder.flush())
             log.member = "-"
     finally:
-        recorder.close()
+        try:
+            committed(recorder.flush())  # a shard that raised keeps what it finished
+        finally:
+            recorder.close()
         log.close()
     return outcomes
 
@@ -263,13 +321,17 @@ def _run_member(
         return MemberOutcome(member.id, "failed", started, now(), reason=_reason(exc))
     prefix = member_prefix(plan, member)
     try:
-        model_uri = artifacts.put(f"{prefix}/model.pkl", trained.model_bytes)
+        # Unsynced: the recorder syncs a batch of members' files at once before recording.
+        model_uri = artifacts.put(f"{prefix}/model.pkl", trained.model_bytes, durable=False)
         metrics = {**trained.metrics, "n_rows": len(subset)}
-        artifacts.put(f"{prefix}/metrics.json", json.dumps(metrics, indent=2).encode())
+        blob = json.dumps(metrics, indent=2).encode()
+        artifacts.put(f"{prefix}/metrics.json", blob, durable=False)
         if trained.holdout_scores is not None:
-            artifacts.put(f"{prefix}/{HOLDOUT_SCORES}", _parquet_bytes(trained.holdout_scores))
+            blob = _parquet_bytes(trained.holdout_scores)
+            artifacts.put(f"{prefix}/{HOLDOUT_SCORES}", blob, durable=False)
         if trained.oof_scores is not None:
-            artifacts.put(f"{prefix}/{OOF_SCORES}", _parquet_bytes(trained.oof_scores))
+            blob = _parquet_bytes(trained.oof_scores)
+            artifacts.put(f"{prefix}/{OOF_SCORES}", blob, durable=False)
     except Exception as exc:  # a write failure fails this member, not the shard
         LOGGER.error("writing the artifacts of %s failed", member.key, exc_info=exc)
         return MemberOutcome(

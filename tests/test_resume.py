@@ -145,7 +145,9 @@ def _tmp_files(project: Project) -> list[Path]:
 
 
 @pytest.mark.e2e
-@pytest.mark.parametrize("kill_point", ["after-planning", "mid-training", "artifact-write"])
+@pytest.mark.parametrize(
+    "kill_point", ["after-planning", "mid-training", "artifact-write", "batch-commit"]
+)
 def test_sigkill_then_rerun_completes_every_member_exactly_once(
     project: Project, kill_point: str
 ) -> None:
@@ -154,6 +156,12 @@ def test_sigkill_then_rerun_completes_every_member_exactly_once(
         ready = lambda: _count(project, "queued") + _count(project, "running") > 0  # noqa: E731
     elif kill_point == "mid-training":
         ready = lambda: _count(project, "succeeded") >= 3  # noqa: E731
+    elif kill_point == "batch-commit":
+        # a batch's files written and synced, its store transaction not yet made
+        env["RAILYARD_FAULT_PAUSE"] = "batch-commit:30"
+        ready = lambda: (  # noqa: E731
+            any((project.root / "runs").rglob("outcome.json")) and _count(project, "succeeded") == 0
+        )
     else:
         env["RAILYARD_FAULT_PAUSE"] = "artifact-rename:30:model.pkl"
         # the paused model write, not a plan written (briefly) before the sweep is recorded
