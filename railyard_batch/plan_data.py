@@ -15,10 +15,11 @@ from railyard_batch.planning import RunPlan
 
 
 def read_plan_data(
-    plan: RunPlan, vc: ValidatedConfig, values: list[Any] | None = None
+    plan: RunPlan, vc: ValidatedConfig, values: list[Any] | None = None, *, use_threads: bool = True
 ) -> pd.DataFrame:
     """The columns the run needs from the dataset it recorded (found by md5, verified); only
-    the rows of the fan-out ``values`` when given (pushed down to the reader)."""
+    the rows of the fan-out ``values`` when given (pushed down to the reader). ``use_threads``:
+    see :func:`railyard_batch.data.read_table`."""
     data = plan.data
     path = resolve(
         data["path"],
@@ -28,7 +29,12 @@ def read_plan_data(
     )
     by = vc["fanout"].get("by")
     if by is None or values is None:
-        return read_table(str(path), data["format"], vc.needed_columns())
+        return read_table(str(path), data["format"], vc.needed_columns(), use_threads=use_threads)
     return read_table(
-        str(path), data["format"], vc.needed_columns(), filter_column=by, filter_values=values
+        str(path),
+        data["format"],
+        vc.needed_columns(),
+        filter_column=by,
+        filter_values=values,
+        use_threads=use_threads,
     )

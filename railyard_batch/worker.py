@@ -299,9 +299,10 @@ def _member_rows(
 
 
 def _read_shard(plan: RunPlan, vc: ValidatedConfig, members: list[MemberPlan]) -> pd.DataFrame:
+    # One core per worker: the reader decodes on this thread (read_table's use_threads).
     if any(m.value is None for m in members):  # the global model needs every row
-        return read_plan_data(plan, vc)
-    return read_plan_data(plan, vc, [m.value for m in members])
+        return read_plan_data(plan, vc, use_threads=False)
+    return read_plan_data(plan, vc, [m.value for m in members], use_threads=False)
 
 
 def _run_member(
