@@ -410,18 +410,19 @@ class RunStore:
                     )
             decisions: dict[str, tuple[str, str | None]] = {}
             finished = _finished_among(c, [mid for mid, _ in pairs])
-            for mid, key in pairs:
-                if mid in finished:
-                    decisions[mid] = ("done", None)
-                    continue
-                # One statement, so one snapshot: on PostgreSQL (read committed) a result
-                # recorded between two reads (another worker's running -> succeeded, which
-                # takes no claim lock) would otherwise be missed by both, and trained again.
-                others = c.execute(
-                    select(m.c.id, m.c.state)
+            # One read of every other member holding these content keys that decides (a
+            # success, or a live run by someone else): one statement, so one snapshot. On
+            # PostgreSQL (read committed) a result recorded between two reads (another
+            # worker's running -> succeeded, which takes no claim lock) would otherwise be
+            # missed by both, and trained again. The writes below cannot change what it read:
+            # they make members cached, or running under ``owner``, which it leaves out.
+            keys = sorted({key for mid, key in pairs if mid not in finished})
+            deciding: dict[str, list[Any]] = {}
+            for start in range(0, len(keys), _CHUNK):
+                rows = c.execute(
+                    select(m.c.id, m.c.state, m.c.content_key)
                     .where(
-                        m.c.content_key == key,
-                        m.c.id != mid,
+                        m.c.content_key.in_(keys[start : start + _CHUNK]),
                         or_(
                             m.c.state == "succeeded",
                             and_(
@@ -434,27 +435,40 @@ class RunStore:
                     )
                     .order_by(m.c.finished_at)
                 ).all()
+                for row in rows:
+                    deciding.setdefault(row.content_key, []).append(row)
+            cached: list[tuple[str, str]] = []
+            trains: list[str] = []
+            for mid, key in pairs:
+                if mid in finished:
+                    decisions[mid] = ("done", None)
+                    continue
+                others = [r for r in deciding.get(key, []) if r.id != mid]
                 origin = reuse and next((r.id for r in others if r.state == "succeeded"), None)
                 if origin:
-                    _cache_from(c, [(mid, str(origin))], stamp)
+                    cached.append((mid, str(origin)))
                     decisions[mid] = ("cached", str(origin))
                     continue
                 peer = next((r.id for r in others if r.state == "running"), None)
                 if peer is not None:
                     decisions[mid] = ("wait", str(peer))
                     continue
+                trains.append(mid)
+                decisions[mid] = ("train", None)
+            _cache_from(c, cached, stamp)
+            if trains:
                 c.execute(
                     update(m)
-                    .where(m.c.id == mid, m.c.state.in_(_UNFINISHED))
+                    .where(m.c.id == bindparam("b_id"), _state_in(_UNFINISHED))
                     .values(
                         state="running",
                         started_at=stamp,
                         node=func.coalesce(literal(node, m.c.node.type), m.c.node),
                         owner=owner,
                         lease_expires=clock + lease_s,
-                    )
+                    ),
+                    [{"b_id": mid} for mid in trains],
                 )
-                decisions[mid] = ("train", None)
             return decisions
 
         return self._write(work)

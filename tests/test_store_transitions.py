@@ -158,3 +158,38 @@ def test_a_result_recorded_during_a_claim_is_never_trained_again(store_url: str)
         assert per_key[k] == ["cached"] * (PROCS - 1) + ["train"], (k, per_key[k])
     states = Counter(m["state"] for m in store.members())
     assert states == {"cached": KEYS * (PROCS - 1), "succeeded": KEYS}
+
+
+def test_one_claim_of_many_members_decides_each_as_claims_of_one_would(store_url: str) -> None:
+    """A shard claims its members in one call: done, cached, wait and train side by side,
+    more than one IN-list chunk of keys, and two members of one key claimed together."""
+    store = RunStore(store_url)
+    _sweep(store, "old", [("o-done", "k-done"), ("o-live", "k-live")])
+    stamp = now()
+    store.mark_running(["o-done"], owner="earlier", lease_s=60)
+    store.record_outcomes([MemberOutcome("o-done", "succeeded", stamp, stamp, metrics={"a": 1})])
+    store.mark_running(["o-live"], owner="other-worker", lease_s=600)
+    fresh = [(f"n{i}", f"k{i}") for i in range(1200)]  # > 2 chunks of 500 keys
+    pairs = [
+        ("n-cached", "k-done"),
+        ("n-wait", "k-live"),
+        ("n-twin", "k7"),
+        ("n-fin", "k-fin"),
+        *fresh,
+    ]
+    _sweep(store, "new", pairs)
+    store.mark_running(["n-fin"], owner="me", lease_s=60)
+    store.record_outcomes([MemberOutcome("n-fin", "failed", stamp, stamp, reason="x")])
+
+    decisions = store.claim_members(pairs, owner="me", lease_s=60)
+    assert decisions["n-cached"] == ("cached", "o-done")
+    assert decisions["n-wait"] == ("wait", "o-live")
+    assert decisions["n-fin"] == ("done", None)
+    assert decisions["n-twin"] == decisions["n7"] == ("train", None)  # its own: not waited on
+    assert all(decisions[mid] == ("train", None) for mid, _ in fresh)
+    rows = {r["id"]: r for r in store.members(sweep_id="new")}
+    assert rows["n-cached"]["state"] == "cached" and rows["n-cached"]["metrics"] == {"a": 1}
+    assert rows["n-wait"]["state"] == "queued"
+    assert rows["n-fin"]["state"] == "failed"
+    assert {rows[mid]["state"] for mid, _ in fresh} == {"running"}
+    store.close()
