@@ -141,20 +141,17 @@ class ArtifactStore:
             return
         try:
             fd = os.open(self._base, os.O_RDONLY)
+            try:
+                if _syncfs(fd) != 0:
+                    err = ctypes.get_errno()
+                    raise OSError(err, os.strerror(err))
+            finally:
+                os.close(fd)
         except OSError as exc:
             raise StorageError(
                 f"Cannot sync the artifact root {self.root!r} ('store.artifact_root'): "
                 f"{exc.strerror or exc}"
             ) from exc
-        try:
-            if _syncfs(fd) != 0:
-                err = ctypes.get_errno()
-                raise StorageError(
-                    f"Cannot sync the artifact root {self.root!r} ('store.artifact_root'): "
-                    f"{os.strerror(err)}"
-                )
-        finally:
-            os.close(fd)
 
     def _put(self, relpath: str, data: bytes, durable: bool = True) -> str:
         if self._local:

@@ -73,11 +73,12 @@ def object_strings(frame: pd.DataFrame, columns: list[str] | None = None) -> pd.
     member's fit and predict, with the same fitted model and scores (``tests/test_training.py``).
     Each distinct string becomes one Python object that every row holding it shares, so a
     shard converted once costs a pointer per value, not a string."""
-    chosen = frame.columns if columns is None else [c for c in columns if c in frame.columns]
+    wanted = None if columns is None else set(columns)
     converted = {}
-    for name in chosen:
-        dtype = frame[name].dtype
-        if isinstance(dtype, pd.StringDtype) and dtype.na_value is np.nan:
+    for name, dtype in frame.dtypes.items():  # no column built for one that stays as it is
+        if (wanted is None or name in wanted) and (
+            isinstance(dtype, pd.StringDtype) and dtype.na_value is np.nan
+        ):
             codes, uniques = pd.factorize(frame[name], use_na_sentinel=True)
             values = np.empty(len(uniques) + 1, dtype=object)
             values[:-1] = list(uniques)

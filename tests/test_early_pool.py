@@ -52,7 +52,7 @@ def test_a_pool_with_other_thread_limits_is_not_taken_but_stopped() -> None:
     assert local._EARLY is None
 
 
-def test_a_planning_error_stops_the_early_pool(project: Project) -> None:
+def test_a_planning_error_leaves_no_worker_process_behind(project: Project) -> None:
     result = project.run(
         "fanout.by=merchant_id", "execution.workers=2", "features.numeric=[amount,no_such_column]"
     )

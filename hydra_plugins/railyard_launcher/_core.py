@@ -73,6 +73,7 @@ def launch(
     try:
         return _launch(launcher, job_overrides, initial_job_idx, make_backend, returns)
     finally:
+        launcher.stop_workers()  # those start_workers started, if no backend took them
         _scrub_job_files(launcher.config, returns)
 
 
@@ -89,6 +90,7 @@ def _launch(
     from railyard_batch.backends.local import default_workers, threads_per_worker
     from railyard_batch.errors import RailyardError
     from railyard_batch.sweep import chosen_sweep_id
+    from railyard_batch.url_secrets import redact_override
 
     setup_globals()
     config, context = launcher.config, launcher.hydra_context
@@ -106,29 +108,9 @@ def _launch(
     except RailyardError as exc:
         raise app.UserErrorExit(exc) from None
     log.info(f"Planning {len(job_overrides)} jobs of sweep {launcher.sweep_id}")
-    try:
-        if len(job_overrides) > 1 or (config.get("fanout") or {}).get("by"):
-            launcher.start_workers(workers, threads_per_worker(execution))
-        return _plan_and_run(
-            launcher, job_overrides, initial_job_idx, make_backend, returns, workers
-        )
-    finally:
-        launcher.stop_workers()
+    if len(job_overrides) > 1 or (config.get("fanout") or {}).get("by"):
+        launcher.start_workers(workers, threads_per_worker(execution))  # they import meanwhile
 
-
-def _plan_and_run(
-    launcher: Any,
-    job_overrides: Sequence[Sequence[str]],
-    initial_job_idx: int,
-    make_backend: Callable[[int], Any],
-    returns: list[JobReturn],
-    workers: int,
-) -> list[JobReturn]:
-    from railyard_batch import app
-    from railyard_batch.errors import RailyardError
-    from railyard_batch.url_secrets import redact_override
-
-    config, context = launcher.config, launcher.hydra_context
     with app.collecting(launcher.sweep_id, workers) as collector:
         for offset, overrides in enumerate(job_overrides):
             idx = initial_job_idx + offset
