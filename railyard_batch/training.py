@@ -10,6 +10,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 from hydra.utils import instantiate
 from sklearn.base import clone
 from sklearn.compose import ColumnTransformer
@@ -35,11 +36,49 @@ class TrainedMember:
     # The holdout's feature columns, for the export parity gate.
     holdout_features: pd.DataFrame | None = None
     # The holdout's labels and the model's scores (``y_true``, ``score``: the positive class's
-    # probability), for the report's ROC, PR and calibration curves; classifiers only.
-    holdout_scores: pd.DataFrame | None = None
+    # probability), for the report's ROC, PR and calibration curves; classifiers only. An
+    # Arrow table: it is written as parquet as it is, without pandas' conversion.
+    holdout_scores: pa.Table | None = None
     # Out-of-fold scores on the training side (``pos``, ``y_true``, ``score``) when
     # evaluation.oof_folds > 0: each row scored by a model fit on the other folds.
-    oof_scores: pd.DataFrame | None = None
+    oof_scores: pa.Table | None = None
+
+
+@dataclass(frozen=True)
+class MemberRows:
+    """A member's rows three ways: every column read (what the split and a user's ``train``
+    hook see), the feature columns (what the pipeline fits and scores; strings as NumPy
+    objects, :func:`object_strings`, unless a hook trains) and the label as an array.
+
+    A shard builds them once (:meth:`of`) and cuts each member from them (:meth:`slice`,
+    :meth:`take`): selecting columns by name costs pandas more than a small member's fit (about
+    0.7 ms a selection on a 10-row frame), while the column selection made once is a view of
+    the shard's data, not a copy."""
+
+    frame: pd.DataFrame
+    features: pd.DataFrame
+    label: np.ndarray
+
+    @classmethod
+    def of(cls, frame: pd.DataFrame, vc: ValidatedConfig, *, hook: bool) -> MemberRows:
+        columns = vc.feature_columns
+        if not hook:
+            frame = object_strings(frame, columns or None)
+        features = frame[columns] if columns else frame.drop(columns=[vc.label])
+        return cls(frame, features, frame[vc.label].to_numpy())
+
+    def __len__(self) -> int:
+        return len(self.frame)
+
+    def slice(self, start: int, stop: int) -> MemberRows:
+        return MemberRows(
+            self.frame.iloc[start:stop], self.features.iloc[start:stop], self.label[start:stop]
+        )
+
+    def take(self, positions: np.ndarray) -> MemberRows:
+        return MemberRows(
+            self.frame.take(positions), self.features.take(positions), self.label[positions]
+        )
 
 
 def build_preprocessing(vc: ValidatedConfig) -> Any:
@@ -115,33 +154,33 @@ class PipelineFactory:
         )
 
 
-def train_member(df: pd.DataFrame, factory: PipelineFactory) -> TrainedMember:
-    """Split ``df``, fit, evaluate and serialize. Raises :class:`MemberSkipped` when the slice
-    cannot be trained (too few rows, a single class in the training split)."""
+def train_member(rows: MemberRows | pd.DataFrame, factory: PipelineFactory) -> TrainedMember:
+    """Split a member's rows, fit, evaluate and serialize. Raises :class:`MemberSkipped` when
+    the rows cannot be trained (too few, a single class in the training split)."""
     vc = factory.vc
-    label = vc.label
-    train_idx, holdout_idx = split_indices(df, vc["split"], label)
+    hook = factory.hook
+    if isinstance(rows, pd.DataFrame):
+        rows = MemberRows.of(rows, vc, hook=hook is not None)
+    train_idx, holdout_idx = split_indices(rows.frame, vc["split"], vc.label)
     if len(holdout_idx) == 0:
         raise MemberSkipped("the split left the holdout empty")
     if len(train_idx) == 0:
         raise MemberSkipped("the split left the training set empty")
-    train_df, holdout_df = df.iloc[train_idx], df.iloc[holdout_idx]
-    y_train = train_df[label].to_numpy()
+    y_train = rows.label[train_idx]
     classify = vc.task == "binary_classification"
     if classify and len(np.unique(y_train)) < 2:
-        raise MemberSkipped(f"the training split has a single class ({y_train[0]!r}) in {label!r}")
+        raise MemberSkipped(
+            f"the training split has a single class ({y_train[0]!r}) in {vc.label!r}"
+        )
 
-    features = vc.feature_columns
-    if factory.hook is not None:
-        model = factory.hook(train_df, holdout_df, dict(vc["params"]))
+    if hook is not None:
+        model = hook(rows.frame.take(train_idx), rows.frame.take(holdout_idx), dict(vc["params"]))
     else:
         model = factory.new()
-        model.fit(object_strings(train_df[features]), y_train)
+        model.fit(rows.features.take(train_idx), y_train)
 
-    x_holdout = holdout_df[features] if features else holdout_df.drop(columns=[label])
-    if factory.hook is None:
-        x_holdout = object_strings(x_holdout)
-    y_holdout = holdout_df[label].to_numpy()
+    x_holdout = rows.features.take(holdout_idx)
+    y_holdout = rows.label[holdout_idx]
     evaluation = vc["evaluation"]
     scores = None
     if classify:
@@ -153,19 +192,13 @@ def train_member(df: pd.DataFrame, factory: PipelineFactory) -> TrainedMember:
         metrics["positives_holdout"] = int(y_holdout.sum())
         # pos: the holdout rows' positions in this member's rows, so that an evaluation over
         # members (a composition) finds them without rebuilding the split
-        scores = pd.DataFrame(
-            {
-                "pos": np.asarray(holdout_idx, dtype=np.int64),
-                "y_true": y_holdout.astype(np.int8),
-                "score": proba,
-            }
-        )
+        scores = _scores_table(holdout_idx, y_holdout, proba)
     else:
         metrics = regression_metrics(y_holdout, np.asarray(model.predict(x_holdout)), vc.metrics)
     metrics["n_train"] = len(train_idx)
     metrics["n_holdout"] = len(holdout_idx)
     folds = int(evaluation.get("oof_folds") or 0)
-    oof = _oof_scores(df, train_idx, factory, folds) if classify and folds else None
+    oof = _oof_scores(rows, train_idx, factory, folds) if classify and folds else None
     blob = pickle.dumps(model, protocol=5)
     return TrainedMember(
         model_bytes=blob,
@@ -178,35 +211,40 @@ def train_member(df: pd.DataFrame, factory: PipelineFactory) -> TrainedMember:
     )
 
 
+def _scores_table(positions: np.ndarray, y: np.ndarray, score: np.ndarray) -> pa.Table:
+    return pa.table(
+        {
+            "pos": np.asarray(positions, dtype=np.int64),
+            "y_true": np.asarray(y).astype(np.int8),
+            "score": np.asarray(score, dtype=np.float64),
+        }
+    )
+
+
 def _oof_scores(
-    df: pd.DataFrame, train_idx: np.ndarray, factory: PipelineFactory, folds: int
-) -> pd.DataFrame | None:
+    rows: MemberRows, train_idx: np.ndarray, factory: PipelineFactory, folds: int
+) -> pa.Table | None:
     """Each training row's score from a model fit on the other ``folds - 1`` folds
     (scikit-learn's KFold, shuffled with ``split.seed``, over the training rows); None when a
     fold cannot be fit (too few rows, one class): then the member has no out-of-fold scores."""
     from sklearn.model_selection import KFold
 
     vc = factory.vc
-    label, features = vc.label, vc.feature_columns
     if len(train_idx) < folds:
         return None
-    train_df = df.iloc[train_idx]
-    y = train_df[label].to_numpy()
+    train = rows.take(train_idx)
+    y = train.label
     out = np.full(len(train_idx), np.nan)
     splitter = KFold(n_splits=folds, shuffle=True, random_state=int(vc["split"]["seed"]))
     for fit_at, score_at in splitter.split(np.zeros(len(train_idx))):
         if len(np.unique(y[fit_at])) < 2:
             return None
-        fit_df, score_df = train_df.iloc[fit_at], train_df.iloc[score_at]
         if factory.hook is not None:
-            model = factory.hook(fit_df, score_df, dict(vc["params"]))
+            model = factory.hook(
+                train.frame.take(fit_at), train.frame.take(score_at), dict(vc["params"])
+            )
         else:
             model = factory.new()
-            model.fit(object_strings(fit_df[features]), y[fit_at])
-        x = score_df[features] if features else score_df.drop(columns=[label])
-        if factory.hook is None:
-            x = object_strings(x)
-        out[score_at] = np.asarray(model.predict_proba(x))[:, 1]
-    return pd.DataFrame(
-        {"pos": np.asarray(train_idx, dtype=np.int64), "y_true": y.astype(np.int8), "score": out}
-    )
+            model.fit(train.features.take(fit_at), y[fit_at])
+        out[score_at] = np.asarray(model.predict_proba(train.features.take(score_at)))[:, 1]
+    return _scores_table(train_idx, y, out)

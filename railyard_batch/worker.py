@@ -16,7 +16,6 @@ reason and the shard goes on.
 from __future__ import annotations
 
 import dataclasses
-import io
 import json
 import os
 import time
@@ -28,6 +27,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 
 from railyard_batch.artifacts import HOLDOUT_SCORES, OOF_SCORES, ArtifactStore, fault_point
 from railyard_batch.config.validate import ValidatedConfig
@@ -36,7 +37,7 @@ from railyard_batch.leases import Heartbeat, lease_seconds, owner_id
 from railyard_batch.plan_data import read_plan_data
 from railyard_batch.planning import MemberPlan, RunPlan
 from railyard_batch.store import MemberOutcome, RunStore, now
-from railyard_batch.training import PipelineFactory, TrainedMember, object_strings, train_member
+from railyard_batch.training import MemberRows, PipelineFactory, TrainedMember, train_member
 from railyard_batch.worker_log import LOGGER, ShardLog, capture, log_relpath, node_name
 
 ProgressFn = Callable[[MemberOutcome], None]
@@ -226,9 +227,7 @@ def run_shard(
                 committed(recorder.flush())
                 return outcomes
             LOGGER.info("read %d rows of %s", len(frame), plan.data.get("path"))
-            if factory.hook is None:  # a hook gets the columns as read
-                frame = object_strings(frame, vc.feature_columns)
-            rows_of = _member_rows(frame, vc["fanout"].get("by"), members)
+            rows_of = _member_rows(frame, vc, members, hook=factory.hook is not None)
             del frame  # rows_of holds what the members need
 
             def train(member: MemberPlan) -> None:
@@ -275,27 +274,32 @@ def run_shard(
 
 
 def _member_rows(
-    frame: pd.DataFrame, by: str | None, members: list[MemberPlan]
-) -> Callable[[Any], pd.DataFrame]:
+    frame: pd.DataFrame, vc: ValidatedConfig, members: list[MemberPlan], *, hook: bool
+) -> Callable[[Any], MemberRows]:
     """A member's rows by its fan-out value (None: the global model, every row), in the
     order read. Without the global model in the shard, the frame is reordered once so that
     each value's rows are contiguous and a member is a slice of it, not a gather of its
-    rows per member."""
+    rows per member. The columns are prepared once for all members (:class:`MemberRows`)."""
+    by = vc["fanout"].get("by")
     if not by:
-        return lambda value: frame
+        every = MemberRows.of(frame, vc, hook=hook)
+        return lambda value: every
     groups = frame.groupby(by, sort=False).indices
-    empty = frame.iloc[:0]
     if any(m.value is None for m in members):  # the global model needs the frame as read
+        shard = MemberRows.of(frame, vc, hook=hook)
+        empty = shard.slice(0, 0)
         return lambda value: (
-            frame if value is None else frame.iloc[groups[value]] if value in groups else empty
+            shard if value is None else shard.take(groups[value]) if value in groups else empty
         )
     ranges: dict[Any, tuple[int, int]] = {}
     at = 0
     for value, rows in groups.items():
         ranges[value] = (at, at + len(rows))
         at += len(rows)
-    ordered = frame.take(np.concatenate(list(groups.values()))) if groups else empty
-    return lambda value: ordered.iloc[slice(*ranges[value])] if value in ranges else empty
+    ordered = frame.take(np.concatenate(list(groups.values()))) if groups else frame.iloc[:0]
+    shard = MemberRows.of(ordered, vc, hook=hook)
+    empty = shard.slice(0, 0)
+    return lambda value: shard.slice(*ranges[value]) if value in ranges else empty
 
 
 def _read_shard(plan: RunPlan, vc: ValidatedConfig, members: list[MemberPlan]) -> pd.DataFrame:
@@ -308,7 +312,7 @@ def _read_shard(plan: RunPlan, vc: ValidatedConfig, members: list[MemberPlan]) -
 def _run_member(
     plan: RunPlan,
     member: MemberPlan,
-    subset: pd.DataFrame,
+    subset: MemberRows,
     factory: PipelineFactory,
     artifacts: ArtifactStore,
 ) -> MemberOutcome:
@@ -383,10 +387,10 @@ def _export(
     return dict(outcome.to_dict())
 
 
-def _parquet_bytes(frame: pd.DataFrame) -> bytes:
-    buffer = io.BytesIO()
-    frame.to_parquet(buffer, index=False)
-    return buffer.getvalue()
+def _parquet_bytes(table: pa.Table) -> bytes:
+    sink = pa.BufferOutputStream()
+    pq.write_table(table, sink)
+    return bytes(sink.getvalue())
 
 
 def _reason(exc: BaseException) -> str:
