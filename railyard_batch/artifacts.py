@@ -96,6 +96,8 @@ class ArtifactStore:
         self._local = "://" not in root or root.startswith("file://")
         if self._local:
             self._base = Path(root.removeprefix("file://")).absolute()
+            self._base_str = str(self._base)
+            self._made: set[str] = set()  # directories this store has made or found
         else:
             import fsspec  # only for remote roots: its import costs ~0.3 s of every CLI call
 
@@ -155,24 +157,36 @@ class ArtifactStore:
 
     def _put(self, relpath: str, data: bytes, durable: bool = True) -> str:
         if self._local:
-            target = self._base / relpath
-            target.parent.mkdir(parents=True, exist_ok=True)
-            tmp = target.with_name(f".{target.name}.{uuid.uuid4().hex[:8]}.tmp")
-            try:
-                with open(tmp, "wb") as fh:
-                    fh.write(data)
-                    fh.flush()
-                    if durable:
-                        os.fsync(fh.fileno())  # durable before it has its name
-                fault_point("artifact-rename", target.name)
-                os.replace(tmp, target)
-            except BaseException:
-                with contextlib.suppress(OSError):  # a full disk leaves no half file behind
-                    tmp.unlink(missing_ok=True)
-                raise
-            return str(target)
+            return self._put_local(os.path.join(self._base_str, relpath), data, durable)
         self._fs.pipe_file(f"{self._remote_base}/{relpath}", data)
         return f"{self.root}/{relpath}"
+
+    def _put_local(self, target: str, data: bytes, durable: bool) -> str:
+        # os calls on str paths, and each directory made once per store: a worker writes
+        # four small files a member, and pathlib plus a mkdir per file cost more than the
+        # writes themselves (0.66 vs 0.25 ms a member here).
+        folder, name = os.path.split(target)
+        if folder not in self._made:
+            os.makedirs(folder, exist_ok=True)
+            self._made.add(folder)
+        tmp = os.path.join(folder, f".{name}.{uuid.uuid4().hex[:8]}.tmp")
+        try:
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o666)
+            try:
+                view = memoryview(data)
+                while view:
+                    view = view[os.write(fd, view) :]
+                if durable:
+                    os.fsync(fd)  # durable before it has its name
+            finally:
+                os.close(fd)
+            fault_point("artifact-rename", name)
+            os.replace(tmp, target)
+        except BaseException:
+            with contextlib.suppress(OSError):  # a full disk leaves no half file behind
+                os.unlink(tmp)
+            raise
+        return target
 
     def get(self, uri: str) -> bytes:
         if self._local and "://" not in uri:
