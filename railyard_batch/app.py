@@ -19,6 +19,7 @@ from omegaconf import DictConfig
 from railyard_batch.backends.local import (
     LocalBackend,
     default_workers,
+    early_import_checks,
     start_early,
     stop_early,
     threads_per_worker,
@@ -146,6 +147,7 @@ def _train(cfg: DictConfig) -> Any:
             job_num=job_num,
             overrides=overrides,
             workers=_collector.workers,
+            import_checks=early_import_checks(),
         )
         _collector.plans.append(plan)
         return PendingRun(plan)
@@ -160,6 +162,7 @@ def _train(cfg: DictConfig) -> Any:
             job_num=0,
             overrides=overrides,
             workers=workers,
+            import_checks=early_import_checks(),
         )
         backend = LocalBackend(
             workers, progress=bool(cfg.execution.progress), threads_per_worker=threads

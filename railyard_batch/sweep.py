@@ -13,6 +13,7 @@ import json
 import shlex
 import sys
 import uuid
+from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -25,9 +26,10 @@ from omegaconf import DictConfig
 
 from railyard_batch.artifacts import ArtifactStore
 from railyard_batch.backends.base import Backend
-from railyard_batch.config.validate import check_sweep_id, validate_config
+from railyard_batch.config.validate import ValidatedConfig, check_sweep_id, validate_config
 from railyard_batch.data import DataIdentity, dataset_identity
 from railyard_batch.dvc_objects import locate_remote, project_cache
+from railyard_batch.errors import RailyardError
 from railyard_batch.leases import Heartbeat, lease_seconds, owner_id
 from railyard_batch.planning import (
     MemberPlan,
@@ -64,9 +66,28 @@ def plan_run(
     job_num: int,
     overrides: list[str],
     workers: int,
+    import_checks: Callable[[dict[str, Any]], Callable[[], None]] | None = None,
 ) -> RunPlan:
-    """Validate and plan one Hydra job; raises a RailyardError naming what is wrong."""
-    vc = validate_config(cfg)
+    """Validate and plan one Hydra job; raises a RailyardError naming what is wrong.
+    ``import_checks`` submits the config's checks that import the estimator and hook to run
+    elsewhere while this plans and returns their wait
+    (:func:`railyard_batch.backends.local.early_import_checks`); None: they run here."""
+    if import_checks is None:
+        return _plan_run(validate_config(cfg), sweep_id, job_num, overrides, workers)
+    vc = validate_config(cfg, imports=False)
+    wait = import_checks(vc.raw)
+    try:
+        plan = _plan_run(vc, sweep_id, job_num, overrides, workers)
+    except RailyardError:
+        wait()  # the estimator's error first, as when the checks run here
+        raise
+    wait()
+    return plan
+
+
+def _plan_run(
+    vc: ValidatedConfig, sweep_id: str, job_num: int, overrides: list[str], workers: int
+) -> RunPlan:
     identity = _identity(str(vc["data"]["path"]))
     frame = check_dataset(vc, identity)
     members, below = plan_members(frame, vc)

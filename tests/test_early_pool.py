@@ -1,13 +1,17 @@
 """The local pool starts before planning (its processes import the training stack while the
 parent plans): the backend runs shards on those processes, and a pool no backend takes (a
-planning error) is stopped, leaving no process behind."""
+planning error) is stopped, leaving no process behind. The config's estimator check runs in
+one of those processes, with the errors the parent would give."""
 
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 import time
 
 import psutil
+import pytest
 
 from railyard_batch.backends import local
 from tests.conftest import Project, assert_one_line
@@ -57,4 +61,49 @@ def test_a_planning_error_leaves_no_worker_process_behind(project: Project) -> N
         "fanout.by=merchant_id", "execution.workers=2", "features.numeric=[amount,no_such_column]"
     )
     assert_one_line(result, "no_such_column")
+    assert _cwd_processes(str(project.root)) == []
+
+
+def test_a_parent_with_an_early_pool_never_imports_scikit_learn(project: Project) -> None:
+    """The estimator check runs in a pool worker (it imports scikit-learn to train anyway),
+    so planning does not take scikit-learn's ~80 MiB in the parent as well."""
+    seen = project.root / "parent-modules.txt"
+    code = (
+        "import atexit, sys\n"
+        f"atexit.register(lambda: open({str(seen)!r}, 'w').write("
+        "' '.join(m for m in ('sklearn', 'scipy') if m in sys.modules)))\n"
+        "from railyard_batch.cli import main\n"
+        "main(sys.argv[1:])\n"
+    )
+    args = ["fanout.by=merchant_id", "execution.workers=2", "execution.progress=false"]
+    proc = subprocess.run(
+        [sys.executable, "-c", code, *args],
+        cwd=project.root,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "succeeded=" in proc.stdout
+    assert seen.read_text() == ""
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        ["estimator.C=-1"],
+        ["estimator._target_=sklearn.linear_model.NoSuchModel"],
+        ["estimator.no_such_param=1"],
+        # Both wrong: the estimator's error comes first, as when the parent checks it.
+        ["estimator.C=-1", "features.numeric=[amount,no_such_column]"],
+    ],
+)
+def test_an_estimator_error_from_an_early_worker_is_the_error_the_parent_gives(
+    project: Project, bad: list[str]
+) -> None:
+    here = project.run("fanout.by=merchant_id", "execution.workers=1", *bad)
+    pooled = project.run("fanout.by=merchant_id", "execution.workers=2", *bad)
+    assert_one_line(here, "estimator")
+    assert_one_line(pooled, "estimator")
+    assert pooled.stderr == here.stderr
     assert _cwd_processes(str(project.root)) == []

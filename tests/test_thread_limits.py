@@ -1,6 +1,7 @@
 """Math libraries in a local pool worker use the threads the config gives them, not one per
 core: asked inside a real spawn pool process (the one the local backend starts), threadpoolctl
-reports the limit for every BLAS and OpenMP library loaded there."""
+reports the limit for every BLAS and OpenMP library loaded there. And the allocator Arrow
+uses there is the one the CLI chose."""
 
 from __future__ import annotations
 
@@ -9,8 +10,10 @@ from pathlib import Path
 
 import pytest
 
+from railyard_batch import cli
 from railyard_batch.backends import _pool_worker
 from railyard_batch.backends.local import _cgroup_quota, default_workers, pinned_pool
+from railyard_batch.cli import ARROW_POOL_VAR
 from railyard_batch.config.validate import validate_config
 from railyard_batch.errors import ConfigError
 from tests.test_config_validation import base
@@ -57,3 +60,26 @@ def test_threads_per_worker_is_validated(bad: object) -> None:
     with pytest.raises(ConfigError, match=r"'execution\.threads_per_worker'.*>= 1"):
         validate_config(_config(threads_per_worker=bad))
     validate_config(_config(threads_per_worker=2))
+
+
+def _arrow_allocator() -> str:
+    import pyarrow as pa
+
+    return str(pa.default_memory_pool().backend_name)
+
+
+def test_the_cli_gives_arrow_the_system_allocator_and_its_pool_workers_inherit_it(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv(ARROW_POOL_VAR, "placeholder")  # restored (unset) after the test
+    monkeypatch.delenv(ARROW_POOL_VAR)
+    with pytest.raises(SystemExit):
+        cli.main(["--help"])
+    assert os.environ[ARROW_POOL_VAR] == "system"
+    with pinned_pool(1, 1) as pool:  # a fresh interpreter: its pyarrow reads the variable
+        assert pool.submit(_arrow_allocator).result(timeout=120) == "system"
+    monkeypatch.setenv(ARROW_POOL_VAR, "jemalloc")  # the user's choice wins
+    with pytest.raises(SystemExit):
+        cli.main(["--help"])
+    assert os.environ[ARROW_POOL_VAR] == "jemalloc"
+    assert "railyard-batch" in capsys.readouterr().out

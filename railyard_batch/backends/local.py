@@ -6,7 +6,7 @@ import math
 import multiprocessing
 import os
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import ExitStack, contextmanager
@@ -121,6 +121,36 @@ def stop_early() -> None:
     early.pool.shutdown(wait=False, cancel_futures=True)
     early.stack.close()
     early.queue.close()
+
+
+def early_import_checks() -> Callable[[dict[str, Any]], Callable[[], None]] | None:
+    """Where planning runs a config's import checks (the estimator and hook,
+    :func:`railyard_batch.config.validate.check_imports`) while an early pool runs: in one of
+    its workers, so that this process never imports scikit-learn (about 80 MiB). The
+    returned function submits the checks and returns their wait, which raises their error.
+    None without an early pool: the checks run in this process."""
+    early = _EARLY
+    if early is None:
+        return None
+    pool = early.pool
+
+    def submit(raw: dict[str, Any]) -> Callable[[], None]:
+        from railyard_batch.config.validate import check_imports
+
+        try:
+            future = pool.submit(_pool_worker.check_imports, raw)
+        except (BrokenProcessPool, RuntimeError):  # the pool is gone: check here
+            return lambda: check_imports(raw)
+
+        def wait() -> None:
+            try:
+                future.result()
+            except BrokenProcessPool:  # a worker died importing: the check decides here
+                check_imports(raw)
+
+        return wait
+
+    return submit
 
 
 def _take_early(threads: int) -> _EarlyPool | None:

@@ -118,11 +118,16 @@ def config_hash(raw: dict[str, Any]) -> str:
 
 
 def validate_config(
-    cfg: DictConfig | dict[str, Any], checks: EstimatorChecks | None = None
+    cfg: DictConfig | dict[str, Any],
+    checks: EstimatorChecks | None = None,
+    *,
+    imports: bool = True,
 ) -> ValidatedConfig:
     """Run every data-free check; raise :class:`ConfigError` on the first problem. An
     estimator check that ``checks`` records as passed is not run again (see
-    :mod:`railyard_batch.config.estimator_checks`)."""
+    :mod:`railyard_batch.config.estimator_checks`). ``imports=False`` leaves out the checks
+    that import the estimator's library and the hook (:func:`check_imports`): the caller runs
+    them elsewhere, in a process that imports those anyway."""
     raw = task_section(cfg) if isinstance(cfg, DictConfig) else dict(cfg)
     check_unknown_keys(raw)
     _check_missing(raw)
@@ -131,12 +136,13 @@ def validate_config(
     _check_features(raw["features"], allowed)
     _check_label(raw["label"])
     _check_split(raw["split"])
-    _check_estimator(raw["estimator"], allowed, checks)
+    if imports:
+        _check_estimator(raw["estimator"], allowed, checks)
     _check_evaluation(raw["evaluation"], raw["label"]["task"])
     _check_resources(raw["resources"])
     _check_fanout(raw["fanout"])
     check_artifact_root(raw["store"]["artifact_root"])
-    if raw.get("hook"):
+    if imports and raw.get("hook"):
         resolve_target(raw["hook"], "hook", kind="hook", allowed=allowed)
     if raw["execution"]["workers"] < 0:
         raise ConfigError(
@@ -152,6 +158,17 @@ def validate_config(
     if raw["execution"].get("sweep_id") is not None:
         check_sweep_id(raw["execution"]["sweep_id"])
     return ValidatedConfig(raw=raw, config_hash=config_hash(raw))
+
+
+def check_imports(raw: dict[str, Any]) -> None:
+    """The checks of a config (already validated with ``imports=False``) that import code:
+    the estimator's class, constructed with its params, and the hook. scikit-learn alone
+    takes about 80 MiB of a process to import, so the local backend runs these in a pool
+    worker, which imports it to train anyway (:func:`railyard_batch.sweep.plan_run`)."""
+    allowed = allowed_modules(raw)
+    _check_estimator(raw["estimator"], allowed)
+    if raw.get("hook"):
+        resolve_target(raw["hook"], "hook", kind="hook", allowed=allowed)
 
 
 SWEEP_ID = re.compile(r"^[0-9]{8}-[0-9]{6}-[0-9a-f]{6}$")
