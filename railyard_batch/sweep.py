@@ -36,7 +36,7 @@ from railyard_batch.planning import (
     RunPlan,
     assign_shards,
     check_dataset,
-    content_key,
+    content_keys,
     plan_members,
 )
 from railyard_batch.provenance import code_version, git_state, package_versions
@@ -92,7 +92,7 @@ def _plan_run(
     frame = check_dataset(vc, identity)
     members, below = plan_members(frame, vc)
     code = code_version()
-    keys = [content_key(vc.raw, identity.md5, value, code) for _, value, _ in members]
+    keys = content_keys(vc.raw, identity.md5, [value for _, value, _ in members], code)
     reuse = {} if vc["execution"]["force"] else _succeeded_by_key(str(vc["store"]["url"]), keys)
     to_run = [i for i, k in enumerate(keys) if k not in reuse]
     n_shards = max(1, workers * int(vc["execution"]["shards_per_worker"]))

@@ -37,7 +37,13 @@ from railyard_batch.leases import Heartbeat, lease_seconds, owner_id
 from railyard_batch.plan_data import read_plan_data
 from railyard_batch.planning import MemberPlan, RunPlan
 from railyard_batch.store import MemberOutcome, RunStore, now
-from railyard_batch.training import MemberRows, PipelineFactory, TrainedMember, train_member
+from railyard_batch.training import (
+    MemberRows,
+    PipelineFactory,
+    TrainedMember,
+    object_strings,
+    train_member,
+)
 from railyard_batch.worker_log import LOGGER, ShardLog, capture, log_relpath, node_name
 
 ProgressFn = Callable[[MemberOutcome], None]
@@ -164,7 +170,7 @@ class _Recorder:
     def _write_outcome(self, member: MemberPlan, outcome: MemberOutcome) -> MemberOutcome:
         """Write the outcome file; one that cannot be written is recorded as failed with why."""
         try:
-            blob = json.dumps(dataclasses.asdict(outcome)).encode()
+            blob = json.dumps(vars(outcome)).encode()  # its fields: JSON values
             self.artifacts.put(outcome_relpath(self.plan, member), blob, durable=False)
         except Exception as exc:  # any write failure fails this member only
             LOGGER.error("writing the outcome of %s failed: %s", member.key, exc)
@@ -215,9 +221,15 @@ def run_shard(
             heartbeat = recorder.started(members, node)
             stack.enter_context(heartbeat)
             vc = ValidatedConfig(raw=plan.config, config_hash=plan.config_hash)
+
+            def read() -> pd.DataFrame:
+                frame = _read_shard(plan, vc, members)
+                LOGGER.info("read %d rows of %s", len(frame), plan.data.get("path"))
+                return frame
+
             try:
                 factory = PipelineFactory(vc)
-                frame = _read_shard(plan, vc, members)
+                rows_of = _member_rows(read, vc, members, hook=factory.hook is not None)
             except RailyardError as exc:
                 LOGGER.error("the shard cannot run: %s", exc)
                 stamp = now()
@@ -226,9 +238,6 @@ def run_shard(
                     finish(member, failed, start)
                 committed(recorder.flush())
                 return outcomes
-            LOGGER.info("read %d rows of %s", len(frame), plan.data.get("path"))
-            rows_of = _member_rows(frame, vc, members, hook=factory.hook is not None)
-            del frame  # rows_of holds what the members need
 
             def train(member: MemberPlan) -> None:
                 log.member = member.key
@@ -274,12 +283,19 @@ def run_shard(
 
 
 def _member_rows(
-    frame: pd.DataFrame, vc: ValidatedConfig, members: list[MemberPlan], *, hook: bool
+    read: Callable[[], pd.DataFrame], vc: ValidatedConfig, members: list[MemberPlan], *, hook: bool
 ) -> Callable[[Any], MemberRows]:
     """A member's rows by its fan-out value (None: the global model, every row), in the
     order read. Without the global model in the shard, the frame is reordered once so that
     each value's rows are contiguous and a member is a slice of it, not a gather of its
-    rows per member. The columns are prepared once for all members (:class:`MemberRows`)."""
+    rows per member. The columns are prepared once for all members (:class:`MemberRows`).
+
+    ``read`` gives the shard's frame, so that this function holds its only reference: each
+    step replaces the frame before the next (strings to objects, then the reordering), and
+    the shard's peak is two copies of it, not three."""
+    frame = read()
+    if not hook:  # before reordering: an object column is cheaper to reorder than Arrow's
+        frame = object_strings(frame, vc.feature_columns or None)
     by = vc["fanout"].get("by")
     if not by:
         every = MemberRows.of(frame, vc, hook=hook)
@@ -296,8 +312,10 @@ def _member_rows(
     for value, rows in groups.items():
         ranges[value] = (at, at + len(rows))
         at += len(rows)
-    ordered = frame.take(np.concatenate(list(groups.values()))) if groups else frame.iloc[:0]
-    shard = MemberRows.of(ordered, vc, hook=hook)
+    order = np.concatenate(list(groups.values())) if groups else np.zeros(0, dtype=np.int64)
+    frame = frame.take(order)
+    shard = MemberRows.of(frame, vc, hook=hook)
+    del frame
     empty = shard.slice(0, 0)
     return lambda value: shard.slice(*ranges[value]) if value in ranges else empty
 
