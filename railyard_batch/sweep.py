@@ -244,14 +244,14 @@ def execute_sweep(
     )
     try:
         with heartbeat:
-            finished = backend.execute(plans)
+            execution = backend.execute(plans)
     except BaseException as exc:
         if leased:  # nothing goes on without this process: close the sweep now
             _close(url, sweep_id, f"the sweep was stopped: {type(exc).__name__}: {exc}".strip())
         raise
     store = RunStore(url)
     try:
-        if finished:
+        if execution.over:
             store.finish_runs(sweep_id)
         return [summarize(store, plan) for plan in plans]
     finally:

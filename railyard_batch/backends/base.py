@@ -2,9 +2,31 @@
 
 from __future__ import annotations
 
+import enum
 from typing import Protocol
 
 from railyard_batch.planning import RunPlan
+
+
+class Execution(enum.Enum):
+    """What a backend's :meth:`Backend.execute` did with a sweep's shards."""
+
+    #: Every shard ran here or on a cluster that was waited for (or every member was cached);
+    #: the outcomes are recorded.
+    FINISHED = "finished"
+    #: Submitted to a cluster, not waited for: ``railyard-batch wait`` (or whoever syncs the
+    #: outcomes later) closes the sweep.
+    SUBMITTED = "submitted"
+    #: Made a schedule (a CronJob) that re-runs the sweep; this invocation's members are
+    #: recorded as skipped with the schedule's name.
+    SCHEDULED = "scheduled"
+    #: Rendered the manifests only; the members are recorded as skipped.
+    DRY_RUN = "dry run"
+
+    @property
+    def over(self) -> bool:
+        """Whether this invocation's runs are over, to be closed now (all but SUBMITTED)."""
+        return self is not Execution.SUBMITTED
 
 
 class Backend(Protocol):
@@ -14,8 +36,7 @@ class Backend(Protocol):
     #: railyard_batch/leases.py); False when they run elsewhere (a cluster owns them).
     leased: bool
 
-    def execute(self, plans: list[RunPlan]) -> bool:
-        """Run every shard of every plan; outcomes land in the run store. True when every
-        shard has finished; False when the work goes on elsewhere (submitted, not waited for:
-        whoever waits later closes the sweep)."""
+    def execute(self, plans: list[RunPlan]) -> Execution:
+        """Run every shard of every plan (or submit, schedule or render them); outcomes land
+        in the run store. Says which of those it did (:class:`Execution`)."""
         ...

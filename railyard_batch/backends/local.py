@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from railyard_batch.backends import _pool_worker
+from railyard_batch.backends.base import Execution
 from railyard_batch.planning import RunPlan
 from railyard_batch.progress import MemberProgress
 from railyard_batch.store import RunStore
@@ -178,7 +179,7 @@ class LocalBackend:
         self.progress = progress
         self._errors: list[str] = []
 
-    def execute(self, plans: list[RunPlan]) -> bool:
+    def execute(self, plans: list[RunPlan]) -> Execution:
         if not self.threads_per_worker:
             self.threads_per_worker = threads_per_worker(
                 plans[0].config.get("execution", {}) if plans else {}
@@ -207,7 +208,7 @@ class LocalBackend:
             else:
                 self._execute_pool(tasks, bar)
         _fail_unfinished(plans, self._errors)
-        return True
+        return Execution.FINISHED
 
     def _shard_failed(self, plan: RunPlan, shard: int, exc: BaseException) -> None:
         LOGGER.error("shard %d of run %s failed", shard, plan.run_id, exc_info=exc)

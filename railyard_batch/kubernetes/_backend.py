@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from railyard_batch.artifacts import ArtifactStore
+from railyard_batch.backends.base import Execution
 from railyard_batch.kubernetes._api import Api, connect, default_namespace
 from railyard_batch.kubernetes._claims import Claims, claim_for_jobs
 from railyard_batch.kubernetes._names import ATTACHMENT
@@ -48,16 +49,16 @@ class KubernetesBackend:
         self.out = out
         self.overrides = overrides
 
-    def execute(self, plans: list[RunPlan]) -> bool:
+    def execute(self, plans: list[RunPlan]) -> Execution:
         if not plans:
-            return True
+            return Execution.FINISHED
         s = self.settings
         if s.schedule is not None:
             from railyard_batch.kubernetes._schedule import schedule_sweep
 
             done = schedule_sweep(plans, s, self.overrides, api=self.api, out=self.out)
             _skip_all(plans, done)
-            return True
+            return Execution.DRY_RUN if s.dry_run else Execution.SCHEDULED
         if s.dry_run:
             namespace = default_namespace(
                 kubeconfig=s.kubeconfig, context=s.context, namespace=s.namespace
@@ -69,7 +70,7 @@ class KubernetesBackend:
             else:
                 (self.out or sys.stdout).write(text)
             _skip_all(plans, "dry run: nothing was submitted")
-            return True
+            return Execution.DRY_RUN
         api = self.api or connect(kubeconfig=s.kubeconfig, context=s.context, namespace=s.namespace)
         # Members are leased to this launcher (see _claims.py): for the lease, renewed while it
         # waits; for the Jobs' whole deadline when it does not wait (nobody renews them).
@@ -92,7 +93,7 @@ class KubernetesBackend:
                     after.save()
             return self._submit(api, narrowed)
 
-    def _submit(self, api: Api, plans: list[RunPlan]) -> bool:
+    def _submit(self, api: Api, plans: list[RunPlan]) -> Execution:
         s = self.settings
         runs = render_sweep(plans, s, namespace=api.namespace)
         write_attachment(plans, s, api.namespace, [run.name for run in runs])
@@ -105,7 +106,8 @@ class KubernetesBackend:
                 f"Follow it with: railyard-batch status {sweep_id} (or wait {sweep_id})",
                 file=err,
             )
-            return not runs  # nothing submitted (every member cached): the sweep is over
+            # Nothing submitted (every member cached): the sweep is over.
+            return Execution.SUBMITTED if runs else Execution.FINISHED
         try:
             wait(
                 api,
@@ -121,7 +123,7 @@ class KubernetesBackend:
                 file=err,
             )
             raise
-        return True
+        return Execution.FINISHED
 
 
 def _skip_all(plans: list[RunPlan], reason: str) -> None:

@@ -13,6 +13,7 @@ import pytest
 from kubernetes import client
 from kubernetes.client.exceptions import ApiException
 
+from railyard_batch.backends.base import Execution
 from railyard_batch.kubernetes import Api, KubernetesBackend, KubernetesError, KubernetesSettings
 from railyard_batch.kubernetes._render import render_sweep
 from railyard_batch.kubernetes._schedule import (
@@ -114,7 +115,7 @@ def test_the_schedule_exists_as_rendered_and_the_same_command_updates_it(
     plans = recorded(tmp_path, "20260101-000000-sched1")
     k8s = make_api(api, namespace)
     s = settings(namespace, time_zone="Europe/Berlin")
-    assert KubernetesBackend(s, api=k8s, overrides=OVERRIDES).execute(plans) is True
+    assert KubernetesBackend(s, api=k8s, overrides=OVERRIDES).execute(plans) is Execution.SCHEDULED
     rendered = render_schedule(plans, s, OVERRIDES, namespace=namespace)
 
     for obj in rendered.objects:
@@ -289,7 +290,7 @@ def test_the_launcher_account_can_run_a_sweep_and_nothing_more(
         # and follow it to the end (list Jobs and pods), as this account.
         sweep = recorded(tmp_path / "sweep", "20260101-000000-asacct")
         backend = KubernetesBackend(settings(namespace, schedule=None), api=launcher)
-        assert backend.execute(sweep) is True
+        assert backend.execute(sweep) is Execution.FINISHED
         runs = render_sweep(sweep, settings(namespace, schedule=None), namespace=namespace)
         assert submit(launcher, runs) == [run.name for run in runs]  # 409, then get: adopted
         jobs = server_objects(api, namespace, "Job")

@@ -16,6 +16,7 @@ from hypothesis import HealthCheck, given
 from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 
+from railyard_batch.backends.base import Execution
 from railyard_batch.errors import ConfigError
 from railyard_batch.kubernetes import KubernetesBackend, KubernetesSettings, render_sweep, to_yaml
 from railyard_batch.kubernetes._cron import cron_problem
@@ -323,7 +324,7 @@ def test_the_dry_run_prints_the_schedule_and_runs_nothing(tmp_path: Path) -> Non
     backend = KubernetesBackend(
         settings(dry_run=True, namespace="ml"), out=out, overrides=OVERRIDES
     )
-    assert backend.execute(sweep) is True
+    assert backend.execute(sweep) is Execution.DRY_RUN
     docs = list(yaml.safe_load_all(out.getvalue()))
     # Exactly what render_schedule makes (the path that also sends them), no Job.
     assert (
