@@ -29,6 +29,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from railyard_batch.cli_options import STORE_ENV, add_json, add_store
+
 SUBCOMMANDS = {
     "worker",
     "runs",
@@ -47,7 +49,6 @@ SUBCOMMANDS = {
     "compose",
     "schedules",
 }
-DEFAULT_STORE = "sqlite:///runs/railyard.db"
 
 
 TRAIN_HELP = (
@@ -177,10 +178,11 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="write outcomes only to the artifact store (pods: the launcher syncs them)",
     )
-    worker.add_argument(
-        "--store",
-        default=os.environ.get("RAILYARD_STORE"),
-        help="run store URL to record in (default: the plan's, whose password plan.json hides)",
+    add_store(
+        worker,
+        default=os.environ.get(STORE_ENV),
+        help="run store URL to record in (default: $RAILYARD_STORE, else the plan's, whose"
+        " password plan.json hides)",
     )
 
     reproduce = sub.add_parser("reproduce", help="re-train a recorded run and compare")
@@ -188,38 +190,38 @@ def _parser() -> argparse.ArgumentParser:
     reproduce.add_argument(
         "--member", default=None, help="only this member (its key or its fan-out value)"
     )
-    reproduce.add_argument("--store", default=os.environ.get("RAILYARD_STORE", DEFAULT_STORE))
-    reproduce.add_argument("--json", action="store_true")
+    add_store(reproduce)
+    add_json(reproduce, "the comparison")
 
     export = sub.add_parser("export", help="export a trained member as a JVM-scorable bundle")
     export.add_argument("member_id", help="member id (see runs show)")
     export.add_argument("out_dir", type=Path, help="bundle directory to write")
     export.add_argument("--no-onnx", action="store_true", help="skip the ONNX comparison")
-    export.add_argument("--store", default=os.environ.get("RAILYARD_STORE", DEFAULT_STORE))
+    add_store(export)
 
     logs = sub.add_parser("logs", help="a member's log lines, from the artifact store")
     logs.add_argument("member_id", help="member id (see runs show)")
-    logs.add_argument("--store", default=os.environ.get("RAILYARD_STORE", DEFAULT_STORE))
+    add_store(logs)
 
     runs = sub.add_parser("runs", help="read the run store")
-    runs.add_argument(
-        "--store",
-        default=os.environ.get("RAILYARD_STORE", DEFAULT_STORE),
-        help="run store URL (default: %(default)s, or $RAILYARD_STORE)",
-    )
+    add_store(runs)
     runs_sub = runs.add_subparsers(dest="action", required=True)
     listing = runs_sub.add_parser("list", help="recent sweeps")
-    listing.add_argument("--limit", type=int, default=20)
-    listing.add_argument("--json", action="store_true")
+    listing.add_argument(
+        "--limit", type=int, default=20, help="how many sweeps, newest first (default: %(default)s)"
+    )
+    add_json(listing, "the sweeps")
     show = runs_sub.add_parser("show", help="members of a sweep, run or member id")
     show.add_argument(
         "id", nargs="?", default=None, help="sweep, run or member id (default: latest sweep)"
     )
-    show.add_argument("--state", default=None)
-    show.add_argument("--json", action="store_true")
+    show.add_argument(
+        "--state", default=None, help="only members in this state (succeeded, failed, ...)"
+    )
+    add_json(show, "the members")
     compare = runs_sub.add_parser("compare", help="runs of a sweep side by side")
-    compare.add_argument("sweep", nargs="?", default=None)
-    compare.add_argument("--json", action="store_true")
+    compare.add_argument("sweep", nargs="?", default=None, help="sweep id (default: latest)")
+    add_json(compare, "the comparison")
     compare.add_argument(
         "--plot",
         type=Path,
@@ -239,21 +241,21 @@ def _parser() -> argparse.ArgumentParser:
     html_report.add_argument(
         "-o", "--output", type=Path, default=Path("report.html"), help="(default: %(default)s)"
     )
-    html_report.add_argument("--store", default=os.environ.get("RAILYARD_STORE", DEFAULT_STORE))
+    add_store(html_report)
 
     _kubernetes_parsers(sub)
     _schedules_parser(sub)
     from railyard_batch.registry.commands import add_parser as add_models_parser
 
-    add_models_parser(sub, DEFAULT_STORE)
+    add_models_parser(sub)
     _service_parsers(sub)
 
     from railyard_batch import store_cli
 
-    store_cli.add_parser(sub, os.environ.get("RAILYARD_STORE", DEFAULT_STORE))
+    store_cli.add_parser(sub)
     from railyard_batch.compositions import command as compose_command
 
-    compose_command.add_parser(sub, DEFAULT_STORE)
+    compose_command.add_parser(sub)
     return parser
 
 
@@ -305,14 +307,15 @@ def _kubernetes_parsers(sub: Any) -> None:
     ):
         cmd = sub.add_parser(name, help=text)
         cmd.add_argument("sweep", help="sweep id")
-        cmd.add_argument(
-            "--store",
-            default=os.environ.get("RAILYARD_STORE", DEFAULT_STORE),
-            help="run store URL (default: %(default)s, or $RAILYARD_STORE)",
-        )
-        cmd.add_argument("--json", action="store_true")
+        add_store(cmd)
+        add_json(cmd, "the sweep's state")
         if name == "wait":
-            cmd.add_argument("--poll-seconds", type=float, default=2.0)
+            cmd.add_argument(
+                "--poll-seconds",
+                type=float,
+                default=2.0,
+                help="seconds between looks at the cluster (default: %(default)s)",
+            )
             cmd.add_argument("--timeout", type=float, default=None, help="seconds (default: none)")
 
 
@@ -327,13 +330,13 @@ def _schedules_parser(sub: Any) -> None:
     listing.add_argument("--context", default=None, help="kubeconfig context")
     listing.add_argument("--namespace", default=None, help="namespace (default: the context's)")
     listing.add_argument("--runs", type=int, default=3, help="last runs shown per schedule")
-    listing.add_argument("--json", action="store_true")
+    add_json(listing, "the schedules")
 
 
 def _service_parsers(sub: Any) -> None:
     from railyard_batch.service.commands import add_parsers
 
-    add_parsers(sub, os.environ.get("RAILYARD_STORE", DEFAULT_STORE))
+    add_parsers(sub)
 
 
 def _service(ns: argparse.Namespace) -> int:

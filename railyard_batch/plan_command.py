@@ -15,6 +15,7 @@ import tempfile
 from pathlib import Path
 
 import railyard_batch
+from railyard_batch.cli_options import add_json
 from railyard_batch.errors import ConfigError
 from railyard_batch.revision_plan import Side
 
@@ -29,7 +30,7 @@ def parser() -> argparse.ArgumentParser:
         "--at", default=None, metavar="REV2", help="plan this revision (default: the working tree)"
     )
     p.add_argument("-m", "--multirun", action="store_true", help="accepted: plans always sweep")
-    p.add_argument("--json", action="store_true", help="the plan as JSON")
+    add_json(p, "the plan")
     p.add_argument("--format", choices=("table", "markdown", "json"), default="table")
     return p
 

@@ -7,21 +7,19 @@ import argparse
 import sys
 from typing import Any
 
+from railyard_batch.cli_options import add_store
 
-def add_parser(sub: Any, default_store: str) -> None:
+
+def add_parser(sub: Any) -> None:
     store = sub.add_parser("store", help="the run store: upgrade its schema, copy its history")
     actions = store.add_subparsers(dest="action", required=True)
     up = actions.add_parser("upgrade", help="apply the run store's schema migrations")
-    up.add_argument(
-        "--store",
-        default=default_store,
-        help="run store URL (default: %(default)s, or $RAILYARD_STORE)",
-    )
+    add_store(up)
     cp = actions.add_parser(
         "copy", help="copy every sweep, run and member of SRC_URL that DST_URL lacks"
     )
-    cp.add_argument("src", metavar="SRC_URL")
-    cp.add_argument("dst", metavar="DST_URL")
+    cp.add_argument("src", metavar="SRC_URL", help="the run store to copy from")
+    cp.add_argument("dst", metavar="DST_URL", help="the run store to copy into (made if new)")
 
 
 def command(ns: argparse.Namespace) -> int:

@@ -10,10 +10,11 @@ import os
 from pathlib import Path
 from typing import Any
 
+from railyard_batch.cli_options import add_json, add_store
 from railyard_batch.errors import ConfigError
 
 
-def add_parser(sub: Any, default_store: str) -> None:
+def add_parser(sub: Any) -> None:
     compose = sub.add_parser(
         "compose",
         help="evaluate a composition of a sweep's members (routed, blend) against the global model",
@@ -24,11 +25,7 @@ def add_parser(sub: Any, default_store: str) -> None:
         default="routed",
         help="a file of conf/composition/ without .yaml (default: %(default)s)",
     )
-    compose.add_argument(
-        "--store",
-        default=os.environ.get("RAILYARD_STORE", default_store),
-        help="run store URL (default: %(default)s, or $RAILYARD_STORE)",
-    )
+    add_store(compose)
     compose.add_argument(
         "--conf-dir",
         type=Path,
@@ -46,7 +43,7 @@ def add_parser(sub: Any, default_store: str) -> None:
         action="store_true",
         help="evaluate again even when the same members and config were composed before",
     )
-    compose.add_argument("--json", action="store_true", help="print the results as JSON")
+    add_json(compose, "the results")
 
 
 def run(ns: argparse.Namespace) -> int:

@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from railyard_batch.cli_options import add_json, add_store
 from railyard_batch.errors import ConfigError
 
 DEFAULT_ROOT = "runs/artifacts"
@@ -22,9 +23,9 @@ def default_actor() -> str:
         return f"uid-{os.getuid()}"
 
 
-def add_parser(sub: Any, default_store: str) -> None:
+def add_parser(sub: Any) -> None:
     models = sub.add_parser("models", help="the model registry: names, versions, aliases")
-    models.add_argument("--store", default=os.environ.get("RAILYARD_STORE", default_store))
+    add_store(models)
     models.add_argument(
         "--artifact-root",
         default=os.environ.get("RAILYARD_ARTIFACT_ROOT", DEFAULT_ROOT),
@@ -41,16 +42,18 @@ def add_parser(sub: Any, default_store: str) -> None:
 
     register = change("register", "register a member's bundle, or a sweep's exportable members")
     register.add_argument("target", help="member id or sweep id")
-    register.add_argument("--json", action="store_true")
-    actions.add_parser("list", help="registered models").add_argument("--json", action="store_true")
+    add_json(register, "the versions registered")
+    add_json(actions.add_parser("list", help="registered models"), "the models")
     show = actions.add_parser("show", help="a model's versions, tags and aliases")
     show.add_argument("name")
-    show.add_argument("--json", action="store_true")
+    add_json(show, "the model")
     hist = actions.add_parser("history", help="a model's events; --at: who held an alias then")
-    hist.add_argument("name")
-    hist.add_argument("--alias", default=None)
+    hist.add_argument("name", help="model name")
+    hist.add_argument(
+        "--alias", default=None, help="only this alias's moves (with --at: the alias asked about)"
+    )
     hist.add_argument("--at", default=None, help="ISO-8601 time (alias default: production)")
-    hist.add_argument("--json", action="store_true")
+    add_json(hist, "the events")
     hist.add_argument(
         "--limit", type=int, default=200, help="newest events shown (0: all; default %(default)s)"
     )
@@ -80,7 +83,7 @@ def add_parser(sub: Any, default_store: str) -> None:
     )
     every.add_argument("sweep", help="sweep id (see runs list)")
     every.add_argument("--criteria", type=Path, default=None, help="promotion criteria YAML")
-    every.add_argument("--json", action="store_true", help="each version's result as JSON")
+    add_json(every, "each version's result")
     unalias = change("unalias", "remove an alias (its pointer document is deleted)")
     unalias.add_argument("name")
     unalias.add_argument("alias_name", metavar="ALIAS")
@@ -90,7 +93,7 @@ def add_parser(sub: Any, default_store: str) -> None:
         "report", help="a stored shadow report by its id (as models history names it)"
     )
     report.add_argument("report_id", metavar="REPORT_ID")
-    report.add_argument("--json", action="store_true", help="the whole report as JSON")
+    add_json(report, "the whole report")
     shadow = actions.add_parser(
         "shadow",
         help="score candidates beside production on their holdouts; store reports",
@@ -124,7 +127,7 @@ def add_parser(sub: Any, default_store: str) -> None:
         " measured 1.2x slower, scikit-learn's transforms hold the GIL)",
     )
     shadow.add_argument("--actor", default=default_actor(), help="who (default: the OS user)")
-    shadow.add_argument("--json", action="store_true")
+    add_json(shadow, "the shadow report")
 
 
 def run(ns: argparse.Namespace) -> int:

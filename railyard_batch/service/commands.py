@@ -8,12 +8,18 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from railyard_batch.cli_options import add_store
 
-def add_parsers(sub: Any, default_store: str) -> None:
+
+def add_parsers(sub: Any) -> None:
     serve = sub.add_parser("serve", help="the training service: a JSON API over the run store")
-    serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--port", type=int, default=8000)
-    serve.add_argument("--store", default=default_store, help="run store URL")
+    serve.add_argument(
+        "--host", default="127.0.0.1", help="address to listen on (default: %(default)s)"
+    )
+    serve.add_argument(
+        "--port", type=int, default=8000, help="port to listen on (default: %(default)s)"
+    )
+    add_store(serve)
     serve.add_argument(
         "--launch",
         action="append",
@@ -25,7 +31,7 @@ def add_parsers(sub: Any, default_store: str) -> None:
     )
 
     tokens = sub.add_parser("tokens", help="API tokens of the training service")
-    tokens.add_argument("--store", default=default_store, help="run store URL")
+    add_store(tokens)
     actions = tokens.add_subparsers(dest="action", required=True)
     create = actions.add_parser("create", help="create a token and print it (once)")
     create.add_argument("--role", required=True, help="reader, trainer or promoter")
@@ -34,7 +40,7 @@ def add_parsers(sub: Any, default_store: str) -> None:
         "--team", default=None, help="the team its trainings are counted for in /metrics"
     )
     # Also after the action (``tokens create --store URL``), as every other command takes it.
-    create.add_argument("--store", default=argparse.SUPPRESS, help="run store URL")
+    add_store(create, default=argparse.SUPPRESS, help="run store URL (as before the action)")
 
 
 def run(ns: argparse.Namespace) -> int:
