@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 from kubernetes import client
 
+from railyard_batch.backends.base import Execution
 from railyard_batch.kubernetes import KubernetesBackend
 from railyard_batch.kubernetes._commands import wait_sweep
 from railyard_batch.planning import RunPlan
@@ -65,7 +66,10 @@ def test_a_second_sweep_waits_for_the_first_and_records_its_results_as_cached(
     core, batch = client.CoreV1Api(api), client.BatchV1Api(api)
     store = RunStore(first[0].store_url)
 
-    assert KubernetesBackend(settings(namespace, wait=False), api=k8s).execute(first) is False
+    assert (
+        KubernetesBackend(settings(namespace, wait=False), api=k8s).execute(first)
+        is Execution.SUBMITTED
+    )
     held = store.members(sweep_id=first[0].sweep_id)
     assert {m["state"] for m in held} == {"running"} and len({m["owner"] for m in held}) == 1
     # Not renewed by anyone (the launcher has gone): leased for the Jobs' deadline.
@@ -81,7 +85,8 @@ def test_a_second_sweep_waits_for_the_first_and_records_its_results_as_cached(
         _run_pods(core, namespace, first, project.root, tmp_path)
         counts = wait_sweep(store, first[0].sweep_id, poll_seconds=0.3, timeout_s=120, api=k8s)
         assert counts == {"succeeded": sum(len(p.members) for p in first)}
-        assert late.result(timeout=60) is True  # nothing left to submit: the sweep is over
+        # Nothing left to submit: the sweep is over.
+        assert late.result(timeout=60) is Execution.FINISHED
 
     jobs = batch.list_namespaced_job(namespace).items
     assert {j.metadata.labels["railyard.dev/sweep-id"] for j in jobs} == {first[0].sweep_id}
