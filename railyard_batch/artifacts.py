@@ -170,8 +170,13 @@ class ArtifactStore:
             os.makedirs(folder, exist_ok=True)
             self._made.add(folder)
         tmp = os.path.join(folder, f".{name}.{uuid.uuid4().hex[:8]}.tmp")
+        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC
         try:
-            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o666)
+            try:
+                fd = os.open(tmp, flags, 0o666)
+            except FileNotFoundError:  # its folder was removed since this store made it
+                os.makedirs(folder, exist_ok=True)
+                fd = os.open(tmp, flags, 0o666)
             try:
                 view = memoryview(data)
                 while view:

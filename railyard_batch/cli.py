@@ -61,8 +61,8 @@ TRAIN_HELP = (
 # Arrow's allocator in this process and the workers it starts (they inherit the variable):
 # the C library's. Arrow's default (mimalloc) keeps memory a read has freed for reuse, and a
 # sweep's reads are few and large, so what it kept was most of each process's growth: the
-# process tree of a 1,000-member fan-out peaked at 607 instead of 759 MiB PSS here, in the
-# same wall time (bench.fanout). A value the user set wins.
+# process tree of a 1,000-member fan-out peaked at 607 instead of 759 MiB PSS here in one
+# run, in the same wall time (bench.fanout). A value the user set wins.
 ARROW_POOL_VAR = "ARROW_DEFAULT_MEMORY_POOL"
 
 

@@ -315,7 +315,6 @@ def _member_rows(
     order = np.concatenate(list(groups.values())) if groups else np.zeros(0, dtype=np.int64)
     frame = frame.take(order)
     shard = MemberRows.of(frame, vc, hook=hook)
-    del frame
     empty = shard.slice(0, 0)
     return lambda value: shard.slice(*ranges[value]) if value in ranges else empty
 

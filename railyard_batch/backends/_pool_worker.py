@@ -35,14 +35,6 @@ def warm() -> None:
     import railyard_batch.worker  # noqa: F401
 
 
-def check_imports(raw: dict[str, Any]) -> None:
-    """A config's checks that import the estimator and hook, run here for a parent that
-    plans without importing them (:func:`railyard_batch.config.validate.check_imports`)."""
-    from railyard_batch.config.validate import check_imports
-
-    check_imports(raw)
-
-
 def run_task(plan: Any, shard: int) -> int:
     from threadpoolctl import threadpool_limits
 

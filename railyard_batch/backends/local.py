@@ -139,7 +139,7 @@ def early_import_checks() -> Callable[[dict[str, Any]], Callable[[], None]] | No
         from railyard_batch.config.validate import check_imports
 
         try:
-            future = pool.submit(_pool_worker.check_imports, raw)
+            future = pool.submit(check_imports, raw)
         except (BrokenProcessPool, RuntimeError):  # the pool is gone: check here
             return lambda: check_imports(raw)
 
