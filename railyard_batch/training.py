@@ -173,13 +173,19 @@ def train_member(rows: MemberRows | pd.DataFrame, factory: PipelineFactory) -> T
             f"the training split has a single class ({y_train[0]!r}) in {vc.label!r}"
         )
 
+    # One gather of the training rows then the holdout's, cut in two: a slice is a view, and
+    # a take costs pandas ~0.2-0.7 ms on a small member (more with Arrow string columns).
+    order = np.concatenate([train_idx, holdout_idx])
+    n_train = len(train_idx)
     if hook is not None:
-        model = hook(rows.frame.take(train_idx), rows.frame.take(holdout_idx), dict(vc["params"]))
+        both = rows.frame.take(order)
+        model = hook(both.iloc[:n_train], both.iloc[n_train:], dict(vc["params"]))
+        x_holdout = rows.features.take(holdout_idx)
     else:
+        features = rows.features.take(order)
         model = factory.new()
-        model.fit(rows.features.take(train_idx), y_train)
-
-    x_holdout = rows.features.take(holdout_idx)
+        model.fit(features.iloc[:n_train], y_train)
+        x_holdout = features.iloc[n_train:]
     y_holdout = rows.label[holdout_idx]
     evaluation = vc["evaluation"]
     scores = None

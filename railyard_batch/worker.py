@@ -2,9 +2,10 @@
 same :func:`run_shard` (the pod through ``railyard-batch worker --plan URI --shard K``).
 
 For a shard it reads the dataset once (only the needed columns, only the shard's fan-out
-values), slices it per member, trains, writes the model and metrics to the artifact root
-(atomically), then its outcome (``outcome.json``, last, so its presence means the rest is
-there) and, where the run store is reachable, records the member there too. Finished members
+values), slices it per member, trains, writes the model and holdout scores to the artifact
+root (atomically), then its outcome (``outcome.json``, with the metrics; last, so its
+presence means the rest is there) and, where the run store is reachable, records the member
+there too. Finished members
 are committed in batches (up to :data:`BATCH_MEMBERS`, at least every :data:`BATCH_SECONDS`):
 their files synced with one ``syncfs``, their outcome files written and synced, then one store
 transaction for the batch. A pod cannot reach
@@ -345,9 +346,7 @@ def _run_member(
     try:
         # Unsynced: the recorder syncs a batch of members' files at once before recording.
         model_uri = artifacts.put(f"{prefix}/model.pkl", trained.model_bytes, durable=False)
-        metrics = {**trained.metrics, "n_rows": len(subset)}
-        blob = json.dumps(metrics, indent=2).encode()
-        artifacts.put(f"{prefix}/metrics.json", blob, durable=False)
+        metrics = {**trained.metrics, "n_rows": len(subset)}  # kept in outcome.json
         if trained.holdout_scores is not None:
             blob = _parquet_bytes(trained.holdout_scores)
             artifacts.put(f"{prefix}/{HOLDOUT_SCORES}", blob, durable=False)

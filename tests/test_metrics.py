@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sklearn import metrics as skm
 
-from railyard_batch.metrics import classification_metrics, regression_metrics
+from railyard_batch.metrics import average_ranks, classification_metrics, regression_metrics
 
 
 @pytest.mark.parametrize("seed", range(5))
@@ -40,3 +42,20 @@ def test_regression_metrics_match_scikit_learn() -> None:
     assert got["rmse"] == pytest.approx(np.sqrt(skm.mean_squared_error(y, p)))
     assert got["mae"] == pytest.approx(skm.mean_absolute_error(y, p))
     assert got["r2"] == pytest.approx(skm.r2_score(y, p))
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    values=st.lists(
+        st.one_of(
+            st.sampled_from([0.0, 0.1, 0.5, 1.0, -0.0]),  # ties
+            st.floats(allow_nan=True, allow_infinity=True),
+        ),
+        max_size=60,
+    )
+)
+def test_average_ranks_equal_scipys_rankdata(values: list[float]) -> None:
+    from scipy.stats import rankdata
+
+    x = np.asarray(values, dtype=np.float64)
+    assert np.array_equal(average_ranks(x), rankdata(x), equal_nan=True)

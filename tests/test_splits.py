@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from railyard_batch.errors import DataError, MemberSkipped
 from railyard_batch.splits import split_indices
@@ -81,3 +83,30 @@ def test_a_time_column_that_does_not_parse_is_a_data_error_naming_it() -> None:
     split = {"strategy": "time", "holdout_fraction": 0.25, "seed": 0, "time_column": "ts"}
     with pytest.raises(DataError, match=r"'ts' \('split.time_column'\).*row 2 has 'soon'"):
         split_indices(df, split, "y")
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    n=st.integers(min_value=2, max_value=3000),
+    fraction=st.floats(min_value=0.0, max_value=1.0, allow_nan=False),
+    seed=st.integers(min_value=0, max_value=2**32 - 1),
+)
+def test_random_split_equals_scikit_learns_shuffle_split(
+    n: int, fraction: float, seed: int
+) -> None:
+    """The NumPy split is ShuffleSplit's, index for index, or the same refusal."""
+    from sklearn.model_selection import ShuffleSplit
+
+    frame = pd.DataFrame({"y": np.zeros(n, dtype=int)})
+    split = {**BASE, "strategy": "random", "holdout_fraction": fraction, "seed": seed}
+    splitter = ShuffleSplit(n_splits=1, test_size=fraction, random_state=seed)
+    try:
+        want = next(splitter.split(np.zeros(n)))
+    except ValueError as exc:
+        with pytest.raises(ValueError) as got:
+            split_indices(frame, split, "y")
+        assert str(got.value) == str(exc)
+        return
+    train, holdout = split_indices(frame, split, "y")
+    assert np.array_equal(train, want[0]) and np.array_equal(holdout, want[1])
+    assert train.dtype == want[0].dtype and holdout.dtype == want[1].dtype

@@ -77,8 +77,8 @@ def test_every_member_is_recorded_with_metrics_and_a_model(trained: tuple[Projec
         assert len(rows) == member["n_rows"]
         proba = model.predict_proba(rows.head(20))[:, 1]
         assert ((proba >= 0) & (proba <= 1)).all()
-        saved = json.loads(Path(member["artifact_uri"]).with_name("metrics.json").read_text())
-        assert saved["roc_auc"] == metrics["roc_auc"]
+        outcome = Path(member["artifact_uri"]).with_name("outcome.json")
+        assert json.loads(outcome.read_text())["metrics"] == metrics
 
 
 @pytest.mark.e2e

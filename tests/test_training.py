@@ -64,3 +64,22 @@ def test_a_member_fit_on_object_strings_is_the_model_fit_on_the_string_columns(
     assert trained.model_sha256 == hashlib.sha256(blob).hexdigest()
     assert trained.holdout_scores is not None
     np.testing.assert_array_equal(trained.holdout_scores["score"].to_numpy(), proba)
+
+
+@pytest.mark.usefixtures("hydra_restore_singletons")
+def test_a_train_hook_gets_the_split_rows_as_read(factory: PipelineFactory) -> None:
+    """The hook's frames are the training and holdout rows, in the split's order, with the
+    frame's index and dtypes (the member's rows are gathered once and cut in two)."""
+    df = generate(600, 2, seed=3, fraud_rate=0.2)
+    df["country"] = df["country"].astype("str")
+    seen: list[pd.DataFrame] = []
+
+    def hook(train_df: pd.DataFrame, holdout_df: pd.DataFrame, params: dict) -> object:  # type: ignore[type-arg]
+        seen.extend([train_df, holdout_df])
+        return factory.new().fit(train_df[factory.vc.feature_columns], train_df[factory.vc.label])
+
+    factory.hook = hook
+    train_member(df, factory)
+    train_idx, holdout_idx = split_indices(df, factory.vc["split"], factory.vc.label)
+    pd.testing.assert_frame_equal(seen[0], df.take(train_idx))
+    pd.testing.assert_frame_equal(seen[1], df.take(holdout_idx))
