@@ -2,15 +2,19 @@
 model through the train hook) against the marginal cost of one more Hydra job under Hydra's
 BasicLauncher (a task that returns a constant), measured in the same run.
 
-    .venv/bin/python -m bench.launch_overhead [--members 5000] [--hydra-jobs 100]
+    .venv/bin/python -m bench.launch_overhead [--members 5000] [--hydra-jobs 100] [--repeats 3]
 
 Marginal cost = (T(large) - T(small)) / (large - small), so process start-up cancels out.
+The four runs (railyard small and large, Hydra small and large) are interleaved, ``--repeats``
+times, and the ratio is of the medians: this machine is shared, and one repeat's figures
+moved by 20% between runs of the same code.
 Target (issue 2): railyard's per-member cost at least 100x lower than Hydra's per-job cost.
 """
 
 from __future__ import annotations
 
 import argparse
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -72,6 +76,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--members", type=int, default=5000)
     parser.add_argument("--hydra-jobs", type=int, default=100)
+    parser.add_argument("--repeats", type=int, default=3, help="interleaved repeats (median)")
     args = parser.parse_args()
     scratch = Path(tempfile.mkdtemp(prefix="railyard-overhead-"))
     data = scratch / "many_merchants.parquet"
@@ -85,21 +90,26 @@ def main() -> None:
     app.write_text(HYDRA_APP)
 
     small_m = max(args.members // 10, 1)
-    r_small, _ = railyard_seconds(data, small_m)
-    r_large, states = railyard_seconds(data, args.members)
-    h_small = hydra_seconds(app, 1)
-    h_large = hydra_seconds(app, args.hydra_jobs)
-
-    per_member = (r_large - r_small) / (args.members - small_m)
-    per_job = (h_large - h_small) / (args.hydra_jobs - 1)
-    print(
-        f"railyard: {small_m} members {r_small:.2f} s, {args.members} members {r_large:.2f} s "
-        f"(states {states})"
-    )
-    print(f"hydra BasicLauncher: 1 job {h_small:.2f} s, {args.hydra_jobs} jobs {h_large:.2f} s")
-    print(f"per member (railyard): {1000 * per_member:.3f} ms")
-    print(f"per job (hydra basic): {1000 * per_job:.3f} ms")
-    print(f"ratio hydra/railyard : {per_job / per_member:.0f}x  (target >= 100x)")
+    per_member, per_job = [], []
+    for repeat in range(1, args.repeats + 1):
+        r_small, _ = railyard_seconds(data, small_m)
+        r_large, states = railyard_seconds(data, args.members)
+        h_small = hydra_seconds(app, 1)
+        h_large = hydra_seconds(app, args.hydra_jobs)
+        per_member.append((r_large - r_small) / (args.members - small_m))
+        per_job.append((h_large - h_small) / (args.hydra_jobs - 1))
+        print(
+            f"repeat {repeat}: railyard {small_m} members {r_small:.2f} s, {args.members} "
+            f"members {r_large:.2f} s (states {states}); hydra BasicLauncher 1 job "
+            f"{h_small:.2f} s, {args.hydra_jobs} jobs {h_large:.2f} s; "
+            f"{1000 * per_member[-1]:.3f} vs {1000 * per_job[-1]:.3f} ms "
+            f"({per_job[-1] / per_member[-1]:.0f}x)",
+            flush=True,
+        )
+    member, job = statistics.median(per_member), statistics.median(per_job)
+    print(f"per member (railyard), median of {args.repeats}: {1000 * member:.3f} ms")
+    print(f"per job (hydra basic), median of {args.repeats}: {1000 * job:.3f} ms")
+    print(f"ratio hydra/railyard : {job / member:.0f}x  (target >= 100x)")
 
 
 if __name__ == "__main__":
