@@ -1,4 +1,6 @@
-"""Tables people read: the summary after a sweep, ``runs list``, ``runs show``, ``runs compare``."""
+"""Tables people read, and every command's JSON: the summary after a sweep, ``runs list``,
+``runs show``, ``runs compare``, ``reproduce``, and the Kubernetes commands' ``status`` and
+``schedules list``."""
 
 from __future__ import annotations
 
@@ -201,6 +203,59 @@ def print_table(table: Table) -> None:
 
 def print_json(data: Any) -> None:
     print(json.dumps(data, indent=2, default=str))
+
+
+def print_line(text: str) -> None:
+    """One line of plain text (never read as markup), as wide as the tables."""
+    _console.print(Text(text))
+
+
+def k8s_status_table(report: dict[str, Any]) -> Table:
+    """``railyard-batch status``: the sweep's member states in the title, one row per Job
+    with why it is not done (its reason, and its pods' waiting reasons)."""
+    counts = ", ".join(f"{k}={v}" for k, v in sorted(report["members"].items())) or "none"
+    table = Table(
+        title=Text(f"sweep {report['sweep']} (namespace {report['namespace']}): members {counts}")
+    )
+    for column in ("job", "state", "shards", "succeeded", "failed", "active", "why"):
+        table.add_column(column)
+    for job in report["jobs"]:
+        why = [job["reason"]] if job["reason"] else []
+        why += [f"{n} pod(s) waiting: {reason}" for reason, n in job["waiting"].items()]
+        table.add_row(
+            *(
+                Text(str(value))
+                for value in (
+                    job["job"],
+                    job["state"],
+                    job["shards"],
+                    job["succeeded"],
+                    job["failed"],
+                    job["active"],
+                    "; ".join(why),
+                )
+            )
+        )
+    return table
+
+
+def schedules_table(found: Sequence[dict[str, Any]], namespace: str) -> Table:
+    """``railyard-batch schedules list``: each schedule, when it runs, the commit it runs, its
+    last Jobs and whether the project drifted from it."""
+    table = Table(title=Text(f"scheduled sweeps in namespace {namespace}"))
+    for column in ("schedule", "when", "commit", "last runs", "drift from HEAD"):
+        table.add_column(column)
+    for item in found:
+        runs = "\n".join(f"{r['job']}: {r['state']}" for r in item["runs"]) or "none yet"
+        d = item["drift"]
+        text = {True: "drifted", False: "no", None: "unknown"}[d["drifted"]] + f": {d['why']}"
+        when = f"{item['schedule']} ({item['time_zone'] or 'UTC'})"
+        if item["suspended"]:
+            when += ", suspended"
+        table.add_row(
+            Text(item["name"]), Text(when), Text(item["git_commit"][:12]), Text(runs), Text(text)
+        )
+    return table
 
 
 def reproduce_table(result: Any) -> Table:

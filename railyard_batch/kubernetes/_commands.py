@@ -216,44 +216,20 @@ def cancel(store: RunStore, sweep_id: str, api: Api | None = None) -> int:
     return deleted
 
 
-def print_status(report: dict[str, Any]) -> None:
-    """The status report as a table: member states, then one line per Job."""
-    from rich.console import Console
-    from rich.table import Table
-
-    console = Console()
-    counts = ", ".join(f"{k}={v}" for k, v in sorted(report["members"].items())) or "none"
-    console.print(f"sweep {report['sweep']} (namespace {report['namespace']}): members {counts}")
-    table = Table()
-    for column in ("job", "state", "shards", "succeeded", "failed", "active", "why"):
-        table.add_column(column)
-    for job in report["jobs"]:
-        why = [job["reason"]] if job["reason"] else []
-        why += [f"{n} pod(s) waiting: {reason}" for reason, n in job["waiting"].items()]
-        table.add_row(
-            job["job"],
-            job["state"],
-            str(job["shards"]),
-            str(job["succeeded"]),
-            str(job["failed"]),
-            str(job["active"]),
-            "; ".join(why),
-        )
-    console.print(table)
-
-
 def run_command(ns: Any) -> int:
     """``railyard-batch status|wait|cancel`` (parsed by the CLI); returns the exit status."""
     import sys
+
+    from railyard_batch.report import k8s_status_table, print_json, print_line, print_table
 
     store = RunStore(ns.store)
     try:
         if ns.command == "status":
             result = status(store, ns.sweep)
             if ns.json:
-                print(json.dumps(result, indent=2, default=str))
+                print_json(result)
             else:
-                print_status(result)
+                print_table(k8s_status_table(result))
             return 0
         if ns.command == "wait":
             try:
@@ -272,12 +248,12 @@ def run_command(ns: Any) -> int:
                 )
                 return 130
             if ns.json:
-                print(json.dumps(counts, indent=2))
+                print_json(counts)
             else:
-                print(", ".join(f"{k}={v}" for k, v in sorted(counts.items())))
+                print_line(", ".join(f"{k}={v}" for k, v in sorted(counts.items())))
             return 1 if counts.get("failed") else 0
         deleted = cancel(store, ns.sweep)
-        print(f"deleted {deleted} Job(s) of sweep {ns.sweep}")
+        print_line(f"deleted {deleted} Job(s) of sweep {ns.sweep}")
         return 0
     finally:
         store.close()

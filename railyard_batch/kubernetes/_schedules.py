@@ -29,15 +29,21 @@ SWEEP_FILES = ("conf", "pipelines", "dvc.yaml", "dvc.lock", "params.yaml")
 
 def run(ns: Any) -> int:
     from railyard_batch.errors import ConfigError
+    from railyard_batch.report import print_json, print_line, print_table, schedules_table
 
     if not 1 <= ns.runs <= 100:
         raise ConfigError(f"The '--runs' option must be in [1, 100]. Got {ns.runs}.")
     api = connect(kubeconfig=ns.kubeconfig, context=ns.context, namespace=ns.namespace)
     found = list_schedules(api, runs=ns.runs, repo=Path.cwd())
     if ns.json:
-        print(json.dumps(found, indent=2))
+        print_json(found)
+    elif not found:
+        print_line(f"no scheduled sweeps in namespace {api.namespace}")
     else:
-        _print(found, api.namespace)
+        print_table(schedules_table(found, api.namespace))
+        for item in found:
+            if item["drift"].get("plan"):
+                print_line(f"{item['name']}: see the drift with {item['drift']['plan']}")
     return 0
 
 
@@ -165,37 +171,3 @@ def drift(repo: Path, commit: str, head: str | None, overrides: list[str]) -> di
         "files": files,
         "plan": shlex.join(plan),
     }
-
-
-def _print(found: list[dict[str, Any]], namespace: str) -> None:
-    from rich.console import Console
-    from rich.markup import escape
-    from rich.table import Table
-
-    console = Console()
-    if not found:
-        console.print(f"no scheduled sweeps in namespace {namespace}")
-        return
-    table = Table(title=f"scheduled sweeps in namespace {namespace}")
-    for column in ("schedule", "when", "commit", "last runs", "drift from HEAD"):
-        table.add_column(column)
-    for item in found:
-        runs = "\n".join(f"{r['job']}: {r['state']}" for r in item["runs"]) or "none yet"
-        d = item["drift"]
-        text = {True: "drifted", False: "no", None: "unknown"}[d["drifted"]] + f": {d['why']}"
-        when = f"{item['schedule']} ({item['time_zone'] or 'UTC'})"
-        if item["suspended"]:
-            when += ", suspended"
-        table.add_row(
-            escape(item["name"]),
-            escape(when),
-            item["git_commit"][:12],
-            escape(runs),
-            escape(text),
-        )
-    console.print(table)
-    for item in found:
-        if item["drift"].get("plan"):
-            console.print(
-                f"{escape(item['name'])}: see the drift with {escape(item['drift']['plan'])}"
-            )
