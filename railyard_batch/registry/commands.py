@@ -147,7 +147,7 @@ def run(ns: argparse.Namespace) -> int:
         if ns.json:
             views.print_json(found)
         else:
-            views.print_table(views.shadow_table(found))
+            _print_shadow(views, found)
         return 0
     if ns.action in READS:
         if ns.action == "list":
@@ -252,9 +252,16 @@ def _shadow(engine: Any, ns: argparse.Namespace) -> int:
     if ns.json:
         views.print_json(report)
     else:
-        views.print_table(views.shadow_table(report))
+        _print_shadow(views, report)
         print(f"shadow report {report['id']}: {report['files']['html']}")
     return 0
+
+
+def _print_shadow(views: Any, report: dict[str, Any]) -> None:
+    views.print_table(views.shadow_table(report))
+    by_value = views.by_value_table(report)
+    if by_value is not None:
+        views.print_table(by_value)
 
 
 def _criteria(ns: argparse.Namespace) -> Any:

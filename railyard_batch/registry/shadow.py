@@ -21,7 +21,7 @@ from railyard_batch.registry import tables as t
 from railyard_batch.registry.changes import alias_state, resolve_version
 from railyard_batch.registry.errors import ModelNotFoundError, RegistryError
 from railyard_batch.registry.reads import version_row
-from railyard_batch.registry.shadow_metrics import compare
+from railyard_batch.registry.shadow_metrics import by_value, compare
 from railyard_batch.store import RunStore, now
 
 PRODUCTION = "production"
@@ -101,10 +101,11 @@ def _external_rows(
     data: str,
     since: str | None,
     until: str | None,
-) -> tuple[Any, Any, str]:
+) -> tuple[Any, Any, str, Any]:
     """Rows of another dataset (DVC-tracked or not; its md5 is recorded) for the candidate:
     its fan-out value's rows when it is a per-value model, within ``[since, until)`` of its
-    ``split.time_column`` when given."""
+    ``split.time_column`` when given. Features, labels, a description, and the rows' fan-out
+    values (None when the run has no fan-out or the dataset lacks its column)."""
     import pandas as pd
 
     from railyard_batch.data import dataset_columns, dataset_identity, read_table
@@ -133,6 +134,8 @@ def _external_rows(
     if windowed:
         needed.append(time_column)
     have = dataset_columns(data, fmt)
+    if by and value is None and by in have:  # a global model: its rows by value, too
+        needed.append(by)
     missing = [c for c in dict.fromkeys(needed) if c not in have]
     if missing:
         raise ShadowError(
@@ -172,7 +175,8 @@ def _external_rows(
             f" {int((~labels.isin([0, 1, True, False])).sum())} row(s) do not."
         )
     described = f"{data} (md5 {identity.md5}, {identity.source}){where}: {len(frame)} rows"
-    return frame[vc.feature_columns], labels.astype(int), described
+    values = frame[by].to_numpy() if by and by in frame.columns else None
+    return frame[vc.feature_columns], labels.astype(int), described, values
 
 
 def _compare_pair(
@@ -185,16 +189,17 @@ def _compare_pair(
     sweep_id: str | None = None,
     runtime: str = "python",
     root: Path | None = None,
-    external: tuple[Any, Any, str] | None = None,
+    external: tuple[Any, Any, str, Any] | None = None,
 ) -> tuple[dict[str, Any], np.ndarray, np.ndarray]:
-    """Score the candidate's holdout (or ``external`` rows: features, labels, description)
-    with both models: the report (no id yet) and the scores."""
+    """Score the candidate's holdout (or ``external`` rows: features, labels, description,
+    fan-out values) with both models: the report (no id yet) and the scores."""
     cand_member, prod_member = _member_of(cand_row, name), _member_of(prod_row, name)
     if external is None:
         rows, labels = holdouts.rows(cand_member)
         described = f"the candidate's holdout (member {cand_member})"
+        values = _fanout_values(holdouts, cand_member, rows)
     else:
-        rows, labels, described = external
+        rows, labels, described, values = external
     if runtime == "jvm":
         assert root is not None
         prod_scores = _jvm_scores(root, prod_row, rows, "production", name)
@@ -212,8 +217,39 @@ def _compare_pair(
         "data": described,
         "sweep": sweep_id,
         **compare(labels.to_numpy(), prod_scores, cand_scores),
+        "by_value": None,
     }
+    if values is not None and _distinct(values) > 1:
+        vc, _ = holdouts.context(cand_member)
+        report["by_value"] = {
+            "column": vc["fanout"]["by"],
+            "values": by_value(values, labels.to_numpy(), prod_scores, cand_scores),
+        }
     return report, prod_scores, cand_scores
+
+
+def _distinct(values: Any) -> int:
+    """How many distinct values (missing ones count once, as in :func:`by_value`)."""
+    import pandas as pd
+
+    return len(pd.unique(pd.Series(np.asarray(values, dtype=object))))
+
+
+def _fanout_values(holdouts: Any, member: str, rows: Any) -> np.ndarray | None:
+    """The fan-out value of each of the member's holdout rows: a composition's rows carry
+    their routing column; a member's come from the dataset read (None without a fan-out)."""
+    from railyard_batch.compositions.ids import is_composition
+
+    vc, _ = holdouts.context(member)
+    by = vc["fanout"].get("by")
+    if not by:
+        return None
+    if by in rows.columns:
+        return np.asarray(rows[by].to_numpy(), dtype=object)
+    if is_composition(member):
+        return None
+    found = holdouts.fanout_values(member)
+    return None if found is None else np.asarray(found.to_numpy(), dtype=object)
 
 
 def _row(report: dict[str, Any]) -> dict[str, Any]:
@@ -565,8 +601,51 @@ def _page(report: dict[str, Any], prod: np.ndarray, cand: np.ndarray) -> str:
             "</table><h2>Shift</h2><table border='1'>",
             shift,
             "</table>",
+            _by_value_section(report.get("by_value")),
             to_html(fig, include_plotlyjs=True, full_html=False),
             to_html(scatter, include_plotlyjs=False, full_html=False),
             "</body></html>",
+        ]
+    )
+
+
+PAGE_VALUES = 50  # the by-value table's rows on the page (the JSON has them all)
+
+
+def _by_value_section(breakdown: dict[str, Any] | None) -> str:
+    """The per-fan-out-value table: the largest values first, at most :data:`PAGE_VALUES`."""
+    if not breakdown:
+        return ""
+    e = html.escape
+    items = breakdown["values"]
+    rows = "".join(
+        f"<tr><td>{e(_fmt(item['value']))}</td><td>{item['rows']}</td><td>{item['positives']}</td>"
+        + "".join(
+            f"<td>{_fmt(item[side][m])}</td>"
+            for m in ("roc_auc", "pr_auc", "mean_score")
+            for side in ("production", "candidate")
+        )
+        + f"<td>{item['production_only']}</td><td>{item['candidate_only']}</td>"
+        f"<td>{_fmt(item['flip_rate'])}</td></tr>"
+        for item in items[:PAGE_VALUES]
+    )
+    more = (
+        f"<p>{len(items) - PAGE_VALUES} smaller value(s) are in the report's JSON.</p>"
+        if len(items) > PAGE_VALUES
+        else ""
+    )
+    return "".join(
+        [
+            f"<h2>By {e(str(breakdown['column']))}</h2><table border='1'>",
+            f"<tr><th>{e(str(breakdown['column']))}</th><th>rows</th><th>positives</th>",
+            "".join(
+                f"<th>{m} ({side})</th>"
+                for m in ("ROC AUC", "PR AUC", "mean score")
+                for side in ("production", "candidate")
+            ),
+            "<th>production only blocks</th><th>candidate only blocks</th><th>flip rate</th></tr>",
+            rows,
+            "</table>",
+            more,
         ]
     )

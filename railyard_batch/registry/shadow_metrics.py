@@ -6,7 +6,9 @@ rows, side by side (binary classifiers; the score is the probability of the posi
   threshold; the candidate's threshold is chosen to block the same fraction);
 - decisions at production's threshold: agreement and the flip matrix, as counts;
 - score-distribution shift: PSI (production's deciles as bins), KS and Spearman's rank
-  correlation.
+  correlation;
+- the same per fan-out value when the rows span several (a global model or a composition
+  scores many merchants' rows): :func:`by_value`, without the intervals.
 """
 
 from __future__ import annotations
@@ -201,3 +203,51 @@ def compare(
         "ks": ks(prod, cand) if n else 0.0,
         "spearman": None if constant else spearman(prod, cand),
     }
+
+
+def _json_value(value: Any) -> Any:
+    """A fan-out value as JSON holds it: NumPy scalars as Python ones, a missing value as
+    None, anything else that JSON has no type for as its text."""
+    if isinstance(value, np.generic):
+        value = value.item()
+    if value is None or (isinstance(value, float) and value != value):
+        return None
+    if isinstance(value, (str, int, float, bool)):
+        return value
+    return str(value)
+
+
+def by_value(
+    values: np.ndarray, y: np.ndarray, production: np.ndarray, candidate: np.ndarray
+) -> list[dict[str, Any]]:
+    """The report's figures per fan-out value, largest first (ties by first appearance):
+    rows, positives, each model's ROC AUC, PR AUC, log loss and mean score, and the flips at
+    production's threshold. A missing value (None, NaN) is its own group, shown as None."""
+    import pandas as pd
+
+    y = np.asarray(y).astype(int)
+    prod, cand = np.asarray(production, float), np.asarray(candidate, float)
+    codes, uniques = pd.factorize(
+        pd.Series(np.asarray(values, dtype=object)), use_na_sentinel=False
+    )
+    order = np.argsort(codes, kind="stable")
+    bounds = np.flatnonzero(np.diff(codes[order])) + 1
+    out = []
+    for rows in np.split(order, bounds) if len(order) else []:
+        yv, pv, cv = y[rows], prod[rows], cand[rows]
+        pb, cb = pv >= THRESHOLD, cv >= THRESHOLD
+        production_only, candidate_only = int((pb & ~cb).sum()), int((~pb & cb).sum())
+        out.append(
+            {
+                "value": _json_value(uniques[codes[rows[0]]]),
+                "rows": len(rows),
+                "positives": int(yv.sum()),
+                "production": {**_outcome(yv, pv), "mean_score": float(pv.mean())},
+                "candidate": {**_outcome(yv, cv), "mean_score": float(cv.mean())},
+                "production_only": production_only,
+                "candidate_only": candidate_only,
+                "flip_rate": (production_only + candidate_only) / len(rows),
+            }
+        )
+    out.sort(key=lambda item: -item["rows"])  # stable: equal sizes keep their first appearance
+    return out

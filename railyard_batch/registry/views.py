@@ -146,6 +146,31 @@ def shadow_table(report: dict[str, Any]) -> Table:
     return table
 
 
+BY_VALUE_ROWS = 20  # a terminal's worth; the JSON and the HTML page have more
+
+
+def by_value_table(report: dict[str, Any]) -> Table | None:
+    """A shadow report's largest fan-out values: rows, each model's PR AUC, the flip rate
+    (None when the report's rows are of one value)."""
+    breakdown = report.get("by_value")
+    if not breakdown:
+        return None
+    items = breakdown["values"]
+    shown = f"the {BY_VALUE_ROWS} largest of {len(items)}" if len(items) > BY_VALUE_ROWS else "all"
+    table = Table(title=Text(f"by {breakdown['column']} ({shown} values)"))
+    for column in (str(breakdown["column"]), "rows", "PR AUC production", "candidate", "flip rate"):
+        table.add_column(Text(column))
+    for item in items[:BY_VALUE_ROWS]:
+        table.add_row(
+            Text("(missing)" if item["value"] is None else str(item["value"])),
+            str(item["rows"]),
+            _num(item["production"]["pr_auc"]),
+            _num(item["candidate"]["pr_auc"]),
+            _num(item["flip_rate"]),
+        )
+    return table
+
+
 def sweep_shadow_table(summary: dict[str, Any]) -> Table:
     """A sweep's shadow: one row per name, the figures the promotion gate reads."""
     lines = summary["reports"]

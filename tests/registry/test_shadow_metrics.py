@@ -10,7 +10,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sklearn.metrics import average_precision_score, log_loss, roc_auc_score
 
-from railyard_batch.registry.shadow_metrics import compare, ks, psi, spearman, weighted_outcome
+from railyard_batch.registry.shadow_metrics import (
+    by_value,
+    compare,
+    ks,
+    psi,
+    spearman,
+    weighted_outcome,
+)
 
 scores = st.lists(st.floats(0.0, 1.0), min_size=1, max_size=200)
 
@@ -121,3 +128,49 @@ def test_spearman_is_scipys(data: st.DataObject) -> None:
     if np.ptp(a) == 0 or np.ptp(b) == 0:
         return  # constant: the report says None (spearman is undefined)
     assert spearman(a, b) == pytest.approx(float(stats.spearmanr(a, b).statistic), abs=1e-9)
+
+
+# A fan-out column holds one type (parquet's), and may miss values.
+fanout_types = st.sampled_from([st.text(max_size=6), st.integers(-3, 3), st.booleans()])
+missing_values = st.sampled_from([None, float("nan")])
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.data())
+def test_the_breakdown_by_value_is_the_comparison_of_each_values_rows(
+    data: st.DataObject,
+) -> None:
+    """Each value's figures are those of compare() on its rows alone; the groups cover every
+    row once, largest first; missing values (None, NaN) are one group shown as None; the
+    result is plain JSON."""
+    import json
+
+    n = data.draw(st.integers(1, 120))
+    kind = data.draw(fanout_types)
+    pool = data.draw(st.lists(st.one_of(kind, missing_values), min_size=1, max_size=5))
+    values = np.array([data.draw(st.sampled_from(pool)) for _ in range(n)], dtype=object)
+    prod = np.array(data.draw(st.lists(st.floats(0.0, 1.0), min_size=n, max_size=n)))
+    cand = np.array(data.draw(st.lists(st.floats(0.0, 1.0), min_size=n, max_size=n)))
+    y = np.array(data.draw(st.lists(st.integers(0, 1), min_size=n, max_size=n)))
+    got = by_value(values, y, prod, cand)
+    json.dumps(got, allow_nan=False)
+    assert sum(item["rows"] for item in got) == n
+    assert [item["rows"] for item in got] == sorted((item["rows"] for item in got), reverse=True)
+    missing = np.array([v is None or (isinstance(v, float) and v != v) for v in values])
+    for item in got:
+        if item["value"] is None:
+            rows = missing
+        else:
+            rows = np.array(
+                [not m and v == item["value"] for v, m in zip(values, missing, strict=True)]
+            )
+        assert rows.sum() == item["rows"]
+        whole = compare(y[rows], prod[rows], cand[rows], bootstrap=0)
+        assert item["positives"] == whole["positives"]
+        assert item["production_only"] == whole["flips"]["production_only"]
+        assert item["candidate_only"] == whole["flips"]["candidate_only"]
+        assert item["flip_rate"] == pytest.approx(whole["flip_rate"])
+        for side, scored in (("production", prod[rows]), ("candidate", cand[rows])):
+            for metric in ("roc_auc", "pr_auc", "log_loss"):
+                assert item[side][metric] == whole[side][metric], (side, metric)
+            assert item[side]["mean_score"] == pytest.approx(float(scored.mean()))

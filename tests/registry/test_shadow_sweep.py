@@ -8,6 +8,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 import pytest
 
 from tests.conftest import Project, assert_one_line, make_project
@@ -90,6 +91,28 @@ def test_shadow_a_whole_sweep_against_production(tmp_path: Path, browser: Any) -
         assert line[key] == alone[key], key
     merchant = next(n for n in lines if n != name)
     assert lines[merchant]["rows"] < line["rows"]  # a merchant's holdout, not the global one
+    # the global model's rows, broken down by merchant: every row once, the flips add up
+    breakdown = alone["by_value"]
+    assert breakdown["column"] == "merchant_id" and len(breakdown["values"]) >= 2
+    assert sum(v["rows"] for v in breakdown["values"]) == alone["rows"]
+    assert (
+        sum(v["production_only"] for v in breakdown["values"]) == alone["flips"]["production_only"]
+    )
+    dataset = project.root / "data" / "transactions.parquet"
+    merchants = pd.read_parquet(dataset)["merchant_id"].value_counts()
+    assert {v["value"] for v in breakdown["values"]} <= set(merchants.index)
+    # on another dataset (--data), too: each merchant's rows of the whole file
+    on_data = project.run(
+        "models", "shadow", name, "--candidate", new[name], "--data", str(dataset), "--json"
+    )
+    assert on_data.returncode == 0, on_data.stderr
+    counted = {v["value"]: v["rows"] for v in json.loads(on_data.stdout)["by_value"]["values"]}
+    assert counted == merchants.to_dict()
+    assert "By merchant_id" in Path(alone["files"]["html"]).read_text()
+    one = json.loads(project.run("models", "report", lines[merchant]["report"], "--json").stdout)
+    assert one["by_value"] is None  # a merchant's model: one value, nothing to break down
+    shown = project.run("models", "report", alone["id"])
+    assert shown.returncode == 0 and "by merchant_id" in shown.stdout
 
     # the gate reads the sweep's report of the merchant (its newest for that pair)
     gate = project.root / "gate.yaml"
