@@ -89,6 +89,37 @@ def run_scorer(
     )
     if proc.returncode not in (0, 1):
         raise JvmScorerError(f"JVM scorer exited {proc.returncode}: {proc.stderr.strip()[-2000:]}")
+    return _read_rows(output_jsonl)
+
+
+def run_scorer_batch(
+    jobs: list[tuple[Path, Path, Path]], *, jar: Path | None = None
+) -> list[list[JvmRow]]:
+    """Score each ``(bundle_dir, input_jsonl, output_jsonl)`` job in one JVM (``--batch``):
+    one start-up for many bundles. The rows of each job, in order; a job that cannot run (its
+    bundle or input unreadable) is a :class:`JvmScorerError` naming it."""
+    if not jobs:
+        return []
+    jar = jar or scorer_jar()
+    spec = jobs[0][2].parent / "jobs.jsonl"
+    spec.write_text(
+        "".join(
+            json.dumps({"bundle": str(b), "input": str(i), "output": str(o)}) + "\n"
+            for b, i, o in jobs
+        )
+    )
+    proc = subprocess.run(
+        ["java", "-jar", str(jar), "--batch", str(spec)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if proc.returncode not in (0, 1):
+        raise JvmScorerError(f"JVM scorer exited {proc.returncode}: {proc.stderr.strip()[-2000:]}")
+    return [_read_rows(output) for _, _, output in jobs]
+
+
+def _read_rows(output_jsonl: Path) -> list[JvmRow]:
     rows = []
     for line in output_jsonl.read_text().splitlines():
         doc = json.loads(line)

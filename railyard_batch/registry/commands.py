@@ -108,7 +108,7 @@ def add_parser(sub: Any) -> None:
         choices=("python", "jvm"),
         default="python",
         help="score with the pickled pipelines (python) or the bundles on the JVM scorer (jvm,"
-        " what production runs; one name at a time)",
+        " what production runs; with --sweep, every bundle in one JVM)",
     )
     shadow.add_argument(
         "--data",
@@ -214,11 +214,6 @@ def _shadow(engine: Any, ns: argparse.Namespace) -> int:
             "--data/--since/--until shadow one name (NAME --candidate VERSION); a sweep is"
             f" shadowed on its holdouts. Got --sweep {ns.sweep!r} --data {ns.data!r}."
         )
-    if ns.sweep is not None and ns.runtime != "python":
-        raise ConfigError(
-            "--runtime jvm shadows one name (NAME --candidate VERSION); a sweep is shadowed in"
-            f" Python. Got --sweep {ns.sweep!r} --runtime {ns.runtime!r}."
-        )
     if ns.sweep is not None:
         summary = shadow_sweep(
             engine,
@@ -227,6 +222,7 @@ def _shadow(engine: Any, ns: argparse.Namespace) -> int:
             ns.sweep,
             actor=ns.actor,
             workers=ns.workers,
+            runtime=ns.runtime,
         )
         if ns.json:
             views.print_json(summary)

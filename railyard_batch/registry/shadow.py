@@ -67,24 +67,19 @@ def _member_of(row: dict[str, Any], name: str) -> str:
     return str(row["member_id"])
 
 
-def _jvm_scores(root: Path, row: dict[str, Any], frame: Any, which: str, name: str) -> np.ndarray:
-    """The positive class's probability of each row from the version's bundle, scored by the
-    JVM scorer (``java -jar``), which is what production runs."""
-    import tempfile
-
-    from railyard_batch.bundle.jsonl import frame_to_jsonl
-    from railyard_batch.bundle.jvm_scorer import run_scorer
-
+def _bundle_of(root: Path, row: dict[str, Any], which: str, name: str) -> Path:
     bundle = root / row["bundle_uri"]
     if not (bundle / "manifest.json").is_file():
         raise ShadowError(
             f"The {which} version {row['version'][:12]} of {name!r} has no bundle at {bundle}"
             " (--runtime jvm scores bundles)."
         )
-    with tempfile.TemporaryDirectory(prefix="railyard-shadow-") as tmp:
-        src = Path(tmp) / "rows.jsonl"
-        src.write_text(frame_to_jsonl(frame))
-        rows = run_scorer(bundle, src, Path(tmp) / "scores.jsonl")
+    return bundle
+
+
+def _checked(rows: list[Any], row: dict[str, Any], which: str, name: str) -> np.ndarray:
+    """The positive class's probability of each row the JVM scored; a refused row is an
+    error naming it."""
     for i, r in enumerate(rows):
         if r.error is not None or r.scores is None or len(r.scores) != 2:
             why = r.error or f"{0 if r.scores is None else len(r.scores)} class scores"
@@ -93,6 +88,52 @@ def _jvm_scores(root: Path, row: dict[str, Any], frame: Any, which: str, name: s
                 f" of {name!r}: {str(why).splitlines()[0]}"
             )
     return np.array([r.scores[1] for r in rows if r.scores is not None], dtype=float)
+
+
+def _jvm_scores(root: Path, row: dict[str, Any], frame: Any, which: str, name: str) -> np.ndarray:
+    """The positive class's probability of each row from the version's bundle, scored by the
+    JVM scorer (``java -jar``), which is what production runs."""
+    import tempfile
+
+    from railyard_batch.bundle.jsonl import frame_to_jsonl
+    from railyard_batch.bundle.jvm_scorer import run_scorer
+
+    bundle = _bundle_of(root, row, which, name)
+    with tempfile.TemporaryDirectory(prefix="railyard-shadow-") as tmp:
+        src = Path(tmp) / "rows.jsonl"
+        src.write_text(frame_to_jsonl(frame))
+        rows = run_scorer(bundle, src, Path(tmp) / "scores.jsonl")
+    return _checked(rows, row, which, name)
+
+
+Pair = tuple[str, dict[str, Any], dict[str, Any]]  # name, candidate's row, production's row
+
+
+def _jvm_sweep_scores(root: Path, holdouts: Any, pairs: list[Pair]) -> list[tuple[Any, Any]]:
+    """Production's and the candidate's scores of each pair's rows, every bundle scored in
+    one JVM (``--batch``): a sweep's thousand names are one start-up, not two thousand."""
+    import tempfile
+
+    from railyard_batch.bundle.jsonl import frame_to_jsonl
+    from railyard_batch.bundle.jvm_scorer import run_scorer_batch
+
+    with tempfile.TemporaryDirectory(prefix="railyard-shadow-") as tmp:
+        jobs = []
+        for i, (name, cand_row, prod_row) in enumerate(pairs):
+            rows, _ = holdouts.rows(_member_of(cand_row, name))
+            src = Path(tmp) / f"{i}.rows.jsonl"
+            src.write_text(frame_to_jsonl(rows))
+            for which, row in (("production", prod_row), ("candidate", cand_row)):
+                out = Path(tmp) / f"{i}.{which}.jsonl"
+                jobs.append((_bundle_of(root, row, which, name), src, out))
+        scored = run_scorer_batch(jobs)
+    return [
+        (
+            _checked(scored[2 * i], prod_row, "production", name),
+            _checked(scored[2 * i + 1], cand_row, "candidate", name),
+        )
+        for i, (name, cand_row, prod_row) in enumerate(pairs)
+    ]
 
 
 def _external_rows(
@@ -190,9 +231,11 @@ def _compare_pair(
     runtime: str = "python",
     root: Path | None = None,
     external: tuple[Any, Any, str, Any] | None = None,
+    scores: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> tuple[dict[str, Any], np.ndarray, np.ndarray]:
     """Score the candidate's holdout (or ``external`` rows: features, labels, description,
-    fan-out values) with both models: the report (no id yet) and the scores."""
+    fan-out values) with both models, or take their ``scores``: the report (no id yet) and
+    the scores."""
     cand_member, prod_member = _member_of(cand_row, name), _member_of(prod_row, name)
     if external is None:
         rows, labels = holdouts.rows(cand_member)
@@ -200,7 +243,9 @@ def _compare_pair(
         values = _fanout_values(holdouts, cand_member, rows)
     else:
         rows, labels, described, values = external
-    if runtime == "jvm":
+    if scores is not None:  # scored already (a sweep's bundles, in one JVM)
+        prod_scores, cand_scores = scores
+    elif runtime == "jvm":
         assert root is not None
         prod_scores = _jvm_scores(root, prod_row, rows, "production", name)
         cand_scores = _jvm_scores(root, cand_row, rows, "candidate", name)
@@ -329,18 +374,22 @@ def shadow_sweep(
     actor: str,
     workers: int = 2,
     progress: bool = True,
+    runtime: str = "python",
 ) -> dict[str, Any]:
     """Shadow every version a sweep registered against the production version of its name:
     each dataset is read once (``Holdouts``), pairs are scored on a thread pool, every
     comparison is stored as its own report (the gate reads them per name) in one transaction,
     and one summary page covers the sweep. Names without production yet, or whose production
-    is this very version, are listed as skipped, not errors."""
+    is this very version, are listed as skipped, not errors. ``runtime="jvm"``: every pair's
+    bundles are scored in one JVM first."""
     from concurrent.futures import ThreadPoolExecutor
 
     from railyard_batch.compositions.model import CompositionHoldouts
     from railyard_batch.export import Holdouts
     from railyard_batch.progress import MemberProgress
 
+    if runtime not in RUNTIMES:
+        raise ShadowError(f"--runtime must be one of {', '.join(RUNTIMES)}; got {runtime!r}.")
     with engine.connect() as c:
         registered = [
             dict(r._mapping)
@@ -355,7 +404,7 @@ def shadow_sweep(
                 f"Sweep {sweep_id!r} registered no model versions; register it first"
                 " (models register SWEEP) or check the id (runs list)."
             )
-        pairs: list[tuple[str, dict[str, Any], dict[str, Any]]] = []
+        pairs: list[Pair] = []
         skipped: dict[str, list[str]] = {"no_production": [], "already_production": []}
         for row in registered:
             name = row["model_name"]
@@ -373,11 +422,19 @@ def shadow_sweep(
         for name, cand_row, _ in pairs:  # read each run's dataset once, before the threads
             holdouts.rows(_member_of(cand_row, name))
         reports: list[dict[str, Any]] = []
+        jvm = _jvm_sweep_scores(root, holdouts, pairs) if runtime == "jvm" else None
 
-        def one(pair: tuple[str, dict[str, Any], dict[str, Any]]) -> dict[str, Any]:
-            name, cand_row, prod_row = pair
+        def one(i: int) -> dict[str, Any]:
+            name, cand_row, prod_row = pairs[i]
             report = _compare_pair(
-                holdouts, name, cand_row, prod_row, actor=actor, sweep_id=sweep_id
+                holdouts,
+                name,
+                cand_row,
+                prod_row,
+                actor=actor,
+                sweep_id=sweep_id,
+                runtime=runtime,
+                scores=None if jvm is None else jvm[i],
             )
             return {"id": uuid.uuid4().hex[:16], **report[0]}
 
@@ -385,7 +442,8 @@ def shadow_sweep(
             MemberProgress(len(pairs), enabled=progress, label="shadowed") as bar,
             ThreadPoolExecutor(workers) as pool,
         ):
-            for report in pool.map(one, pairs) if workers > 1 else map(one, pairs):
+            indexes = range(len(pairs))
+            for report in pool.map(one, indexes) if workers > 1 else map(one, indexes):
                 reports.append(report)
                 bar.advance("compared")
     finally:
@@ -398,6 +456,7 @@ def shadow_sweep(
         "sweep": sweep_id,
         "created_at": now(),
         "actor": actor,
+        "runtime": runtime,
         "reports": [_summary_line(r) for r in reports],
         "skipped": skipped,
     }

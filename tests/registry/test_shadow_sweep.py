@@ -75,6 +75,25 @@ def test_shadow_a_whole_sweep_against_production(tmp_path: Path, browser: Any) -
         recorded = records[name]["metrics"]["pr_auc"]
         assert line["pr_auc"]["candidate"] == pytest.approx(recorded, abs=1e-12), name
 
+    # through the bundles on the JVM scorer, every name in one JVM: the same numbers
+    on_jvm = project.run("models", "shadow", "--sweep", sweep, "--runtime", "jvm", "--json")
+    assert on_jvm.returncode == 0, on_jvm.stderr
+    jvm_summary = json.loads(on_jvm.stdout)
+    assert jvm_summary["runtime"] == "jvm" and summary["runtime"] == "python"
+    jvm_lines = {line["model"]: line for line in jvm_summary["reports"]}
+    assert set(jvm_lines) == set(lines)
+    for name, line in lines.items():
+        got = jvm_lines[name]
+        assert got["rows"] == line["rows"] and got["report"] != line["report"]
+        for side in ("production", "candidate"):
+            assert got["pr_auc"][side] == pytest.approx(line["pr_auc"][side], abs=1e-9), name
+        for key in ("flip_rate", "psi", "ks", "spearman"):
+            assert got[key] == pytest.approx(line[key], abs=1e-9), (name, key)
+    jvm_report = json.loads(
+        project.run("models", "report", jvm_lines["default/global"]["report"], "--json").stdout
+    )
+    assert jvm_report["runtime"] == "jvm"
+
     # one name alone gives the same numbers (same rows, same bootstrap draws)
     name = "default/global"
     alone = json.loads(
@@ -114,7 +133,7 @@ def test_shadow_a_whole_sweep_against_production(tmp_path: Path, browser: Any) -
     shown = project.run("models", "report", alone["id"])
     assert shown.returncode == 0 and "by merchant_id" in shown.stdout
 
-    # the gate reads the sweep's report of the merchant (its newest for that pair)
+    # the gate reads a sweep's report of the merchant (the newest for that pair)
     gate = project.root / "gate.yaml"
     gate.write_text("shadow:\n  max_age_days: 1\n  max_psi: 1000\n  min_spearman: -1\n")
     promoted = project.run(
@@ -123,7 +142,7 @@ def test_shadow_a_whole_sweep_against_production(tmp_path: Path, browser: Any) -
     )
     assert promoted.returncode == 0, promoted.stderr
     assert {p["report"] for p in json.loads(promoted.stdout)["passed"]} == {
-        lines[merchant]["report"]
+        jvm_lines[merchant]["report"]  # the newest of the pair: the JVM sweep's
     }
 
     table = project.run("models", "shadow", "--sweep", sweep)
@@ -185,6 +204,4 @@ def test_bad_sweep_shadow_is_one_line(tmp_path: Path) -> None:
     assert_one_line(
         project.run("models", "shadow", "--sweep", "s", "--workers", "0"), "--workers", "got 0"
     )
-    assert_one_line(
-        project.run("models", "shadow", "--sweep", "s", "--runtime", "jvm"), "--runtime jvm"
-    )
+    assert_one_line(project.run("models", "shadow", "--sweep", "s", "--runtime", "jvm"), "'s'")

@@ -31,9 +31,14 @@ import java.util.Map;
  * with the model serving then and prints one JSON line, {"round", "version", "event_id",
  * "predictions": [...]}; a pointer change is picked up without a restart.
  *
+ * <p>{@code ... --batch JOBS.jsonl}: many bundles in one JVM (a sweep's shadow scores two
+ * bundles per name). Each line of JOBS is {"bundle": DIR, "input": FILE, "output": FILE}, scored
+ * as the single form scores it; a job whose bundle or input cannot be read is named on stderr
+ * ("job N: Type: message") and the rest still run.
+ *
  * <p>Writes one JSON line per input row: the prediction, or {"error": "Type: message"}
  * for a row that cannot be scored (missing column, wrong type, unknown category).
- * Exit status: 0 all rows scored, 1 some rows failed, 2 usage or bundle error.
+ * Exit status: 0 all rows scored, 1 some rows failed, 2 usage or bundle error (in any job).
  */
 public final class ScoreCli {
     private ScoreCli() {}
@@ -49,6 +54,9 @@ public final class ScoreCli {
         if (args.length > 0 && args[0].equals("--watch")) {
             return watch(Arrays.copyOfRange(args, 1, args.length), stdout, stderr);
         }
+        if (args.length > 0 && args[0].equals("--batch")) {
+            return batch(Arrays.copyOfRange(args, 1, args.length), stderr);
+        }
         boolean registry = args.length > 0 && args[0].equals("--registry");
         if (registry) {
             args = Arrays.copyOfRange(args, 1, args.length);
@@ -63,32 +71,72 @@ public final class ScoreCli {
                     ? new ModelRegistry(Path.of(args[0])).resolve(args[1]).bundle()
                     : Scorer.load(Path.of(args[0]));
             args = Arrays.copyOfRange(args, extra, args.length);
-            Path input = Path.of(args[1]);
-            List<Map<String, Object>> rows;
-            try (BufferedReader in = Files.newBufferedReader(input, StandardCharsets.UTF_8)) {
-                rows = input.toString().endsWith(".csv") ? CsvRows.read(in, bundle.inputSchema()) : JsonLines.read(in);
-            }
-            int failed = 0;
             try (Writer out = args.length == 3
                     ? Files.newBufferedWriter(Path.of(args[2]), StandardCharsets.UTF_8)
                     : new BufferedWriter(new OutputStreamWriter(stdout, StandardCharsets.UTF_8))) {
-                for (Map<String, Object> row : rows) {
-                    String line;
-                    try {
-                        line = JsonLines.prediction(bundle.score(row));
-                    } catch (ScorerException e) {
-                        failed++;
-                        line = JsonLines.error(e);
-                    }
-                    out.write(line);
-                    out.write('\n');
-                }
+                return scoreFile(bundle, Path.of(args[1]), out) == 0 ? 0 : 1;
             }
-            return failed == 0 ? 0 : 1;
         } catch (ScorerException | IOException e) {
             stderr.println(e.getClass().getSimpleName() + ": " + e.getMessage());
             return 2;
         }
+    }
+
+    /** Scores every row of {@code input} with {@code bundle}; returns the rows that failed. */
+    private static int scoreFile(Scorer bundle, Path input, Writer out) throws IOException {
+        List<Map<String, Object>> rows;
+        try (BufferedReader in = Files.newBufferedReader(input, StandardCharsets.UTF_8)) {
+            rows = input.toString().endsWith(".csv") ? CsvRows.read(in, bundle.inputSchema()) : JsonLines.read(in);
+        }
+        int failed = 0;
+        for (Map<String, Object> row : rows) {
+            String line;
+            try {
+                line = JsonLines.prediction(bundle.score(row));
+            } catch (ScorerException e) {
+                failed++;
+                line = JsonLines.error(e);
+            }
+            out.write(line);
+            out.write('\n');
+        }
+        return failed;
+    }
+
+    private static int batch(String[] args, PrintStream stderr) {
+        if (args.length != 1) {
+            stderr.println("usage: railyard-scorer --batch JOBS.jsonl (one {\"bundle\", \"input\", \"output\"} per line)");
+            return 2;
+        }
+        List<Map<String, Object>> jobs;
+        try (BufferedReader in = Files.newBufferedReader(Path.of(args[0]), StandardCharsets.UTF_8)) {
+            jobs = JsonLines.read(in);
+        } catch (IOException e) {
+            stderr.println(e.getClass().getSimpleName() + ": " + e.getMessage());
+            return 2;
+        }
+        int status = 0;
+        for (int i = 0; i < jobs.size(); i++) {
+            Map<String, Object> job = jobs.get(i);
+            try {
+                Object bundleDir = job.get("bundle");
+                Object input = job.get("input");
+                Object output = job.get("output");
+                if (!(bundleDir instanceof String) || !(input instanceof String) || !(output instanceof String)) {
+                    throw new IOException("a job needs the strings bundle, input and output; got " + job.keySet());
+                }
+                Scorer bundle = Scorer.load(Path.of((String) bundleDir));
+                try (Writer out = Files.newBufferedWriter(Path.of((String) output), StandardCharsets.UTF_8)) {
+                    if (scoreFile(bundle, Path.of((String) input), out) > 0) {
+                        status = Math.max(status, 1);
+                    }
+                }
+            } catch (ScorerException | IOException e) {
+                stderr.println("job " + i + ": " + e.getClass().getSimpleName() + ": " + e.getMessage());
+                status = 2;
+            }
+        }
+        return status;
     }
 
     private static int watch(String[] args, PrintStream stdout, PrintStream stderr) {

@@ -66,4 +66,37 @@ class ScoreCliTest {
         assertEquals(2, ScoreCli.run(new String[] {tmp.toString(), "x.jsonl"}, System.out, errStream));
         assertTrue(err.toString(StandardCharsets.UTF_8).contains("BundleFormatException"), err.toString());
     }
+    @Test
+    void batchScoresManyBundlesInOneJvmAndNamesAJobThatCannotRun(@TempDir Path tmp) throws IOException {
+        String row = "{\"amount\": 12.5, \"hour\": 3, \"account_age_days\": 400, \"prev_txn_24h\": 1,"
+                + " \"merchant_id\": \"m01\", \"country\": \"BR\", \"card_brand\": \"visa\", \"channel\": \"web\"}";
+        Path rows = tmp.resolve("rows.jsonl");
+        Files.writeString(rows, row + "\n" + row.replace("12.5", "\"x\"") + "\n");
+        String logistic = "src/test/resources/vectors/fraud_v3_logistic_regression/bundle";
+        Path jobs = tmp.resolve("jobs.jsonl");
+        Files.writeString(jobs, String.join("\n",
+                job(BUNDLE, rows, tmp.resolve("xgb.jsonl")),
+                job(tmp.resolve("nope").toString(), rows, tmp.resolve("nope.jsonl")),
+                job(logistic, rows, tmp.resolve("lr.jsonl")), ""));
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        int rc = ScoreCli.run(new String[] {"--batch", jobs.toString()}, System.out,
+                new PrintStream(err, true, StandardCharsets.UTF_8));
+        assertEquals(2, rc, "a job without a bundle: exit 2");
+        assertTrue(err.toString(StandardCharsets.UTF_8).startsWith("job 1: BundleFormatException"), err.toString());
+        for (String name : new String[] {"xgb.jsonl", "lr.jsonl"}) { // the jobs around it still ran
+            List<String> lines = Files.readAllLines(tmp.resolve(name));
+            assertEquals(2, lines.size(), name);
+            assertTrue(lines.get(0).contains("\"scores_bits\""), lines.get(0));
+            assertTrue(lines.get(1).startsWith("{\"error\":\"WrongTypeException"), lines.get(1));
+        }
+        // each job's scores are the single form's
+        Path single = tmp.resolve("single.jsonl");
+        ScoreCli.run(new String[] {logistic, rows.toString(), single.toString()}, System.out, System.err);
+        assertEquals(Files.readAllLines(single), Files.readAllLines(tmp.resolve("lr.jsonl")));
+        assertEquals(2, ScoreCli.run(new String[] {"--batch"}, System.out, new PrintStream(err, true, StandardCharsets.UTF_8)));
+    }
+
+    private static String job(String bundle, Path input, Path output) {
+        return "{\"bundle\": \"" + bundle + "\", \"input\": \"" + input + "\", \"output\": \"" + output + "\"}";
+    }
 }
