@@ -11,7 +11,7 @@ bundles (exporting 2N bundles would run 2N JVM parity gates; shadow scoring read
 pipelines, not the bundles) and the first sweep's versions are made production.
 Both sides then run as child processes, interleaved; medians over the repeats; the shadow
 runs with ``--workers 1`` (the default: the loop's process and thread count) and with as many
-threads as CPUs.
+pool processes as CPUs (each reads the sweep's dataset itself).
 Target: ``--workers 1`` at most 1.5x the loop's wall time.
 """
 

@@ -123,8 +123,8 @@ def add_parser(sub: Any) -> None:
         "--workers",
         type=int,
         default=1,
-        help="threads scoring pairs with --sweep (default: %(default)s; on 2 cores 2 threads"
-        " measured 1.2x slower, scikit-learn's transforms hold the GIL)",
+        help="processes comparing pairs with --sweep (default: %(default)s; each reads the"
+        " sweep's datasets once)",
     )
     shadow.add_argument("--actor", default=default_actor(), help="who (default: the OS user)")
     add_json(shadow, "the shadow report")

@@ -7,10 +7,12 @@ root). The promotion gate reads the newest report of a (production, candidate) p
 
 from __future__ import annotations
 
+import contextlib
 import html
 import json
 import os
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -377,15 +379,12 @@ def shadow_sweep(
     runtime: str = "python",
 ) -> dict[str, Any]:
     """Shadow every version a sweep registered against the production version of its name:
-    each dataset is read once (``Holdouts``), pairs are scored on a thread pool, every
+    pairs are compared in chunks (at most :data:`SHADOW_CHUNK`), here or on ``workers`` spawned pool
+    processes of one thread each (each reads a run's dataset once: ``Holdouts``), every
     comparison is stored as its own report (the gate reads them per name) in one transaction,
     and one summary page covers the sweep. Names without production yet, or whose production
     is this very version, are listed as skipped, not errors. ``runtime="jvm"``: every pair's
     bundles are scored in one JVM first."""
-    from concurrent.futures import ThreadPoolExecutor
-
-    from railyard_batch.compositions.model import CompositionHoldouts
-    from railyard_batch.export import Holdouts
     from railyard_batch.progress import MemberProgress
 
     if runtime not in RUNTIMES:
@@ -415,39 +414,36 @@ def shadow_sweep(
                 skipped["already_production"].append(name)
             else:
                 pairs.append((name, row, version_row(c, name, held)))
-    store = RunStore(store_url)
+    sweeps = {r["sweep_id"] for _, cr, pr in pairs for r in (cr, pr) if r["sweep_id"]}
     try:
-        holdouts = CompositionHoldouts(Holdouts(store), store)  # compositions too
-        holdouts.prefetch({r["sweep_id"] for _, cr, pr in pairs for r in (cr, pr) if r["sweep_id"]})
-        for name, cand_row, _ in pairs:  # read each run's dataset once, before the threads
-            holdouts.rows(_member_of(cand_row, name))
+        jvm: list[tuple[Any, Any]] | None = None
+        if runtime == "jvm":  # the bundles, scored in one JVM: the rows are read here
+            with _worker_holdouts(store_url, sweeps) as holdouts:
+                jvm = _jvm_sweep_scores(root, holdouts, pairs)
+        tasks = [(*pair, None if jvm is None else jvm[i]) for i, pair in enumerate(pairs)]
+        size = max(1, min(SHADOW_CHUNK, -(-len(tasks) // (4 * max(1, workers)))))
+        chunks = [tasks[i : i + size] for i in range(0, len(tasks), size)]
+        processes = min(workers, len(chunks)) if workers > 1 and len(chunks) > 1 else 1
+        job = (store_url, sweeps, actor, sweep_id, runtime)
         reports: list[dict[str, Any]] = []
-        jvm = _jvm_sweep_scores(root, holdouts, pairs) if runtime == "jvm" else None
+        with MemberProgress(len(pairs), enabled=progress, label="shadowed") as bar:
+            if processes > 1:
+                from railyard_batch.backends.local import pinned_pool
 
-        def one(i: int) -> dict[str, Any]:
-            name, cand_row, prod_row = pairs[i]
-            report = _compare_pair(
-                holdouts,
-                name,
-                cand_row,
-                prod_row,
-                actor=actor,
-                sweep_id=sweep_id,
-                runtime=runtime,
-                scores=None if jvm is None else jvm[i],
-            )
-            return {"id": uuid.uuid4().hex[:16], **report[0]}
-
-        with (
-            MemberProgress(len(pairs), enabled=progress, label="shadowed") as bar,
-            ThreadPoolExecutor(workers) as pool,
-        ):
-            indexes = range(len(pairs))
-            for report in pool.map(one, indexes) if workers > 1 else map(one, indexes):
-                reports.append(report)
-                bar.advance("compared")
+                with pinned_pool(processes, 1) as pool:
+                    done = pool.map(_compare_chunk, [job] * len(chunks), chunks)
+                    for compared in done:  # in order: the summary lists names as registered
+                        reports.extend(compared)
+                        for _ in compared:
+                            bar.advance("compared")
+            else:
+                for chunk in chunks:
+                    compared = _compare_chunk(job, chunk)
+                    reports.extend(compared)
+                    for _ in compared:
+                        bar.advance("compared")
     finally:
-        store.close()
+        _drop_holdouts()  # this process's copy of the data (the serial or the JVM path's)
     if reports:
         with engine.begin() as c:
             c.execute(insert(t.shadow_reports), [_row(r) for r in reports])
@@ -457,6 +453,7 @@ def shadow_sweep(
         "created_at": now(),
         "actor": actor,
         "runtime": runtime,
+        "workers": processes,
         "reports": [_summary_line(r) for r in reports],
         "skipped": skipped,
     }
@@ -467,6 +464,60 @@ def shadow_sweep(
     _atomic(paths["html"], _sweep_page(summary))
     summary["files"] = {k: str(v) for k, v in paths.items()}
     return summary
+
+
+# Pairs a pool process compares per task, at most (fewer when a sweep has few names: four
+# tasks per process at least, so that the processes finish together).
+SHADOW_CHUNK = 32
+# A process's holdouts and their store by store URL: its datasets, read once.
+_HOLDOUTS: dict[str, tuple[Any, RunStore]] = {}
+
+
+@contextlib.contextmanager
+def _worker_holdouts(store_url: str, sweeps: set[str]) -> Iterator[Any]:
+    """This process's holdouts of ``store_url`` (compositions too), kept for its next tasks:
+    each process reads a run's dataset once."""
+    from railyard_batch.compositions.model import CompositionHoldouts
+    from railyard_batch.export import Holdouts
+
+    if store_url not in _HOLDOUTS:
+        store = RunStore(store_url)
+        _HOLDOUTS[store_url] = (CompositionHoldouts(Holdouts(store), store), store)
+    holdouts, _ = _HOLDOUTS[store_url]
+    holdouts.prefetch(sweeps)
+    yield holdouts
+
+
+def _drop_holdouts() -> None:
+    while _HOLDOUTS:
+        _, (_, store) = _HOLDOUTS.popitem()
+        store.close()
+
+
+def _compare_chunk(
+    job: tuple[str, set[str], str, str, str],
+    chunk: list[tuple[str, dict[str, Any], dict[str, Any], Any]],
+) -> list[dict[str, Any]]:
+    """Reports of a chunk of pairs (name, candidate's row, production's row, the JVM's scores
+    or None), in a pool process or in the caller's."""
+    store_url, sweeps, actor, sweep_id, runtime = job
+    with _worker_holdouts(store_url, sweeps) as holdouts:
+        return [
+            {
+                "id": uuid.uuid4().hex[:16],
+                **_compare_pair(
+                    holdouts,
+                    name,
+                    cand_row,
+                    prod_row,
+                    actor=actor,
+                    sweep_id=sweep_id,
+                    runtime=runtime,
+                    scores=scores,
+                )[0],
+            }
+            for name, cand_row, prod_row, scores in chunk
+        ]
 
 
 def _summary_line(report: dict[str, Any]) -> dict[str, Any]:

@@ -64,6 +64,7 @@ def test_shadow_a_whole_sweep_against_production(tmp_path: Path, browser: Any) -
     shadowed = project.run("models", "shadow", "--sweep", sweep, "--workers", "2", "--json")
     assert shadowed.returncode == 0, shadowed.stderr
     summary = json.loads(shadowed.stdout)
+    assert summary["workers"] == 2  # two pool processes compared the pairs
     assert summary["skipped"] == {"no_production": [unpromoted], "already_production": []}
     lines = {line["model"]: line for line in summary["reports"]}
     assert set(lines) == set(old) - {unpromoted}
