@@ -250,6 +250,24 @@ def test_a_composition_ships_as_one_bundle_registers_and_scores_on_the_jvm(
     shadow_report = json.loads(shadowed.stdout)
     assert shadow_report["versions"] == {"candidate": v2, "production": version}
     assert shadow_report["rows"] == fewer["rows"]  # the candidate composition's own rows
+    # its rows span the merchants: the report breaks them down by the routing column
+    breakdown = shadow_report["by_value"]
+    assert breakdown["column"] == "merchant_id" and len(breakdown["values"]) > 1
+    assert sum(v["rows"] for v in breakdown["values"]) == shadow_report["rows"]
+    # through both compositions' bundles on the JVM scorer: the same numbers
+    on_jvm = project.run("models", "shadow", name, "--candidate", v2, "--runtime", "jvm", "--json")
+    assert on_jvm.returncode == 0, on_jvm.stderr
+    jvm_report = json.loads(on_jvm.stdout)
+    assert jvm_report["runtime"] == "jvm" and jvm_report["rows"] == shadow_report["rows"]
+    for side in ("production", "candidate"):
+        for metric in ("roc_auc", "pr_auc", "log_loss"):
+            assert jvm_report[side][metric] == pytest.approx(
+                shadow_report[side][metric], abs=1e-9
+            ), (side, metric)
+    assert jvm_report["flips"] == shadow_report["flips"]
+    assert [v["rows"] for v in jvm_report["by_value"]["values"]] == [
+        v["rows"] for v in breakdown["values"]
+    ]
     strict = project.root / "strict.yaml"
     strict.write_text("against_global:\n  pr_auc: -1.0\n")  # beat the global model by 1.0
     refused = project.run("models", "promote", name, v2, "--reason", "r", "--criteria", str(strict))
