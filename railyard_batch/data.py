@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import os
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,12 +33,55 @@ class DataIdentity:
     source: str
 
 
+# A file's md5 is remembered by what stat says of it, as DVC's own state does (inode, size,
+# mtime; here the change time too, which no one can set back): planning and every worker
+# check the dataset's md5, and hashing a large file costs each of them seconds.
+CACHE_ENV = "RAILYARD_CACHE_DIR"
+# A file changed less than this long ago is hashed but not remembered: a second write within
+# the clock's tick could leave its size and times as they were ("racily clean" in git).
+SETTLED_S = 2.0
+
+
+def md5_cache_dir() -> Path:
+    """``$RAILYARD_CACHE_DIR/md5``, else ``$XDG_CACHE_HOME/railyard/md5`` or
+    ``~/.cache/railyard/md5``: one small file per (file, stat) holding its md5."""
+    base = os.environ.get(CACHE_ENV)
+    if base:
+        return Path(base) / "md5"
+    xdg = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(xdg) / "railyard" / "md5"
+
+
+def _stat_key(st: os.stat_result) -> str:
+    fields = (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
+    return hashlib.sha256(":".join(map(str, fields)).encode()).hexdigest()[:40]
+
+
 def file_md5(path: Path) -> str:
+    """The file's md5: remembered under :func:`md5_cache_dir` by the file's stat, computed
+    (and remembered, best effort) when the stat is new. A file changed since, even to the same
+    size with its mtime set back, has another change time and is hashed again."""
+    before = os.stat(path)
+    entry = md5_cache_dir() / _stat_key(before)
+    try:
+        remembered = entry.read_text().strip()
+    except OSError:
+        remembered = ""
+    if len(remembered) == 32 and all(c in "0123456789abcdef" for c in remembered):
+        return remembered
     digest = hashlib.md5(usedforsecurity=False)
     with open(path, "rb") as fh:
         for block in iter(lambda: fh.read(1 << 20), b""):
             digest.update(block)
-    return digest.hexdigest()
+    md5 = digest.hexdigest()
+    settled = time.time_ns() - max(before.st_mtime_ns, before.st_ctime_ns) > SETTLED_S * 1e9
+    if settled and _stat_key(os.stat(path)) == entry.name:  # not changed while hashed
+        with contextlib.suppress(OSError):  # a read-only home, a full disk: hash next time
+            entry.parent.mkdir(parents=True, exist_ok=True)
+            tmp = entry.with_name(f".{entry.name}.{os.getpid()}.tmp")
+            tmp.write_text(md5)
+            os.replace(tmp, entry)
+    return md5
 
 
 def dvc_md5(path: Path, project_root: Path) -> tuple[str, str] | None:
