@@ -1,25 +1,16 @@
-"""Tables people read for ``models list|show|history`` (rich; plain text is never markup),
-in the style of railyard_batch/report.py, without importing it (it pulls in pandas and
-scikit-learn, seconds of every registry command)."""
+"""Tables people read for ``models list|show|history|shadow|report`` (rich; plain text is
+never markup), printed through railyard_batch/report.py's console, as every command's."""
 
 from __future__ import annotations
 
-import json
-import sys
 from typing import Any
 
-from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-
-def print_json(data: Any) -> None:
-    print(json.dumps(data, indent=2, default=str))
-
-
-def print_table(table: Table) -> None:
-    console = Console() if sys.stdout.isatty() else Console(width=200)
-    console.print(table)
+# the commands print through these (re-exported)
+from railyard_batch.report import print_json as print_json
+from railyard_batch.report import print_table as print_table
 
 
 def _short(version: str | None) -> str:
