@@ -12,7 +12,6 @@ import html
 import json
 import os
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -266,20 +265,11 @@ def _compare_pair(
         **compare(labels.to_numpy(), prod_scores, cand_scores),
         "by_value": None,
     }
-    if values is not None and _distinct(values) > 1:
+    groups = [] if values is None else by_value(values, labels.to_numpy(), prod_scores, cand_scores)
+    if len(groups) > 1:  # one value (a per-merchant model): nothing to break down
         vc, _ = holdouts.context(cand_member)
-        report["by_value"] = {
-            "column": vc["fanout"]["by"],
-            "values": by_value(values, labels.to_numpy(), prod_scores, cand_scores),
-        }
+        report["by_value"] = {"column": vc["fanout"]["by"], "values": groups}
     return report, prod_scores, cand_scores
-
-
-def _distinct(values: Any) -> int:
-    """How many distinct values (missing ones count once, as in :func:`by_value`)."""
-    import pandas as pd
-
-    return len(pd.unique(pd.Series(np.asarray(values, dtype=object))))
 
 
 def _fanout_values(holdouts: Any, member: str, rows: Any) -> np.ndarray | None:
@@ -418,30 +408,29 @@ def shadow_sweep(
     try:
         jvm: list[tuple[Any, Any]] | None = None
         if runtime == "jvm":  # the bundles, scored in one JVM: the rows are read here
-            with _worker_holdouts(store_url, sweeps) as holdouts:
-                jvm = _jvm_sweep_scores(root, holdouts, pairs)
+            jvm = _jvm_sweep_scores(root, _holdouts_of(store_url, sweeps), pairs)
         tasks = [(*pair, None if jvm is None else jvm[i]) for i, pair in enumerate(pairs)]
         size = max(1, min(SHADOW_CHUNK, -(-len(tasks) // (4 * max(1, workers)))))
         chunks = [tasks[i : i + size] for i in range(0, len(tasks), size)]
         processes = min(workers, len(chunks)) if workers > 1 and len(chunks) > 1 else 1
         job = (store_url, sweeps, actor, sweep_id, runtime)
         reports: list[dict[str, Any]] = []
-        with MemberProgress(len(pairs), enabled=progress, label="shadowed") as bar:
-            if processes > 1:
-                from railyard_batch.backends.local import pinned_pool
+        processing: contextlib.AbstractContextManager[Any] = contextlib.nullcontext()
+        if processes > 1:
+            from railyard_batch.backends.local import pinned_pool
 
-                with pinned_pool(processes, 1) as pool:
-                    done = pool.map(_compare_chunk, [job] * len(chunks), chunks)
-                    for compared in done:  # in order: the summary lists names as registered
-                        reports.extend(compared)
-                        for _ in compared:
-                            bar.advance("compared")
-            else:
-                for chunk in chunks:
-                    compared = _compare_chunk(job, chunk)
-                    reports.extend(compared)
-                    for _ in compared:
-                        bar.advance("compared")
+            processing = pinned_pool(processes, 1)
+        with (
+            MemberProgress(len(pairs), enabled=progress, label="shadowed") as bar,
+            processing as pool,
+        ):
+            mapped = (pool.map if pool is not None else map)(
+                _compare_chunk, [job] * len(chunks), chunks
+            )
+            for compared in mapped:  # in order: the summary lists names as registered
+                reports.extend(compared)
+                for _ in compared:
+                    bar.advance("compared")
     finally:
         _drop_holdouts()  # this process's copy of the data (the serial or the JVM path's)
     if reports:
@@ -473,8 +462,7 @@ SHADOW_CHUNK = 32
 _HOLDOUTS: dict[str, tuple[Any, RunStore]] = {}
 
 
-@contextlib.contextmanager
-def _worker_holdouts(store_url: str, sweeps: set[str]) -> Iterator[Any]:
+def _holdouts_of(store_url: str, sweeps: set[str]) -> Any:
     """This process's holdouts of ``store_url`` (compositions too), kept for its next tasks:
     each process reads a run's dataset once."""
     from railyard_batch.compositions.model import CompositionHoldouts
@@ -485,7 +473,7 @@ def _worker_holdouts(store_url: str, sweeps: set[str]) -> Iterator[Any]:
         _HOLDOUTS[store_url] = (CompositionHoldouts(Holdouts(store), store), store)
     holdouts, _ = _HOLDOUTS[store_url]
     holdouts.prefetch(sweeps)
-    yield holdouts
+    return holdouts
 
 
 def _drop_holdouts() -> None:
@@ -501,23 +489,23 @@ def _compare_chunk(
     """Reports of a chunk of pairs (name, candidate's row, production's row, the JVM's scores
     or None), in a pool process or in the caller's."""
     store_url, sweeps, actor, sweep_id, runtime = job
-    with _worker_holdouts(store_url, sweeps) as holdouts:
-        return [
-            {
-                "id": uuid.uuid4().hex[:16],
-                **_compare_pair(
-                    holdouts,
-                    name,
-                    cand_row,
-                    prod_row,
-                    actor=actor,
-                    sweep_id=sweep_id,
-                    runtime=runtime,
-                    scores=scores,
-                )[0],
-            }
-            for name, cand_row, prod_row, scores in chunk
-        ]
+    holdouts = _holdouts_of(store_url, sweeps)
+    return [
+        {
+            "id": uuid.uuid4().hex[:16],
+            **_compare_pair(
+                holdouts,
+                name,
+                cand_row,
+                prod_row,
+                actor=actor,
+                sweep_id=sweep_id,
+                runtime=runtime,
+                scores=scores,
+            )[0],
+        }
+        for name, cand_row, prod_row, scores in chunk
+    ]
 
 
 def _summary_line(report: dict[str, Any]) -> dict[str, Any]:
