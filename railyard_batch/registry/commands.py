@@ -141,13 +141,18 @@ def run(ns: argparse.Namespace) -> int:
         return _shadow(engine, ns)
     if ns.action == "report":
         from railyard_batch.registry import views
-        from railyard_batch.registry.shadow import get_report
+        from railyard_batch.registry.registration import artifact_base
+        from railyard_batch.registry.shadow import get_report, report_files
 
         found = get_report(engine, ns.report_id)
+        found["files"] = report_files(artifact_base(ns.artifact_root), found)
         if ns.json:
             views.print_json(found)
         else:
             _print_shadow(views, found)
+            for key, what in (("html", "shadow report"), ("sweep_html", "in the sweep's page")):
+                if key in found["files"]:
+                    print(f"{what} {found['id']}: {found['files'][key]}")
         return 0
     if ns.action in READS:
         if ns.action == "list":

@@ -433,11 +433,14 @@ def shadow_sweep(
                     bar.advance("compared")
     finally:
         _drop_holdouts()  # this process's copy of the data (the serial or the JVM path's)
+    summary_id = uuid.uuid4().hex[:16]
+    for report in reports:  # its page is the sweep's: one page, not one per name
+        report["sweep_summary"] = summary_id
     if reports:
         with engine.begin() as c:
             c.execute(insert(t.shadow_reports), [_row(r) for r in reports])
     summary = {
-        "id": uuid.uuid4().hex[:16],
+        "id": summary_id,
         "sweep": sweep_id,
         "created_at": now(),
         "actor": actor,
@@ -446,9 +449,8 @@ def shadow_sweep(
         "reports": [_summary_line(r) for r in reports],
         "skipped": skipped,
     }
-    out = root / REPORTS_DIR
-    out.mkdir(parents=True, exist_ok=True)
-    paths = {"json": out / f"{summary['id']}.json", "html": out / f"{summary['id']}.html"}
+    paths = _report_paths(root, summary_id)
+    paths["json"].parent.mkdir(parents=True, exist_ok=True)
     _atomic(paths["json"], json.dumps(summary, indent=2, sort_keys=True))
     _atomic(paths["html"], _sweep_page(summary))
     summary["files"] = {k: str(v) for k, v in paths.items()}
@@ -616,12 +618,25 @@ def latest_report(
     return None if row is None else dict(json.loads(row.report))
 
 
+def report_files(root: Path, report: dict[str, Any]) -> dict[str, str]:
+    """Where a stored report's JSON and page lie under the artifact root (those still there):
+    its own, or, for one of a sweep's reports, the sweep's summary (``sweep_json``,
+    ``sweep_html``)."""
+    own = report["id"] if "sweep_summary" not in report else report["sweep_summary"]
+    prefix = "" if "sweep_summary" not in report else "sweep_"
+    return {prefix + k: str(v) for k, v in _report_paths(root, own).items() if v.is_file()}
+
+
+def _report_paths(root: Path, report_id: str) -> dict[str, Path]:
+    out = root / REPORTS_DIR
+    return {"json": out / f"{report_id}.json", "html": out / f"{report_id}.html"}
+
+
 def _write_files(
     root: Path, report: dict[str, Any], prod: np.ndarray, cand: np.ndarray
 ) -> dict[str, Path]:
-    out = root / REPORTS_DIR
-    out.mkdir(parents=True, exist_ok=True)
-    paths = {"json": out / f"{report['id']}.json", "html": out / f"{report['id']}.html"}
+    paths = _report_paths(root, report["id"])
+    paths["json"].parent.mkdir(parents=True, exist_ok=True)
     _atomic(paths["json"], json.dumps(report, indent=2, sort_keys=True))
     _atomic(paths["html"], _page(report, prod, cand))
     return paths

@@ -8,9 +8,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import create_engine, update
 
 from railyard_batch.registry.errors import PromotionRefused
 from railyard_batch.registry.promotion import Criteria, evaluate
+from railyard_batch.store_tables import members
+from tests.conftest import assert_one_line, make_project
 from tests.registry.conftest import Trained
 
 
@@ -113,3 +116,54 @@ def test_thresholds_against_production_and_first_model_bounds() -> None:
     missing = _version(metrics=json.dumps({"log_loss": 0.1}))
     with pytest.raises(PromotionRefused, match="measured none"):
         evaluate(criteria, "m/global", missing, None)
+
+
+@pytest.mark.e2e
+def test_a_version_whose_parity_gate_failed_is_never_promoted(tmp_path: Path) -> None:
+    """Through the CLI: a registered version whose JVM parity gate failed is refused by
+    ``promote`` (also with ``--force``), ``alias ... production`` and ``promote-sweep``, one line
+    each, and nothing changes. FAULT INJECTED: a real bundle cannot be made to fail the gate
+    (the JVM's numbers equal Python's by construction), so after a real training and export the
+    test rewrites the member's recorded gate outcome in the run store as a failed gate records
+    it; everything after that is the real CLI."""
+    project = make_project(tmp_path / "proj", rows=1500, merchants=3)
+    trained = project.run(
+        *("estimator=logistic_regression", "export.bundle=true", "execution.progress=false")
+    )
+    assert trained.returncode == 0, trained.stderr
+    shown = json.loads(project.run("runs", "show", "--json").stdout)
+    sweep, member = shown["sweep"]["id"], shown["members"][0]
+    export = member["export"]
+    assert export["exportable"] and export["jvm_parity"]["passed"]  # the real gate passed
+    reason = "JVM parity gate: max |diff| 3.1e-07 > tolerance 1e-09"
+    export |= {"exportable": False, "reason": reason}
+    export["jvm_parity"] |= {"passed": False, "max_abs_diff": 3.1e-07, "reason": reason}
+    engine = create_engine(project.store_url)
+    with engine.begin() as c:
+        c.execute(
+            update(members).where(members.c.id == member["id"]).values(export=json.dumps(export))
+        )
+    engine.dispose()
+
+    skipped = project.run("models", "register", sweep)  # a sweep: its exportable members only
+    assert skipped.returncode == 0 and "0 new version(s)" in skipped.stdout + skipped.stderr
+    registered = project.run("models", "register", member["id"])  # one member: whatever its gate
+    assert registered.returncode == 0, registered.stderr
+    name = "default/global"
+    version = json.loads(project.run("models", "show", name, "--json").stdout)["versions"][0]
+    assert (version["parity_passed"], version["exportable"]) == (False, False)
+    facade = Trained(project, sweep, shown["members"])
+    before = _snapshot(facade, name)
+    lenient = project.root / "lenient.yaml"
+    lenient.write_text("minimum:\n  roc_auc: 0.0\n")
+    v = version["version"]
+    for args in (
+        ("promote", name, v, "--reason", "r", "--criteria", str(lenient)),
+        ("promote", name, v, "--reason", "r", "--force"),
+        ("alias", name, "production", v, "--reason", "r", "--criteria", str(lenient)),
+    ):
+        refused = project.run("models", *args)
+        assert_one_line(refused, "PromotionRefused", "'parity_gate'", "max |diff| 3.1e-07")
+    swept = project.run("models", "promote-sweep", sweep, "--reason", "r", "--json")
+    assert swept.returncode != 0 and "Traceback" not in swept.stderr
+    assert _snapshot(facade, name) == before

@@ -6,7 +6,6 @@ command scores with the new production model's numbers."""
 from __future__ import annotations
 
 import json
-import pickle
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,16 +17,7 @@ import pytest
 
 from railyard_batch.bundle.jvm_scorer import scorer_jar
 from tests.conftest import Project, make_project
-
-FEATURES = (
-    "amount",
-    "hour",
-    "account_age_days",
-    "prev_txn_24h",
-    "country",
-    "card_brand",
-    "channel",
-)
+from tests.registry.jvm_watch import FEATURES, Watch, assert_scores, python_scores, write_rows
 
 
 def _jvm_scores(root: Path, ref: str, rows: Path, out: Path) -> np.ndarray:
@@ -44,11 +34,6 @@ def _jvm_scores(root: Path, ref: str, rows: Path, out: Path) -> np.ndarray:
     assert proc.returncode == 0, proc.stderr
     docs = [json.loads(line) for line in out.read_text().splitlines()]
     return np.array([d["scores"] for d in docs], dtype=float)
-
-
-def _python_scores(member: dict[str, Any], frame: pd.DataFrame) -> np.ndarray:
-    model = pickle.loads(Path(member["artifact_uri"]).read_bytes())  # the member's model.pkl
-    return np.asarray(model.predict_proba(frame), dtype=float)
 
 
 @dataclass
@@ -81,9 +66,7 @@ def _registered(tmp_path: Path, n_rows: int) -> _Registered:
     assert len(versions) == 2
     data = pd.read_parquet(project.root / "data" / "transactions.parquet")
     sample = data.dropna(subset=list(FEATURES)).head(n_rows).reset_index(drop=True)
-    rows = tmp_path / "rows.jsonl"
-    records = json.loads(sample[list(FEATURES)].to_json(orient="records"))  # numpy -> JSON types
-    rows.write_text("".join(json.dumps(r) + "\n" for r in records))
+    rows = write_rows(sample, tmp_path / "rows.jsonl")
     lenient = project.root / "lenient.yaml"
     lenient.write_text("minimum:\n  roc_auc: 0.0\n")
     return _Registered(
@@ -114,7 +97,7 @@ def test_the_jvm_scores_with_whatever_production_points_at(tmp_path: Path) -> No
         previous = version
         member = reg.member_of[version]
         jvm = _jvm_scores(root, f"{name}@production", rows, tmp_path / f"out{i}.jsonl")
-        python = _python_scores(member, sample[list(FEATURES)])
+        python = python_scores(member, sample)
         assert jvm.shape == python.shape == (len(sample), 2)
         np.testing.assert_allclose(jvm, python, rtol=0, atol=1e-12)
         seen.append(jvm)
@@ -139,40 +122,14 @@ def test_one_jvm_scoring_in_a_loop_follows_a_promotion_without_a_restart(tmp_pat
 
     promote(first, "first")
     root = project.root / "runs" / "artifacts"
-    watch = subprocess.Popen(
-        [
-            *("java", "-jar", str(scorer_jar(build=True))),
-            *("--watch", str(root), f"{name}@production", str(rows), "100", "3000"),
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    assert watch.stdout is not None
-    try:
-
-        def until(version: str) -> dict[str, Any]:
-            for line in watch.stdout:  # type: ignore[union-attr]
-                doc = json.loads(line)
-                if doc["version"] == version:
-                    return dict(doc)
-            raise AssertionError(f"the JVM ended before serving {version}: {watch.stderr}")
-
-        def matches(doc: dict[str, Any], version: str) -> None:
-            jvm = np.array([p["scores"] for p in doc["predictions"]], dtype=float)
-            python = _python_scores(member_of[version], sample[list(FEATURES)])
-            np.testing.assert_allclose(jvm, python, rtol=0, atol=1e-12)
-
-        matches(until(first), first)
+    with Watch(root, f"{name}@production", rows) as watch:
+        assert_scores(watch.until(first), python_scores(member_of[first], sample))
         promote(second, "second")
-        swapped = until(second)
-        matches(swapped, second)
+        swapped = watch.until(second)
+        assert_scores(swapped, python_scores(member_of[second], sample))
         back = project.run("models", "rollback", name, "--reason", "alerts")
         assert back.returncode == 0, back.stderr
-        again = until(first)
-        matches(again, first)
+        again = watch.until(first)
+        assert_scores(again, python_scores(member_of[first], sample))
         assert again["event_id"] > swapped["event_id"]  # a new event, the same bundle as before
-        assert watch.poll() is None  # one process throughout
-    finally:
-        watch.kill()
-        watch.communicate(timeout=30)  # reaps it and closes its pipes
+        assert watch.running  # one process throughout
