@@ -101,7 +101,7 @@ def main() -> None:
         t_status_cli = statistics.median(status_runs)
 
         from railyard_batch.kubernetes._commands import status
-        from railyard_batch.store import RunStore
+        from railyard_batch.recording.store import RunStore
 
         rs = RunStore(store)
         status(rs, sweep)  # warm: connect once

@@ -25,10 +25,10 @@ from pathlib import Path
 
 from sqlalchemy import insert
 
+from railyard_batch.recording.store import MemberOutcome, RunStore, now
 from railyard_batch.registry import tables as t
 from railyard_batch.registry.db import engine_for
 from railyard_batch.registry.registration import register_target
-from railyard_batch.store import MemberOutcome, RunStore, now
 
 CLI = str(Path(sys.executable).with_name("railyard-batch"))
 N_MEMBERS = 1000

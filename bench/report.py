@@ -18,8 +18,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from railyard_batch.recording.store import RunStore
 from railyard_batch.reports import render_report
-from railyard_batch.store import RunStore
 from tests.sweep_records import record_sweep
 
 CLI = str(Path(sys.executable).with_name("railyard-batch"))

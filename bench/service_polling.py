@@ -26,8 +26,8 @@ from typing import Any
 import httpx
 
 from bench._common import CLI, REPO
+from railyard_batch.recording.store import MemberOutcome, RunStore, now
 from railyard_batch.service.tokens import create_token
-from railyard_batch.store import MemberOutcome, RunStore, now
 from tests.pg_server import PostgresServer
 from tests.service.conftest import free_port
 

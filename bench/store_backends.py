@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from railyard_batch.store import MemberOutcome, RunStore, now
+from railyard_batch.recording.store import MemberOutcome, RunStore, now
 from tests.pg_server import PostgresServer
 
 

@@ -354,7 +354,7 @@ def _kubernetes(ns: argparse.Namespace) -> int:
 def _export(ns: argparse.Namespace) -> int:
     from railyard_batch import report
     from railyard_batch.export import export_member
-    from railyard_batch.store import RunStore
+    from railyard_batch.recording.store import RunStore
 
     store = RunStore(ns.store)
     try:
@@ -370,7 +370,7 @@ def _export(ns: argparse.Namespace) -> int:
 
 def _logs(ns: argparse.Namespace) -> int:
     from railyard_batch.member_logs import member_logs
-    from railyard_batch.store import RunStore
+    from railyard_batch.recording.store import RunStore
 
     store = RunStore(ns.store)
     try:
@@ -392,8 +392,8 @@ def _logs(ns: argparse.Namespace) -> int:
 
 def _reproduce(ns: argparse.Namespace) -> int:
     from railyard_batch import report
+    from railyard_batch.recording.store import RunStore
     from railyard_batch.reproduce import reproduce_run
-    from railyard_batch.store import RunStore
 
     store = RunStore(ns.store)
     try:
@@ -444,7 +444,7 @@ def _worker(ns: argparse.Namespace) -> int:
 def _runs(ns: argparse.Namespace) -> int:
     from railyard_batch import report
     from railyard_batch.errors import StoreError
-    from railyard_batch.store import RunStore
+    from railyard_batch.recording.store import RunStore
 
     store = RunStore(ns.store)
     try:

@@ -11,9 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from railyard_batch.artifacts import ArtifactStore
 from railyard_batch.errors import RunNotFoundError
-from railyard_batch.store import RunStore
+from railyard_batch.recording.artifacts import ArtifactStore
+from railyard_batch.recording.store import RunStore
 from railyard_batch.worker_log import read_section
 
 

@@ -29,9 +29,9 @@ def _recorded(store_url: str) -> list[tuple[str, str, int, float]]:
     from sqlalchemy import and_, select
     from sqlalchemy.exc import SQLAlchemyError
 
-    from railyard_batch.store_engine import open_engine
-    from railyard_batch.store_tables import members, runs
-    from railyard_batch.store_url import store_exists
+    from railyard_batch.recording.engine import open_engine
+    from railyard_batch.recording.tables import members, runs
+    from railyard_batch.recording.urls import store_exists
 
     if not store_exists(store_url):
         return []

@@ -76,7 +76,7 @@ class RunPlan:
         """The plan as it leaves this process (``plan.json``, a pod's ConfigMap): the run
         store's password as ``***``. Whoever records a loaded plan's results (a pod's launcher,
         ``status``, ``wait``) opens the store itself; a pod never does."""
-        from railyard_batch.store_url import config_without_password, redact
+        from railyard_batch.recording.urls import config_without_password, redact
 
         raw = self.to_dict()
         return {
@@ -96,7 +96,7 @@ class RunPlan:
 
     def save(self) -> str:
         """Write the plan under its artifact root; return its URI (what :meth:`load` reads)."""
-        from railyard_batch.artifacts import ArtifactStore
+        from railyard_batch.recording.artifacts import ArtifactStore
 
         return ArtifactStore(self.artifact_root).put(
             self.relpath(), json.dumps(self.shared()).encode()
@@ -105,7 +105,7 @@ class RunPlan:
     @classmethod
     def load(cls, uri: str) -> RunPlan:
         """Read a plan written by :func:`railyard_batch.sweep.record_plans` (``plan.json``)."""
-        from railyard_batch.artifacts import ArtifactStore
+        from railyard_batch.recording.artifacts import ArtifactStore
 
         return cls.from_dict(json.loads(ArtifactStore(os.path.dirname(uri)).get(uri)))
 

@@ -23,7 +23,7 @@ def add_parser(sub: Any) -> None:
 
 
 def command(ns: argparse.Namespace) -> int:
-    from railyard_batch.store_admin import copy, name, upgrade
+    from railyard_batch.recording.admin import copy, name, upgrade
 
     if ns.action == "upgrade":
         before, had_tables, after = upgrade(ns.store)

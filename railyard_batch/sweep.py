@@ -24,13 +24,11 @@ from typing import Any
 
 from omegaconf import DictConfig
 
-from railyard_batch.artifacts import ArtifactStore
 from railyard_batch.backends.base import Backend
 from railyard_batch.config.validate import ValidatedConfig, check_sweep_id, validate_config
 from railyard_batch.data import DataIdentity, dataset_identity
 from railyard_batch.dvc_objects import locate_remote, project_cache
 from railyard_batch.errors import RailyardError
-from railyard_batch.leases import Heartbeat, lease_seconds, owner_id
 from railyard_batch.planning import (
     MemberPlan,
     RunPlan,
@@ -40,8 +38,10 @@ from railyard_batch.planning import (
     plan_members,
 )
 from railyard_batch.provenance import code_version, git_state, package_versions
-from railyard_batch.store import RunStore
-from railyard_batch.store_url import store_exists
+from railyard_batch.recording.artifacts import ArtifactStore
+from railyard_batch.recording.leases import Heartbeat, lease_seconds, owner_id
+from railyard_batch.recording.store import RunStore
+from railyard_batch.recording.urls import store_exists
 
 
 def new_sweep_id() -> str:
@@ -159,7 +159,7 @@ def record_plans(
 ) -> None:
     """Write each run plan as an artifact, then the sweep, its runs and queued members (a plan
     that cannot be written leaves nothing in the store). With ``owner``, the sweep is leased
-    to it for ``lease_s`` seconds (railyard_batch/leases.py)."""
+    to it for ``lease_s`` seconds (railyard_batch/recording/leases.py)."""
     first = plans[0]
     artifacts = ArtifactStore(first.artifact_root)
     # Opened first (a new store gets its schema now): the plans' writes are then followed at

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import json
 
-from railyard_batch.artifacts import ArtifactStore
 from railyard_batch.planning import RunPlan
-from railyard_batch.store import FINISHED_STATES, MemberOutcome, RunStore
+from railyard_batch.recording.artifacts import ArtifactStore
+from railyard_batch.recording.store import FINISHED_STATES, MemberOutcome, RunStore
 from railyard_batch.worker import outcome_relpath
 
 

@@ -1,7 +1,7 @@
 """Passwords in URLs, as every message, log line and record shows them: ``user:***@``.
 
 Used for any URL a user hands over (an fsspec artifact root, a ``store.url`` in an override);
-:mod:`railyard_batch.store_url` also hides a run store password in its driver's messages.
+:mod:`railyard_batch.recording.urls` also hides a run store password in its driver's messages.
 """
 
 from __future__ import annotations

@@ -31,13 +31,18 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from railyard_batch.artifacts import HOLDOUT_SCORES, OOF_SCORES, ArtifactStore, fault_point
 from railyard_batch.config.validate import ValidatedConfig
 from railyard_batch.errors import MemberSkipped, RailyardError, StorageError
-from railyard_batch.leases import Heartbeat, lease_seconds, owner_id
 from railyard_batch.plan_data import read_plan_data
 from railyard_batch.planning import MemberPlan, RunPlan
-from railyard_batch.store import MemberOutcome, RunStore, now
+from railyard_batch.recording.artifacts import (
+    HOLDOUT_SCORES,
+    OOF_SCORES,
+    ArtifactStore,
+    fault_point,
+)
+from railyard_batch.recording.leases import Heartbeat, lease_seconds, owner_id
+from railyard_batch.recording.store import MemberOutcome, RunStore, now
 from railyard_batch.training import (
     MemberRows,
     PipelineFactory,

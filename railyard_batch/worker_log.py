@@ -27,7 +27,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any, TextIO
 
-from railyard_batch.artifacts import ArtifactStore
+from railyard_batch.recording.artifacts import ArtifactStore
 
 LOGGER = logging.getLogger("railyard_batch.worker")
 # Set in pods from the downward API (spec.nodeName); elsewhere the host name is the node.

@@ -12,9 +12,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from railyard_batch.artifacts import HOLDOUT_SCORES
 from railyard_batch.member_keys import member_keys
-from railyard_batch.store import MemberOutcome, RunStore
+from railyard_batch.recording.artifacts import HOLDOUT_SCORES
+from railyard_batch.recording.store import MemberOutcome, RunStore
 
 METRICS = ["roc_auc", "pr_auc", "log_loss"]
 CONFIG = {

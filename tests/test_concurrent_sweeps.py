@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from railyard_batch.store import RunStore
+from railyard_batch.recording.store import RunStore
 from tests.conftest import Project
 from tests.pg_server import PostgresServer
 from tests.test_resume import _start as start_sweep

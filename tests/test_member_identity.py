@@ -28,7 +28,7 @@ from railyard_batch.config.schema import TrainConfig
 from railyard_batch.errors import DataError
 from railyard_batch.member_keys import GLOBAL_KEY, MAX_KEY, is_plain, member_keys
 from railyard_batch.planning import RunPlan
-from railyard_batch.store import FINISHED_STATES, RunStore
+from railyard_batch.recording.store import FINISHED_STATES, RunStore
 from railyard_batch.sweep import execute_sweep, plan_run
 from tests.test_config_validation import base
 

@@ -19,8 +19,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from railyard_batch.artifacts import ArtifactStore, check_artifact_root
 from railyard_batch.errors import ConfigError, StorageError
+from railyard_batch.recording.artifacts import ArtifactStore, check_artifact_root
 from railyard_batch.url_secrets import (
     config_values,
     passwords_in,

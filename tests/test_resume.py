@@ -170,7 +170,7 @@ def test_sigkill_then_rerun_completes_every_member_exactly_once(
     half_written = _tmp_files(project)
 
     # Before any re-run: once the leases expire, readers see the killed sweep closed, its
-    # unfinished members failed as lost (railyard_batch/leases.py).
+    # unfinished members failed as lost (railyard_batch/recording/leases.py).
     time.sleep(LEASE_S + 1)
     listing = project.run("runs", "list", "--json")
     assert listing.returncode == 0, listing.stderr

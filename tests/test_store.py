@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import multiprocessing
 
-from railyard_batch.store import MemberOutcome, RunStore, now
+from railyard_batch.recording.store import MemberOutcome, RunStore, now
 
 
 def _write(url: str, worker: int, count: int) -> None:

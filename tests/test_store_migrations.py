@@ -15,11 +15,11 @@ import psycopg
 import pytest
 from sqlalchemy import create_engine, text
 
-from railyard_batch import store_migrations
 from railyard_batch.errors import StoreError
-from railyard_batch.store import MemberOutcome, RunStore, now
-from railyard_batch.store_migrations import HEAD, StoreVersionError
-from railyard_batch.store_url import sqlalchemy_url
+from railyard_batch.recording import migrations as store_migrations
+from railyard_batch.recording.migrations import HEAD, StoreVersionError
+from railyard_batch.recording.store import MemberOutcome, RunStore, now
+from railyard_batch.recording.urls import sqlalchemy_url
 from tests.pg_server import PostgresServer
 
 CLI = str(Path(sys.executable).with_name("railyard-batch"))
@@ -162,7 +162,7 @@ def test_a_store_at_0001_gains_the_compositions_table_on_upgrade(tmp_path: Path)
     engine = create_engine(sqlalchemy_url(url))
     with engine.begin() as conn:  # the schema of the version before compositions
         config = Config()
-        config.set_main_option("script_location", "railyard_batch:store_migrations")
+        config.set_main_option("script_location", "railyard_batch.recording:migrations")
         config.attributes["connection"] = conn
         command.upgrade(config, "0001_initial")
     engine.dispose()
@@ -184,7 +184,7 @@ def test_the_migrations_make_exactly_the_tables_the_code_declares(store_url: str
     from alembic.migration import MigrationContext
     from sqlalchemy import MetaData
 
-    from railyard_batch import store_tables
+    from railyard_batch.recording import tables as store_tables
     from railyard_batch.registry import tables as registry_tables
     from railyard_batch.service import tables as service_tables
 
@@ -212,7 +212,7 @@ def test_registry_tables_an_older_version_made_are_kept_on_upgrade(tmp_path: Pat
     engine = create_engine(sqlalchemy_url(url))
     with engine.begin() as conn:  # 0002, and the registry tables made at first use (as before)
         config = Config()
-        config.set_main_option("script_location", "railyard_batch:store_migrations")
+        config.set_main_option("script_location", "railyard_batch.recording:migrations")
         config.attributes["connection"] = conn
         command.upgrade(config, "0002_compositions")
         registry_tables.metadata.create_all(conn)
@@ -246,7 +246,7 @@ def test_service_tables_an_older_version_made_keep_their_tokens_and_gain_a_team(
     engine = create_engine(sqlalchemy_url(url))
     with engine.begin() as conn:  # 0003, and the service's tables as its first use made them
         config = Config()
-        config.set_main_option("script_location", "railyard_batch:store_migrations")
+        config.set_main_option("script_location", "railyard_batch.recording:migrations")
         config.attributes["connection"] = conn
         command.upgrade(config, "0003_registry")
         conn.execute(

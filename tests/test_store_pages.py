@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from railyard_batch.errors import RunNotFoundError
-from railyard_batch.store import MemberOutcome, RunStore, now
+from railyard_batch.recording.store import MemberOutcome, RunStore, now
 
 
 def _sweep(store: RunStore, n: int) -> list[str]:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from railyard_batch.store import MemberOutcome, RunStore, now
+from railyard_batch.recording.store import MemberOutcome, RunStore, now
 from tests.conftest import Project, make_project
 from tests.pg_server import PostgresServer
 

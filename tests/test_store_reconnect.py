@@ -11,7 +11,7 @@ import time
 import pytest
 
 from railyard_batch.errors import StoreError
-from railyard_batch.store import MemberOutcome, RunStore, now
+from railyard_batch.recording.store import MemberOutcome, RunStore, now
 from tests.pg_server import PostgresServer
 
 

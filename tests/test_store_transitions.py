@@ -9,7 +9,7 @@ import random
 from collections import Counter
 from typing import Any
 
-from railyard_batch.store import MemberOutcome, RunStore, now
+from railyard_batch.recording.store import MemberOutcome, RunStore, now
 
 PROCS, MEMBERS, TRANSITIONS = 8, 1000, 1000
 LATE_PER_MEMBER = TRANSITIONS // (MEMBERS // PROCS) - 2  # late writes after each own member

@@ -9,7 +9,7 @@ import pytest
 from hydra import compose, initialize_config_dir
 
 from railyard_batch.config import register_configs
-from railyard_batch.store import RunStore
+from railyard_batch.recording.store import RunStore
 from railyard_batch.sweep import plan_run, record_plans
 from railyard_batch.sync import sync_outcomes
 from railyard_batch.worker import run_shard

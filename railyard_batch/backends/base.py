@@ -33,7 +33,7 @@ class Backend(Protocol):
     #: Recorded on the sweep ("local", "kubernetes").
     name: str
     #: True when members run under the launching process (which then holds the sweep's lease,
-    #: railyard_batch/leases.py); False when they run elsewhere (a cluster owns them).
+    #: railyard_batch/recording/leases.py); False when they run elsewhere (a cluster owns them).
     leased: bool
 
     def execute(self, plans: list[RunPlan]) -> Execution:

@@ -18,7 +18,7 @@ from railyard_batch.backends import _pool_worker
 from railyard_batch.backends.base import Execution
 from railyard_batch.planning import RunPlan
 from railyard_batch.progress import MemberProgress
-from railyard_batch.store import RunStore
+from railyard_batch.recording.store import RunStore
 from railyard_batch.worker_log import LOGGER
 
 

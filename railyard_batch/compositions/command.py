@@ -96,7 +96,7 @@ def compose_sweep(
     from railyard_batch.compositions.evaluate import GLOBAL_KEY, evaluate
     from railyard_batch.compositions.ids import composition_id
     from railyard_batch.export import Holdouts
-    from railyard_batch.store import RunStore, now
+    from railyard_batch.recording.store import RunStore, now
 
     store = RunStore(store_url)
     results: list[dict[str, Any]] = []
@@ -217,7 +217,7 @@ RESULTS_DIR = "compositions"
 def _write_result(result: dict[str, Any], run_root: str, relpath: str) -> None:
     """The result (JSON) and its page (HTML) under the run's artifacts, each written whole
     (:meth:`ArtifactStore.put`: atomic on a directory, one object on a remote root)."""
-    from railyard_batch.artifacts import ArtifactStore
+    from railyard_batch.recording.artifacts import ArtifactStore
 
     artifacts = ArtifactStore(run_root)
     page = relpath.removesuffix(".json") + ".html"
@@ -228,9 +228,9 @@ def _write_result(result: dict[str, Any], run_root: str, relpath: str) -> None:
 
 def export(holdouts: Any, spec: Any, scored: Any, run: dict[str, Any]) -> dict[str, Any]:
     """The composition's bundle and its parity gate, as the result records them."""
-    from railyard_batch.artifacts import ArtifactStore
     from railyard_batch.bundle.errors import BundleError
     from railyard_batch.compositions.bundle import parity_gate, write_bundle
+    from railyard_batch.recording.artifacts import ArtifactStore
 
     experiment = str((run.get("config") or {}).get("experiment") or "composition")
     model_name = f"{experiment}/{spec.name}"

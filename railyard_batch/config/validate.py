@@ -13,7 +13,6 @@ from typing import Any
 
 from omegaconf import DictConfig, OmegaConf
 
-from railyard_batch.artifacts import check_artifact_root
 from railyard_batch.config import instance_classes
 from railyard_batch.config.estimator_checks import EstimatorChecks
 from railyard_batch.config.estimator_params import (
@@ -29,6 +28,7 @@ from railyard_batch.config.targets import (
     resolve_target,
 )
 from railyard_batch.errors import ConfigError, one_of
+from railyard_batch.recording.artifacts import check_artifact_root
 
 TASKS = {"binary_classification", "regression"}
 SPLIT_STRATEGIES = {"random", "stratified", "time", "group"}

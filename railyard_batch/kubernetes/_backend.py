@@ -10,7 +10,6 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any, TextIO
 
-from railyard_batch.artifacts import ArtifactStore
 from railyard_batch.backends.base import Execution
 from railyard_batch.kubernetes._api import Api, connect, default_namespace
 from railyard_batch.kubernetes._claims import Claims, claim_for_jobs
@@ -20,9 +19,10 @@ from railyard_batch.kubernetes._settings import KubernetesSettings
 from railyard_batch.kubernetes._submit import submit
 from railyard_batch.kubernetes._template import to_yaml
 from railyard_batch.kubernetes._watch import wait
-from railyard_batch.leases import Heartbeat, lease_seconds, owner_id
 from railyard_batch.planning import RunPlan
-from railyard_batch.store import MemberOutcome, RunStore, now
+from railyard_batch.recording.artifacts import ArtifactStore
+from railyard_batch.recording.leases import Heartbeat, lease_seconds, owner_id
+from railyard_batch.recording.store import MemberOutcome, RunStore, now
 
 
 class KubernetesBackend:

@@ -27,7 +27,7 @@ from collections.abc import Callable
 from typing import TextIO
 
 from railyard_batch.planning import RunPlan, assign_shards
-from railyard_batch.store import RunStore
+from railyard_batch.recording.store import RunStore
 
 Decisions = dict[str, tuple[str, str | None]]
 

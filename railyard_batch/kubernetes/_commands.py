@@ -10,14 +10,14 @@ import json
 from collections import Counter
 from typing import TYPE_CHECKING, Any
 
-from railyard_batch.artifacts import ArtifactStore, join_uri
 from railyard_batch.errors import ConfigError
 from railyard_batch.kubernetes._api import Api, connect
 from railyard_batch.kubernetes._indexes import parse_indexes
 from railyard_batch.kubernetes._names import ATTACHMENT
 from railyard_batch.kubernetes._reasons import job_failure_reason, pod_waiting_reason
 from railyard_batch.kubernetes._watch import sweep_selector, wait
-from railyard_batch.store import RunStore
+from railyard_batch.recording.artifacts import ArtifactStore, join_uri
+from railyard_batch.recording.store import RunStore
 
 if TYPE_CHECKING:
     from railyard_batch.planning import RunPlan
@@ -124,7 +124,7 @@ def _close_gone_jobs(
     rest of its members fail with that reason, and a sweep with nothing left in flight is
     closed, so the store never shows dead work as running."""
     from railyard_batch.kubernetes._names import job_name
-    from railyard_batch.store import MemberOutcome, now
+    from railyard_batch.recording.store import MemberOutcome, now
     from railyard_batch.sync import sync_outcomes
 
     unfinished = {"queued", "running"}

@@ -8,7 +8,6 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from railyard_batch.artifacts import ArtifactStore
 from railyard_batch.config.instance_classes import placement as placement_of
 from railyard_batch.config.validate import parse_quantity
 from railyard_batch.errors import ConfigError
@@ -22,6 +21,7 @@ from railyard_batch.kubernetes._settings import (
 from railyard_batch.kubernetes._template import fill, load_template
 from railyard_batch.planning import RunPlan
 from railyard_batch.provenance import git_state
+from railyard_batch.recording.artifacts import ArtifactStore
 from railyard_batch.url_secrets import redact_override
 
 PLAN_MOUNT = "/etc/railyard"

@@ -28,7 +28,7 @@ from railyard_batch.kubernetes._reasons import (
     waits_for_image,
 )
 from railyard_batch.progress import MemberProgress
-from railyard_batch.store import FINISHED_STATES, MemberOutcome, RunStore, now
+from railyard_batch.recording.store import FINISHED_STATES, MemberOutcome, RunStore, now
 
 if TYPE_CHECKING:
     from railyard_batch.planning import MemberPlan, RunPlan

@@ -15,10 +15,10 @@ from typing import Any
 from sqlalchemy import Connection, Engine, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
+from railyard_batch.recording.store import now
 from railyard_batch.registry import tables as t
 from railyard_batch.registry.errors import ModelNotFoundError, PromotionConflict
 from railyard_batch.registry.names import check_alias, check_name, check_tag
-from railyard_batch.store import now
 
 HEX = re.compile(r"[0-9a-f]{4,128}")
 

@@ -16,7 +16,7 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.exc import SQLAlchemyError
 
 from railyard_batch.errors import StoreError
-from railyard_batch.store_url import is_sqlite, redact, sqlalchemy_url, sqlite_path
+from railyard_batch.recording.urls import is_sqlite, redact, sqlalchemy_url, sqlite_path
 
 _engines: dict[str, Engine] = {}
 
@@ -24,7 +24,7 @@ _engines: dict[str, Engine] = {}
 def engine_for(url: str) -> Engine:
     if url in _engines:
         return _engines[url]
-    from railyard_batch.store import RunStore
+    from railyard_batch.recording.store import RunStore
 
     RunStore(url).close()  # the schema, registry tables included, is current (or refused)
     try:

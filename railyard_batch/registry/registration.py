@@ -16,11 +16,11 @@ from typing import Any
 from sqlalchemy import Engine, insert, select, tuple_
 
 from railyard_batch.compositions.ids import is_composition
+from railyard_batch.recording.store import RunStore, now
 from railyard_batch.registry import tables as t
 from railyard_batch.registry.changes import HEX
 from railyard_batch.registry.errors import NotRegistrableError
 from railyard_batch.registry.names import check_name, model_name
-from railyard_batch.store import RunStore, now
 
 REGISTRABLE_STATES = ("succeeded", "cached")
 

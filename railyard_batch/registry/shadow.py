@@ -18,12 +18,12 @@ from typing import Any
 import numpy as np
 from sqlalchemy import Engine, insert, select
 
+from railyard_batch.recording.store import RunStore, now
 from railyard_batch.registry import tables as t
 from railyard_batch.registry.changes import alias_state, resolve_version
 from railyard_batch.registry.errors import ModelNotFoundError, RegistryError
 from railyard_batch.registry.reads import version_row
 from railyard_batch.registry.shadow_metrics import by_value, compare
-from railyard_batch.store import RunStore, now
 
 PRODUCTION = "production"
 REPORTS_DIR = "shadow_reports"

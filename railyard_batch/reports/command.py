@@ -9,7 +9,7 @@ import uuid
 from pathlib import Path
 
 from railyard_batch.errors import OutputError, StoreError
-from railyard_batch.store import RunStore
+from railyard_batch.recording.store import RunStore
 
 
 def write_report(html: str, out: Path) -> None:

@@ -14,9 +14,9 @@ from typing import Any
 
 import pandas as pd
 
-from railyard_batch.artifacts import HOLDOUT_SCORES
+from railyard_batch.recording.artifacts import HOLDOUT_SCORES
+from railyard_batch.recording.store import RunStore
 from railyard_batch.report import shown_value
-from railyard_batch.store import RunStore
 
 GLOBAL_KEY = "__global__"
 # Metrics where a smaller value is the better model; every other one is higher-is-better.

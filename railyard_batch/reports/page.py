@@ -17,10 +17,10 @@ from typing import Any
 from plotly.io import templates
 from plotly.offline import get_plotlyjs
 
+from railyard_batch.recording.store import RunStore
 from railyard_batch.report import STATE_ORDER, compare_rows
 from railyard_batch.reports.charts import Chart, charts
 from railyard_batch.reports.data import SweepData, load_sweep, seconds, shown
-from railyard_batch.store import RunStore
 
 # Rows of the failures table; the rest are counted.
 MAX_FAILURES = 500

@@ -3,7 +3,7 @@
 The service holds nothing that matters in memory: tokens, trainings and sweeps are in the
 store, and each sweep runs as its own ``railyard-batch`` process. Killed and restarted, it
 lists the same sweeps; a sweep still running goes on, and one whose process died is closed by
-the leases (railyard_batch/leases.py), which a background thread here checks like ``runs
+the leases (railyard_batch/recording/leases.py), which a background thread here checks like ``runs
 list`` does.
 """
 
@@ -94,7 +94,7 @@ class Runner:
             error = (picked or lines or [f"exit status {code}"])[-1][:2000]
         url = self.settings.store_url
         trainings.finished(url, sweep_id, code, error)
-        from railyard_batch.store import RunStore
+        from railyard_batch.recording.store import RunStore
 
         store = RunStore(url)
         try:

@@ -15,8 +15,8 @@ import time
 from pathlib import Path
 
 from railyard_batch.errors import RailyardError, RunNotFoundError
+from railyard_batch.recording.store import RunStore, now
 from railyard_batch.service import trainings
-from railyard_batch.store import RunStore, now
 
 
 class CannotCancel(RailyardError):

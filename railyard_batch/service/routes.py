@@ -12,12 +12,12 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse
 
 from railyard_batch.errors import RunNotFoundError
+from railyard_batch.recording.store import RunStore
 from railyard_batch.service import schemas, trainings
 from railyard_batch.service.auth import principal, requires
 from railyard_batch.service.cancel import cancel_sweep
 from railyard_batch.service.coalesce import Coalescer
 from railyard_batch.service.submit import RequestError, argv, check_request
-from railyard_batch.store import RunStore
 
 router = APIRouter()
 

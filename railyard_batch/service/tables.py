@@ -72,7 +72,7 @@ def engine(store_url: str) -> sa.Engine:
     """One engine per store URL and process. Opening the run store first makes a new store at
     the current schema (the service's tables included) and refuses an older one in one line
     naming ``railyard-batch store upgrade``."""
-    from railyard_batch.store import RunStore
+    from railyard_batch.recording.store import RunStore
 
     RunStore(store_url).close()
     url = engine_url(store_url)

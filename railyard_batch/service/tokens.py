@@ -22,8 +22,8 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 
 from railyard_batch.errors import ConfigError, one_of
+from railyard_batch.recording.store import now
 from railyard_batch.service import tables
-from railyard_batch.store import now
 
 # Each role may do what the roles before it may.
 ROLES = ("reader", "trainer", "promoter")

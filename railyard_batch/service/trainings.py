@@ -8,8 +8,8 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from railyard_batch.recording.store import now
 from railyard_batch.service import tables
-from railyard_batch.store import now
 
 T = tables.trainings
 

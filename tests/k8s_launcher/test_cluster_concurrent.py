@@ -18,7 +18,7 @@ from railyard_batch.backends.base import Execution
 from railyard_batch.kubernetes import KubernetesBackend
 from railyard_batch.kubernetes._commands import wait_sweep
 from railyard_batch.planning import RunPlan
-from railyard_batch.store import RunStore
+from railyard_batch.recording.store import RunStore
 from railyard_batch.sweep import record_plans
 from tests.conftest import Project
 from tests.k8s_launcher.cluster_helpers import make_api, run_pod_locally, wait_until

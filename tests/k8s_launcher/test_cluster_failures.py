@@ -16,7 +16,7 @@ from kubernetes import client
 
 from railyard_batch.kubernetes import KubernetesBackend, KubernetesError, KubernetesSettings
 from railyard_batch.kubernetes._commands import cancel, status, wait_sweep
-from railyard_batch.store import RunStore
+from railyard_batch.recording.store import RunStore
 from railyard_batch.sweep import record_plans
 from tests.k8s_cluster import (
     FAIL_EXIT_CODE_ANNOTATION,

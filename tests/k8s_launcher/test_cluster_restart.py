@@ -13,7 +13,7 @@ import pytest
 
 from railyard_batch.kubernetes import KubernetesBackend
 from railyard_batch.kubernetes._watch import SweepWatch, wait
-from railyard_batch.store import FINISHED_STATES, RunStore
+from railyard_batch.recording.store import FINISHED_STATES, RunStore
 from tests.k8s_cluster import RUN_FOR_ANNOTATION, Cluster
 from tests.k8s_launcher.cluster_helpers import make_api
 from tests.k8s_launcher.test_cluster_failures import count, recorded, settings

@@ -24,7 +24,7 @@ from railyard_batch.kubernetes._schedule import (
 )
 from railyard_batch.kubernetes._submit import submit
 from railyard_batch.planning import RunPlan
-from railyard_batch.store import RunStore
+from railyard_batch.recording.store import RunStore
 from tests.k8s_launcher.cluster_helpers import make_api, wait_until
 from tests.k8s_launcher.plans import recorded_plans
 from tests.k8s_launcher.test_cluster_sweep import contains

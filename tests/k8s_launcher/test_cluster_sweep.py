@@ -17,7 +17,7 @@ from railyard_batch.config import register_configs
 from railyard_batch.kubernetes import KubernetesBackend, KubernetesSettings
 from railyard_batch.kubernetes._commands import status, wait_sweep
 from railyard_batch.planning import RunPlan
-from railyard_batch.store import RunStore
+from railyard_batch.recording.store import RunStore
 from railyard_batch.sweep import plan_run, record_plans
 from tests.conftest import Project
 from tests.k8s_launcher.cluster_helpers import make_api, run_pod_locally, wait_until

@@ -223,7 +223,7 @@ def test_dry_run_prints_every_object_as_kubectl_yaml(tmp_path: Path) -> None:
     assert all(d["metadata"]["namespace"] == "ml" for d in docs)
     for doc in docs:
         validate_object(doc)
-    from railyard_batch.store import RunStore
+    from railyard_batch.recording.store import RunStore
 
     members = RunStore(store).members(sweep_id=plans[0].sweep_id)
     assert {m["state"] for m in members} == {"skipped"}

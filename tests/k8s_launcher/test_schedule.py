@@ -29,7 +29,7 @@ from railyard_batch.kubernetes._schedule import (
 )
 from railyard_batch.kubernetes._schema import validate_object
 from railyard_batch.planning import RunPlan
-from railyard_batch.store import RunStore
+from railyard_batch.recording.store import RunStore
 from railyard_batch.sweep import record_plans
 from tests.conftest import Project
 from tests.k8s_launcher.plans import make_plan

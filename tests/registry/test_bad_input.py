@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 from sqlalchemy import create_engine, update
 
+from railyard_batch.recording.tables import members
 from railyard_batch.registry.errors import PromotionRefused
 from railyard_batch.registry.promotion import Criteria, evaluate
-from railyard_batch.store_tables import members
 from tests.conftest import assert_one_line, make_project
 from tests.registry.conftest import Trained
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from railyard_batch.store import RunStore
+from railyard_batch.recording.store import RunStore
 from tests.pg_server import PostgresServer
 from tests.service.conftest import Service, start_service, wait_for
 from tests.service.test_trainings import follow

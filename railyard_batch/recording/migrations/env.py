@@ -1,12 +1,12 @@
 """Alembic's environment for the run store: run on the connection the caller passes in
-``config.attributes["connection"]`` (:func:`railyard_batch.store_migrations.upgrade`), inside
+``config.attributes["connection"]`` (:func:`railyard_batch.recording.migrations.upgrade`), inside
 the caller's transaction."""
 
 from __future__ import annotations
 
 from alembic import context
 
-from railyard_batch.store_migrations import target_metadata
+from railyard_batch.recording.migrations import target_metadata
 
 if context.is_offline_mode():
     raise RuntimeError("The run store's migrations run online only (railyard-batch store upgrade).")

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING
 from railyard_batch.errors import ConfigError
 
 if TYPE_CHECKING:
-    from railyard_batch.store import RunStore
+    from railyard_batch.recording.store import RunStore
 
 DEFAULT_LEASE_S = 30.0
 
@@ -63,7 +63,7 @@ class Heartbeat:
         self._thread = threading.Thread(target=self._run, name="railyard-heartbeat", daemon=True)
 
     def _run(self) -> None:
-        from railyard_batch.store import RunStore
+        from railyard_batch.recording.store import RunStore
 
         store: RunStore | None = None
         try:

@@ -1,7 +1,7 @@
 """``railyard-batch store upgrade|copy`` (railyard_batch/store_cli.py): the run store's
 schema version, and moving a store's history into another (a laptop's SQLite into the team's PostgreSQL).
 
-``upgrade`` applies the missing migrations (railyard_batch/store_migrations/) in one
+``upgrade`` applies the missing migrations (railyard_batch/recording/migrations/) in one
 transaction under the schema lock; a store made before versions existed is brought up to
 date and stamped. ``copy`` inserts every sweep, run and member of SRC that DST lacks (by
 id, parents first, a page per transaction): a second copy adds nothing; rows DST already
@@ -18,12 +18,12 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
-from railyard_batch import store_migrations
 from railyard_batch.errors import StoreError
-from railyard_batch.store import RunStore
-from railyard_batch.store_engine import WRITE, one_line, open_engine
-from railyard_batch.store_tables import TABLES
-from railyard_batch.store_url import check_url, is_sqlite, redact, sqlite_path
+from railyard_batch.recording import migrations
+from railyard_batch.recording.engine import WRITE, one_line, open_engine
+from railyard_batch.recording.store import RunStore
+from railyard_batch.recording.tables import TABLES
+from railyard_batch.recording.urls import check_url, is_sqlite, redact, sqlite_path
 
 _PAGE = 1000
 
@@ -43,10 +43,10 @@ def upgrade(url: str) -> tuple[str | None, bool, str]:
             with engine.connect() as conn:
                 conn = conn.execution_options(**{WRITE: True})
                 with conn.begin():
-                    store_migrations.lock(conn)
-                    before, had_tables = store_migrations.version(conn)
-                    store_migrations.upgrade(conn)
-                    after, _ = store_migrations.version(conn)
+                    migrations.lock(conn)
+                    before, had_tables = migrations.version(conn)
+                    migrations.upgrade(conn)
+                    after, _ = migrations.version(conn)
         finally:
             engine.dispose()
     except (SQLAlchemyError, OSError) as exc:

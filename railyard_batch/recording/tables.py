@@ -2,7 +2,7 @@
 
 The same tables on SQLite and PostgreSQL: text for ids, timestamps (ISO 8601, UTC, sortable
 as text) and JSON documents, so a store copies between backends as it is. Changing a table
-here needs a new migration in ``railyard_batch/store_migrations/versions/``.
+here needs a new migration in ``railyard_batch/recording/migrations/versions/``.
 """
 
 from __future__ import annotations

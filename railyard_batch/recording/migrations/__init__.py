@@ -23,7 +23,7 @@ from sqlalchemy import MetaData, inspect, text
 from sqlalchemy.engine import Connection
 
 from railyard_batch.errors import StoreError
-from railyard_batch.store_url import redact
+from railyard_batch.recording.urls import redact
 
 # Every revision, oldest first; the last is the version this code reads and writes.
 REVISIONS = (
@@ -44,9 +44,9 @@ class StoreVersionError(StoreError):
 
 
 def target_metadata() -> list[MetaData]:
-    from railyard_batch import store_tables
+    from railyard_batch.recording import tables
 
-    return [store_tables.metadata]
+    return [tables.metadata]
 
 
 def version(conn: Connection) -> tuple[str | None, bool]:
@@ -94,7 +94,7 @@ def upgrade(conn: Connection) -> None:
     from alembic.config import Config
 
     config = Config()
-    config.set_main_option("script_location", "railyard_batch:store_migrations")
+    config.set_main_option("script_location", "railyard_batch.recording:migrations")
     config.attributes["connection"] = conn
     command.upgrade(config, "head")
 
@@ -105,5 +105,5 @@ def alembic_head() -> Any:
     from alembic.script import ScriptDirectory
 
     config = Config()
-    config.set_main_option("script_location", "railyard_batch:store_migrations")
+    config.set_main_option("script_location", "railyard_batch.recording:migrations")
     return ScriptDirectory.from_config(config).get_current_head()

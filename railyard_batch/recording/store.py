@@ -5,7 +5,7 @@ Every write is one short transaction, run again when it loses a race (SQLite's l
 PostgreSQL deadlock). Every change of a member's state is a conditional UPDATE on its current
 state, so a late writer never undoes a transition: a finished member (succeeded, failed,
 skipped, cached) stays finished, and only a queued member starts running. The tables are
-``railyard_batch/store_tables.py``; their versions, ``railyard_batch/store_migrations/``.
+``railyard_batch/recording/tables.py``; their versions, ``railyard_batch/recording/migrations/``.
 """
 
 from __future__ import annotations
@@ -38,9 +38,9 @@ from sqlalchemy.dialects import sqlite as sqlite_dialect
 from sqlalchemy.engine import Connection, RowMapping
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
-from railyard_batch import store_migrations, store_tables
 from railyard_batch.errors import RunNotFoundError, StoreError
-from railyard_batch.store_engine import (
+from railyard_batch.recording import migrations, tables
+from railyard_batch.recording.engine import (
     RECONNECT_S,
     WRITE,
     disconnected,
@@ -48,8 +48,8 @@ from railyard_batch.store_engine import (
     open_engine,
     retryable,
 )
-from railyard_batch.store_tables import JSON_COLUMNS, compositions, members, runs, sweeps
-from railyard_batch.store_url import (
+from railyard_batch.recording.tables import JSON_COLUMNS, compositions, members, runs, sweeps
+from railyard_batch.recording.urls import (
     check_url,
     config_without_password,
     is_sqlite,
@@ -140,14 +140,14 @@ class RunStore:
 
     def _open(self) -> None:
         with self._engine.connect() as conn:
-            current = store_migrations.check(conn, self.name, self.url)
+            current = migrations.check(conn, self.name, self.url)
         if not current:  # a brand-new database: create the schema, once
             with self._engine.connect() as conn:
                 conn = conn.execution_options(**{WRITE: True})
                 with conn.begin():
-                    store_migrations.lock(conn)
-                    if not store_migrations.check(conn, self.name, self.url):
-                        store_migrations.upgrade(conn)
+                    migrations.lock(conn)
+                    if not migrations.check(conn, self.name, self.url):
+                        migrations.upgrade(conn)
 
     def close(self) -> None:
         self._engine.dispose()
@@ -309,9 +309,7 @@ class RunStore:
             )
             if queued:  # (the parameter ``members`` hides the table's name)
                 c.execute(
-                    self._insert(store_tables.members).on_conflict_do_nothing(
-                        index_elements=["id"]
-                    ),
+                    self._insert(tables.members).on_conflict_do_nothing(index_elements=["id"]),
                     queued,
                 )
             _cache_from(c, [(mid, origin) for mid, *_, origin in rows if origin], stamp)
@@ -391,7 +389,7 @@ class RunStore:
         """
         stamp, clock = now(), time.time()
         pairs = list(members)
-        m = store_tables.members  # (the parameter ``members`` hides the table's name)
+        m = tables.members  # (the parameter ``members`` hides the table's name)
 
         def work(c: Connection) -> dict[str, tuple[str, str | None]]:
             if self.dialect == "postgresql":
@@ -547,7 +545,7 @@ class RunStore:
         return self._write(work)
 
     def record_composition(self, row: dict[str, Any]) -> None:
-        """Insert or replace a composition's record (``store_tables.compositions``): one row per
+        """Insert or replace a composition's record (``tables.compositions``): one row per
         run and composition name, the newest evaluation's."""
         values = {k: _dumps(v) if k in JSON_COLUMNS else v for k, v in row.items()}
 

@@ -18,7 +18,7 @@ from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError
 
-from railyard_batch.store_url import is_sqlite, redact, sqlalchemy_url, sqlite_path
+from railyard_batch.recording.urls import is_sqlite, redact, sqlalchemy_url, sqlite_path
 
 # Execution option of a connection about to write (SQLite: BEGIN IMMEDIATE).
 WRITE = "railyard_write"
