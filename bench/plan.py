@@ -10,7 +10,7 @@ pipelines/, fraud_v3 with ``min_rows`` low enough that every merchant trains (3 
 (merchants + the global model) = 10,002 members), a ``dvc repro`` stage writing the data, and
 two commits (the second changes LogisticRegression's C, so a third of the members retrain).
 The first plan reads the dataset's fan-out values once into the index
-(railyard_batch/fanout_index.py); the plans timed after it read the index, as a pull request's
+(railyard_batch/planning/fanout_index.py); the plans timed after it read the index, as a pull request's
 plan does when the data did not change, and the estimator checks that passed at the first
 (railyard_batch/config/estimator_checks.py). Target (issue 15): at most 2 s.
 """

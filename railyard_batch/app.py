@@ -25,7 +25,7 @@ from railyard_batch.backends.local import (
     threads_per_worker,
 )
 from railyard_batch.errors import RailyardError
-from railyard_batch.planning import RunPlan
+from railyard_batch.planning.plan import RunPlan
 from railyard_batch.report import print_sweep_summary
 from railyard_batch.sweep import RunSummary, chosen_sweep_id, execute_sweep, plan_run
 

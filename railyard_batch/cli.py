@@ -411,7 +411,7 @@ def _worker(ns: argparse.Namespace) -> int:
     import dataclasses
 
     from railyard_batch.errors import ConfigError
-    from railyard_batch.planning import RunPlan
+    from railyard_batch.planning.plan import RunPlan
     from railyard_batch.worker import run_shard
 
     shard = ns.shard

@@ -14,8 +14,8 @@ from collections import Counter
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from railyard_batch.member_keys import GLOBAL_KEY
-from railyard_batch.planning import NON_RESULT_KEYS
+from railyard_batch.planning.member_keys import GLOBAL_KEY
+from railyard_batch.planning.plan import NON_RESULT_KEYS
 from railyard_batch.revision_plan import JobPlan, PlannedMember, RevisionPlan, member_token
 
 STATUSES = ("added", "removed", "changed", "unchanged")

@@ -16,7 +16,7 @@ from rich.text import Text
 from railyard_batch.url_secrets import redact_override
 
 if TYPE_CHECKING:  # planning imports scikit-learn: not for a reader of the store
-    from railyard_batch.planning import RunPlan
+    from railyard_batch.planning.plan import RunPlan
 
 _console = Console()
 if not _console.is_terminal:  # logs and pipes: wide enough that ids are not cut

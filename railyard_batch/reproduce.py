@@ -11,8 +11,8 @@ import numpy as np
 
 from railyard_batch.config.validate import ValidatedConfig
 from railyard_batch.errors import MemberSkipped, RunNotFoundError
-from railyard_batch.plan_data import read_plan_data
-from railyard_batch.planning import RunPlan
+from railyard_batch.planning.plan import RunPlan
+from railyard_batch.planning.plan_data import read_plan_data
 from railyard_batch.provenance import package_versions
 from railyard_batch.recording.artifacts import join_uri
 from railyard_batch.recording.store import RunStore

@@ -3,7 +3,7 @@
 Composition uses the revision's own ``conf/`` (Hydra's compose API, the sweep expanded as
 Hydra's basic sweeper does: ``hydra.sweeper.params`` first, then the command line), its own
 ``pipelines/`` (the digest in the code version, and the module validation imports), and its
-own ``dvc.lock`` (the dataset md5). Fan-out values come from :mod:`railyard_batch.fanout_index`;
+own ``dvc.lock`` (the dataset md5). Fan-out values come from :mod:`railyard_batch.planning.fanout_index`;
 nothing trains and nothing is recorded.
 """
 
@@ -18,11 +18,11 @@ from typing import Any
 
 from railyard_batch.config.estimator_checks import EstimatorChecks
 from railyard_batch.config.validate import validate_config
-from railyard_batch.data import dataset_identity, dvc_md5
 from railyard_batch.errors import ConfigError, DataError, RailyardError
-from railyard_batch.fanout_index import fanout_counts_for
-from railyard_batch.member_keys import GLOBAL_KEY, value_token
-from railyard_batch.planning import content_keys, members_from_counts
+from railyard_batch.planning.data import dataset_identity, dvc_md5
+from railyard_batch.planning.fanout_index import fanout_counts_for
+from railyard_batch.planning.member_keys import GLOBAL_KEY, value_token
+from railyard_batch.planning.plan import content_keys, members_from_counts
 from railyard_batch.provenance import pipelines_digest
 
 

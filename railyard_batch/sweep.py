@@ -26,10 +26,10 @@ from omegaconf import DictConfig
 
 from railyard_batch.backends.base import Backend
 from railyard_batch.config.validate import ValidatedConfig, check_sweep_id, validate_config
-from railyard_batch.data import DataIdentity, dataset_identity
-from railyard_batch.dvc_objects import locate_remote, project_cache
 from railyard_batch.errors import RailyardError
-from railyard_batch.planning import (
+from railyard_batch.planning.data import DataIdentity, dataset_identity
+from railyard_batch.planning.dvc_objects import locate_remote, project_cache
+from railyard_batch.planning.plan import (
     MemberPlan,
     RunPlan,
     assign_shards,

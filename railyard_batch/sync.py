@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 
-from railyard_batch.planning import RunPlan
+from railyard_batch.planning.plan import RunPlan
 from railyard_batch.recording.artifacts import ArtifactStore
 from railyard_batch.recording.store import FINISHED_STATES, MemberOutcome, RunStore
 from railyard_batch.worker import outcome_relpath

@@ -33,8 +33,8 @@ import pyarrow.parquet as pq
 
 from railyard_batch.config.validate import ValidatedConfig
 from railyard_batch.errors import MemberSkipped, RailyardError, StorageError
-from railyard_batch.plan_data import read_plan_data
-from railyard_batch.planning import MemberPlan, RunPlan
+from railyard_batch.planning.plan import MemberPlan, RunPlan
+from railyard_batch.planning.plan_data import read_plan_data
 from railyard_batch.recording.artifacts import (
     HOLDOUT_SCORES,
     OOF_SCORES,

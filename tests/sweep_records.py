@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from railyard_batch.member_keys import member_keys
+from railyard_batch.planning.member_keys import member_keys
 from railyard_batch.recording.artifacts import HOLDOUT_SCORES
 from railyard_batch.recording.store import MemberOutcome, RunStore
 

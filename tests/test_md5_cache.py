@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from railyard_batch import data
-from railyard_batch.data import file_md5, md5_cache_dir
+from railyard_batch.planning import data
+from railyard_batch.planning.data import file_md5, md5_cache_dir
 
 
 @pytest.fixture

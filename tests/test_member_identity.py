@@ -1,6 +1,6 @@
 """Fan-out values are data: no value can crash a sweep, collide with another member or with the
 platform's own names, or write outside the artifact root (issue 10). Members get safe keys
-(railyard_batch/member_keys.py); the raw value is kept in the store.
+(railyard_batch/planning/member_keys.py); the raw value is kept in the store.
 
 The property tests plan and run real sweeps in process (inline worker, real SQLite store, real
 artifact writes) on a local root and on an fsspec ``memory://`` root."""
@@ -26,8 +26,8 @@ from omegaconf import OmegaConf
 from railyard_batch.backends.local import LocalBackend
 from railyard_batch.config.schema import TrainConfig
 from railyard_batch.errors import DataError
-from railyard_batch.member_keys import GLOBAL_KEY, MAX_KEY, is_plain, member_keys
-from railyard_batch.planning import RunPlan
+from railyard_batch.planning.member_keys import GLOBAL_KEY, MAX_KEY, is_plain, member_keys
+from railyard_batch.planning.plan import RunPlan
 from railyard_batch.recording.store import FINISHED_STATES, RunStore
 from railyard_batch.sweep import execute_sweep, plan_run
 from tests.test_config_validation import base

@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from railyard_batch.plan_output import _md
-from railyard_batch.planning import content_key, content_keys
+from railyard_batch.planning.plan import content_key, content_keys
 
 VALUES = st.one_of(st.none(), st.text(), st.integers(), st.booleans())
 CONFIG: dict[str, Any] = {

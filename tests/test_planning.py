@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 from railyard_batch.config.validate import ValidatedConfig
-from railyard_batch.planning import GLOBAL_KEY, assign_shards, plan_members
+from railyard_batch.planning.plan import GLOBAL_KEY, assign_shards, plan_members
 
 
 def config(**fanout: object) -> ValidatedConfig:

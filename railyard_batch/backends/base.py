@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from typing import Protocol
 
-from railyard_batch.planning import RunPlan
+from railyard_batch.planning.plan import RunPlan
 
 
 class Execution(enum.Enum):

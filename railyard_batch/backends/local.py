@@ -16,7 +16,7 @@ from typing import Any
 
 from railyard_batch.backends import _pool_worker
 from railyard_batch.backends.base import Execution
-from railyard_batch.planning import RunPlan
+from railyard_batch.planning.plan import RunPlan
 from railyard_batch.progress import MemberProgress
 from railyard_batch.recording.store import RunStore
 from railyard_batch.worker_log import LOGGER

@@ -1,5 +1,5 @@
 """Checks of a composed config that need no data: every message names the key, what is
-allowed and what was received. Checks that need the data live in :mod:`railyard_batch.planning`.
+allowed and what was received. Checks that need the data live in :mod:`railyard_batch.planning.plan`.
 """
 
 from __future__ import annotations

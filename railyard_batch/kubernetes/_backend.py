@@ -19,7 +19,7 @@ from railyard_batch.kubernetes._settings import KubernetesSettings
 from railyard_batch.kubernetes._submit import submit
 from railyard_batch.kubernetes._template import to_yaml
 from railyard_batch.kubernetes._watch import wait
-from railyard_batch.planning import RunPlan
+from railyard_batch.planning.plan import RunPlan
 from railyard_batch.recording.artifacts import ArtifactStore
 from railyard_batch.recording.leases import Heartbeat, lease_seconds, owner_id
 from railyard_batch.recording.store import MemberOutcome, RunStore, now

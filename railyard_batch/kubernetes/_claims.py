@@ -26,7 +26,7 @@ import time
 from collections.abc import Callable
 from typing import TextIO
 
-from railyard_batch.planning import RunPlan, assign_shards
+from railyard_batch.planning.plan import RunPlan, assign_shards
 from railyard_batch.recording.store import RunStore
 
 Decisions = dict[str, tuple[str, str | None]]

@@ -20,7 +20,7 @@ from railyard_batch.recording.artifacts import ArtifactStore, join_uri
 from railyard_batch.recording.store import RunStore
 
 if TYPE_CHECKING:
-    from railyard_batch.planning import RunPlan
+    from railyard_batch.planning.plan import RunPlan
 
 
 def _sweep_dir(store: RunStore, sweep_id: str) -> tuple[list[dict[str, Any]], str]:
@@ -149,7 +149,7 @@ def _close_gone_jobs(
 
 
 def load_plans(store: RunStore, sweep_id: str, record: dict[str, Any]) -> list[RunPlan]:
-    from railyard_batch.planning import RunPlan
+    from railyard_batch.planning.plan import RunPlan
 
     plans = []
     for run in record["runs"]:

@@ -19,7 +19,7 @@ from railyard_batch.kubernetes._settings import (
     load_instance_classes,
 )
 from railyard_batch.kubernetes._template import fill, load_template
-from railyard_batch.planning import RunPlan
+from railyard_batch.planning.plan import RunPlan
 from railyard_batch.provenance import git_state
 from railyard_batch.recording.artifacts import ArtifactStore
 from railyard_batch.url_secrets import redact_override

@@ -31,7 +31,7 @@ from railyard_batch.kubernetes._cron import check_schedule
 from railyard_batch.kubernetes._schema import validate_object
 from railyard_batch.kubernetes._settings import KubernetesSettings
 from railyard_batch.kubernetes._template import fill, load_template, to_yaml
-from railyard_batch.planning import RunPlan
+from railyard_batch.planning.plan import RunPlan
 from railyard_batch.recording.urls import is_sqlite, sqlite_path
 
 # The API server's limit: a CronJob's Jobs are named <cronjob>-<minutes since the epoch>.

@@ -31,7 +31,7 @@ from railyard_batch.progress import MemberProgress
 from railyard_batch.recording.store import FINISHED_STATES, MemberOutcome, RunStore, now
 
 if TYPE_CHECKING:
-    from railyard_batch.planning import MemberPlan, RunPlan
+    from railyard_batch.planning.plan import MemberPlan, RunPlan
 
 INDEX_LABEL = "batch.kubernetes.io/job-completion-index"
 # With nothing changing, one pass over the sweep this often all the same (seconds).

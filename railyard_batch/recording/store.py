@@ -267,7 +267,7 @@ class RunStore:
         """Insert a run and its members ``(id, key, value, shard, n_rows, content_key,
         cached_from)``: queued, or cached (a copy of the result of the member named by
         ``cached_from``). ``value`` is the raw fan-out value (None for the global model), kept
-        as JSON; ``key`` is its safe name (railyard_batch/member_keys.py)."""
+        as JSON; ``key`` is its safe name (railyard_batch/planning/member_keys.py)."""
         stamp = now()
         rows = list(members)
         run = {

@@ -150,8 +150,8 @@ def _external_rows(
     values (None when the run has no fan-out or the dataset lacks its column)."""
     import pandas as pd
 
-    from railyard_batch.data import dataset_columns, dataset_identity, read_table
     from railyard_batch.errors import DataError
+    from railyard_batch.planning.data import dataset_columns, dataset_identity, read_table
     from railyard_batch.splits import parse_times
 
     if not Path(data).is_file():

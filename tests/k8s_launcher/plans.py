@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from railyard_batch.planning import MemberPlan, RunPlan
+from railyard_batch.planning.plan import MemberPlan, RunPlan
 
 
 def make_plan(

@@ -17,7 +17,7 @@ from kubernetes import client
 from railyard_batch.backends.base import Execution
 from railyard_batch.kubernetes import KubernetesBackend
 from railyard_batch.kubernetes._commands import wait_sweep
-from railyard_batch.planning import RunPlan
+from railyard_batch.planning.plan import RunPlan
 from railyard_batch.recording.store import RunStore
 from railyard_batch.sweep import record_plans
 from tests.conftest import Project

@@ -23,7 +23,7 @@ from railyard_batch.kubernetes._schedule import (
     render_schedule,
 )
 from railyard_batch.kubernetes._submit import submit
-from railyard_batch.planning import RunPlan
+from railyard_batch.planning.plan import RunPlan
 from railyard_batch.recording.store import RunStore
 from tests.k8s_launcher.cluster_helpers import make_api, wait_until
 from tests.k8s_launcher.plans import recorded_plans

@@ -28,7 +28,7 @@ from railyard_batch.kubernetes._schedule import (
     render_schedule,
 )
 from railyard_batch.kubernetes._schema import validate_object
-from railyard_batch.planning import RunPlan
+from railyard_batch.planning.plan import RunPlan
 from railyard_batch.recording.store import RunStore
 from railyard_batch.sweep import record_plans
 from tests.conftest import Project

@@ -17,9 +17,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from railyard_batch.data import file_md5, read_table
-from railyard_batch.dvc_objects import object_relpath, project_cache
-from railyard_batch.planning import fanout_counts
+from railyard_batch.planning.data import file_md5, read_table
+from railyard_batch.planning.dvc_objects import object_relpath, project_cache
+from railyard_batch.planning.plan import fanout_counts
 
 INDEX_DIR = Path(".dvc") / "tmp" / "railyard-fanout"
 

@@ -9,9 +9,9 @@ from typing import Any
 import pandas as pd
 
 from railyard_batch.config.validate import ValidatedConfig
-from railyard_batch.data import read_table
-from railyard_batch.dvc_objects import resolve
-from railyard_batch.planning import RunPlan
+from railyard_batch.planning.data import read_table
+from railyard_batch.planning.dvc_objects import resolve
+from railyard_batch.planning.plan import RunPlan
 
 
 def read_plan_data(
@@ -19,7 +19,7 @@ def read_plan_data(
 ) -> pd.DataFrame:
     """The columns the run needs from the dataset it recorded (found by md5, verified); only
     the rows of the fan-out ``values`` when given (pushed down to the reader). ``use_threads``:
-    see :func:`railyard_batch.data.read_table`."""
+    see :func:`railyard_batch.planning.data.read_table`."""
     data = plan.data
     path = resolve(
         data["path"],

@@ -18,9 +18,9 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from railyard_batch.config.validate import ValidatedConfig
-from railyard_batch.data import DataIdentity, dataset_columns, read_table, require_columns
 from railyard_batch.errors import ConfigError, DataError
-from railyard_batch.member_keys import GLOBAL_KEY, member_keys, value_token
+from railyard_batch.planning.data import DataIdentity, dataset_columns, read_table, require_columns
+from railyard_batch.planning.member_keys import GLOBAL_KEY, member_keys, value_token
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -34,7 +34,7 @@ MEMBER_OVERHEAD_ROWS = 400
 @dataclass(frozen=True)
 class MemberPlan:
     id: str
-    # Safe, bounded and unique in its run (railyard_batch/member_keys.py): used in paths,
+    # Safe, bounded and unique in its run (railyard_batch/planning/member_keys.py): used in paths,
     # ids and logs. The raw fan-out value is ``value``.
     key: str
     # The fan-out value this member trains on (data, shown to users); None for the global model.

@@ -17,8 +17,8 @@ from pathlib import Path
 
 import fsspec
 
-from railyard_batch.data import file_md5
 from railyard_batch.errors import DataIntegrityError
+from railyard_batch.planning.data import file_md5
 
 
 def object_relpath(md5: str) -> str:
