@@ -148,7 +148,7 @@ def _hydra_app(args: list[str]) -> int:
 
 def _subcommand(args: list[str]) -> int:
     if args[0] == "plan":  # its own parser: Hydra overrides and options in any order
-        from railyard_batch.plan_command import run
+        from railyard_batch.change_plan.command import run
 
         return run(args[1:])
     ns = _parser().parse_args(args)

@@ -8,7 +8,7 @@ from typing import Any
 from hypothesis import given
 from hypothesis import strategies as st
 
-from railyard_batch.plan_output import _md
+from railyard_batch.change_plan.output import _md
 from railyard_batch.planning.plan import content_key, content_keys
 
 VALUES = st.one_of(st.none(), st.text(), st.integers(), st.booleans())

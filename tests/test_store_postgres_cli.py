@@ -54,7 +54,7 @@ def test_a_sweep_records_into_postgresql_and_runs_read_it(
     assert all(m["metrics"]["roc_auc"] > 0.5 for m in members)
     assert "__global__" in {m["member_key"] for m in members}
     # plan's estimates read recorded durations from PostgreSQL too (they refused its URL)
-    from railyard_batch.plan_estimate import _recorded
+    from railyard_batch.change_plan.estimate import _recorded
 
     recorded = _recorded(url)
     assert sorted(k for k, *_ in recorded) == sorted(m["content_key"] for m in members)

@@ -17,9 +17,9 @@ from datetime import datetime
 from statistics import median
 from typing import Any
 
+from railyard_batch.change_plan.diff import PlanDiff
+from railyard_batch.change_plan.revision_sweep import RevisionPlan
 from railyard_batch.config.validate import parse_quantity
-from railyard_batch.plan_diff import PlanDiff
-from railyard_batch.revision_plan import RevisionPlan
 
 
 def _recorded(store_url: str) -> list[tuple[str, str, int, float]]:

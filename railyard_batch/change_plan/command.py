@@ -15,9 +15,9 @@ import tempfile
 from pathlib import Path
 
 import railyard_batch
+from railyard_batch.change_plan.revision_sweep import Side
 from railyard_batch.cli_options import add_json
 from railyard_batch.errors import ConfigError
-from railyard_batch.revision_plan import Side
 
 
 def parser() -> argparse.ArgumentParser:
@@ -48,12 +48,12 @@ def parse(args: list[str]) -> tuple[argparse.Namespace, list[str]]:
 
 def run(args: list[str]) -> int:
     from railyard_batch import report
+    from railyard_batch.change_plan.diff import compare
+    from railyard_batch.change_plan.estimate import estimate
+    from railyard_batch.change_plan.output import markdown, print_plan
+    from railyard_batch.change_plan.revision_sweep import plan_revision
+    from railyard_batch.change_plan.revisions import extract, package_version_at, resolve_commit
     from railyard_batch.config.estimator_checks import EstimatorChecks
-    from railyard_batch.plan_diff import compare
-    from railyard_batch.plan_estimate import estimate
-    from railyard_batch.plan_output import markdown, print_plan
-    from railyard_batch.revision_plan import plan_revision
-    from railyard_batch.revisions import extract, package_version_at, resolve_commit
 
     ns, overrides = parse(args)
     fmt = "json" if ns.json else ns.format

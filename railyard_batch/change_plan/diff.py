@@ -14,9 +14,14 @@ from collections import Counter
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from railyard_batch.change_plan.revision_sweep import (
+    JobPlan,
+    PlannedMember,
+    RevisionPlan,
+    member_token,
+)
 from railyard_batch.planning.member_keys import GLOBAL_KEY
 from railyard_batch.planning.plan import NON_RESULT_KEYS
-from railyard_batch.revision_plan import JobPlan, PlannedMember, RevisionPlan, member_token
 
 STATUSES = ("added", "removed", "changed", "unchanged")
 
@@ -32,7 +37,7 @@ class MemberDiff:
     # Rows at the old side (removed and changed members), else None.
     old_rows: int | None
     reasons: list[dict[str, Any]]
-    # Set later by railyard_batch.plan_estimate: seconds to train, when known.
+    # Set later by railyard_batch.change_plan.estimate: seconds to train, when known.
     seconds: float | None = None
     # Its content key already succeeded in the run store: reused unless --force.
     in_store: bool = False
