@@ -100,7 +100,7 @@ def main() -> None:
             status_runs.append(time.perf_counter() - t0)
         t_status_cli = statistics.median(status_runs)
 
-        from railyard_batch.kubernetes._commands import status
+        from railyard_batch.execution.kubernetes._commands import status
         from railyard_batch.recording.store import RunStore
 
         rs = RunStore(store)

@@ -16,7 +16,8 @@ from typing import Any
 from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig
 
-from railyard_batch.backends.local import (
+from railyard_batch.errors import RailyardError
+from railyard_batch.execution.backends.local import (
     LocalBackend,
     default_workers,
     early_import_checks,
@@ -24,7 +25,6 @@ from railyard_batch.backends.local import (
     stop_early,
     threads_per_worker,
 )
-from railyard_batch.errors import RailyardError
 from railyard_batch.planning.plan import RunPlan
 from railyard_batch.report import print_sweep_summary
 from railyard_batch.sweep import RunSummary, chosen_sweep_id, execute_sweep, plan_run

@@ -281,7 +281,7 @@ def _dispatch(ns: argparse.Namespace) -> int:
     if ns.command in ("status", "wait", "cancel"):
         return _kubernetes(ns)
     if ns.command == "schedules":
-        from railyard_batch.kubernetes._schedules import run as run_schedules
+        from railyard_batch.execution.kubernetes._schedules import run as run_schedules
 
         return run_schedules(ns)
     if ns.command in ("worker", "reproduce"):
@@ -320,7 +320,7 @@ def _kubernetes_parsers(sub: Any) -> None:
 
 
 def _schedules_parser(sub: Any) -> None:
-    """``schedules list``: railyard_batch/kubernetes/_schedules.py."""
+    """``schedules list``: railyard_batch/execution/kubernetes/_schedules.py."""
     schedules = sub.add_parser(
         "schedules", help="scheduled sweeps (CronJobs): their last runs and drift from HEAD"
     )
@@ -346,7 +346,7 @@ def _service(ns: argparse.Namespace) -> int:
 
 
 def _kubernetes(ns: argparse.Namespace) -> int:
-    from railyard_batch.kubernetes._commands import run_command
+    from railyard_batch.execution.kubernetes._commands import run_command
 
     return run_command(ns)
 
@@ -369,7 +369,7 @@ def _export(ns: argparse.Namespace) -> int:
 
 
 def _logs(ns: argparse.Namespace) -> int:
-    from railyard_batch.member_logs import member_logs
+    from railyard_batch.execution.member_logs import member_logs
     from railyard_batch.recording.store import RunStore
 
     store = RunStore(ns.store)
@@ -411,8 +411,8 @@ def _worker(ns: argparse.Namespace) -> int:
     import dataclasses
 
     from railyard_batch.errors import ConfigError
+    from railyard_batch.execution.worker import run_shard
     from railyard_batch.planning.plan import RunPlan
-    from railyard_batch.worker import run_shard
 
     shard = ns.shard
     if shard is None:

@@ -11,7 +11,7 @@
     ├── RevisionError (ValueError)   a git revision that names nothing usable (``plan --against``)
     ├── OutputError (OSError)        a file the user asked for cannot be written (``report -o``)
     ├── KubernetesError (RuntimeError)  the API server refused a request (its message kept)
-    │   (railyard_batch.kubernetes; ManifestError, a ConfigError, for a bad rendered object)
+    │   (railyard_batch.execution.kubernetes; ManifestError, a ConfigError, for a bad rendered object)
     └── RunNotFoundError (KeyError)  a sweep, run or member id the store does not know
 
 Messages name the config key or column, what is allowed and what was received, in one line:

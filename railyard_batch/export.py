@@ -12,11 +12,11 @@ import numpy as np
 import pandas as pd
 
 from railyard_batch.config.validate import ValidatedConfig
+from railyard_batch.execution.splits import split_indices
 from railyard_batch.planning.plan import RunPlan
 from railyard_batch.planning.plan_data import read_plan_data
 from railyard_batch.recording.artifacts import HOLDOUT_SCORES, OOF_SCORES, ArtifactStore, join_uri
 from railyard_batch.recording.store import RunStore
-from railyard_batch.splits import split_indices
 
 
 @dataclass

@@ -24,9 +24,9 @@ from typing import Any
 
 from omegaconf import DictConfig
 
-from railyard_batch.backends.base import Backend
 from railyard_batch.config.validate import ValidatedConfig, check_sweep_id, validate_config
 from railyard_batch.errors import RailyardError
+from railyard_batch.execution.backends.base import Backend
 from railyard_batch.planning.data import DataIdentity, dataset_identity
 from railyard_batch.planning.dvc_objects import locate_remote, project_cache
 from railyard_batch.planning.plan import (
@@ -71,7 +71,7 @@ def plan_run(
     """Validate and plan one Hydra job; raises a RailyardError naming what is wrong.
     ``import_checks`` submits the config's checks that import the estimator and hook to run
     elsewhere while this plans and returns their wait
-    (:func:`railyard_batch.backends.local.early_import_checks`); None: they run here."""
+    (:func:`railyard_batch.execution.backends.local.early_import_checks`); None: they run here."""
     if import_checks is None:
         return _plan_run(validate_config(cfg), sweep_id, job_num, overrides, workers)
     vc = validate_config(cfg, imports=False)

@@ -13,7 +13,7 @@ import time
 import psutil
 import pytest
 
-from railyard_batch.backends import local
+from railyard_batch.execution.backends import local
 from tests.conftest import Project, assert_one_line
 
 

@@ -49,4 +49,6 @@ def test_a_lower_layer_importing_the_cli_is_caught(tmp_path: Path) -> None:
     # Both layer contracts through the store, and recording's own (the CLI imports the worker);
     # the Kubernetes modules stay acyclic.
     assert "1 kept, 3 broken" in done.stdout, done.stdout[-2000:]
-    assert "railyard_batch.cli -> railyard_batch.worker" in done.stdout, done.stdout[-3000:]
+    assert "railyard_batch.cli -> railyard_batch.execution.worker" in done.stdout, done.stdout[
+        -3000:
+    ]

@@ -23,9 +23,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from omegaconf import OmegaConf
 
-from railyard_batch.backends.local import LocalBackend
 from railyard_batch.config.schema import TrainConfig
 from railyard_batch.errors import DataError
+from railyard_batch.execution.backends.local import LocalBackend
 from railyard_batch.planning.member_keys import GLOBAL_KEY, MAX_KEY, is_plain, member_keys
 from railyard_batch.planning.plan import RunPlan
 from railyard_batch.recording.store import FINISHED_STATES, RunStore

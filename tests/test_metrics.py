@@ -8,7 +8,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sklearn import metrics as skm
 
-from railyard_batch.metrics import average_ranks, classification_metrics, regression_metrics
+from railyard_batch.execution.metrics import (
+    average_ranks,
+    classification_metrics,
+    regression_metrics,
+)
 
 
 @pytest.mark.parametrize("seed", range(5))

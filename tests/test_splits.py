@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from railyard_batch.errors import DataError, MemberSkipped
-from railyard_batch.splits import split_indices
+from railyard_batch.execution.splits import split_indices
 
 BASE = {
     "holdout_fraction": 0.25,

@@ -11,11 +11,11 @@ from pathlib import Path
 import pytest
 
 from railyard_batch import cli
-from railyard_batch.backends import _pool_worker
-from railyard_batch.backends.local import _cgroup_quota, default_workers, pinned_pool
 from railyard_batch.cli import ARROW_POOL_VAR
 from railyard_batch.config.validate import validate_config
 from railyard_batch.errors import ConfigError
+from railyard_batch.execution.backends import _pool_worker
+from railyard_batch.execution.backends.local import _cgroup_quota, default_workers, pinned_pool
 from tests.test_config_validation import base
 
 

@@ -13,9 +13,9 @@ from hydra import compose, initialize_config_dir
 
 from railyard_batch.config import register_configs
 from railyard_batch.config.validate import validate_config
-from railyard_batch.splits import split_indices
+from railyard_batch.execution.splits import split_indices
+from railyard_batch.execution.training import PipelineFactory, object_strings, train_member
 from railyard_batch.synthetic import generate
-from railyard_batch.training import PipelineFactory, object_strings, train_member
 from tests.conftest import REPO
 
 

@@ -9,10 +9,10 @@ import pytest
 from hydra import compose, initialize_config_dir
 
 from railyard_batch.config import register_configs
+from railyard_batch.execution.sync import sync_outcomes
+from railyard_batch.execution.worker import run_shard
 from railyard_batch.recording.store import RunStore
 from railyard_batch.sweep import plan_run, record_plans
-from railyard_batch.sync import sync_outcomes
-from railyard_batch.worker import run_shard
 from tests.conftest import Project
 
 

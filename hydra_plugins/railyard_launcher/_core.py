@@ -87,8 +87,8 @@ def _launch(
     """Plan every job (each ``JobReturn`` appended to ``returns`` as it comes), then run the
     plans together on the backend."""
     from railyard_batch import app
-    from railyard_batch.backends.local import default_workers, threads_per_worker
     from railyard_batch.errors import RailyardError
+    from railyard_batch.execution.backends.local import default_workers, threads_per_worker
     from railyard_batch.sweep import chosen_sweep_id
     from railyard_batch.url_secrets import redact_override
 

@@ -97,7 +97,7 @@ class RailyardKubernetesLauncher(RailyardLauncher):
     def make_backend(self, workers: int) -> Any:
         from railyard_batch.app import UserErrorExit
         from railyard_batch.errors import RailyardError
-        from railyard_batch.kubernetes import KubernetesBackend, KubernetesSettings
+        from railyard_batch.execution.kubernetes import KubernetesBackend, KubernetesSettings
 
         # The command line, for a scheduled re-run (hydra.launcher.schedule) to repeat.
         overrides = None
@@ -107,7 +107,7 @@ class RailyardKubernetesLauncher(RailyardLauncher):
         try:
             settings = KubernetesSettings.from_mapping(self.settings)
             if settings.schedule is not None and self.config is not None:
-                from railyard_batch.kubernetes._schedule import check_store
+                from railyard_batch.execution.kubernetes._schedule import check_store
 
                 store = self.config.store
                 check_store(str(store.url), str(store.artifact_root), settings)

@@ -28,16 +28,16 @@ class RailyardLocalLauncher(RailyardLauncher):
         self.progress = progress
 
     def start_workers(self, workers: int, threads: int) -> None:
-        from railyard_batch.backends.local import start_early
+        from railyard_batch.execution.backends.local import start_early
 
         start_early(workers, threads)
 
     def stop_workers(self) -> None:
-        from railyard_batch.backends.local import stop_early
+        from railyard_batch.execution.backends.local import stop_early
 
         stop_early()
 
     def make_backend(self, workers: int) -> Any:
-        from railyard_batch.backends.local import LocalBackend
+        from railyard_batch.execution.backends.local import LocalBackend
 
         return LocalBackend(workers, progress=self.progress)

@@ -164,7 +164,7 @@ def _check_label(y: pd.Series, vc: ValidatedConfig) -> None:
 def _check_holdout(frame: pd.DataFrame, vc: ValidatedConfig) -> None:
     import pandas as pd
 
-    from railyard_batch.splits import parse_times
+    from railyard_batch.execution.splits import parse_times
 
     split = vc["split"]
     if split["strategy"] != "time":

@@ -95,7 +95,7 @@ class MemberOutcome:
     export: dict[str, Any] | None = None
     # Where it ran: the Kubernetes node, or the host.
     node: str | None = None
-    # Its lines in the shard's log: {"uri", "start", "end"} (railyard_batch/worker_log.py).
+    # Its lines in the shard's log: {"uri", "start", "end"} (railyard_batch/execution/worker_log.py).
     log: dict[str, Any] | None = None
 
 

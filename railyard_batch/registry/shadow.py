@@ -151,8 +151,8 @@ def _external_rows(
     import pandas as pd
 
     from railyard_batch.errors import DataError
+    from railyard_batch.execution.splits import parse_times
     from railyard_batch.planning.data import dataset_columns, dataset_identity, read_table
-    from railyard_batch.splits import parse_times
 
     if not Path(data).is_file():
         raise ShadowError(f"--data {data!r} is not a file.")
@@ -417,7 +417,7 @@ def shadow_sweep(
         reports: list[dict[str, Any]] = []
         processing: contextlib.AbstractContextManager[Any] = contextlib.nullcontext()
         if processes > 1:
-            from railyard_batch.backends.local import pinned_pool
+            from railyard_batch.execution.backends.local import pinned_pool
 
             processing = pinned_pool(processes, 1)
         with (

@@ -62,7 +62,7 @@ def cancel_sweep(store: RunStore, sweep_id: str, actor: str) -> dict[str, int]:
     if sweep is not None and sweep["state"] != "running":
         raise CannotCancel(f"The sweep {sweep_id} is {sweep['state']}: nothing to cancel.")
     if sweep is not None and sweep.get("backend") == "kubernetes":
-        from railyard_batch.kubernetes._commands import cancel
+        from railyard_batch.execution.kubernetes._commands import cancel
 
         cancel(store, sweep_id)
     elif record is not None and record.get("pid"):

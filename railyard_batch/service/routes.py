@@ -329,7 +329,7 @@ def get_run(run_id: str, request: Request) -> dict[str, Any]:
     **requires("reader"),
 )
 def get_member_logs(member_id: str, request: Request) -> dict[str, Any]:
-    from railyard_batch.member_logs import member_logs
+    from railyard_batch.execution.member_logs import member_logs
 
     member, parts = member_logs(store_of(request), member_id)
     return {

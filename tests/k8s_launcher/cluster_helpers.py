@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 import pytest
 from kubernetes import client
 
-from railyard_batch.kubernetes import Api
+from railyard_batch.execution.kubernetes import Api
 
 T = TypeVar("T")
 CLI = str(Path(sys.executable).with_name("railyard-batch"))

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from kubernetes import client
 
-from railyard_batch.kubernetes import _render
+from railyard_batch.execution.kubernetes import _render
 from tests.conftest import make_namespace
 
 RESTRICTED = {

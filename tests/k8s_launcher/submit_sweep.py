@@ -8,7 +8,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from railyard_batch.kubernetes import KubernetesBackend, KubernetesSettings, connect
+from railyard_batch.execution.kubernetes import KubernetesBackend, KubernetesSettings, connect
 from tests.k8s_launcher.plans import make_plan
 
 SWEEP = "20260101-000000-kill9"

@@ -1,6 +1,6 @@
 """Two Kubernetes sweeps of the same members, planned at the same moment, train each content key
 once (issue 16): the launcher claims its members in the run store before it submits their Jobs
-(railyard_batch/kubernetes/_claims.py), so the second launcher waits for the first's results
+(railyard_batch/execution/kubernetes/_claims.py), so the second launcher waits for the first's results
 and records them as cached instead of submitting Jobs of its own."""
 
 from __future__ import annotations
@@ -14,9 +14,9 @@ from typing import Any
 import pytest
 from kubernetes import client
 
-from railyard_batch.backends.base import Execution
-from railyard_batch.kubernetes import KubernetesBackend
-from railyard_batch.kubernetes._commands import wait_sweep
+from railyard_batch.execution.backends.base import Execution
+from railyard_batch.execution.kubernetes import KubernetesBackend
+from railyard_batch.execution.kubernetes._commands import wait_sweep
 from railyard_batch.planning.plan import RunPlan
 from railyard_batch.recording.store import RunStore
 from railyard_batch.sweep import record_plans

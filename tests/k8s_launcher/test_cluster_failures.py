@@ -14,8 +14,12 @@ from typing import Any
 import pytest
 from kubernetes import client
 
-from railyard_batch.kubernetes import KubernetesBackend, KubernetesError, KubernetesSettings
-from railyard_batch.kubernetes._commands import cancel, status, wait_sweep
+from railyard_batch.execution.kubernetes import (
+    KubernetesBackend,
+    KubernetesError,
+    KubernetesSettings,
+)
+from railyard_batch.execution.kubernetes._commands import cancel, status, wait_sweep
 from railyard_batch.recording.store import RunStore
 from railyard_batch.sweep import record_plans
 from tests.k8s_cluster import (

@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
-from railyard_batch.kubernetes import KubernetesBackend
-from railyard_batch.kubernetes._watch import SweepWatch, wait
+from railyard_batch.execution.kubernetes import KubernetesBackend
+from railyard_batch.execution.kubernetes._watch import SweepWatch, wait
 from railyard_batch.recording.store import FINISHED_STATES, RunStore
 from tests.k8s_cluster import RUN_FOR_ANNOTATION, Cluster
 from tests.k8s_launcher.cluster_helpers import make_api

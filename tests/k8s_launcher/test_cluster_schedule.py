@@ -13,16 +13,21 @@ import pytest
 from kubernetes import client
 from kubernetes.client.exceptions import ApiException
 
-from railyard_batch.backends.base import Execution
-from railyard_batch.kubernetes import Api, KubernetesBackend, KubernetesError, KubernetesSettings
-from railyard_batch.kubernetes._render import render_sweep
-from railyard_batch.kubernetes._schedule import (
+from railyard_batch.execution.backends.base import Execution
+from railyard_batch.execution.kubernetes import (
+    Api,
+    KubernetesBackend,
+    KubernetesError,
+    KubernetesSettings,
+)
+from railyard_batch.execution.kubernetes._render import render_sweep
+from railyard_batch.execution.kubernetes._schedule import (
     CRONJOB_NAME_MAX,
     LAUNCHER_ACCOUNT,
     job_from_cronjob,
     render_schedule,
 )
-from railyard_batch.kubernetes._submit import submit
+from railyard_batch.execution.kubernetes._submit import submit
 from railyard_batch.planning.plan import RunPlan
 from railyard_batch.recording.store import RunStore
 from tests.k8s_launcher.cluster_helpers import make_api, wait_until

@@ -14,8 +14,8 @@ from typing import Any
 import pytest
 from kubernetes import client
 
-from railyard_batch.kubernetes._schedule import job_from_cronjob
-from railyard_batch.kubernetes._schedules import drift
+from railyard_batch.execution.kubernetes._schedule import job_from_cronjob
+from railyard_batch.execution.kubernetes._schedules import drift
 from tests.conftest import Project
 from tests.k8s_cluster import Cluster
 from tests.k8s_launcher.cluster_helpers import wait_until

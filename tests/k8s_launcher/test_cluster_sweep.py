@@ -14,8 +14,8 @@ from hydra import compose, initialize_config_dir
 from kubernetes import client
 
 from railyard_batch.config import register_configs
-from railyard_batch.kubernetes import KubernetesBackend, KubernetesSettings
-from railyard_batch.kubernetes._commands import status, wait_sweep
+from railyard_batch.execution.kubernetes import KubernetesBackend, KubernetesSettings
+from railyard_batch.execution.kubernetes._commands import status, wait_sweep
 from railyard_batch.planning.plan import RunPlan
 from railyard_batch.recording.store import RunStore
 from railyard_batch.sweep import plan_run, record_plans

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from kubernetes import client
 
-from railyard_batch.kubernetes._informer import Gone, Informer
+from railyard_batch.execution.kubernetes._informer import Gone, Informer
 from tests.k8s_cluster import Cluster
 from tests.k8s_launcher.cluster_helpers import make_api, wait_until
 

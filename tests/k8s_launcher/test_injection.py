@@ -11,7 +11,12 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from railyard_batch.kubernetes import KubernetesSettings, render_sweep, to_yaml, validate_object
+from railyard_batch.execution.kubernetes import (
+    KubernetesSettings,
+    render_sweep,
+    to_yaml,
+    validate_object,
+)
 from tests.k8s_launcher.plans import make_plan
 
 CLASSES = str(Path(__file__).resolve().parents[2] / "conf" / "kubernetes" / "instance_classes.yaml")

@@ -14,7 +14,7 @@ from hydra.plugins.launcher import Launcher
 
 from hydra_plugins.railyard_launcher.kubernetes_launcher import RailyardKubernetesLauncher
 from railyard_batch import cli
-from railyard_batch.kubernetes import KubernetesSettings, render_sweep
+from railyard_batch.execution.kubernetes import KubernetesSettings, render_sweep
 from tests.conftest import Project, assert_one_line
 from tests.k8s_launcher.plans import make_plan
 
@@ -52,7 +52,7 @@ def test_hydra_discovers_the_kubernetes_launcher() -> None:
 
 
 def test_the_public_names_of_the_package_are_honest() -> None:
-    import railyard_batch.kubernetes as package
+    import railyard_batch.execution.kubernetes as package
 
     assert package.__all__ == sorted(package.__all__)
     for name in package.__all__:
@@ -62,7 +62,7 @@ def test_the_public_names_of_the_package_are_honest() -> None:
 def test_dry_run_from_the_cli_writes_valid_kubectl_yaml(project: Project) -> None:
     import yaml
 
-    from railyard_batch.kubernetes import validate_object
+    from railyard_batch.execution.kubernetes import validate_object
 
     result = project.run(
         "+experiment=fraud_v3",
@@ -126,8 +126,8 @@ def test_an_installed_package_renders_with_the_reviewed_templates(tmp_path: Path
         archive.extractall(tmp_path / "site")
     probe = (
         "import railyard_batch, json; "
-        "from railyard_batch.kubernetes import KubernetesSettings, render_sweep; "
-        "from railyard_batch.kubernetes._template import DEFAULT_TEMPLATE_DIR; "
+        "from railyard_batch.execution.kubernetes import KubernetesSettings, render_sweep; "
+        "from railyard_batch.execution.kubernetes._template import DEFAULT_TEMPLATE_DIR; "
         "from tests.k8s_launcher.plans import make_plan; "
         "(run,) = render_sweep([make_plan()], KubernetesSettings(instance_classes={!r}), namespace='n'); "
         "print(json.dumps([railyard_batch.__file__, str(DEFAULT_TEMPLATE_DIR), run.job['kind']]))"

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from railyard_batch.kubernetes._indexes import parse_indexes
-from railyard_batch.kubernetes._reasons import (
+from railyard_batch.execution.kubernetes._indexes import parse_indexes
+from railyard_batch.execution.kubernetes._reasons import (
     job_failure_reason,
     pod_failure_reason,
     pod_waiting_reason,

@@ -13,7 +13,7 @@ import pytest
 import yaml
 
 from railyard_batch.errors import ConfigError
-from railyard_batch.kubernetes import (
+from railyard_batch.execution.kubernetes import (
     KubernetesBackend,
     KubernetesSettings,
     ManifestError,
@@ -21,9 +21,9 @@ from railyard_batch.kubernetes import (
     to_yaml,
     validate_object,
 )
-from railyard_batch.kubernetes._claims import narrow
-from railyard_batch.kubernetes._names import JOB_NAME_MAX, is_dns_label, job_name
-from railyard_batch.kubernetes._template import DEFAULT_TEMPLATE_DIR
+from railyard_batch.execution.kubernetes._claims import narrow
+from railyard_batch.execution.kubernetes._names import JOB_NAME_MAX, is_dns_label, job_name
+from railyard_batch.execution.kubernetes._template import DEFAULT_TEMPLATE_DIR
 from tests.k8s_launcher.plans import make_plan
 
 REPO = Path(__file__).resolve().parents[2]

@@ -16,18 +16,23 @@ from hypothesis import HealthCheck, given
 from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 
-from railyard_batch.backends.base import Execution
 from railyard_batch.errors import ConfigError
-from railyard_batch.kubernetes import KubernetesBackend, KubernetesSettings, render_sweep, to_yaml
-from railyard_batch.kubernetes._cron import cron_problem
-from railyard_batch.kubernetes._names import is_dns_label
-from railyard_batch.kubernetes._schedule import (
+from railyard_batch.execution.backends.base import Execution
+from railyard_batch.execution.kubernetes import (
+    KubernetesBackend,
+    KubernetesSettings,
+    render_sweep,
+    to_yaml,
+)
+from railyard_batch.execution.kubernetes._cron import cron_problem
+from railyard_batch.execution.kubernetes._names import is_dns_label
+from railyard_batch.execution.kubernetes._schedule import (
     CRONJOB_NAME_MAX,
     ScheduleManifests,
     cronjob_name,
     render_schedule,
 )
-from railyard_batch.kubernetes._schema import validate_object
+from railyard_batch.execution.kubernetes._schema import validate_object
 from railyard_batch.planning.plan import RunPlan
 from railyard_batch.recording.store import RunStore
 from railyard_batch.sweep import record_plans

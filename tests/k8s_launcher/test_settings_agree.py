@@ -6,7 +6,7 @@ from __future__ import annotations
 import dataclasses
 
 from hydra_plugins.railyard_launcher.kubernetes_launcher import KubernetesLauncherConf
-from railyard_batch.kubernetes import KubernetesSettings
+from railyard_batch.execution.kubernetes import KubernetesSettings
 
 
 def _defaults(cls: type) -> dict[str, object]:

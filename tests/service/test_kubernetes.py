@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from kubernetes import client
 
-from railyard_batch.kubernetes._names import SWEEP_LABEL, label_value
+from railyard_batch.execution.kubernetes._names import SWEEP_LABEL, label_value
 from railyard_batch.service.trainings import get as training_record
 from tests.conftest import make_namespace
 from tests.k8s_cluster import Cluster

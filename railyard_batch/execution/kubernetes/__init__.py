@@ -12,12 +12,12 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from railyard_batch.kubernetes._api import Api, KubernetesError, connect
-    from railyard_batch.kubernetes._backend import KubernetesBackend
-    from railyard_batch.kubernetes._render import RunManifests, render_sweep
-    from railyard_batch.kubernetes._schema import ManifestError, validate_object
-    from railyard_batch.kubernetes._settings import KubernetesSettings
-    from railyard_batch.kubernetes._template import to_yaml
+    from railyard_batch.execution.kubernetes._api import Api, KubernetesError, connect
+    from railyard_batch.execution.kubernetes._backend import KubernetesBackend
+    from railyard_batch.execution.kubernetes._render import RunManifests, render_sweep
+    from railyard_batch.execution.kubernetes._schema import ManifestError, validate_object
+    from railyard_batch.execution.kubernetes._settings import KubernetesSettings
+    from railyard_batch.execution.kubernetes._template import to_yaml
 
 _WHERE = {
     "Api": "_api",

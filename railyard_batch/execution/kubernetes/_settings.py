@@ -9,7 +9,7 @@ from typing import Any
 
 from railyard_batch.config.instance_classes import default_path, load
 from railyard_batch.errors import ConfigError
-from railyard_batch.kubernetes._cron import check_schedule
+from railyard_batch.execution.kubernetes._cron import check_schedule
 
 # The CLI's exit status for a RailyardError (a user's mistake): the same every time, no retry.
 CONFIG_ERROR_EXIT_CODES = (2,)

@@ -1,5 +1,5 @@
 """``railyard-batch logs MEMBER``: a member's log lines, read from the artifact store (see
-:mod:`railyard_batch.worker_log`), so they are there after the pod that wrote them is gone.
+:mod:`railyard_batch.execution.worker_log`), so they are there after the pod that wrote them is gone.
 
 A member that finished has its own section of its shard's log. One that never finished (its
 pod was OOMKilled, or it is still running) has none: then every attempt at its shard is shown
@@ -12,9 +12,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from railyard_batch.errors import RunNotFoundError
+from railyard_batch.execution.worker_log import read_section
 from railyard_batch.recording.artifacts import ArtifactStore
 from railyard_batch.recording.store import RunStore
-from railyard_batch.worker_log import read_section
 
 
 @dataclass(frozen=True)

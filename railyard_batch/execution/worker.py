@@ -10,7 +10,7 @@ are committed in batches (up to :data:`BATCH_MEMBERS`, at least every :data:`BAT
 their files synced with one ``syncfs``, their outcome files written and synced, then one store
 transaction for the batch. A pod cannot reach
 the store: it runs with ``record_in_store=False`` and the launcher syncs the outcome files
-(:func:`railyard_batch.sync.sync_outcomes`). A member that fails is recorded as failed with its
+(:func:`railyard_batch.execution.sync.sync_outcomes`). A member that fails is recorded as failed with its
 reason and the shard goes on.
 """
 
@@ -33,6 +33,14 @@ import pyarrow.parquet as pq
 
 from railyard_batch.config.validate import ValidatedConfig
 from railyard_batch.errors import MemberSkipped, RailyardError, StorageError
+from railyard_batch.execution.training import (
+    MemberRows,
+    PipelineFactory,
+    TrainedMember,
+    object_strings,
+    train_member,
+)
+from railyard_batch.execution.worker_log import LOGGER, ShardLog, capture, log_relpath, node_name
 from railyard_batch.planning.plan import MemberPlan, RunPlan
 from railyard_batch.planning.plan_data import read_plan_data
 from railyard_batch.recording.artifacts import (
@@ -43,14 +51,6 @@ from railyard_batch.recording.artifacts import (
 )
 from railyard_batch.recording.leases import Heartbeat, lease_seconds, owner_id
 from railyard_batch.recording.store import MemberOutcome, RunStore, now
-from railyard_batch.training import (
-    MemberRows,
-    PipelineFactory,
-    TrainedMember,
-    object_strings,
-    train_member,
-)
-from railyard_batch.worker_log import LOGGER, ShardLog, capture, log_relpath, node_name
 
 ProgressFn = Callable[[MemberOutcome], None]
 # How often a member waiting for a concurrent sweep's result asks again.
@@ -192,7 +192,7 @@ def run_shard(
     plan: RunPlan, shard: int, progress: ProgressFn | None = None, *, record_in_store: bool = True
 ) -> list[MemberOutcome]:
     """Train every member of ``shard``; return their outcomes (also recorded, see above).
-    The shard's log goes to the artifact store (:mod:`railyard_batch.worker_log`)."""
+    The shard's log goes to the artifact store (:mod:`railyard_batch.execution.worker_log`)."""
     members = plan.shard_members(shard)
     artifacts = ArtifactStore(plan.artifact_root)
     recorder = _Recorder(plan, artifacts, record_in_store)

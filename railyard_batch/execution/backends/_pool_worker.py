@@ -32,13 +32,13 @@ def initialize(queue: Any, threads: int = 1) -> None:
 def warm() -> None:
     """Import the training stack (numpy, pandas, scikit-learn, the worker): a pool started
     before planning does this while its parent plans."""
-    import railyard_batch.worker  # noqa: F401
+    import railyard_batch.execution.worker  # noqa: F401
 
 
 def run_task(plan: Any, shard: int) -> int:
     from threadpoolctl import threadpool_limits
 
-    from railyard_batch.worker import run_shard
+    from railyard_batch.execution.worker import run_shard
 
     def report(outcome: Any) -> None:
         if _QUEUE is not None:
@@ -54,7 +54,7 @@ def thread_report() -> list[dict[str, Any]]:
     import xgboost  # noqa: F401
     from threadpoolctl import threadpool_info
 
-    import railyard_batch.training  # noqa: F401  (numpy, scipy, scikit-learn)
+    import railyard_batch.execution.training  # noqa: F401  (numpy, scipy, scikit-learn)
 
     return list(threadpool_info())
 

@@ -11,11 +11,11 @@ from collections import Counter
 from typing import TYPE_CHECKING, Any
 
 from railyard_batch.errors import ConfigError
-from railyard_batch.kubernetes._api import Api, connect
-from railyard_batch.kubernetes._indexes import parse_indexes
-from railyard_batch.kubernetes._names import ATTACHMENT
-from railyard_batch.kubernetes._reasons import job_failure_reason, pod_waiting_reason
-from railyard_batch.kubernetes._watch import sweep_selector, wait
+from railyard_batch.execution.kubernetes._api import Api, connect
+from railyard_batch.execution.kubernetes._indexes import parse_indexes
+from railyard_batch.execution.kubernetes._names import ATTACHMENT
+from railyard_batch.execution.kubernetes._reasons import job_failure_reason, pod_waiting_reason
+from railyard_batch.execution.kubernetes._watch import sweep_selector, wait
 from railyard_batch.recording.artifacts import ArtifactStore, join_uri
 from railyard_batch.recording.store import RunStore
 
@@ -123,9 +123,9 @@ def _close_gone_jobs(
     its namespace) has no pod running its members. Outcomes its pods wrote are recorded; the
     rest of its members fail with that reason, and a sweep with nothing left in flight is
     closed, so the store never shows dead work as running."""
-    from railyard_batch.kubernetes._names import job_name
+    from railyard_batch.execution.kubernetes._names import job_name
+    from railyard_batch.execution.sync import sync_outcomes
     from railyard_batch.recording.store import MemberOutcome, now
-    from railyard_batch.sync import sync_outcomes
 
     unfinished = {"queued", "running"}
     if not any(store.state_counts(sweep_id).get(s) for s in unfinished):
@@ -195,7 +195,7 @@ def cancel(store: RunStore, sweep_id: str, api: Api | None = None) -> int:
         api, record = attach(store, sweep_id)
     else:
         record = attachment(store, sweep_id)
-    from railyard_batch.kubernetes._api import KubernetesError
+    from railyard_batch.execution.kubernetes._api import KubernetesError
 
     deleted = 0
     for name in record["jobs"]:

@@ -15,7 +15,7 @@ import json
 from typing import Any
 
 from railyard_batch.errors import ConfigError
-from railyard_batch.kubernetes._names import is_dns_label, is_label_value
+from railyard_batch.execution.kubernetes._names import is_dns_label, is_label_value
 
 _MODELS = {
     ("batch/v1", "Job"): "V1Job",

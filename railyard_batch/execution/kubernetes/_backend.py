@@ -10,15 +10,15 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any, TextIO
 
-from railyard_batch.backends.base import Execution
-from railyard_batch.kubernetes._api import Api, connect, default_namespace
-from railyard_batch.kubernetes._claims import Claims, claim_for_jobs
-from railyard_batch.kubernetes._names import ATTACHMENT
-from railyard_batch.kubernetes._render import render_sweep
-from railyard_batch.kubernetes._settings import KubernetesSettings
-from railyard_batch.kubernetes._submit import submit
-from railyard_batch.kubernetes._template import to_yaml
-from railyard_batch.kubernetes._watch import wait
+from railyard_batch.execution.backends.base import Execution
+from railyard_batch.execution.kubernetes._api import Api, connect, default_namespace
+from railyard_batch.execution.kubernetes._claims import Claims, claim_for_jobs
+from railyard_batch.execution.kubernetes._names import ATTACHMENT
+from railyard_batch.execution.kubernetes._render import render_sweep
+from railyard_batch.execution.kubernetes._settings import KubernetesSettings
+from railyard_batch.execution.kubernetes._submit import submit
+from railyard_batch.execution.kubernetes._template import to_yaml
+from railyard_batch.execution.kubernetes._watch import wait
 from railyard_batch.planning.plan import RunPlan
 from railyard_batch.recording.artifacts import ArtifactStore
 from railyard_batch.recording.leases import Heartbeat, lease_seconds, owner_id
@@ -54,7 +54,7 @@ class KubernetesBackend:
             return Execution.FINISHED
         s = self.settings
         if s.schedule is not None:
-            from railyard_batch.kubernetes._schedule import schedule_sweep
+            from railyard_batch.execution.kubernetes._schedule import schedule_sweep
 
             done = schedule_sweep(plans, s, self.overrides, api=self.api, out=self.out)
             _skip_all(plans, done)

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from railyard_batch.kubernetes._settings import CONFIG_ERROR_EXIT_CODES, MEMBERS_FAILED_EXIT_CODE
+from railyard_batch.execution.kubernetes._settings import (
+    CONFIG_ERROR_EXIT_CODES,
+    MEMBERS_FAILED_EXIT_CODE,
+)
 
 IMAGE_PULL_REASONS = {"ErrImagePull", "ImagePullBackOff", "InvalidImageName", "ErrImageNeverPull"}
 WAITING_REASONS = IMAGE_PULL_REASONS | {"CreateContainerConfigError", "CreateContainerError"}

@@ -1,11 +1,11 @@
 """Following a sweep's Jobs and keeping the run store current.
 
 The sweep's Jobs and pods (by the sweep label) are listed once and then followed by the API
-server's watch streams (:mod:`railyard_batch.kubernetes._informer`), so a waiting launcher
+server's watch streams (:mod:`railyard_batch.execution.kubernetes._informer`), so a waiting launcher
 costs the server nothing while nothing changes. After each change (at most one pass every
 ``poll_seconds``), one pass over the local copies, per shard (Job completion index): marks its
 members running when its pod runs; when it completes or fails, syncs the outcome files its pod
-wrote (:func:`railyard_batch.sync.sync_outcomes`) and records a legible reason for every member
+wrote (:func:`railyard_batch.execution.sync.sync_outcomes`) and records a legible reason for every member
 left without an outcome.
 """
 
@@ -17,11 +17,11 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from railyard_batch.kubernetes import _names
-from railyard_batch.kubernetes._api import Api, KubernetesError
-from railyard_batch.kubernetes._indexes import parse_indexes
-from railyard_batch.kubernetes._informer import Informer
-from railyard_batch.kubernetes._reasons import (
+from railyard_batch.execution.kubernetes import _names
+from railyard_batch.execution.kubernetes._api import Api, KubernetesError
+from railyard_batch.execution.kubernetes._indexes import parse_indexes
+from railyard_batch.execution.kubernetes._informer import Informer
+from railyard_batch.execution.kubernetes._reasons import (
     job_failure_reason,
     pod_failure_reason,
     pod_waiting_reason,
@@ -243,7 +243,9 @@ class SweepWatch:
         memory: str,
         store: RunStore,
     ) -> None:
-        from railyard_batch.sync import sync_outcomes  # imports the worker: only when needed
+        from railyard_batch.execution.sync import (
+            sync_outcomes,  # imports the worker: only when needed
+        )
 
         sync_outcomes(run.plan, store)
         finished_ids = {

@@ -11,8 +11,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from railyard_batch.kubernetes._api import Api, KubernetesError
-from railyard_batch.kubernetes._render import SWEEP_LABEL, RunManifests
+from railyard_batch.execution.kubernetes._api import Api, KubernetesError
+from railyard_batch.execution.kubernetes._render import SWEEP_LABEL, RunManifests
 
 
 def create_or_adopt(

@@ -2,7 +2,7 @@
 ``hydra.launcher.schedule``) in a namespace, each with what it runs, its last runs and
 whether HEAD has drifted from it.
 
-A CronJob is pinned when it is scheduled (:func:`railyard_batch.kubernetes._schedule.
+A CronJob is pinned when it is scheduled (:func:`railyard_batch.execution.kubernetes._schedule.
 render_schedule`): its annotations record the command line, the git commit and the resolved
 config hash of each job, and every Job it starts carries them too. HEAD has drifted from a
 schedule when the files a sweep is made of (``conf/``, ``pipelines/``, ``dvc.yaml``,
@@ -19,9 +19,9 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
-from railyard_batch.kubernetes._api import Api, connect
-from railyard_batch.kubernetes._render import ANNOTATION_PREFIX
-from railyard_batch.kubernetes._schedule import SCHEDULE_LABEL, _identifies
+from railyard_batch.execution.kubernetes._api import Api, connect
+from railyard_batch.execution.kubernetes._render import ANNOTATION_PREFIX
+from railyard_batch.execution.kubernetes._schedule import SCHEDULE_LABEL, _identifies
 
 # What a sweep is made of, in a project's tree: a change to any is a change of the sweep.
 SWEEP_FILES = ("conf", "pipelines", "dvc.yaml", "dvc.lock", "params.yaml")

@@ -21,8 +21,8 @@ from sklearn.preprocessing import OneHotEncoder, StandardScaler
 from railyard_batch.config.targets import resolve_target
 from railyard_batch.config.validate import ValidatedConfig, allowed_modules, build_estimator
 from railyard_batch.errors import MemberSkipped
-from railyard_batch.metrics import classification_metrics, regression_metrics
-from railyard_batch.splits import split_indices
+from railyard_batch.execution.metrics import classification_metrics, regression_metrics
+from railyard_batch.execution.splits import split_indices
 
 
 @dataclass(frozen=True)

@@ -14,12 +14,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from railyard_batch.backends import _pool_worker
-from railyard_batch.backends.base import Execution
+from railyard_batch.execution.backends import _pool_worker
+from railyard_batch.execution.backends.base import Execution
+from railyard_batch.execution.worker_log import LOGGER
 from railyard_batch.planning.plan import RunPlan
 from railyard_batch.progress import MemberProgress
 from railyard_batch.recording.store import RunStore
-from railyard_batch.worker_log import LOGGER
 
 
 def available_cores() -> int:
@@ -195,7 +195,7 @@ class LocalBackend:
             elif self.workers == 1 or len(tasks) == 1:
                 from threadpoolctl import threadpool_limits
 
-                from railyard_batch.worker import run_shard
+                from railyard_batch.execution.worker import run_shard
 
                 stop_early()  # not needed: the shard runs here
 

@@ -26,7 +26,7 @@ from railyard_batch.errors import ConfigError
 
 # The reviewed templates of the repository's k8s_templates/, shipped inside the package (in the
 # source tree, railyard_batch/k8s_templates is a link to them), so an installed image finds them.
-DEFAULT_TEMPLATE_DIR = Path(__file__).resolve().parents[1] / "k8s_templates"
+DEFAULT_TEMPLATE_DIR = Path(__file__).resolve().parents[2] / "k8s_templates"
 _WHOLE = re.compile(r"^\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}$")
 _INNER = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}")
 _DROP = object()

@@ -10,7 +10,7 @@ and costs the server nothing while nothing does.
 The watch is resumed where it stopped when its connection ends (the server closes watches
 after ``timeoutSeconds``; an API server restart drops them). When the server no longer has
 history that old (``410 Gone``, "too old resource version"), the informer lists again. A list
-that fails after :class:`~railyard_batch.kubernetes._api.Api`'s retries is kept as the
+that fails after :class:`~railyard_batch.execution.kubernetes._api.Api`'s retries is kept as the
 informer's error, and the watcher raises it; so is a watch the server refuses (403: an
 account allowed to list but not to watch).
 """
@@ -25,7 +25,7 @@ import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from railyard_batch.kubernetes._api import Api, KubernetesError, api_error
+from railyard_batch.execution.kubernetes._api import Api, KubernetesError, api_error
 
 # The server ends each watch after about this long; the informer resumes it at once.
 WATCH_TIMEOUT_S = 60

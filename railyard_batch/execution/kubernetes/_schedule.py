@@ -25,12 +25,17 @@ from pathlib import Path, PurePosixPath
 from typing import Any, TextIO
 
 from railyard_batch.errors import ConfigError
-from railyard_batch.kubernetes import _render
-from railyard_batch.kubernetes._api import Api, KubernetesError, connect, default_namespace
-from railyard_batch.kubernetes._cron import check_schedule
-from railyard_batch.kubernetes._schema import validate_object
-from railyard_batch.kubernetes._settings import KubernetesSettings
-from railyard_batch.kubernetes._template import fill, load_template, to_yaml
+from railyard_batch.execution.kubernetes import _render
+from railyard_batch.execution.kubernetes._api import (
+    Api,
+    KubernetesError,
+    connect,
+    default_namespace,
+)
+from railyard_batch.execution.kubernetes._cron import check_schedule
+from railyard_batch.execution.kubernetes._schema import validate_object
+from railyard_batch.execution.kubernetes._settings import KubernetesSettings
+from railyard_batch.execution.kubernetes._template import fill, load_template, to_yaml
 from railyard_batch.planning.plan import RunPlan
 from railyard_batch.recording.urls import is_sqlite, sqlite_path
 

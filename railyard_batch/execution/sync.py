@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import json
 
+from railyard_batch.execution.worker import outcome_relpath
 from railyard_batch.planning.plan import RunPlan
 from railyard_batch.recording.artifacts import ArtifactStore
 from railyard_batch.recording.store import FINISHED_STATES, MemberOutcome, RunStore
-from railyard_batch.worker import outcome_relpath
 
 
 def sync_outcomes(plan: RunPlan, store: RunStore) -> int:

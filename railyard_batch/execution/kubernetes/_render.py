@@ -1,6 +1,6 @@
 """From run plans to the objects a sweep creates: per run (Hydra job), one ConfigMap holding
 its plan and one Indexed Job running its shards. Both come from the templates; every value
-here is a Python object handed to :func:`railyard_batch.kubernetes._template.fill`."""
+here is a Python object handed to :func:`railyard_batch.execution.kubernetes._template.fill`."""
 
 from __future__ import annotations
 
@@ -11,14 +11,14 @@ from typing import Any
 from railyard_batch.config.instance_classes import placement as placement_of
 from railyard_batch.config.validate import parse_quantity
 from railyard_batch.errors import ConfigError
-from railyard_batch.kubernetes import _names
-from railyard_batch.kubernetes._schema import validate_object
-from railyard_batch.kubernetes._settings import (
+from railyard_batch.execution.kubernetes import _names
+from railyard_batch.execution.kubernetes._schema import validate_object
+from railyard_batch.execution.kubernetes._settings import (
     NO_RETRY_EXIT_CODES,
     KubernetesSettings,
     load_instance_classes,
 )
-from railyard_batch.kubernetes._template import fill, load_template
+from railyard_batch.execution.kubernetes._template import fill, load_template
 from railyard_batch.planning.plan import RunPlan
 from railyard_batch.provenance import git_state
 from railyard_batch.recording.artifacts import ArtifactStore
@@ -140,7 +140,7 @@ def render_run(
             {"name": "RAILYARD_RUN_ID", "value": plan.run_id},
             {"name": "HOME", "value": "/tmp"},
             {"name": "PYTHONUNBUFFERED", "value": "1"},
-            # The node the pod runs on, recorded per member (railyard_batch/worker_log.py).
+            # The node the pod runs on, recorded per member (railyard_batch/execution/worker_log.py).
             {
                 "name": "RAILYARD_NODE_NAME",
                 "valueFrom": {"fieldRef": {"fieldPath": "spec.nodeName"}},
