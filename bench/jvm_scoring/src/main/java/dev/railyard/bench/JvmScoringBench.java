@@ -7,10 +7,12 @@ import ai.onnxruntime.OrtSession;
 import dev.railyard.scorer.Bundle;
 import dev.railyard.scorer.InputColumn;
 import dev.railyard.scorer.Prediction;
+import dev.railyard.scorer.RefusedInputException;
 import dev.railyard.scorer.io.JsonLines;
 import java.io.BufferedReader;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -27,10 +29,11 @@ public final class JvmScoringBench {
 
     public static void main(String[] args) throws Exception {
         Bundle bundle = Bundle.load(Path.of(args[0]));
-        List<Map<String, Object>> rows;
+        List<Map<String, Object>> read;
         try (BufferedReader in = Files.newBufferedReader(Path.of(args[2]))) {
-            rows = JsonLines.read(in);
+            read = JsonLines.read(in);
         }
+        List<Map<String, Object>> rows = scorable(bundle, read);
         int batch = args.length > 3 ? Integer.parseInt(args[3]) : 1000;
         int rounds = args.length > 4 ? Integer.parseInt(args[4]) : 5;
         OrtEnvironment env = OrtEnvironment.getEnvironment();
@@ -79,6 +82,24 @@ public final class JvmScoringBench {
                     batch, n / jvmBatch, n / ortBatch, ortBatch / jvmBatch);
             System.out.println("(ratio = railyard rows/s ÷ onnxruntime rows/s; both single-threaded)");
         }
+    }
+
+    /**
+     * The rows the bundle scores: the holdout's edge rows include ±inf, which scikit-learn
+     * (and so railyard) refuses; both routes are timed on the same remaining rows.
+     */
+    private static List<Map<String, Object>> scorable(Bundle bundle, List<Map<String, Object>> rows) {
+        List<Map<String, Object>> out = new ArrayList<>(rows.size());
+        for (Map<String, Object> r : rows) {
+            try {
+                bundle.score(r);
+                out.add(r);
+            } catch (RefusedInputException e) {
+                // refused in Python too: not part of either route's timing
+            }
+        }
+        System.out.printf("rows refused as scikit-learn refuses them (left out): %d%n", rows.size() - out.size());
+        return out;
     }
 
     private static volatile Object blackhole;
