@@ -14,6 +14,9 @@ import dev.railyard.scorer.io.Encoded;
  * row walks contiguous memory; a leaf has left == -1 and its value in split.
  */
 public final class XGBoostTrees implements Model {
+    /** Rows per block of the batch walk: their float32 features stay in the L1 cache across the trees. */
+    private static final int BLOCK = 64;
+
     private final Object[] classes;
     private final float baseMargin;
     private final boolean sigmoid;
@@ -24,6 +27,8 @@ public final class XGBoostTrees implements Model {
     private final int[] feature;
     private final float[] split;
     private final boolean[] defaultLeft;
+    private final CompleteForest complete; // null when a tree is too deep for the complete layout
+    private final int maxFeature;
 
     public XGBoostTrees(Object[] classes, float baseMargin, boolean sigmoid, boolean zeroIsMissing,
                         JsonNode treesDoc) {
@@ -65,23 +70,28 @@ public final class XGBoostTrees implements Model {
             }
             at += l[t].length;
         }
+        complete = CompleteForest.of(l, r, f, sp, dl);
+        int max = -1;
+        for (int i = 0; i < total; i++) {
+            max = left[i] == -1 ? max : Math.max(max, feature[i]);
+        }
+        maxFeature = max;
     }
 
     /** float32(x), with missing values (NaN, or 0 for sparse-fed models) as NaN. */
     private float[] features(double[] x) {
         float[] xf = new float[x.length];
         for (int i = 0; i < x.length; i++) {
-            double v = x[i];
-            xf[i] = zeroIsMissing && v == 0.0 ? Float.NaN : (float) v;
+            xf[i] = feature(x[i]);
         }
         return xf;
     }
 
-    private float leaf(int root, float[] xf) {
+    private float leaf(int root, float[] xf, int offset) {
         int node = root;
         int l;
         while ((l = left[node]) != -1) {
-            float v = xf[feature[node]];
+            float v = xf[offset + feature[node]];
             float s = split[node];
             // NaN fails both comparisons: !(v >= s) sends it left, (v < s) sends it right
             boolean goLeft = defaultLeft[node] ? !(v >= s) : v < s;
@@ -94,8 +104,14 @@ public final class XGBoostTrees implements Model {
     public float margin(double[] x) {
         float[] xf = features(x);
         float margin = baseMargin;
+        if (complete != null) {
+            for (int t = 0; t < roots.length; t++) {
+                margin += complete.leaf(t, xf, 0);
+            }
+            return margin;
+        }
         for (int root : roots) {
-            margin += leaf(root, xf);
+            margin += leaf(root, xf, 0);
         }
         return margin;
     }
@@ -113,29 +129,56 @@ public final class XGBoostTrees implements Model {
         return output(margin(x));
     }
 
-    /** Trees outer, rows inner, in blocks of 64 rows (as XGBoost's CPU predictor); each row still adds its leaves in tree order. */
+    /**
+     * Trees outer, rows inner, in blocks of 64 rows (as XGBoost's CPU predictor); each row
+     * still adds its leaves in tree order, so the margins are those of {@link #margin}.
+     */
     @Override
     public double[][] predictBatch(double[][] xs) {
         double[][] out = new double[xs.length][];
-        final int block = 64;
-        float[][] xf = new float[block][];
-        float[] margins = new float[block];
-        for (int start = 0; start < xs.length; start += block) {
-            int n = Math.min(block, xs.length - start);
+        if (xs.length == 0) {
+            return out;
+        }
+        int width = xs[0].length;
+        if (width <= maxFeature) {
+            return Model.super.predictBatch(xs); // fails on the first row, as predict does
+        }
+        float[] block = new float[BLOCK * width];
+        float[] margins = new float[BLOCK];
+        for (int start = 0; start < xs.length; start += BLOCK) {
+            int n = Math.min(BLOCK, xs.length - start);
             for (int i = 0; i < n; i++) {
-                xf[i] = features(xs[start + i]);
-                margins[i] = baseMargin;
-            }
-            for (int root : roots) {
-                for (int i = 0; i < n; i++) {
-                    margins[i] += leaf(root, xf[i]);
+                double[] x = xs[start + i];
+                for (int j = 0; j < width; j++) {
+                    block[i * width + j] = feature(x[j]);
                 }
             }
+            margins(block, width, n, margins);
             for (int i = 0; i < n; i++) {
                 out[start + i] = output(margins[i]);
             }
         }
         return out;
+    }
+
+    private float feature(double v) {
+        return zeroIsMissing && v == 0.0 ? Float.NaN : (float) v;
+    }
+
+    /** The margins of the first n rows of a row-major float32 block, tree by tree. */
+    private void margins(float[] block, int width, int n, float[] margins) {
+        java.util.Arrays.fill(margins, 0, n, baseMargin);
+        if (complete != null) {
+            for (int t = 0; t < roots.length; t++) {
+                complete.addLeaves(t, block, width, n, margins);
+            }
+            return;
+        }
+        for (int root : roots) {
+            for (int i = 0; i < n; i++) {
+                margins[i] += leaf(root, block, i * width);
+            }
+        }
     }
 
     @Override
