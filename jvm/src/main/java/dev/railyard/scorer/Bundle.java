@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.railyard.scorer.io.StepFactory;
 import dev.railyard.scorer.models.Model;
+import dev.railyard.scorer.steps.Columns;
 import dev.railyard.scorer.steps.Transformer;
 import dev.railyard.scorer.steps.TransformerPipeline;
 import java.io.IOException;
@@ -149,25 +150,76 @@ public final class Bundle implements Scorer {
         return cells;
     }
 
-    /** Scores rows as a batch (same numbers as score on each row); the first failing row's exception propagates. */
+    /**
+     * Scores rows as a batch: the same predictions as {@link #score} on each row, bit for bit,
+     * or, when score refuses a row, the exception score throws for the first such row (in
+     * batch order). The batch runs column by column (each step over the whole batch, the
+     * model over contiguous rows); a row that some step would refuse is scored again with
+     * score, which throws its exception.
+     */
     @Override
     public List<Prediction> scoreBatch(List<? extends Map<String, ?>> rows) {
-        double[][] xs = new double[rows.size()][];
-        for (int r = 0; r < xs.length; r++) {
-            xs[r] = features(cells(rows.get(r)));
-        }
+        Columns x = preprocess.transform(columns(rows)).strictNumbers();
+        double[][] scores = model == null ? null : model.predictBatch(x);
         List<Prediction> out = new ArrayList<>(rows.size());
-        if (model == null) {
-            for (double[] x : xs) {
-                out.add(new Prediction(null, x));
+        for (int r = 0; r < x.rows(); r++) {
+            if (x.isLeftOut(r)) {
+                out.add(score(rows.get(r))); // throws the row's own exception
+            } else if (model == null) {
+                out.add(new Prediction(null, x.row(r)));
+            } else {
+                out.add(new Prediction(model.label(scores[r]), scores[r]));
             }
-            return out;
-        }
-        for (double[] scores : model.predictBatch(xs)) {
-            out.add(new Prediction(model.label(scores), scores));
         }
         return out;
     }
+
+    /**
+     * The rows as input columns, read as {@link #cells} reads them: number columns as double[],
+     * string columns as cells; a row cells would refuse (missing column, wrong type) is left out.
+     */
+    private Columns columns(List<? extends Map<String, ?>> rows) {
+        int n = rows.size();
+        int width = inputSchema.size();
+        Object[] columns = new Object[width];
+        String[] names = new String[width];
+        for (int j = 0; j < width; j++) {
+            InputColumn col = inputSchema.get(j);
+            names[j] = col.name();
+            columns[j] = col.isNumber() ? new double[n] : new Object[n];
+        }
+        Columns batch = Columns.of(n, columns);
+        for (int r = 0; r < n; r++) {
+            Map<String, ?> row = rows.get(r);
+            for (int j = 0; j < width; j++) {
+                Object value = row.get(names[j]);
+                if (columns[j] instanceof double[] numbers) {
+                    if (value instanceof Double d) {
+                        numbers[r] = d;
+                    } else if (value == null) {
+                        numbers[r] = Double.NaN;
+                        if (!row.containsKey(names[j])) {
+                            batch.leaveOut(r);
+                        }
+                    } else if (value instanceof Number || value instanceof Boolean) {
+                        numbers[r] = (Double) cell(inputSchema.get(j), value);
+                    } else {
+                        batch.leaveOut(r);
+                    }
+                } else if (value instanceof String || value == null && row.containsKey(names[j])) {
+                    ((Object[]) columns[j])[r] = value;
+                } else if ((value instanceof Double d && d.isNaN()) || (value instanceof Float f && f.isNaN())) {
+                    ((Object[]) columns[j])[r] = NAN;
+                } else {
+                    batch.leaveOut(r);
+                }
+            }
+        }
+        return batch;
+    }
+
+    /** The one boxed NaN string cells share (cell boxes a new one per row; only its value counts). */
+    private static final Double NAN = Double.NaN;
 
     private static Object cell(InputColumn col, Object value) {
         if (value == null) {

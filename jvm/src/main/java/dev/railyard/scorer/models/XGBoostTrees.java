@@ -2,6 +2,7 @@ package dev.railyard.scorer.models;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.railyard.scorer.io.Encoded;
+import dev.railyard.scorer.steps.Columns;
 
 /**
  * XGBoost gbtree (binary:logistic, reg:squarederror) in XGBoost's float32 arithmetic:
@@ -151,6 +152,36 @@ public final class XGBoostTrees implements Model {
                 double[] x = xs[start + i];
                 for (int j = 0; j < width; j++) {
                     block[i * width + j] = feature(x[j]);
+                }
+            }
+            margins(block, width, n, margins);
+            for (int i = 0; i < n; i++) {
+                out[start + i] = output(margins[i]);
+            }
+        }
+        return out;
+    }
+
+    /** As predictBatch(double[][]), the block filled straight from the batch's columns. */
+    @Override
+    public double[][] predictBatch(Columns batch) {
+        int width = batch.width();
+        if (width <= maxFeature) {
+            return Model.super.predictBatch(batch);
+        }
+        double[][] columns = new double[width][];
+        for (int j = 0; j < width; j++) {
+            columns[j] = (double[]) batch.column(j);
+        }
+        double[][] out = new double[batch.rows()][];
+        float[] block = new float[BLOCK * width];
+        float[] margins = new float[BLOCK];
+        for (int start = 0; start < out.length; start += BLOCK) {
+            int n = Math.min(BLOCK, out.length - start);
+            for (int j = 0; j < width; j++) {
+                double[] column = columns[j];
+                for (int i = 0; i < n; i++) {
+                    block[i * width + j] = feature(column[start + i]);
                 }
             }
             margins(block, width, n, margins);

@@ -18,6 +18,9 @@ final class Categories {
     private final Map<Object, Integer> index = new HashMap<>();
     private final int noneIndex;
     private final int nanIndex;
+    /** The number categories' keys (NaN aside) sorted, and their indices: the map's lookups without boxing. */
+    private final double[] sortedKeys;
+    private final int[] sortedIndices;
 
     Categories(JsonNode doc) {
         strings = "string".equals(doc.get("kind").asText());
@@ -41,6 +44,13 @@ final class Categories {
         }
         noneIndex = missing.path("None").isInt() ? missing.get("None").asInt() : UNKNOWN;
         nanIndex = missing.path("NaN").isInt() ? missing.get("NaN").asInt() : UNKNOWN;
+        double[] keys = index.keySet().stream().filter(k -> k instanceof Double d && !d.isNaN())
+                .mapToDouble(k -> (Double) k).sorted().toArray();
+        sortedKeys = keys;
+        sortedIndices = new int[keys.length];
+        for (int i = 0; i < keys.length; i++) {
+            sortedIndices[i] = index.get(keys[i]);
+        }
     }
 
     private static Double key(double x) {
@@ -65,6 +75,64 @@ final class Categories {
             throw new WrongTypeException(step + "[" + feature + "]", "number", cell);
         }
         return index.getOrDefault(key(d), UNKNOWN);
+    }
+
+    /**
+     * The category of every cell of column j of the batch, as {@link #lookup} gives it; a
+     * cell lookup would throw for leaves its row out.
+     */
+    int[] lookup(Columns batch, int j) {
+        int[] out = new int[batch.rows()];
+        Object column = batch.column(j);
+        if (column instanceof double[] numbers) {
+            for (int r = 0; r < out.length; r++) {
+                double v = numbers[r];
+                if (Double.isNaN(v)) {
+                    out[r] = nanIndex;
+                } else if (strings) {
+                    batch.leaveOut(r);
+                    out[r] = UNKNOWN;
+                } else {
+                    out[r] = number(v);
+                }
+            }
+            return out;
+        }
+        Object[] cells = (Object[]) column;
+        for (int r = 0; r < out.length; r++) {
+            Object cell = cells[r];
+            if (Cells.isNone(cell)) {
+                out[r] = noneIndex;
+            } else if (Cells.isNaN(cell)) {
+                out[r] = nanIndex;
+            } else if (strings && cell instanceof String) {
+                out[r] = index.getOrDefault(cell, UNKNOWN);
+            } else if (!strings && cell instanceof Double d) {
+                out[r] = number(d);
+            } else {
+                batch.leaveOut(r);
+                out[r] = UNKNOWN;
+            }
+        }
+        return out;
+    }
+
+    /** The index of number category x (not NaN), or UNKNOWN; -0.0 finds 0.0 as key() makes it. */
+    private int number(double x) {
+        int lo = 0;
+        int hi = sortedKeys.length - 1;
+        while (lo <= hi) {
+            int mid = (lo + hi) >>> 1;
+            double k = sortedKeys[mid];
+            if (k < x) {
+                lo = mid + 1;
+            } else if (k > x) {
+                hi = mid - 1;
+            } else {
+                return sortedIndices[mid];
+            }
+        }
+        return UNKNOWN;
     }
 
     /** Whether category i is NaN (OrdinalEncoder's encoded_missing_value; None is an ordinary category there). */

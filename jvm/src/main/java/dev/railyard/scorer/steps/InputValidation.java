@@ -23,16 +23,29 @@ public record InputValidation(String step, boolean nan, boolean infinite, boolea
     }
 
     public void check(double v, int feature) {
-        if (Double.isNaN(v)) {
-            if (nan) {
-                throw refused(feature, v, "Input X contains NaN.");
-            }
-        } else if (infinite && Double.isInfinite(v)) {
-            throw refused(feature, v, "Input X contains infinity or a value too large for dtype('"
-                    + (float32Overflow ? "float32" : "float64") + "').");
-        } else if (float32Overflow && Float.isInfinite((float) v)) {
-            throw refused(feature, v, "Input X contains infinity or a value too large for dtype('float32').");
+        String sklearn = reason(v);
+        if (sklearn != null) {
+            throw refused(feature, v, sklearn);
         }
+    }
+
+    /** What scikit-learn says when it refuses v, or null when it takes it. */
+    private String reason(double v) {
+        if (Double.isNaN(v)) {
+            return nan ? "Input X contains NaN." : null;
+        }
+        if (infinite && Double.isInfinite(v)) {
+            return "Input X contains infinity or a value too large for dtype('"
+                    + (float32Overflow ? "float32" : "float64") + "').";
+        }
+        if (float32Overflow && Float.isInfinite((float) v)) {
+            return "Input X contains infinity or a value too large for dtype('float32').";
+        }
+        return null;
+    }
+
+    private boolean refuses(double v) {
+        return reason(v) != null;
     }
 
     private RefusedInputException refused(int feature, double v, String sklearn) {
@@ -46,14 +59,44 @@ public record InputValidation(String step, boolean nan, boolean infinite, boolea
         }
     }
 
-    public Transformer wrap(Transformer inner) {
-        return row -> {
-            for (int i = 0; i < row.length; i++) {
-                if (row[i] instanceof Double d) {
-                    check(d, i);
+    /** Leaves out every row of the batch with a number cell check would refuse. */
+    public void check(Columns batch) {
+        for (int j = 0; j < batch.width(); j++) {
+            Object column = batch.column(j);
+            if (column instanceof double[] numbers) {
+                for (int r = 0; r < numbers.length; r++) {
+                    if (refuses(numbers[r])) {
+                        batch.leaveOut(r);
+                    }
+                }
+            } else {
+                Object[] cells = (Object[]) column;
+                for (int r = 0; r < cells.length; r++) {
+                    if (cells[r] instanceof Double d && refuses(d)) {
+                        batch.leaveOut(r);
+                    }
                 }
             }
-            return inner.transform(row);
+        }
+    }
+
+    public Transformer wrap(Transformer inner) {
+        return new Transformer() {
+            @Override
+            public Object[] transform(Object[] row) {
+                for (int i = 0; i < row.length; i++) {
+                    if (row[i] instanceof Double d) {
+                        check(d, i);
+                    }
+                }
+                return inner.transform(row);
+            }
+
+            @Override
+            public Columns transform(Columns batch) {
+                check(batch);
+                return inner.transform(batch);
+            }
         };
     }
 
@@ -71,6 +114,12 @@ public record InputValidation(String step, boolean nan, boolean infinite, boolea
                     check(x);
                 }
                 return inner.predictBatch(xs);
+            }
+
+            @Override
+            public double[][] predictBatch(Columns batch) {
+                check(batch);
+                return inner.predictBatch(batch);
             }
 
             @Override

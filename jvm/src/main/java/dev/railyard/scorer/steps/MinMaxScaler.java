@@ -28,4 +28,24 @@ public final class MinMaxScaler implements Transformer {
         }
         return out;
     }
+
+    @Override
+    public Columns transform(Columns batch) {
+        Object[] out = new Object[batch.width()];
+        for (int i = 0; i < out.length; i++) {
+            double[] in = batch.numbers(i);
+            double[] o = new double[in.length];
+            for (int r = 0; r < o.length; r++) {
+                double x = in[r];
+                x *= scale[i];
+                x += min[i];
+                if (clip != null && !Double.isNaN(x)) {
+                    x = Math.min(Math.max(x, clip[0]), clip[1]);
+                }
+                o[r] = x;
+            }
+            out[i] = o;
+        }
+        return batch.with(out);
+    }
 }

@@ -67,4 +67,30 @@ public final class OneHotEncoder implements Transformer {
         }
         return out;
     }
+
+    @Override
+    public Columns transform(Columns batch) {
+        int rows = batch.rows();
+        double[][] out = new double[width][rows];
+        for (int i = 0; i < categories.length; i++) {
+            int[] cats = categories[i].lookup(batch, i);
+            for (int r = 0; r < rows; r++) {
+                int cat = cats[r];
+                int column;
+                if (cat == Categories.UNKNOWN) {
+                    if (strict) {
+                        batch.leaveOut(r);
+                        continue;
+                    }
+                    column = unknownToInfrequent ? infrequentColumn[i] : -1;
+                } else {
+                    column = columns[i][cat];
+                }
+                if (column >= 0) {
+                    out[offsets[i] + column][r] = 1.0;
+                }
+            }
+        }
+        return batch.with(java.util.Arrays.copyOf(out, width, Object[].class));
+    }
 }

@@ -46,4 +46,28 @@ public final class OrdinalEncoder implements Transformer {
         }
         return out;
     }
+
+    @Override
+    public Columns transform(Columns batch) {
+        Object[] out = new Object[categories.length];
+        for (int i = 0; i < categories.length; i++) {
+            int[] cats = categories[i].lookup(batch, i);
+            double[] o = new double[cats.length];
+            for (int r = 0; r < o.length; r++) {
+                int cat = cats[r];
+                if (cat == Categories.UNKNOWN) {
+                    if (strict) {
+                        batch.leaveOut(r);
+                    }
+                    o[r] = unknownValue;
+                } else if (categories[i].isNaNCategory(cat)) {
+                    o[r] = missingValue;
+                } else {
+                    o[r] = cat;
+                }
+            }
+            out[i] = o;
+        }
+        return batch.with(out);
+    }
 }

@@ -6,4 +6,9 @@ public final class Passthrough implements Transformer {
     public Object[] transform(Object[] row) {
         return row;
     }
+
+    @Override
+    public Columns transform(Columns batch) {
+        return batch;
+    }
 }

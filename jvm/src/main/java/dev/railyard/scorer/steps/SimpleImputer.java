@@ -53,4 +53,45 @@ public final class SimpleImputer implements Transformer {
         }
         return out;
     }
+
+    @Override
+    public Columns transform(Columns batch) {
+        Object[] out = new Object[keep.length];
+        for (int j = 0; j < keep.length; j++) {
+            int i = keep[j];
+            out[j] = numeric ? numbers(batch.numbers(i), numberFill[i]) : strings(batch, i);
+        }
+        return batch.with(out);
+    }
+
+    private static double[] numbers(double[] in, double fill) {
+        double[] o = new double[in.length];
+        for (int r = 0; r < o.length; r++) {
+            double x = in[r];
+            o[r] = Double.isNaN(x) ? fill : x;
+        }
+        return o;
+    }
+
+    /** Column i of a string imputer, cell by cell as transform(Object[]) reads it. */
+    private Object[] strings(Columns batch, int i) {
+        Object column = batch.column(i);
+        Object[] cells = column instanceof Object[] c ? c : null;
+        double[] numbers = column instanceof double[] d ? d : null;
+        Object[] o = new Object[batch.rows()];
+        for (int r = 0; r < o.length; r++) {
+            Object cell = cells != null ? cells[r] : null;
+            boolean nan = cells != null ? Cells.isNaN(cell) : Double.isNaN(numbers[r]);
+            if (cell instanceof String) {
+                o[r] = cell;
+            } else if (cells != null && Cells.isNone(cell)) {
+                o[r] = imputeNone ? stringFill[i] : null;
+            } else if (nan && !imputeNone) {
+                o[r] = stringFill[i];
+            } else {
+                batch.leaveOut(r); // NaN under missing_values=None, or a number: transform throws
+            }
+        }
+        return o;
+    }
 }

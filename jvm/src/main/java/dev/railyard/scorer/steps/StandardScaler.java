@@ -27,4 +27,25 @@ public final class StandardScaler implements Transformer {
         }
         return out;
     }
+
+    @Override
+    public Columns transform(Columns batch) {
+        Object[] out = new Object[batch.width()];
+        for (int i = 0; i < out.length; i++) {
+            double[] in = batch.numbers(i);
+            double[] o = new double[in.length];
+            for (int r = 0; r < o.length; r++) {
+                double x = in[r];
+                if (mean != null) {
+                    x -= mean[i];
+                }
+                if (scale != null) {
+                    x /= scale[i];
+                }
+                o[r] = x;
+            }
+            out[i] = o;
+        }
+        return batch.with(out);
+    }
 }

@@ -6,4 +6,11 @@ package dev.railyard.scorer.steps;
  */
 public interface Transformer {
     Object[] transform(Object[] row);
+
+    /**
+     * The step over a whole batch, column by column: for every row not left out, the same
+     * cells as {@link #transform(Object[])} gives that row (bit for bit). Never throws for a
+     * row: a row transform(Object[]) would throw for is left out instead ({@link Columns}).
+     */
+    Columns transform(Columns batch);
 }

@@ -18,4 +18,13 @@ public final class TransformerPipeline implements Transformer {
         }
         return out;
     }
+
+    @Override
+    public Columns transform(Columns batch) {
+        Columns out = batch;
+        for (Transformer t : steps) {
+            out = t.transform(out);
+        }
+        return out;
+    }
 }
