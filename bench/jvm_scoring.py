@@ -1,11 +1,13 @@
 """Throughput of the JVM scorer vs onnxruntime-java on the fraud_v3 XGBoost pipeline.
 
     .venv/bin/python bench/jvm_scoring.py [--train 20000] [--rows 20000] [--batch 1000]
+        [--rounds 5] [--warmup 1]
 
 Trains the fraud_v3 XGBClassifier pipeline on synthetic rows, exports it as a bundle and
 as ONNX, prints both routes' parity with Python, then runs
 bench/jvm_scoring (Java) which prints rows/s of railyard-scorer and onnxruntime-java,
-single thread, one row per call and batched, with their ratio.
+single thread, one row per call and batched, with their ratio: best of --rounds timed
+rounds, after --warmup untimed ones per mode (the JIT compiles once-per-batch code late).
 Needs java, mvn, skl2onnx, onnxmltools, onnxruntime.
 """
 
@@ -38,6 +40,7 @@ def main() -> int:
     parser.add_argument("--rows", type=int, default=20000)
     parser.add_argument("--batch", type=int, default=1000)
     parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--warmup", type=int, default=1)
     args = parser.parse_args()
 
     case = next(c for c in CASES if c.name == "fraud_v3_xgb_classifier")
@@ -73,7 +76,7 @@ def main() -> int:
             str(onnx_path),
             str(rows),
         ]
-        subprocess.run([*cmd, str(args.batch), str(args.rounds)], check=True)
+        subprocess.run([*cmd, str(args.batch), str(args.rounds), str(args.warmup)], check=True)
     return 0
 
 

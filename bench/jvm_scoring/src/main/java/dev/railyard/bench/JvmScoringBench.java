@@ -22,7 +22,12 @@ import java.util.Map;
  * run, single thread: one row per call, and batches. Input conversion (Map rows → cells,
  * or → ONNX tensors) is timed on both sides.
  *
- * <p>usage: JvmScoringBench BUNDLE_DIR MODEL.onnx ROWS.jsonl [BATCH] [ROUNDS]
+ * <p>usage: JvmScoringBench BUNDLE_DIR MODEL.onnx ROWS.jsonl [BATCH] [ROUNDS] [WARMUP]
+ *
+ * <p>WARMUP (default 1) untimed rounds precede each mode's timed rounds. The JIT compiles
+ * code that runs once per batch (a batch's column loops) only after some hundred calls, so
+ * one round of 20 batches times partly interpreted or profiling code; onnxruntime is native
+ * and needs no warm-up.
  */
 public final class JvmScoringBench {
     private JvmScoringBench() {}
@@ -36,6 +41,7 @@ public final class JvmScoringBench {
         List<Map<String, Object>> rows = scorable(bundle, read);
         int batch = args.length > 3 ? Integer.parseInt(args[3]) : 1000;
         int rounds = args.length > 4 ? Integer.parseInt(args[4]) : 5;
+        warmup = args.length > 5 ? Integer.parseInt(args[5]) : 1;
         OrtEnvironment env = OrtEnvironment.getEnvironment();
         OrtSession.SessionOptions options = new OrtSession.SessionOptions();
         options.setIntraOpNumThreads(1);
@@ -51,8 +57,8 @@ public final class JvmScoringBench {
                     maxDiff = Math.max(maxDiff, Math.abs(jvm - probs[i][1]));
                 }
             }
-            System.out.printf("rows=%d batch=%d rounds=%d  max|railyard - onnxruntime| = %.3g%n",
-                    rows.size(), batch, rounds, maxDiff);
+            System.out.printf("rows=%d batch=%d rounds=%d warmup=%d  max|railyard - onnxruntime| = %.3g%n",
+                    rows.size(), batch, rounds, warmup, maxDiff);
             double jvmSingle = best(rounds, () -> {
                 for (Map<String, Object> r : rows) {
                     sink(bundle.score(r));
@@ -103,6 +109,7 @@ public final class JvmScoringBench {
     }
 
     private static volatile Object blackhole;
+    private static int warmup = 1;
 
     private static void sink(Object o) {
         blackhole = o;
@@ -112,9 +119,11 @@ public final class JvmScoringBench {
         void run() throws Exception;
     }
 
-    /** Best wall time in seconds over the rounds, after one warm-up round. */
+    /** Best wall time in seconds over the rounds, after the warm-up rounds. */
     private static double best(int rounds, Body body) throws Exception {
-        body.run();
+        for (int i = 0; i < warmup; i++) {
+            body.run();
+        }
         double best = Double.MAX_VALUE;
         for (int i = 0; i < rounds; i++) {
             long t = System.nanoTime();
