@@ -193,29 +193,38 @@ public final class Bundle implements Scorer {
             Map<String, ?> row = rows.get(r);
             for (int j = 0; j < width; j++) {
                 Object value = row.get(names[j]);
-                if (columns[j] instanceof double[] numbers) {
-                    if (value instanceof Double d) {
-                        numbers[r] = d;
-                    } else if (value == null) {
-                        numbers[r] = Double.NaN;
-                        if (!row.containsKey(names[j])) {
-                            batch.leaveOut(r);
-                        }
-                    } else if (value instanceof Number || value instanceof Boolean) {
-                        numbers[r] = (Double) cell(inputSchema.get(j), value);
-                    } else {
-                        batch.leaveOut(r);
-                    }
-                } else if (value instanceof String || value == null && row.containsKey(names[j])) {
-                    ((Object[]) columns[j])[r] = value;
-                } else if ((value instanceof Double d && d.isNaN()) || (value instanceof Float f && f.isNaN())) {
-                    ((Object[]) columns[j])[r] = NAN;
-                } else {
+                boolean present = value != null || row.containsKey(names[j]);
+                if (!present || !put(columns[j], r, inputSchema.get(j), value)) {
                     batch.leaveOut(r);
                 }
             }
         }
         return batch;
+    }
+
+    /** Stores the cell {@link #cell} makes of value at row r of the column; false where cell throws. */
+    private static boolean put(Object column, int r, InputColumn col, Object value) {
+        if (column instanceof double[] numbers) {
+            if (value == null) {
+                numbers[r] = Double.NaN;
+            } else if (value instanceof Double d) {
+                numbers[r] = d;
+            } else if (value instanceof Number || value instanceof Boolean) {
+                numbers[r] = (Double) cell(col, value);
+            } else {
+                return false;
+            }
+            return true;
+        }
+        Object[] cells = (Object[]) column;
+        if (value == null || value instanceof String) {
+            cells[r] = value;
+        } else if ((value instanceof Double d && d.isNaN()) || (value instanceof Float f && f.isNaN())) {
+            cells[r] = NAN;
+        } else {
+            return false;
+        }
+        return true;
     }
 
     /** The one boxed NaN string cells share (cell boxes a new one per row; only its value counts). */
