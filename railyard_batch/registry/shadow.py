@@ -622,8 +622,8 @@ def report_files(root: Path, report: dict[str, Any]) -> dict[str, str]:
     """Where a stored report's JSON and page lie under the artifact root (those still there):
     its own, or, for one of a sweep's reports, the sweep's summary (``sweep_json``,
     ``sweep_html``)."""
-    own = report["id"] if "sweep_summary" not in report else report["sweep_summary"]
-    prefix = "" if "sweep_summary" not in report else "sweep_"
+    sweep = report.get("sweep_summary")
+    own, prefix = (report["id"], "") if sweep is None else (sweep, "sweep_")
     return {prefix + k: str(v) for k, v in _report_paths(root, own).items() if v.is_file()}
 
 

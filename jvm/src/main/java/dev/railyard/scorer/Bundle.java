@@ -204,31 +204,17 @@ public final class Bundle implements Scorer {
 
     /** Stores the cell {@link #cell} makes of value at row r of the column; false where cell throws. */
     private static boolean put(Object column, int r, InputColumn col, Object value) {
-        if (column instanceof double[] numbers) {
-            if (value == null) {
-                numbers[r] = Double.NaN;
-            } else if (value instanceof Double d) {
-                numbers[r] = d;
-            } else if (value instanceof Number || value instanceof Boolean) {
-                numbers[r] = (Double) cell(col, value);
+        try {
+            if (column instanceof double[] numbers) {
+                numbers[r] = value instanceof Double d ? d : (Double) cell(col, value);
             } else {
-                return false;
+                ((Object[]) column)[r] = value instanceof String ? value : cell(col, value);
             }
             return true;
+        } catch (WrongTypeException e) {
+            return false; // the one-row path throws it again for this row
         }
-        Object[] cells = (Object[]) column;
-        if (value == null || value instanceof String) {
-            cells[r] = value;
-        } else if ((value instanceof Double d && d.isNaN()) || (value instanceof Float f && f.isNaN())) {
-            cells[r] = NAN;
-        } else {
-            return false;
-        }
-        return true;
     }
-
-    /** The one boxed NaN string cells share (cell boxes a new one per row; only its value counts). */
-    private static final Double NAN = Double.NaN;
 
     private static Object cell(InputColumn col, Object value) {
         if (value == null) {

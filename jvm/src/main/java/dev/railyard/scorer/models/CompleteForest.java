@@ -112,18 +112,14 @@ final class CompleteForest {
         int base = nodeBase[t];
         int slot = 0;
         for (int k = 0; k < d; k++) {
-            int at = base + slot;
-            int fd = featureAndDefault[at];
-            float v = xf[offset + (fd >>> 1)];
-            boolean goLeft = v < split[at] | (v != v & (fd & 1) != 0);
-            slot = 2 * slot + (goLeft ? 1 : 2);
+            slot = child(base, slot, xf, offset);
         }
         return leaves[leafBase[t] + slot - ((1 << d) - 1)];
     }
 
     /**
      * Adds tree t's leaf to margins[i] for the first n rows of a row-major float32 block,
-     * four rows in lock step (independent walks the CPU overlaps).
+     * eight rows in lock step (independent walks the CPU overlaps).
      */
     void addLeaves(int t, float[] block, int width, int n, float[] margins) {
         int d = depth[t];

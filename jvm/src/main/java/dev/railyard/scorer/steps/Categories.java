@@ -119,20 +119,8 @@ final class Categories {
 
     /** The index of number category x (not NaN), or UNKNOWN; -0.0 finds 0.0 as key() makes it. */
     private int number(double x) {
-        int lo = 0;
-        int hi = sortedKeys.length - 1;
-        while (lo <= hi) {
-            int mid = (lo + hi) >>> 1;
-            double k = sortedKeys[mid];
-            if (k < x) {
-                lo = mid + 1;
-            } else if (k > x) {
-                hi = mid - 1;
-            } else {
-                return sortedIndices[mid];
-            }
-        }
-        return UNKNOWN;
+        int at = java.util.Arrays.binarySearch(sortedKeys, x == 0.0 ? 0.0 : x);
+        return at >= 0 ? sortedIndices[at] : UNKNOWN;
     }
 
     /** Whether category i is NaN (OrdinalEncoder's encoded_missing_value; None is an ordinary category there). */
