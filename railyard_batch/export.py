@@ -92,10 +92,13 @@ class Holdouts:
         self._run_rows: dict[str, dict[str, Any]] = {}
         self._fanout: dict[str, pd.Series | None] = {}
         self._index: dict[str, tuple[np.ndarray, pd.Index]] = {}
+        self._prefetched: set[str] = set()
 
     def prefetch(self, sweep_ids: set[str]) -> None:
-        """Read these sweeps' member and run rows in one query each (not one per member)."""
-        for sweep_id in sorted(sweep_ids):
+        """Read these sweeps' member and run rows in one query each (not one per member), once
+        per sweep (a shadow's pool process asks again for each chunk of names)."""
+        for sweep_id in sorted(sweep_ids - self._prefetched):
+            self._prefetched.add(sweep_id)
             for m in self._store.members(sweep_id=sweep_id):
                 self._members[m["id"]] = m
             for r in self._store.runs(sweep_id):

@@ -265,7 +265,9 @@ def _compare_pair(
         **compare(labels.to_numpy(), prod_scores, cand_scores),
         "by_value": None,
     }
-    groups = [] if values is None else by_value(values, labels.to_numpy(), prod_scores, cand_scores)
+    groups = []
+    if values is not None and len(values) and not (values == values[0]).all():
+        groups = by_value(values, labels.to_numpy(), prod_scores, cand_scores)
     if len(groups) > 1:  # one value (a per-merchant model): nothing to break down
         vc, _ = holdouts.context(cand_member)
         report["by_value"] = {"column": vc["fanout"]["by"], "values": groups}

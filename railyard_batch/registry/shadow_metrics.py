@@ -38,39 +38,88 @@ def weighted_outcome(
     ``weights`` (shape ``(B, n)``: a bootstrap resample as counts per row), all B at once.
 
     Equal to scikit-learn's ``roc_auc_score``/``average_precision_score``/``log_loss`` with
-    ``sample_weight`` (tested), but one sort for all resamples instead of 3 x B metric calls:
-    rows are grouped by distinct score, and each metric is a cumulative sum over the groups.
-    A resample with one class only gives NaN.
+    ``sample_weight`` (tested), but without 3 x B metric calls. Both AUCs need only, at each
+    distinct score that a positive row has, the weight of the positives and the negatives
+    scored there and below it: :func:`_sums_by_product` (few such scores, as on a merchant's
+    holdout) or :func:`_sums_by_sort` (many, as on a global model's). A resample with one
+    class only gives NaN.
     """
-    order = np.argsort(score, kind="stable")
-    ys, ss, w = y[order], score[order], weights[:, order]
-    starts = np.flatnonzero(np.r_[True, ss[1:] != ss[:-1]])  # first row of each distinct score
-    positive = w * (ys == 1)
-    if len(starts) == len(ss):  # no ties: each row is its own group
-        pos, neg = positive, w - positive
-    else:  # (B, groups), ascending score
-        pos = np.add.reduceat(positive, starts, axis=1)
-        neg = np.add.reduceat(w, starts, axis=1) - pos
-    p_total, n_total = pos.sum(axis=1), neg.sum(axis=1)
+    few = len(np.unique(score[y == 1])) <= PRODUCT_SCORES
+    sums = _sums_by_product(y, score, weights) if few else _sums_by_sort(y, score, weights)
+    pos_at, neg_at, pos_below, neg_below, p_total, n_total = sums
     valid = (p_total > 0) & (n_total > 0)
     safe_p, safe_n = np.where(valid, p_total, 1), np.where(valid, n_total, 1)
-    below = np.cumsum(neg, axis=1) - neg  # negatives scored strictly lower
-    roc = (pos * (below + 0.5 * neg)).sum(axis=1) / (safe_p * safe_n)
-    tp = np.cumsum(pos[:, ::-1], axis=1)  # thresholds from the highest score down
-    fp = np.cumsum(neg[:, ::-1], axis=1)
+    roc = (pos_at * (neg_below + 0.5 * neg_at)).sum(axis=1) / (safe_p * safe_n)
+    tp = p_total[:, None] - pos_below  # flagged at that score's threshold: it and above
+    fp = n_total[:, None] - neg_below
     flagged = tp + fp
     precision = np.divide(tp, flagged, out=np.zeros_like(tp), where=flagged > 0)
-    ap = (pos[:, ::-1] * precision).sum(axis=1) / safe_p  # sum of (R_k - R_k-1) * P_k
-    clipped = np.clip(ss, 1e-15, 1 - 1e-15)
-    loss = np.where(ys == 1, -np.log(clipped), -np.log1p(-clipped))
+    ap = (pos_at * precision).sum(axis=1) / safe_p  # sum of (R_k - R_k-1) * P_k
+    clipped = np.clip(score, 1e-15, 1 - 1e-15)
+    loss = np.where(y == 1, -np.log(clipped), -np.log1p(-clipped))
     total = p_total + n_total
-    ll = (w @ loss) / np.where(total > 0, total, 1)
-    nan = np.full(len(w), np.nan)
+    ll = (weights @ loss) / np.where(total > 0, total, 1)
+    nan = np.full(len(weights), np.nan)
     return {
         "roc_auc": np.where(valid, roc, nan),
         "pr_auc": np.where(valid, ap, nan),
         "log_loss": np.where(valid, ll, nan),
     }
+
+
+# At most this many distinct scores of positive rows: the sums are a matrix product (its
+# cost grows with them), else a sort and cumulative sums over (B, rows) arrays.
+PRODUCT_SCORES = 96
+
+Sums = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]
+
+
+def _sums_by_product(y: np.ndarray, score: np.ndarray, weights: np.ndarray) -> Sums:
+    """Per resample (rows of ``weights``) and per distinct score u of a positive row, in
+    ascending u: the positives' and negatives' weight at u, the positives' and negatives'
+    weight below u, then the positives' and negatives' totals. One product of the weights
+    with 0/1 columns (the weights are counts, so every sum is exact)."""
+    positive = y == 1
+    u = np.unique(score[positive])
+    k = len(u)
+    pos, neg = positive[:, None], ~positive[:, None]
+    at, below = score[:, None] == u, score[:, None] < u
+    columns = np.concatenate([at & pos, at & neg, below & neg, pos, neg], axis=1)
+    sums = weights @ columns.astype(float)
+    pos_at = sums[:, :k]
+    return (
+        pos_at,
+        sums[:, k : 2 * k],
+        np.cumsum(pos_at, axis=1) - pos_at,
+        sums[:, 2 * k : 3 * k],
+        sums[:, 3 * k],
+        sums[:, 3 * k + 1],
+    )
+
+
+def _sums_by_sort(y: np.ndarray, score: np.ndarray, weights: np.ndarray) -> Sums:
+    """:func:`_sums_by_product`'s sums from one sort: rows are grouped by distinct score and
+    each sum below a score is a cumulative sum over the groups."""
+    order = np.argsort(score, kind="stable")
+    ys, ss, w = y[order] == 1, score[order], weights[:, order]
+    starts = np.flatnonzero(np.r_[True, ss[1:] != ss[:-1]])  # first row of each distinct score
+    positive = w * ys
+    if len(starts) == len(ss):  # no ties: each row is its own group
+        pos, neg, with_positive = positive, w - positive, np.flatnonzero(ys)
+    else:  # (B, groups), ascending score
+        pos = np.add.reduceat(positive, starts, axis=1)
+        neg = np.add.reduceat(w, starts, axis=1) - pos
+        with_positive = np.flatnonzero(np.add.reduceat(ys.astype(np.int64), starts))
+    below = np.cumsum(neg, axis=1) - neg  # negatives scored strictly lower
+    pos_at = pos[:, with_positive]
+    return (
+        pos_at,
+        neg[:, with_positive],
+        np.cumsum(pos_at, axis=1) - pos_at,
+        below[:, with_positive],
+        pos.sum(axis=1),
+        neg.sum(axis=1),
+    )
 
 
 def _intervals(
@@ -95,15 +144,21 @@ def _intervals(
         for metric in got["production"]:
             diff = got["candidate"][metric] - got["production"][metric]
             draws["difference"].setdefault(metric, []).append(diff)
-    out: dict[str, dict[str, list[float] | None]] = {}
-    for k, by_metric in draws.items():
-        out[k] = {}
-        for m, parts in by_metric.items():
-            v = np.concatenate(parts)
-            v = v[~np.isnan(v)]
-            out[k][m] = (
-                [float(np.percentile(v, 2.5)), float(np.percentile(v, 97.5))] if len(v) else None
-            )
+    out: dict[str, dict[str, list[float] | None]] = {k: {} for k in draws}
+    keys = [(k, m) for k, by_metric in draws.items() for m in by_metric]
+    if not keys:  # no rounds
+        return out
+    table = np.array([np.concatenate(draws[k][m]) for k, m in keys])  # (keys, rounds)
+    complete = ~np.isnan(table).any(axis=1)
+    bounds = np.full((len(keys), 2), np.nan)
+    if complete.any():  # one call for the metrics no resample left undefined
+        bounds[complete] = np.percentile(table[complete], [2.5, 97.5], axis=1).T
+    for i in np.flatnonzero(~complete):
+        v = table[i][~np.isnan(table[i])]
+        if len(v):
+            bounds[i] = np.percentile(v, [2.5, 97.5])
+    for (k, m), (low, high) in zip(keys, bounds.tolist(), strict=True):
+        out[k][m] = None if np.isnan(low) else [low, high]
     return out
 
 

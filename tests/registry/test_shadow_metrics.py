@@ -11,6 +11,9 @@ from hypothesis import strategies as st
 from sklearn.metrics import average_precision_score, log_loss, roc_auc_score
 
 from railyard_batch.registry.shadow_metrics import (
+    PRODUCT_SCORES,
+    _sums_by_product,
+    _sums_by_sort,
     by_value,
     compare,
     ks,
@@ -95,6 +98,48 @@ def test_bootstrap_metrics_are_scikit_learns_with_weights(data: st.DataObject) -
         clipped = np.clip(score, 1e-15, 1 - 1e-15)
         assert got["log_loss"][b] == pytest.approx(
             log_loss(y, clipped, sample_weight=w, labels=[0, 1]), abs=1e-12
+        )
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.data())
+def test_both_ways_to_the_bootstrap_sums_agree_bit_for_bit(data: st.DataObject) -> None:
+    # the product (few distinct positive scores) and the sort (many) give the same sums:
+    # the weights are counts, so every sum is an exact integer either way
+    n = data.draw(st.integers(1, 60))
+    score = np.array(
+        data.draw(
+            st.lists(
+                st.sampled_from([0.0, 0.25, 0.5, 1.0]) | st.floats(0, 1), min_size=n, max_size=n
+            )
+        )
+    )
+    y = np.array(data.draw(st.lists(st.integers(0, 1), min_size=n, max_size=n)))
+    weights = np.array(
+        data.draw(
+            st.lists(st.lists(st.integers(0, 4), min_size=n, max_size=n), min_size=1, max_size=5)
+        ),
+        dtype=float,
+    )
+    by_product, by_sort = _sums_by_product(y, score, weights), _sums_by_sort(y, score, weights)
+    for got, expected in zip(by_product, by_sort, strict=True):
+        assert got.shape == expected.shape and np.array_equal(got, expected)
+
+
+def test_many_distinct_positive_scores_take_the_sort_and_still_match_scikit_learn() -> None:
+    rng = np.random.default_rng(7)
+    n = 6 * PRODUCT_SCORES
+    y = (rng.random(n) < 0.5).astype(int)
+    score = np.round(rng.random(n), 3)  # ties, and more distinct positive scores than the limit
+    assert len(np.unique(score[y == 1])) > PRODUCT_SCORES
+    weights = rng.integers(0, 3, (3, n)).astype(float)
+    got = weighted_outcome(y, score, weights)
+    for b, w in enumerate(weights):
+        assert got["roc_auc"][b] == pytest.approx(
+            roc_auc_score(y, score, sample_weight=w), abs=1e-12
+        )
+        assert got["pr_auc"][b] == pytest.approx(
+            average_precision_score(y, score, sample_weight=w), abs=1e-12
         )
 
 
