@@ -15,6 +15,7 @@ from railyard_batch.config.validate import ValidatedConfig
 from railyard_batch.execution.splits import split_indices
 from railyard_batch.planning.plan import RunPlan
 from railyard_batch.planning.plan_data import read_plan_data
+from railyard_batch.recording import scores
 from railyard_batch.recording.artifacts import HOLDOUT_SCORES, OOF_SCORES, ArtifactStore, join_uri
 from railyard_batch.recording.store import RunStore
 
@@ -159,26 +160,23 @@ class Holdouts:
         return self._rows[member_id]
 
     def recorded_scores(self, member_id: str, *, oof: bool = False) -> RecordedScores | None:
-        """The member's recorded holdout scores (``holdout_scores.parquet``); their rows are
-        the recorded ``pos`` (positions in the member's rows), or, for files written before
-        it, the rebuilt split's. None when it kept none (a regression, an older version) or
-        they do not fit its holdout (then the caller runs the pipeline). ``oof``: the
-        out-of-fold scores on its training rows (``oof_scores.parquet``, evaluation.oof_folds)
-        instead."""
-        import io
-
-        import pyarrow.parquet as pq
-
+        """The member's recorded holdout scores (``holdout_scores.arrow``, or an earlier
+        version's parquet file); their rows are the recorded ``pos`` (positions in the
+        member's rows), or, for files written before it, the rebuilt split's. None when it
+        kept none (a regression, an older version) or they do not fit its holdout (then the
+        caller runs the pipeline). ``oof``: the out-of-fold scores on its training rows
+        (``oof_scores.arrow``, evaluation.oof_folds) instead."""
         member = self._member(member_id)
         model = member.get("artifact_uri")
         if not model:
             return None
         run = self._run_row(member["run_id"])
         try:
-            blob = ArtifactStore(run["artifact_uri"]).get(
-                f"{model.rsplit('/', 1)[0]}/{OOF_SCORES if oof else HOLDOUT_SCORES}"
+            table = scores.read(
+                ArtifactStore(run["artifact_uri"]).get,
+                model.rsplit("/", 1)[0],
+                OOF_SCORES if oof else HOLDOUT_SCORES,
             )
-            table = pq.read_table(io.BytesIO(blob))
         except (OSError, ValueError):
             return None
         if not {"y_true", "score"} <= set(table.column_names):

@@ -10,9 +10,10 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pandas as pd
+import pyarrow as pa
 
 from railyard_batch.planning.member_keys import member_keys
+from railyard_batch.recording import scores as score_files
 from railyard_batch.recording.artifacts import HOLDOUT_SCORES
 from railyard_batch.recording.store import MemberOutcome, RunStore
 
@@ -98,8 +99,8 @@ def record_sweep(
                 n = holdout_rows if key != "__global__" else global_holdout_rows or holdout_rows
                 y = (rng.random(n) < 0.2).astype(np.int8)
                 score = np.clip(0.2 + 0.4 * (y - 0.2) + rng.normal(0, 0.2, n), 0, 1)
-                pd.DataFrame({"y_true": y, "score": score}).to_parquet(
-                    model.parent / HOLDOUT_SCORES, index=False
+                (model.parent / HOLDOUT_SCORES).write_bytes(
+                    score_files.encode(pa.table({"y_true": y, "score": score}))
                 )
             outcomes.append(
                 MemberOutcome(

@@ -28,8 +28,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
-import pyarrow.parquet as pq
 
 from railyard_batch.config.validate import ValidatedConfig
 from railyard_batch.errors import MemberSkipped, RailyardError, StorageError
@@ -43,6 +41,7 @@ from railyard_batch.execution.training import (
 from railyard_batch.execution.worker_log import LOGGER, ShardLog, capture, log_relpath, node_name
 from railyard_batch.planning.plan import MemberPlan, RunPlan
 from railyard_batch.planning.plan_data import read_plan_data
+from railyard_batch.recording import scores
 from railyard_batch.recording.artifacts import (
     HOLDOUT_SCORES,
     OOF_SCORES,
@@ -353,10 +352,10 @@ def _run_member(
         model_uri = artifacts.put(f"{prefix}/model.pkl", trained.model_bytes, durable=False)
         metrics = {**trained.metrics, "n_rows": len(subset)}  # kept in outcome.json
         if trained.holdout_scores is not None:
-            blob = _parquet_bytes(trained.holdout_scores)
+            blob = scores.encode(trained.holdout_scores)
             artifacts.put(f"{prefix}/{HOLDOUT_SCORES}", blob, durable=False)
         if trained.oof_scores is not None:
-            blob = _parquet_bytes(trained.oof_scores)
+            blob = scores.encode(trained.oof_scores)
             artifacts.put(f"{prefix}/{OOF_SCORES}", blob, durable=False)
     except Exception as exc:  # a write failure fails this member, not the shard
         LOGGER.error("writing the artifacts of %s failed", member.key, exc_info=exc)
@@ -406,13 +405,6 @@ def _export(
     except JvmScorerError as exc:
         return {"exportable": False, "reason": f"JVM scorer unavailable: {exc}"}
     return dict(outcome.to_dict())
-
-
-def _parquet_bytes(table: pa.Table) -> bytes:
-    sink = pa.BufferOutputStream()
-    # Small tables read whole: no compression, statistics or dictionaries (0.1 of 0.2 ms)
-    pq.write_table(table, sink, compression="none", write_statistics=False, use_dictionary=False)
-    return bytes(sink.getvalue())
 
 
 def _reason(exc: BaseException) -> str:

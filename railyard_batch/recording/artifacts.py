@@ -27,11 +27,12 @@ from pathlib import Path
 from railyard_batch.errors import ConfigError, StorageError
 from railyard_batch.url_secrets import has_password, redact_url
 
-# Beside each classifier's model.pkl: its holdout's labels and scores (``y_true``, ``score``),
-# which the sweep report draws its ROC, PR and calibration curves from.
-HOLDOUT_SCORES = "holdout_scores.parquet"
+# Beside each classifier's model.pkl: its holdout's labels and scores (``pos``, ``y_true``,
+# ``score``), which the sweep report draws its ROC, PR and calibration curves from. Arrow IPC
+# files; see :mod:`railyard_batch.recording.scores` (which also reads earlier parquet ones).
+HOLDOUT_SCORES = "holdout_scores.arrow"
 # Out-of-fold scores on the training side (evaluation.oof_folds), what a stack is fit on.
-OOF_SCORES = "oof_scores.parquet"
+OOF_SCORES = "oof_scores.arrow"
 
 
 def fault_point(name: str, file: str = "") -> None:

@@ -4,7 +4,6 @@ holdout scores, read from the artifact root beside their models."""
 
 from __future__ import annotations
 
-import io
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -14,6 +13,7 @@ from typing import Any
 
 import pandas as pd
 
+from railyard_batch.recording import scores
 from railyard_batch.recording.artifacts import HOLDOUT_SCORES
 from railyard_batch.recording.store import RunStore
 from railyard_batch.report import shown_value
@@ -158,28 +158,39 @@ class HoldoutScores:
 
 
 def holdout_scores(member: dict[str, Any]) -> HoldoutScores:
-    """The ``holdout_scores.parquet`` beside the member's model (a cached member's is its
-    origin's). Members trained before the worker kept them have none: the reason says so."""
+    """The holdout scores beside the member's model (``holdout_scores.arrow``, or an earlier
+    version's parquet file; a cached member's are its origin's). Members trained before the
+    worker kept them have none: the reason says so."""
     model = member.get("artifact_uri")
     if not model:
         return HoldoutScores(None, "no model recorded")
+    remote = "://" in model and not model.startswith("file://")
+    folder = model.rsplit("/", 1)[0] if remote else str(Path(model.removeprefix("file://")).parent)
     try:
-        if "://" in model and not model.startswith("file://"):
-            import fsspec
-
-            with fsspec.open(f"{model.rsplit('/', 1)[0]}/{HOLDOUT_SCORES}", "rb") as fh:
-                blob = fh.read()
-        else:
-            blob = (Path(model.removeprefix("file://")).parent / HOLDOUT_SCORES).read_bytes()
+        table = scores.read(_remote_bytes if remote else _local_bytes, folder, HOLDOUT_SCORES)
     except FileNotFoundError:
         return HoldoutScores(None, "no holdout scores kept (trained by an older version)")
     except OSError as exc:
         return HoldoutScores(None, f"holdout scores unreadable: {exc}")
-    try:
-        frame = pd.read_parquet(io.BytesIO(blob), columns=["y_true", "score"])
     except Exception as exc:  # a damaged file: said on the chart, the report goes on
         return HoldoutScores(None, f"holdout scores unreadable: {type(exc).__name__}")
+    try:
+        frame = table.select(["y_true", "score"]).to_pandas()
+    except Exception as exc:  # columns missing
+        return HoldoutScores(None, f"holdout scores unreadable: {type(exc).__name__}")
     return HoldoutScores(frame.dropna())
+
+
+def _local_bytes(path: str) -> bytes:
+    return Path(path).read_bytes()
+
+
+def _remote_bytes(uri: str) -> bytes:
+    import fsspec
+
+    with fsspec.open(uri, "rb") as fh:
+        blob: bytes = fh.read()
+    return blob
 
 
 def metric_values(
