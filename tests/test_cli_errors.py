@@ -291,8 +291,8 @@ def test_the_sentinel_sees_a_call(project: Project) -> None:
 def test_any_override_text_is_checked_without_raising(group: str, value: str) -> None:
     """group_choice_error sees every override before Hydra does: whatever the text, it
     answers None or one ConfigError line that names the group, and never raises."""
+    from railyard_batch.cli.hydra_errors import group_choice_error
     from railyard_batch.config import register_configs
-    from railyard_batch.hydra_errors import group_choice_error
 
     register_configs()
     line = group_choice_error(REPO_CONF, [f"{group}={value}"])

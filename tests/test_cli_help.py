@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from railyard_batch.cli import SUBCOMMANDS, _parser
+from railyard_batch.cli.main import SUBCOMMANDS, _parser
 from railyard_batch.cli_options import DEFAULT_STORE, STORE_HELP
 from tests.conftest import Project
 

@@ -72,7 +72,7 @@ def test_a_parent_with_an_early_pool_never_imports_scikit_learn(project: Project
         "import atexit, sys\n"
         f"atexit.register(lambda: open({str(seen)!r}, 'w').write("
         "' '.join(m for m in ('sklearn', 'scipy') if m in sys.modules)))\n"
-        "from railyard_batch.cli import main\n"
+        "from railyard_batch.cli.main import main\n"
         "main(sys.argv[1:])\n"
     )
     args = ["fanout.by=merchant_id", "execution.workers=2", "execution.progress=false"]

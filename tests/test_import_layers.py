@@ -41,11 +41,13 @@ def test_a_lower_layer_importing_the_cli_is_caught(tmp_path: Path) -> None:
     )
     store_url = tmp_path / "railyard_batch" / "recording" / "urls.py"
     store_url.write_text(
-        store_url.read_text() + "\n\ndef _up() -> None:\n    import railyard_batch.cli\n"
+        store_url.read_text() + "\n\ndef _up() -> None:\n    import railyard_batch.cli.main\n"
     )
     done = _lint(tmp_path, tmp_path)
     assert done.returncode == 1, done.stdout[-3000:]
-    assert "railyard_batch.recording.urls -> railyard_batch.cli" in done.stdout, done.stdout[-3000:]
+    assert "railyard_batch.recording.urls -> railyard_batch.cli.main" in done.stdout, done.stdout[
+        -3000:
+    ]
     # Both layer contracts through the store, and recording's own (the CLI imports execution,
     # planning and the rest); the Kubernetes modules stay acyclic.
     assert "1 kept, 3 broken" in done.stdout, done.stdout[-2000:]

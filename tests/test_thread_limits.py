@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from railyard_batch import cli
-from railyard_batch.cli import ARROW_POOL_VAR
+from railyard_batch.cli import main as cli
+from railyard_batch.cli.main import ARROW_POOL_VAR
 from railyard_batch.config.validate import validate_config
 from railyard_batch.errors import ConfigError
 from railyard_batch.execution.backends import _pool_worker

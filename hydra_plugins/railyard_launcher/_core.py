@@ -86,7 +86,7 @@ def _launch(
 ) -> list[JobReturn]:
     """Plan every job (each ``JobReturn`` appended to ``returns`` as it comes), then run the
     plans together on the backend."""
-    from railyard_batch import app
+    from railyard_batch.cli import app
     from railyard_batch.errors import RailyardError
     from railyard_batch.execution.backends.local import default_workers, threads_per_worker
     from railyard_batch.sweep import chosen_sweep_id
@@ -158,7 +158,7 @@ def _launch(
 
 def _scrub_job_files(config: DictConfig | None, returns: list[JobReturn]) -> None:
     """The sweep's ``multirun.yaml`` without URL passwords (each job's own files are scrubbed
-    by the task function, :func:`railyard_batch.app.train`)."""
+    by the task function, :func:`railyard_batch.cli.app.train`)."""
     from railyard_batch.url_secrets import config_values, scrub_files
 
     if config is None:

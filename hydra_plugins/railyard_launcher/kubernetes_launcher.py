@@ -95,7 +95,7 @@ class RailyardKubernetesLauncher(RailyardLauncher):
         }
 
     def make_backend(self, workers: int) -> Any:
-        from railyard_batch.app import UserErrorExit
+        from railyard_batch.cli.app import UserErrorExit
         from railyard_batch.errors import RailyardError
         from railyard_batch.execution.kubernetes import KubernetesBackend, KubernetesSettings
 

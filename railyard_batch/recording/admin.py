@@ -1,4 +1,4 @@
-"""``railyard-batch store upgrade|copy`` (railyard_batch/store_cli.py): the run store's
+"""``railyard-batch store upgrade|copy`` (railyard_batch/cli/store.py): the run store's
 schema version, and moving a store's history into another (a laptop's SQLite into the team's PostgreSQL).
 
 ``upgrade`` applies the missing migrations (railyard_batch/recording/migrations/) in one

@@ -25,8 +25,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from railyard_batch.cli.hydra_errors import group_choice_error
 from railyard_batch.errors import ConfigError, RailyardError
-from railyard_batch.hydra_errors import group_choice_error
 from railyard_batch.service.schemas import TrainingRequest
 
 MAX_JOBS = 64
@@ -174,7 +174,7 @@ def _hydra(conf_dir: Path) -> Iterator[None]:
 
 
 def _line(exc: BaseException) -> str:
-    from railyard_batch.hydra_errors import HydraConfigExit
+    from railyard_batch.cli.hydra_errors import HydraConfigExit
 
     if isinstance(exc, RailyardError):
         return f"{type(exc).__name__}: {exc}"

@@ -13,7 +13,7 @@ from hydra.core.plugins import Plugins
 from hydra.plugins.launcher import Launcher
 
 from hydra_plugins.railyard_launcher.kubernetes_launcher import RailyardKubernetesLauncher
-from railyard_batch import cli
+from railyard_batch.cli import main as cli
 from railyard_batch.execution.kubernetes import KubernetesSettings, render_sweep
 from tests.conftest import Project, assert_one_line
 from tests.k8s_launcher.plans import make_plan
@@ -30,7 +30,9 @@ def test_dockerfile_entrypoint_is_the_console_script_the_jobs_run() -> None:
     scripts = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["scripts"]
     (entrypoint,) = instructions("ENTRYPOINT")
     argv = json.loads(entrypoint)
-    assert argv == ["railyard-batch"] and scripts["railyard-batch"] == "railyard_batch.cli:main"
+    assert (
+        argv == ["railyard-batch"] and scripts["railyard-batch"] == "railyard_batch.cli.main:main"
+    )
     classes = str(REPO / "conf" / "kubernetes" / "instance_classes.yaml")
     (run,) = render_sweep(
         [make_plan()], KubernetesSettings(instance_classes=classes), namespace="n"

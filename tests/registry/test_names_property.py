@@ -13,7 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from railyard_batch import cli
+from railyard_batch.cli import main as cli
 from tests.registry.conftest import Trained
 
 _VERSIONS: dict[str, str] = {}

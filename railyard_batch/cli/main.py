@@ -91,7 +91,7 @@ def _report(exc: BaseException) -> int:
 def _hydra_app(args: list[str]) -> int:
     import hydra
 
-    from railyard_batch import app, hydra_errors
+    from railyard_batch.cli import app, hydra_errors
     from railyard_batch.config import register_configs
 
     register_configs()
@@ -250,7 +250,7 @@ def _parser() -> argparse.ArgumentParser:
     add_models_parser(sub)
     _service_parsers(sub)
 
-    from railyard_batch import store_cli
+    from railyard_batch.cli import store as store_cli
 
     store_cli.add_parser(sub)
     from railyard_batch.compositions import command as compose_command
@@ -260,7 +260,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _dispatch(ns: argparse.Namespace) -> int:
-    from railyard_batch import store_cli
+    from railyard_batch.cli import store as store_cli
 
     if ns.command == "store":
         return store_cli.command(ns)
