@@ -33,8 +33,6 @@ from sqlalchemy import (
     true,
     update,
 )
-from sqlalchemy.dialects import postgresql as pg_dialect
-from sqlalchemy.dialects import sqlite as sqlite_dialect
 from sqlalchemy.engine import Connection, RowMapping
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
@@ -205,8 +203,15 @@ class RunStore:
                 ) from None
 
     def _insert(self, table: Any) -> Any:
-        dialect = pg_dialect if self.dialect == "postgresql" else sqlite_dialect
-        return dialect.insert(table)
+        # Imported here: SQLAlchemy's PostgreSQL package loads every driver's dialect (asyncpg
+        # with asyncio: ~50 ms), which a CLI process on a SQLite store would pay for nothing.
+        if self.dialect == "postgresql":
+            from sqlalchemy.dialects import postgresql
+
+            return postgresql.insert(table)
+        from sqlalchemy.dialects import sqlite
+
+        return sqlite.insert(table)
 
     # -- writes -------------------------------------------------------------------------------
 
