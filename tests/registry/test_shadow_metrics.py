@@ -65,11 +65,10 @@ def test_ks_is_scipys_statistic(a: list[float], b: list[float]) -> None:
         assert got == pytest.approx(float(expected), abs=1e-12)
 
 
-@settings(max_examples=80, deadline=None)
-@given(st.data())
-def test_bootstrap_metrics_are_scikit_learns_with_weights(data: st.DataObject) -> None:
+def _weighted_rows(data: st.DataObject) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Labels, scores and resample weights (counts, shape (B, n)) of up to 60 rows; few
+    distinct scores, so that ties between rows (the hard case) are common."""
     n = data.draw(st.integers(1, 60))
-    # few distinct values: ties between rows are the hard case
     score = np.array(
         data.draw(
             st.lists(
@@ -84,6 +83,13 @@ def test_bootstrap_metrics_are_scikit_learns_with_weights(data: st.DataObject) -
         ),
         dtype=float,
     )
+    return y, score, weights
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.data())
+def test_bootstrap_metrics_are_scikit_learns_with_weights(data: st.DataObject) -> None:
+    y, score, weights = _weighted_rows(data)
     got = weighted_outcome(y, score, weights)
     for b, w in enumerate(weights):
         if len(set(y[w > 0])) < 2:
@@ -106,21 +112,7 @@ def test_bootstrap_metrics_are_scikit_learns_with_weights(data: st.DataObject) -
 def test_both_ways_to_the_bootstrap_sums_agree_bit_for_bit(data: st.DataObject) -> None:
     # the product (few distinct positive scores) and the sort (many) give the same sums:
     # the weights are counts, so every sum is an exact integer either way
-    n = data.draw(st.integers(1, 60))
-    score = np.array(
-        data.draw(
-            st.lists(
-                st.sampled_from([0.0, 0.25, 0.5, 1.0]) | st.floats(0, 1), min_size=n, max_size=n
-            )
-        )
-    )
-    y = np.array(data.draw(st.lists(st.integers(0, 1), min_size=n, max_size=n)))
-    weights = np.array(
-        data.draw(
-            st.lists(st.lists(st.integers(0, 4), min_size=n, max_size=n), min_size=1, max_size=5)
-        ),
-        dtype=float,
-    )
+    y, score, weights = _weighted_rows(data)
     by_product, by_sort = _sums_by_product(y, score, weights), _sums_by_sort(y, score, weights)
     for got, expected in zip(by_product, by_sort, strict=True):
         assert got.shape == expected.shape and np.array_equal(got, expected)
