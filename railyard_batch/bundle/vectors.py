@@ -12,8 +12,9 @@ Regenerate (the committed copy lives in jvm/src/test/resources/vectors)::
 
     python -m railyard_batch.bundle.vectors jvm/src/test/resources/vectors
 
-It also writes ``libm_expf.tsv`` beside the cases: glibc expf values the JVM's
-float32 exp (used by the XGBoost sigmoid) must reproduce bit for bit.
+It also writes ``libm_expf.tsv`` and ``libm_exp.tsv`` beside the cases: glibc expf and exp
+values the JVM's float32 exp (the XGBoost sigmoid) and float64 exp (scipy's expit, as in
+HistGradientBoosting) must reproduce bit for bit.
 """
 
 from __future__ import annotations
@@ -192,6 +193,83 @@ def libm_expf_lines(n: int = 20000, seed: int = 0) -> str:
     return "\n".join(lines) + "\n"
 
 
+# Inputs where glibc's exp (its FMA build) is not what a near variant gives: a k = x·128/ln2
+# rounded without a fused multiply-add, the polynomial or the last step unfused, the
+# large-|x| path fused; each misses libm on these (found on 7.3 million inputs).
+HARD_EXP_INPUTS = [
+    "-0x1.1fe0cb666a809p7",
+    "0x1.69703796065abp7",
+    "0x1.a77a4c69422c8p8",
+    "-0x1.cdb160b6af2ap8",
+    "0x1.b82e52ccd50b7p6",
+    "-0x1.a8dd309931d02p8",
+    "-0x1.210e5045249a1p8",
+    "0x1.c7f80af7b2ac8p4",
+    "0x1.33350f75d128p5",
+    "-0x1.e3052438fec7cp3",
+    "-0x1.3235f9041ecp5",
+    "0x1.0191bd1d34becp-1",
+    "-0x1.c8cc38211346ep-1",
+    "0x1.cab99449fb6c8p8",
+    "0x1.7c389dae729bp8",
+    "0x1.3f7fd7826168cp5",
+    "-0x1.f6ff6c92d69f6p4",
+    "-0x1.f5b6497ad96ecp4",
+    "0x1.7cfbc32763538p3",
+    "0x1.14327c570448ap4",
+    "-0x1.c7fd90946725cp4",
+    "-0x1.df1b38a79d466p4",
+    "0x1.6dd71c9228978p4",
+    "-0x1.37ffb7b485034p9",
+    "-0x1.4cf3db3b1cb0bp9",
+    "-0x1.4e805d2cd356cp9",
+    "-0x1.269f97e12f458p9",
+    "-0x1.407cb51bb53c3p9",
+    "-0x1.5dcc381fd4af4p9",
+    "-0x1.0004b685ff45p9",
+    "-0x1.1216b656ddfb9p9",
+]
+
+
+def libm_exp_lines(n: int = 20000, seed: int = 0) -> str:
+    """``x<TAB>exp(x)`` as float64 bit patterns, from the C library scipy's expit calls (glibc).
+
+    Logit-sized inputs, the whole range, overflow and subnormal results, both sides of
+    |x| = 512 (where glibc rescales), ties of x·128/ln2, random bit patterns and
+    :data:`HARD_EXP_INPUTS`: a Java exp that is merely accurate (Math.exp misses about 1
+    in 500) or that fuses other operations than glibc fails the JVM test reading them.
+    """
+    import ctypes
+    import ctypes.util
+
+    libm = ctypes.CDLL(ctypes.util.find_library("m") or "libm.so.6")
+    libm.exp.restype = ctypes.c_double
+    libm.exp.argtypes = [ctypes.c_double]
+    rng = np.random.default_rng(seed)
+    ties = (rng.integers(-5000, 5000, n // 8) + 0.5) * (np.log(2) / 128)
+    patterns = rng.integers(0, 2**64, n // 16, dtype=np.uint64).view(np.float64)
+    special = [0.0, -0.0, np.inf, -np.inf, np.nan, 5e-324, -5e-324, 2.0**-54, -(2.0**-54)]
+    special += [709.782712893384, 709.7827128933841, -708.3964185322641, -708.39641853226]
+    special += [-745.1332191019411, -745.1332191019412, 512.0, -512.0, 1024.0, -1024.0]
+    special += [1.7976931348623157e308, -1.7976931348623157e308]
+    xs = np.concatenate(
+        [
+            rng.normal(0, 4, n // 4),
+            rng.uniform(-40, 40, n // 4),
+            rng.uniform(-745.2, 709.8, n // 8),
+            rng.uniform(700, 709.8, n // 16),
+            rng.uniform(-745.2, -708.3, n // 16),  # subnormal results
+            rng.uniform(-530, -500, n // 32),
+            rng.uniform(500, 530, n // 32),
+            ties,
+            patterns[~np.isnan(patterns)],  # NaN payloads are the platform's, not exp's
+            special,
+            [float.fromhex(h) for h in HARD_EXP_INPUTS],
+        ]
+    )
+    return "".join(f"{bits(x)}\t{bits(libm.exp(x))}\n" for x in xs.tolist())
+
+
 def python_repr_lines(n: int = 5000, seed: int = 0) -> str:
     """``<16 hex digits of a float64><TAB>json.dumps(value)``: the float text the seal hashes."""
     rng = np.random.default_rng(seed)
@@ -209,9 +287,11 @@ def main(argv: list[str]) -> int:
         return 2
     names = generate_vectors(argv[0])
     (Path(argv[0]).parent / "libm_expf.tsv").write_text(libm_expf_lines())
+    (Path(argv[0]).parent / "libm_exp.tsv").write_text(libm_exp_lines())
     (Path(argv[0]).parent / "python_float_repr.tsv").write_text(python_repr_lines())
     print(
-        f"wrote {len(names)} cases to {argv[0]}, libm_expf.tsv and python_float_repr.tsv beside it"
+        f"wrote {len(names)} cases to {argv[0]}; libm_expf.tsv, libm_exp.tsv and "
+        "python_float_repr.tsv beside it"
     )
     return 0
 

@@ -114,3 +114,9 @@ def test_committed_libm_expf_vectors_match_this_libm() -> None:
     from railyard_batch.bundle.vectors import libm_expf_lines
 
     assert (COMMITTED.parent / "libm_expf.tsv").read_text() == libm_expf_lines()
+
+
+def test_committed_libm_exp_vectors_match_this_libm() -> None:
+    from railyard_batch.bundle.vectors import libm_exp_lines
+
+    assert (COMMITTED.parent / "libm_exp.tsv").read_text() == libm_exp_lines()
