@@ -1,8 +1,8 @@
 """Parity on a corpus that is not the project's data (parity_corpus.py), every supported model.
 
-Trees and XGBoost bit for bit; LogisticRegression within 1e-12; HistGradientBoosting's
-classifier within 1e-9 (glibc's exp, see docs/bundle-format.md). Rows scikit-learn refuses
-(±inf, float32 overflow in sklearn's trees) must be refused by the JVM too.
+Trees, XGBoost and HistGradientBoosting (its classifier's expit through glibc's exp, which
+the JVM's Float64Exp reproduces) bit for bit; LogisticRegression within 1e-12. Rows
+scikit-learn refuses (±inf, float32 overflow in sklearn's trees) must be refused by the JVM too.
 """
 
 from __future__ import annotations

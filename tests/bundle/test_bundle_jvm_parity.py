@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from railyard_batch.bundle import export_bundle, parity_gate
-from railyard_batch.bundle.vector_cases import CASES, fit_case, holdout_frame
+from railyard_batch.bundle.vector_cases import CASES, CORPUS_CASES, fit_case, holdout_frame
 
 GATED = [
     "fraud_v3_logistic_regression",
@@ -36,6 +36,14 @@ def test_parity_gate_passes_on_a_large_holdout(tmp_path: Path, jvm_jar: Path, na
     # ±inf amounts are refused by the imputers and sklearn's trees, in Python and the JVM
     assert result.refused_rows == (0 if "hist_gradient" in name or "one_hot" in name else 2)
     json.dumps(result.to_dict())  # recordable on the run
+
+
+def test_hist_gradient_boosting_cases_are_held_bit_exact() -> None:
+    """Its classifier's expit goes through glibc's exp, which the JVM reproduces (Float64Exp):
+    every HistGradientBoosting case asserts bit-exact rows above and in the corpus parity."""
+    cases = {c.name: c for c in CASES + CORPUS_CASES}
+    hgb = [c for name, c in cases.items() if name.startswith(("hist_gradient", "corpus_hist"))]
+    assert len(hgb) == 6 and all(c.exact for c in hgb)
 
 
 def test_parity_gate_fails_with_a_reason_for_a_different_model(
