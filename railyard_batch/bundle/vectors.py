@@ -137,7 +137,8 @@ def write_composite_cases(cases: list[CompositeCase], out: Path) -> None:
         )
         (directory / "input.jsonl").write_text(frame_to_jsonl(holdout))
         (directory / "expected.jsonl").write_text(expected_lines(labels, scores, refused))
-        # a stack goes through log and exp (Java's and the C library's may differ in the last bit)
+        # a stack goes through numpy's log and exp (its own SIMD code, not glibc's, which
+        # Float64Exp reproduces): Java's may differ in the last bit
         exact = case.stack is None
         (directory / "case.json").write_bytes(
             canonical_json({"exact": exact, "tolerance": 0.0 if exact else 1e-12}, indent=2)

@@ -16,7 +16,7 @@ package dev.railyard.scorer.models;
  * contract a product used in another block), and results below 1 (subnormal exp) are rounded
  * to the subnormal precision before the rescale.
  *
- * <p>Verified bit for bit against libm's exp (ctypes, glibc 2.36, FMA CPU) on 7.3·10^6 inputs:
+ * <p>Verified bit for bit against libm's exp (ctypes, glibc 2.36, FMA CPU) on 29.2·10^6 inputs:
  * uniform in [-40, 40], [-1, 1], [-745.2, 709.8], near overflow and underflow, around ±512,
  * random bit patterns, ties of x·N/ln2, ±0, ±inf, NaN; the table built from H and TAIL equals
  * the one in libm byte for byte (Float64ExpTableTest recomputes H and TAIL from 2^(i/N) with
