@@ -58,14 +58,14 @@ class BatchParityTest {
         List<Map<String, Object>> rows = rows(caseDir);
         // the vectors as they are: Python's refused rows among the others
         assertBatchIsRowByRow(scorer, rows);
-        // sizes around the 64-row blocks and the 8-row lock step of the tree walk
+        // sizes around the 64-row blocks and the 16-row lock step of the tree walk
         List<Map<String, Object>> scorable = new ArrayList<>();
         for (Map<String, Object> row : rows) {
             if (outcome(scorer, row) instanceof Prediction) {
                 scorable.add(row);
             }
         }
-        for (int n : new int[] {0, 1, 7, 8, 9, 63, 64, 65, 130}) {
+        for (int n : new int[] {0, 1, 7, 8, 9, 15, 16, 17, 63, 64, 65, 130}) {
             assertBatchIsRowByRow(scorer, scorable.subList(0, Math.min(n, scorable.size())));
         }
         // every column given missing values, other types and an unseen category, among good rows

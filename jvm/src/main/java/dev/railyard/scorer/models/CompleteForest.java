@@ -119,14 +119,17 @@ final class CompleteForest {
 
     /**
      * Adds tree t's leaf to margins[i] for the first n rows of a row-major float32 block,
-     * eight rows in lock step (independent walks the CPU overlaps).
+     * sixteen rows in lock step: each walk is a chain of dependent loads, and sixteen
+     * independent chains keep more loads in flight than eight did (fraud_v3's XGB batch:
+     * 480-515k -> 529-532k rows/s). The lanes are plain locals so that the JIT keeps them in
+     * registers; an array of slots would live in memory.
      */
     void addLeaves(int t, float[] block, int width, int n, float[] margins) {
         int d = depth[t];
         int base = nodeBase[t];
         int leafAt = leafBase[t] - ((1 << d) - 1);
         int i = 0;
-        for (; i + 8 <= n; i += 8) {
+        for (; i + 16 <= n; i += 16) {
             int o = i * width;
             int s0 = 0;
             int s1 = 0;
@@ -136,6 +139,14 @@ final class CompleteForest {
             int s5 = 0;
             int s6 = 0;
             int s7 = 0;
+            int s8 = 0;
+            int s9 = 0;
+            int s10 = 0;
+            int s11 = 0;
+            int s12 = 0;
+            int s13 = 0;
+            int s14 = 0;
+            int s15 = 0;
             for (int k = 0; k < d; k++) {
                 s0 = child(base, s0, block, o);
                 s1 = child(base, s1, block, o + width);
@@ -145,6 +156,14 @@ final class CompleteForest {
                 s5 = child(base, s5, block, o + 5 * width);
                 s6 = child(base, s6, block, o + 6 * width);
                 s7 = child(base, s7, block, o + 7 * width);
+                s8 = child(base, s8, block, o + 8 * width);
+                s9 = child(base, s9, block, o + 9 * width);
+                s10 = child(base, s10, block, o + 10 * width);
+                s11 = child(base, s11, block, o + 11 * width);
+                s12 = child(base, s12, block, o + 12 * width);
+                s13 = child(base, s13, block, o + 13 * width);
+                s14 = child(base, s14, block, o + 14 * width);
+                s15 = child(base, s15, block, o + 15 * width);
             }
             margins[i] += leaves[leafAt + s0];
             margins[i + 1] += leaves[leafAt + s1];
@@ -154,6 +173,14 @@ final class CompleteForest {
             margins[i + 5] += leaves[leafAt + s5];
             margins[i + 6] += leaves[leafAt + s6];
             margins[i + 7] += leaves[leafAt + s7];
+            margins[i + 8] += leaves[leafAt + s8];
+            margins[i + 9] += leaves[leafAt + s9];
+            margins[i + 10] += leaves[leafAt + s10];
+            margins[i + 11] += leaves[leafAt + s11];
+            margins[i + 12] += leaves[leafAt + s12];
+            margins[i + 13] += leaves[leafAt + s13];
+            margins[i + 14] += leaves[leafAt + s14];
+            margins[i + 15] += leaves[leafAt + s15];
         }
         for (; i < n; i++) {
             margins[i] += leaf(t, block, i * width);
