@@ -167,6 +167,17 @@ def generate_vectors(
     return [c.name for c in selected] + [c.name for c in composites]
 
 
+def _libm(name: str, c_type: Any) -> Any:
+    """The C library's one-argument function ``name`` taking and giving ``c_type``."""
+    import ctypes
+    import ctypes.util
+
+    function = getattr(ctypes.CDLL(ctypes.util.find_library("m") or "libm.so.6"), name)
+    function.restype = c_type
+    function.argtypes = [c_type]
+    return function
+
+
 def libm_expf_lines(n: int = 20000, seed: int = 0) -> str:
     """``x<TAB>expf(x)`` as float32 bit patterns, from the C library XGBoost calls (Linux glibc).
 
@@ -174,11 +185,8 @@ def libm_expf_lines(n: int = 20000, seed: int = 0) -> str:
     expf that is merely accurate fails the JVM test that reads these lines.
     """
     import ctypes
-    import ctypes.util
 
-    libm = ctypes.CDLL(ctypes.util.find_library("m") or "libm.so.6")
-    libm.expf.restype = ctypes.c_float
-    libm.expf.argtypes = [ctypes.c_float]
+    expf = _libm("expf", ctypes.c_float)
     rng = np.random.default_rng(seed)
     xs = np.concatenate(
         [
@@ -189,7 +197,7 @@ def libm_expf_lines(n: int = 20000, seed: int = 0) -> str:
     ).astype(np.float32)
     lines = []
     for x in xs:
-        y = np.float32(libm.expf(float(x)))
+        y = np.float32(expf(float(x)))
         lines.append(f"{x.view(np.uint32):08x}\t{y.view(np.uint32):08x}")
     return "\n".join(lines) + "\n"
 
@@ -241,11 +249,8 @@ def libm_exp_lines(n: int = 20000, seed: int = 0) -> str:
     in 500) or that fuses other operations than glibc fails the JVM test reading them.
     """
     import ctypes
-    import ctypes.util
 
-    libm = ctypes.CDLL(ctypes.util.find_library("m") or "libm.so.6")
-    libm.exp.restype = ctypes.c_double
-    libm.exp.argtypes = [ctypes.c_double]
+    exp = _libm("exp", ctypes.c_double)
     rng = np.random.default_rng(seed)
     ties = (rng.integers(-5000, 5000, n // 8) + 0.5) * (np.log(2) / 128)
     patterns = rng.integers(0, 2**64, n // 16, dtype=np.uint64).view(np.float64)
@@ -268,7 +273,7 @@ def libm_exp_lines(n: int = 20000, seed: int = 0) -> str:
             [float.fromhex(h) for h in HARD_EXP_INPUTS],
         ]
     )
-    return "".join(f"{bits(x)}\t{bits(libm.exp(x))}\n" for x in xs.tolist())
+    return "".join(f"{bits(x)}\t{bits(exp(x))}\n" for x in xs.tolist())
 
 
 def python_repr_lines(n: int = 5000, seed: int = 0) -> str:

@@ -37,7 +37,7 @@ class TrainedMember:
     holdout_features: pd.DataFrame | None = None
     # The holdout's labels and the model's scores (``y_true``, ``score``: the positive class's
     # probability), for the report's ROC, PR and calibration curves; classifiers only. An
-    # Arrow table: it is written as parquet as it is, without pandas' conversion.
+    # Arrow table: it is written as it is (recording/scores.py), without pandas' conversion.
     holdout_scores: pa.Table | None = None
     # Out-of-fold scores on the training side (``pos``, ``y_true``, ``score``) when
     # evaluation.oof_folds > 0: each row scored by a model fit on the other folds.

@@ -14,7 +14,7 @@ from typing import Any
 import pandas as pd
 
 from railyard_batch.recording import scores
-from railyard_batch.recording.artifacts import HOLDOUT_SCORES
+from railyard_batch.recording.artifacts import HOLDOUT_SCORES, ArtifactStore
 from railyard_batch.recording.store import RunStore
 from railyard_batch.report import shown_value
 
@@ -167,30 +167,15 @@ def holdout_scores(member: dict[str, Any]) -> HoldoutScores:
     remote = "://" in model and not model.startswith("file://")
     folder = model.rsplit("/", 1)[0] if remote else str(Path(model.removeprefix("file://")).parent)
     try:
-        table = scores.read(_remote_bytes if remote else _local_bytes, folder, HOLDOUT_SCORES)
+        table = scores.read(ArtifactStore(folder).get, folder, HOLDOUT_SCORES)
+        frame = table.select(["y_true", "score"]).to_pandas()
     except FileNotFoundError:
         return HoldoutScores(None, "no holdout scores kept (trained by an older version)")
     except OSError as exc:
         return HoldoutScores(None, f"holdout scores unreadable: {exc}")
     except Exception as exc:  # a damaged file: said on the chart, the report goes on
         return HoldoutScores(None, f"holdout scores unreadable: {type(exc).__name__}")
-    try:
-        frame = table.select(["y_true", "score"]).to_pandas()
-    except Exception as exc:  # columns missing
-        return HoldoutScores(None, f"holdout scores unreadable: {type(exc).__name__}")
     return HoldoutScores(frame.dropna())
-
-
-def _local_bytes(path: str) -> bytes:
-    return Path(path).read_bytes()
-
-
-def _remote_bytes(uri: str) -> bytes:
-    import fsspec
-
-    with fsspec.open(uri, "rb") as fh:
-        blob: bytes = fh.read()
-    return blob
 
 
 def metric_values(
