@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import pickle
+import types
 
 import numpy as np
 import pandas as pd
@@ -13,6 +14,7 @@ from hydra import compose, initialize_config_dir
 
 from railyard_batch.config import register_configs
 from railyard_batch.config.validate import validate_config
+from railyard_batch.errors import MemberSkipped
 from railyard_batch.execution.splits import split_indices
 from railyard_batch.execution.training import PipelineFactory, object_strings, train_member
 from railyard_batch.synthetic import generate
@@ -83,3 +85,77 @@ def test_a_train_hook_gets_the_split_rows_as_read(factory: PipelineFactory) -> N
     train_idx, holdout_idx = split_indices(df, factory.vc["split"], factory.vc.label)
     pd.testing.assert_frame_equal(seen[0], df.take(train_idx))
     pd.testing.assert_frame_equal(seen[1], df.take(holdout_idx))
+
+
+def _fanout_factory(overrides: list[str]) -> PipelineFactory:
+    register_configs()
+    with initialize_config_dir(config_dir=str(REPO / "conf"), version_base="1.3"):
+        cfg = compose("config", overrides=["fanout.by=merchant_id", *overrides])
+    return PipelineFactory(validate_config(cfg))
+
+
+def _outcome(factory: PipelineFactory, rows: object) -> object:
+    try:
+        trained = train_member(rows, factory)  # type: ignore[arg-type]
+    except MemberSkipped as exc:
+        return ("skipped", str(exc))
+    return (
+        trained.model_sha256,
+        trained.metrics,
+        trained.holdout_scores,
+        trained.oof_scores,
+        trained.holdout_features.reset_index(drop=True).to_dict("list"),  # type: ignore[union-attr]
+    )
+
+
+@pytest.mark.usefixtures("hydra_restore_singletons")
+@pytest.mark.parametrize(
+    ("overrides", "hook"),
+    [
+        (["split.strategy=random"], False),
+        (["split.strategy=random", "evaluation.oof_folds=3"], True),
+        (["split.strategy=stratified", "evaluation.oof_folds=3"], False),
+        (["split.strategy=group", "split.group_column=channel"], False),
+        (["split.strategy=time", "split.time_column=timestamp"], True),
+    ],
+)
+def test_a_shard_split_up_front_trains_each_member_as_on_its_own_rows(
+    overrides: list[str], hook: bool
+) -> None:
+    """A shard splits its members before cutting them (each member's rows arranged training
+    rows first): every member's model, metrics, scores, out-of-fold scores and the hook's
+    frames are those of the member trained on its rows as read, including members the split
+    refuses (one row, one group) and their reasons."""
+    from railyard_batch.execution.worker import _member_rows
+
+    factory = _fanout_factory(overrides)
+    vc = factory.vc
+    df = generate(3000, 40, seed=11, fraud_rate=0.3)
+    tiny = df.iloc[:1].assign(merchant_id="m_single")  # one row: nothing to split
+    df = pd.concat([df, tiny], ignore_index=True)
+    df.loc[df.index[::13], "amount"] = np.nan
+    seen: list[pd.DataFrame] = []
+    if hook:
+
+        def train(train_df: pd.DataFrame, holdout_df: pd.DataFrame, params: dict) -> object:  # type: ignore[type-arg]
+            seen.extend([train_df, holdout_df])
+            return factory.new().fit(train_df[vc.feature_columns], train_df[vc.label])
+
+        factory.hook = train
+    values = list(pd.unique(df["merchant_id"]))
+    members = [types.SimpleNamespace(value=v) for v in values]
+    rows_of = _member_rows(lambda: df.copy(), vc, members, hook=hook)  # type: ignore[arg-type]
+    arranged = [_outcome(factory, rows_of(v)) for v in values]
+    shard_frames, seen[:] = list(seen), []
+    alone = [_outcome(factory, df[df["merchant_id"] == v]) for v in values]
+    assert any(a[0] == "skipped" for a in alone)
+    for got, want in zip(arranged, alone, strict=True):
+        assert got[:2] == want[:2]
+        for table_got, table_want in zip(got[2:4], want[2:4], strict=True):
+            assert (table_got is None) == (table_want is None)
+            assert table_got is None or table_got.equals(table_want)
+        if len(want) > 2:
+            assert got[4] == want[4] or pd.DataFrame(got[4]).equals(pd.DataFrame(want[4]))
+    assert len(shard_frames) == len(seen)
+    for got_frame, want_frame in zip(shard_frames, seen, strict=True):
+        pd.testing.assert_frame_equal(got_frame, want_frame)

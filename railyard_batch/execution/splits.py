@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 import threading
 import warnings
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -41,6 +42,27 @@ def split_indices(
     df: pd.DataFrame, split: dict[str, Any], label: str
 ) -> tuple[np.ndarray, np.ndarray]:
     """Positional indices of the train and holdout rows of ``df``."""
+    return split_rows(len(df), df.__getitem__, split, label)
+
+
+def split_columns(split: dict[str, Any], label: str) -> list[str]:
+    """The columns :func:`split_rows` reads for ``split`` (none for a random split)."""
+    strategy = split["strategy"]
+    if strategy == "stratified":
+        return [label]
+    if strategy == "group":
+        return [split["group_column"]]
+    if strategy == "time":
+        return [split["time_column"]]
+    return []
+
+
+def split_rows(
+    n: int, column: Callable[[str], pd.Series], split: dict[str, Any], label: str
+) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`split_indices` of ``n`` rows whose columns ``column(name)`` gives (only those
+    of :func:`split_columns` are asked for): a shard splits its members before it cuts them
+    from its frame, without a frame per member."""
     # Imported here: scikit-learn takes a second to import, and commands that only read
     # recorded results (compose, runs, the service) never split.
     from sklearn.model_selection import GroupShuffleSplit, ShuffleSplit, StratifiedShuffleSplit
@@ -48,11 +70,10 @@ def split_indices(
     strategy = split["strategy"]
     fraction = float(split["holdout_fraction"])
     seed = int(split["seed"])
-    n = len(df)
     if n < 2:
         raise MemberSkipped(f"only {n} row(s): nothing to split")
     if strategy == "time":
-        return _time_split(df, split, fraction)
+        return _time_split(column(split["time_column"]), split, fraction)
     if strategy == "random":
         n_test = math.ceil(fraction * n)
         if 0.0 < fraction < 1.0 and 0 < n_test < n:
@@ -61,7 +82,7 @@ def split_indices(
         splitter: Any = ShuffleSplit(n_splits=1, test_size=fraction, random_state=seed)
         return next(splitter.split(np.zeros(n)))
     if strategy == "stratified":
-        y = df[label].to_numpy()
+        y = column(label).to_numpy()
         _, counts = np.unique(y, return_counts=True)
         if counts.min() < 2:
             raise MemberSkipped(
@@ -69,7 +90,7 @@ def split_indices(
             )
         splitter = StratifiedShuffleSplit(n_splits=1, test_size=fraction, random_state=seed)
         return next(splitter.split(np.zeros(n), y))
-    groups = df[split["group_column"]].to_numpy()
+    groups = column(split["group_column"]).to_numpy()
     if len(pd.unique(groups)) < 2:
         raise MemberSkipped("group split needs at least 2 groups")
     splitter = GroupShuffleSplit(n_splits=1, test_size=fraction, random_state=seed)
@@ -94,9 +115,9 @@ _generators = threading.local()
 
 
 def _time_split(
-    df: pd.DataFrame, split: dict[str, Any], fraction: float
+    values: pd.Series, split: dict[str, Any], fraction: float
 ) -> tuple[np.ndarray, np.ndarray]:
-    times = parse_times(df[split["time_column"]], split["time_column"]).to_numpy()
+    times = parse_times(values, split["time_column"]).to_numpy()
     if split.get("cutoff") is not None:
         cutoff = np.datetime64(pd.Timestamp(split["cutoff"]).to_datetime64())
     else:

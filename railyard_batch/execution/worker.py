@@ -31,6 +31,7 @@ import pandas as pd
 
 from railyard_batch.config.validate import ValidatedConfig
 from railyard_batch.errors import MemberSkipped, RailyardError, StorageError
+from railyard_batch.execution.splits import split_columns, split_rows
 from railyard_batch.execution.training import (
     MemberRows,
     PipelineFactory,
@@ -293,7 +294,9 @@ def _member_rows(
     """A member's rows by its fan-out value (None: the global model, every row), in the
     order read. Without the global model in the shard, the frame is reordered once so that
     each value's rows are contiguous and a member is a slice of it, not a gather of its
-    rows per member. The columns are prepared once for all members (:class:`MemberRows`).
+    rows per member; each member's split is made first (:func:`_shard_splits`), and its
+    slice holds its training rows then its holdout rows (:meth:`MemberRows.arranged`). The
+    columns are prepared once for all members (:class:`MemberRows`).
 
     ``read`` gives the shard's frame, so that this function holds its only reference: each
     step replaces the frame before the next (strings to objects, then the reordering), and
@@ -318,10 +321,50 @@ def _member_rows(
         ranges[value] = (at, at + len(rows))
         at += len(rows)
     order = np.concatenate(list(groups.values())) if groups else np.zeros(0, dtype=np.int64)
+    splits = _shard_splits(frame, vc, order, ranges)
+    for value, (train_idx, holdout_idx) in splits.items():
+        start, stop = ranges[value]
+        order[start:stop] = order[start:stop][np.concatenate([train_idx, holdout_idx])]
     frame = frame.take(order)
     shard = MemberRows.of(frame, vc, hook=hook)
     empty = shard.slice(0, 0)
-    return lambda value: shard.slice(*ranges[value]) if value in ranges else empty
+
+    def rows_of(value: Any) -> MemberRows:
+        if value not in ranges:
+            return empty
+        split = splits.get(value)
+        return (
+            shard.slice(*ranges[value]) if split is None else shard.arranged(*ranges[value], split)
+        )
+
+    return rows_of
+
+
+def _shard_splits(
+    frame: pd.DataFrame,
+    vc: ValidatedConfig,
+    order: np.ndarray,
+    ranges: dict[Any, tuple[int, int]],
+) -> dict[Any, tuple[np.ndarray, np.ndarray]]:
+    """Each fan-out value's split of its rows (``order[start:stop]`` of ``frame``, each in
+    the order read), made before the shard is cut into members: a split reads at most one
+    column (:func:`split_columns`), reordered once here for all members. A member whose
+    split fails (too few rows, a bad timestamp) is left out: it splits again when it trains,
+    and fails there as it always did."""
+    split, label = vc["split"], vc.label
+    columns = {name: frame[name].take(order) for name in split_columns(split, label)}
+    out: dict[Any, tuple[np.ndarray, np.ndarray]] = {}
+    for value, (start, stop) in ranges.items():
+        cut = slice(start, stop)
+
+        def column(name: str, cut: slice = cut) -> pd.Series:
+            return columns[name].iloc[cut]
+
+        try:
+            out[value] = split_rows(stop - start, column, split, label)
+        except Exception:  # the member meets it again when it trains
+            continue
+    return out
 
 
 def _read_shard(plan: RunPlan, vc: ValidatedConfig, members: list[MemberPlan]) -> pd.DataFrame:
