@@ -52,7 +52,9 @@ from railyard_batch.recording.artifacts import (
 from railyard_batch.recording.leases import Heartbeat, lease_seconds, owner_id
 from railyard_batch.recording.store import MemberOutcome, RunStore, now
 
-ProgressFn = Callable[[MemberOutcome], None]
+# Told the outcomes recorded, a batch at a time (a pool worker sends each batch to its parent
+# in one message, not one a member).
+ProgressFn = Callable[[list[MemberOutcome]], None]
 # How often a member waiting for a concurrent sweep's result asks again.
 WAIT_POLL_S = 0.5
 
@@ -208,10 +210,9 @@ def run_shard(
         committed(recorder.add(member, outcome))
 
     def committed(done: list[MemberOutcome]) -> None:
-        for outcome in done:
-            outcomes.append(outcome)
-            if progress is not None:
-                progress(outcome)
+        outcomes.extend(done)
+        if progress is not None and done:
+            progress(done)
 
     try:
         with ExitStack() as stack, capture(log):
@@ -267,9 +268,7 @@ def run_shard(
                             )
                         else:
                             LOGGER.info("%s: already finished; its result is kept", member.key)
-                        outcomes.append(recorder.recorded(member))
-                        if progress is not None:
-                            progress(outcomes[-1])
+                        committed([recorder.recorded(member)])
                     else:
                         LOGGER.info("%s: waiting for %s (a concurrent sweep)", member.key, other)
                         waiting.append(member)

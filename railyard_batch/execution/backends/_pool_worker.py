@@ -40,9 +40,9 @@ def run_task(plan: Any, shard: int) -> int:
 
     from railyard_batch.execution.worker import run_shard
 
-    def report(outcome: Any) -> None:
-        if _QUEUE is not None:
-            _QUEUE.put((outcome.member_id, outcome.state))
+    def report(outcomes: list[Any]) -> None:
+        if _QUEUE is not None:  # a batch's states in one message
+            _QUEUE.put([outcome.state for outcome in outcomes])
 
     with threadpool_limits(limits=_THREADS):
         return len(run_shard(plan, shard, progress=report))

@@ -19,7 +19,7 @@ from railyard_batch.execution.backends.base import Execution
 from railyard_batch.execution.worker_log import LOGGER
 from railyard_batch.planning.plan import RunPlan
 from railyard_batch.progress import MemberProgress
-from railyard_batch.recording.store import RunStore
+from railyard_batch.recording.store import MemberOutcome, RunStore
 
 
 def available_cores() -> int:
@@ -199,10 +199,14 @@ class LocalBackend:
 
                 stop_early()  # not needed: the shard runs here
 
+                def advance(outcomes: list[MemberOutcome]) -> None:
+                    for outcome in outcomes:
+                        bar.advance(outcome.state)
+
                 with threadpool_limits(limits=self.threads_per_worker):
                     for plan, shard in tasks:
                         try:
-                            run_shard(plan, shard, progress=lambda o: bar.advance(o.state))
+                            run_shard(plan, shard, progress=advance)
                         except Exception as exc:  # fails its shard, not the sweep
                             self._shard_failed(plan, shard, exc)
             else:
@@ -231,7 +235,8 @@ class LocalBackend:
                     item = queue.get()
                     if item == "stop":
                         return
-                    bar.advance(item[1])
+                    for state in item:
+                        bar.advance(state)
 
             reader = threading.Thread(target=drain, daemon=True)
             reader.start()
