@@ -21,8 +21,8 @@ from sklearn.calibration import calibration_curve
 from sklearn.metrics import precision_recall_curve
 from sklearn.metrics import roc_curve as sk_roc_curve
 
+from railyard_batch.output.report import shown_value
 from railyard_batch.recording.store import RunStore
-from railyard_batch.report import shown_value
 from railyard_batch.reports import render_report
 from railyard_batch.reports.curves import MAX_POINTS, pr_curve, reliability_curve, roc_curve
 from railyard_batch.reports.page import _DRAW, CHARTS_ID

@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from rich.console import Console
 
-from railyard_batch.report import k8s_status_table, schedules_table
+from railyard_batch.output.report import k8s_status_table, schedules_table
 
 
 def _render(table: Any) -> str:

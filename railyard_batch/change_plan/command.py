@@ -47,13 +47,13 @@ def parse(args: list[str]) -> tuple[argparse.Namespace, list[str]]:
 
 
 def run(args: list[str]) -> int:
-    from railyard_batch import report
     from railyard_batch.change_plan.diff import compare
     from railyard_batch.change_plan.estimate import estimate
     from railyard_batch.change_plan.output import markdown, print_plan
     from railyard_batch.change_plan.revision_sweep import plan_revision
     from railyard_batch.change_plan.revisions import extract, package_version_at, resolve_commit
     from railyard_batch.config.estimator_checks import EstimatorChecks
+    from railyard_batch.output import report
 
     ns, overrides = parse(args)
     fmt = "json" if ns.json else ns.format

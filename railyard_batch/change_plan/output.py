@@ -10,7 +10,7 @@ from rich.table import Table
 from rich.text import Text
 
 from railyard_batch.change_plan.diff import STATUSES, MemberDiff, PlanDiff, reason_text
-from railyard_batch.report import print_table, shown_value
+from railyard_batch.output.report import print_table, shown_value
 
 # Members listed by value in the markdown and table outputs (all of them are in --json).
 MAX_LISTED = 50

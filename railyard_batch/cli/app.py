@@ -25,8 +25,8 @@ from railyard_batch.execution.backends.local import (
     stop_early,
     threads_per_worker,
 )
+from railyard_batch.output.report import print_sweep_summary
 from railyard_batch.planning.plan import RunPlan
-from railyard_batch.report import print_sweep_summary
 from railyard_batch.sweep import RunSummary, chosen_sweep_id, execute_sweep, plan_run
 
 

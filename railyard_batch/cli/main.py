@@ -352,8 +352,8 @@ def _kubernetes(ns: argparse.Namespace) -> int:
 
 
 def _export(ns: argparse.Namespace) -> int:
-    from railyard_batch import report
     from railyard_batch.export import export_member
+    from railyard_batch.output import report
     from railyard_batch.recording.store import RunStore
 
     store = RunStore(ns.store)
@@ -391,7 +391,7 @@ def _logs(ns: argparse.Namespace) -> int:
 
 
 def _reproduce(ns: argparse.Namespace) -> int:
-    from railyard_batch import report
+    from railyard_batch.output import report
     from railyard_batch.recording.store import RunStore
     from railyard_batch.reproduce import reproduce_run
 
@@ -442,8 +442,8 @@ def _worker(ns: argparse.Namespace) -> int:
 
 
 def _runs(ns: argparse.Namespace) -> int:
-    from railyard_batch import report
     from railyard_batch.errors import StoreError
+    from railyard_batch.output import report
     from railyard_batch.recording.store import RunStore
 
     store = RunStore(ns.store)
@@ -472,7 +472,7 @@ def _runs(ns: argparse.Namespace) -> int:
         metrics = _metric_names(runs)
         rows = report.compare_rows(runs, members, metrics)
         if ns.plot is not None:
-            from railyard_batch.plots import compare_plot
+            from railyard_batch.output.plots import compare_plot
 
             compare_plot(runs, members, ns.metric or metrics[0], ns.plot)
             print(f"wrote {ns.plot}", file=sys.stderr)
@@ -492,8 +492,8 @@ def _runs(ns: argparse.Namespace) -> int:
 
 
 def _show(store: Any, ns: argparse.Namespace) -> int:
-    from railyard_batch import report
     from railyard_batch.errors import RunNotFoundError
+    from railyard_batch.output import report
 
     target = ns.id or store.latest_sweep_id()
     if "/" in target:  # a member id

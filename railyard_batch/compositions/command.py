@@ -47,8 +47,8 @@ def add_parser(sub: Any) -> None:
 
 
 def run(ns: argparse.Namespace) -> int:
-    from railyard_batch import report
     from railyard_batch.compositions import spec as specs
+    from railyard_batch.output import report
 
     composition = specs.load(ns.conf_dir, ns.composition)
     results = compose_sweep(ns.store, ns.sweep, composition, bundle=ns.bundle, force=ns.force)

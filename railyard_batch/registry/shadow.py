@@ -377,7 +377,7 @@ def shadow_sweep(
     and one summary page covers the sweep. Names without production yet, or whose production
     is this very version, are listed as skipped, not errors. ``runtime="jvm"``: every pair's
     bundles are scored in one JVM first."""
-    from railyard_batch.progress import MemberProgress
+    from railyard_batch.output.progress import MemberProgress
 
     if runtime not in RUNTIMES:
         raise ShadowError(f"--runtime must be one of {', '.join(RUNTIMES)}; got {runtime!r}.")

@@ -1,5 +1,5 @@
 """Tables people read for ``models list|show|history|shadow|report`` (rich; plain text is
-never markup), printed through railyard_batch/report.py's console, as every command's."""
+never markup), printed through railyard_batch/output/report.py's console, as every command's."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ from rich.table import Table
 from rich.text import Text
 
 # the commands print through these (re-exported)
-from railyard_batch.report import print_json as print_json
-from railyard_batch.report import print_table as print_table
+from railyard_batch.output.report import print_json as print_json
+from railyard_batch.output.report import print_table as print_table
 
 
 def _short(version: str | None) -> str:

@@ -13,10 +13,10 @@ from typing import Any
 
 import pandas as pd
 
+from railyard_batch.output.report import shown_value
 from railyard_batch.recording import scores
 from railyard_batch.recording.artifacts import HOLDOUT_SCORES, ArtifactStore
 from railyard_batch.recording.store import RunStore
-from railyard_batch.report import shown_value
 
 GLOBAL_KEY = "__global__"
 # Metrics where a smaller value is the better model; every other one is higher-is-better.

@@ -17,8 +17,8 @@ from typing import Any
 from plotly.io import templates
 from plotly.offline import get_plotlyjs
 
+from railyard_batch.output.report import STATE_ORDER, compare_rows
 from railyard_batch.recording.store import RunStore
-from railyard_batch.report import STATE_ORDER, compare_rows
 from railyard_batch.reports.charts import Chart, charts
 from railyard_batch.reports.data import SweepData, load_sweep, seconds, shown
 

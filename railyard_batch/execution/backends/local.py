@@ -17,8 +17,8 @@ from typing import Any
 from railyard_batch.execution.backends import _pool_worker
 from railyard_batch.execution.backends.base import Execution
 from railyard_batch.execution.worker_log import LOGGER
+from railyard_batch.output.progress import MemberProgress
 from railyard_batch.planning.plan import RunPlan
-from railyard_batch.progress import MemberProgress
 from railyard_batch.recording.store import MemberOutcome, RunStore
 
 

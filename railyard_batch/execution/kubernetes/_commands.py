@@ -220,7 +220,7 @@ def run_command(ns: Any) -> int:
     """``railyard-batch status|wait|cancel`` (parsed by the CLI); returns the exit status."""
     import sys
 
-    from railyard_batch.report import k8s_status_table, print_json, print_line, print_table
+    from railyard_batch.output.report import k8s_status_table, print_json, print_line, print_table
 
     store = RunStore(ns.store)
     try:

@@ -29,7 +29,7 @@ SWEEP_FILES = ("conf", "pipelines", "dvc.yaml", "dvc.lock", "params.yaml")
 
 def run(ns: Any) -> int:
     from railyard_batch.errors import ConfigError
-    from railyard_batch.report import print_json, print_line, print_table, schedules_table
+    from railyard_batch.output.report import print_json, print_line, print_table, schedules_table
 
     if not 1 <= ns.runs <= 100:
         raise ConfigError(f"The '--runs' option must be in [1, 100]. Got {ns.runs}.")

@@ -27,7 +27,7 @@ from railyard_batch.execution.kubernetes._reasons import (
     pod_waiting_reason,
     waits_for_image,
 )
-from railyard_batch.progress import MemberProgress
+from railyard_batch.output.progress import MemberProgress
 from railyard_batch.recording.store import FINISHED_STATES, MemberOutcome, RunStore, now
 
 if TYPE_CHECKING:
