@@ -14,7 +14,7 @@ from railyard_batch.errors import MemberSkipped, RunNotFoundError
 from railyard_batch.execution.training import PipelineFactory, train_member
 from railyard_batch.planning.plan import RunPlan
 from railyard_batch.planning.plan_data import read_plan_data
-from railyard_batch.provenance import package_versions
+from railyard_batch.planning.provenance import package_versions
 from railyard_batch.recording.artifacts import join_uri
 from railyard_batch.recording.store import RunStore
 

@@ -37,7 +37,7 @@ from railyard_batch.planning.plan import (
     content_keys,
     plan_members,
 )
-from railyard_batch.provenance import code_version, git_state, package_versions
+from railyard_batch.planning.provenance import code_version, git_state, package_versions
 from railyard_batch.recording.artifacts import ArtifactStore
 from railyard_batch.recording.leases import Heartbeat, lease_seconds, owner_id
 from railyard_batch.recording.store import RunStore

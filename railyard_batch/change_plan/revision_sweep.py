@@ -23,7 +23,7 @@ from railyard_batch.planning.data import dataset_identity, dvc_md5
 from railyard_batch.planning.fanout_index import fanout_counts_for
 from railyard_batch.planning.member_keys import GLOBAL_KEY, value_token
 from railyard_batch.planning.plan import content_keys, members_from_counts
-from railyard_batch.provenance import pipelines_digest
+from railyard_batch.planning.provenance import pipelines_digest
 
 
 @dataclass(frozen=True)

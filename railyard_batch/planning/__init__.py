@@ -5,4 +5,6 @@
 - ``data``: the dataset's DVC identity and schema, and reading the columns and rows a shard
   needs; ``dvc_objects`` a dataset found by its md5 (cache, remote); ``plan_data`` the
   dataset a recorded plan names, read back.
+- ``provenance``: what a plan records of where it came from: the code version (the package's
+  and a digest of ``pipelines/``), git commit and dirtiness, package versions.
 """
