@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 
 from railyard_batch.errors import ConfigError, StorageError
 from railyard_batch.recording.artifacts import ArtifactStore, check_artifact_root
-from railyard_batch.url_secrets import (
+from railyard_batch.recording.url_secrets import (
     config_values,
     passwords_in,
     redact_override,

@@ -89,8 +89,8 @@ def _launch(
     from railyard_batch.cli import app
     from railyard_batch.errors import RailyardError
     from railyard_batch.execution.backends.local import default_workers, threads_per_worker
+    from railyard_batch.recording.url_secrets import redact_override
     from railyard_batch.sweep import chosen_sweep_id
-    from railyard_batch.url_secrets import redact_override
 
     setup_globals()
     config, context = launcher.config, launcher.hydra_context
@@ -159,7 +159,7 @@ def _launch(
 def _scrub_job_files(config: DictConfig | None, returns: list[JobReturn]) -> None:
     """The sweep's ``multirun.yaml`` without URL passwords (each job's own files are scrubbed
     by the task function, :func:`railyard_batch.cli.app.train`)."""
-    from railyard_batch.url_secrets import config_values, scrub_files
+    from railyard_batch.recording.url_secrets import config_values, scrub_files
 
     if config is None:
         return

@@ -86,7 +86,7 @@ def _scrub_job_files(cfg: DictConfig) -> None:
         return
     from pathlib import Path
 
-    from railyard_batch.url_secrets import config_values, scrub_files
+    from railyard_batch.recording.url_secrets import config_values, scrub_files
 
     hydra = HydraConfig.get()
     if not hydra.output_subdir:

@@ -7,5 +7,6 @@
 - ``plots``: per-member metric distributions, one box per run (``runs compare --plot``).
 
 Nothing here imports those layers at run time: ``report`` names the run plan for type checks
-only (planning imports scikit-learn).
+only (planning imports scikit-learn); it imports recording's ``url_secrets`` (which imports
+nothing of the package) to show overrides without their passwords.
 """

@@ -13,7 +13,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from railyard_batch.url_secrets import redact_override
+from railyard_batch.recording.url_secrets import redact_override
 
 if TYPE_CHECKING:  # planning imports scikit-learn: not for a reader of the store
     from railyard_batch.planning.plan import RunPlan

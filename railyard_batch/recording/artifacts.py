@@ -25,7 +25,7 @@ import uuid
 from pathlib import Path
 
 from railyard_batch.errors import ConfigError, StorageError
-from railyard_batch.url_secrets import has_password, redact_url
+from railyard_batch.recording.url_secrets import has_password, redact_url
 
 # Beside each classifier's model.pkl: its holdout's labels and scores (``pos``, ``y_true``,
 # ``score``), which the sweep report draws its ROC, PR and calibration curves from. Arrow IPC

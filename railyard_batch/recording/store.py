@@ -47,6 +47,7 @@ from railyard_batch.recording.engine import (
     retryable,
 )
 from railyard_batch.recording.tables import JSON_COLUMNS, compositions, members, runs, sweeps
+from railyard_batch.recording.url_secrets import redact_override
 from railyard_batch.recording.urls import (
     check_url,
     config_without_password,
@@ -54,7 +55,6 @@ from railyard_batch.recording.urls import (
     redact,
     sqlite_path,
 )
-from railyard_batch.url_secrets import redact_override
 
 __all__ = [
     "FINISHED_STATES",

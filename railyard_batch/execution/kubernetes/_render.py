@@ -22,7 +22,7 @@ from railyard_batch.execution.kubernetes._template import fill, load_template
 from railyard_batch.planning.plan import RunPlan
 from railyard_batch.planning.provenance import git_state
 from railyard_batch.recording.artifacts import ArtifactStore
-from railyard_batch.url_secrets import redact_override
+from railyard_batch.recording.url_secrets import redact_override
 
 PLAN_MOUNT = "/etc/railyard"
 PLAN_FILE = "plan.json"
