@@ -156,7 +156,7 @@ def test_a_composition_ships_as_one_bundle_registers_and_scores_on_the_jvm(
 
     from railyard_batch.bundle.jsonl import frame_to_jsonl
     from railyard_batch.bundle.jvm_scorer import scorer_jar
-    from railyard_batch.export import Holdouts
+    from railyard_batch.lifecycle.export import Holdouts
     from railyard_batch.recording.store import RunStore
 
     project, sweep, shown = trained

@@ -352,7 +352,7 @@ def _kubernetes(ns: argparse.Namespace) -> int:
 
 
 def _export(ns: argparse.Namespace) -> int:
-    from railyard_batch.export import export_member
+    from railyard_batch.lifecycle.export import export_member
     from railyard_batch.output import report
     from railyard_batch.recording.store import RunStore
 
@@ -391,9 +391,9 @@ def _logs(ns: argparse.Namespace) -> int:
 
 
 def _reproduce(ns: argparse.Namespace) -> int:
+    from railyard_batch.lifecycle.reproduce import reproduce_run
     from railyard_batch.output import report
     from railyard_batch.recording.store import RunStore
-    from railyard_batch.reproduce import reproduce_run
 
     store = RunStore(ns.store)
     try:

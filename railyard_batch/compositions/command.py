@@ -95,7 +95,7 @@ def compose_sweep(
     and config were composed before gives its recorded result (unless ``force``)."""
     from railyard_batch.compositions.evaluate import GLOBAL_KEY, evaluate
     from railyard_batch.compositions.ids import composition_id
-    from railyard_batch.export import Holdouts
+    from railyard_batch.lifecycle.export import Holdouts
     from railyard_batch.recording.store import RunStore, now
 
     store = RunStore(store_url)

@@ -327,7 +327,7 @@ def shadow(
     if runtime not in RUNTIMES:
         raise ShadowError(f"--runtime must be one of {', '.join(RUNTIMES)}; got {runtime!r}.")
     from railyard_batch.compositions.model import CompositionHoldouts
-    from railyard_batch.export import Holdouts
+    from railyard_batch.lifecycle.export import Holdouts
 
     with engine.connect() as c:
         candidate = resolve_version(c, name, candidate_ref)
@@ -470,7 +470,7 @@ def _holdouts_of(store_url: str, sweeps: set[str]) -> Any:
     """This process's holdouts of ``store_url`` (compositions too), kept for its next tasks:
     each process reads a run's dataset once."""
     from railyard_batch.compositions.model import CompositionHoldouts
-    from railyard_batch.export import Holdouts
+    from railyard_batch.lifecycle.export import Holdouts
 
     if store_url not in _HOLDOUTS:
         store = RunStore(store_url)
