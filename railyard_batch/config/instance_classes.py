@@ -16,6 +16,7 @@ from typing import Any
 
 import yaml
 
+from railyard_batch.config.schema import ResourcesConfig
 from railyard_batch.errors import ConfigError, one_of
 
 CLASS_KEYS = frozenset({"nodeSelector", "tolerations", "affinity"})
@@ -70,7 +71,7 @@ def placement(resources: dict[str, Any], classes: dict[str, dict[str, Any]]) -> 
     """The placement of ``resources.instance_class`` among ``classes``; a class that is not
     there, or a GPU request outside the ``gpu`` class (when the file has one: its pods would
     miss the GPU nodes' selector and tolerations), is a ConfigError naming the key."""
-    name = str(resources.get("instance_class", "cpu"))
+    name = str(resources.get("instance_class", ResourcesConfig.instance_class))
     if name not in classes:
         raise one_of("resources.instance_class", classes, name)
     gpu = resources.get("gpu") or 0

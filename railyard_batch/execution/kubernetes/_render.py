@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from railyard_batch.config.instance_classes import placement as placement_of
+from railyard_batch.config.schema import ResourcesConfig
 from railyard_batch.config.validate import parse_quantity
 from railyard_batch.errors import ConfigError
 from railyard_batch.execution.kubernetes import _names
@@ -176,8 +177,10 @@ def _quantity(key: str, value: Any) -> str:
 def _resources(resources: dict[str, Any]) -> dict[str, Any]:
     """Requests for cpu and memory; the memory limit equals its request (an OOM kill, not a
     noisy neighbour); GPUs are requested and limited alike, as the device plugin wants."""
-    cpu = _quantity("resources.cpu", resources.get("cpu", "1"))
-    memory = _quantity("resources.memory", resources.get("memory", "2Gi"))
+    # A plan's config is validated against the schema, which gives every key; a plan made by
+    # hand (tests, an older plan) falls back to the schema's defaults, not a copy of them.
+    cpu = _quantity("resources.cpu", resources.get("cpu", ResourcesConfig.cpu))
+    memory = _quantity("resources.memory", resources.get("memory", ResourcesConfig.memory))
     requests: dict[str, str] = {"cpu": cpu, "memory": memory}
     limits: dict[str, str] = {"memory": memory}
     gpu = int(resources.get("gpu") or 0)
