@@ -6,6 +6,7 @@ in :class:`SplitConfig` and its checks in :mod:`railyard_batch.config.validate`.
 
 from __future__ import annotations
 
+import enum
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -14,13 +15,34 @@ from omegaconf import MISSING
 
 from railyard_batch.config.targets import DEFAULT_ALLOWED_MODULES
 
+# The closed sets of values a field takes. The fields stay ``str`` (OmegaConf would refuse an
+# unknown value with its own message); validation refuses one with the allowed values
+# (railyard_batch.config.validate), and code compares with these members.
+
+
+class DataFormat(enum.StrEnum):
+    PARQUET = "parquet"
+    CSV = "csv"
+
+
+class Task(enum.StrEnum):
+    BINARY_CLASSIFICATION = "binary_classification"
+    REGRESSION = "regression"
+
+
+class SplitStrategy(enum.StrEnum):
+    RANDOM = "random"
+    STRATIFIED = "stratified"
+    TIME = "time"
+    GROUP = "group"
+
 
 @dataclass
 class DataConfig:
     # Path of the dataset, relative to the project root (a DVC-tracked file).
     path: str = MISSING
-    # File format: parquet (default) or csv.
-    format: str = "parquet"
+    # File format (DataFormat): parquet (default) or csv.
+    format: str = DataFormat.PARQUET.value
     # More columns the worker reads besides features, label, split and fan-out columns (for
     # a feature transformer or a train hook that needs them).
     extra_columns: list[str] = field(default_factory=list)
@@ -40,14 +62,14 @@ class FeaturesConfig:
 class LabelConfig:
     # The label column.
     column: str = MISSING
-    # binary_classification or regression.
-    task: str = "binary_classification"
+    # Task: binary_classification or regression.
+    task: str = Task.BINARY_CLASSIFICATION.value
 
 
 @dataclass
 class SplitConfig:
-    # random, stratified, time or group.
-    strategy: str = "stratified"
+    # SplitStrategy: random, stratified, time or group.
+    strategy: str = SplitStrategy.STRATIFIED.value
     # Share of rows (or of groups, for 'group') held out for evaluation.
     holdout_fraction: float = 0.2
     # Seed of the splitter.

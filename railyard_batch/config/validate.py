@@ -22,6 +22,7 @@ from railyard_batch.config.estimator_params import (
     unknown_param_error,
 )
 from railyard_batch.config.keys import check_unknown_keys
+from railyard_batch.config.schema import DataFormat, SplitStrategy, Task
 from railyard_batch.config.targets import (
     DEFAULT_ALLOWED_MODULES,
     check_nested_targets,
@@ -30,14 +31,14 @@ from railyard_batch.config.targets import (
 from railyard_batch.errors import ConfigError, one_of
 from railyard_batch.recording.artifacts import check_artifact_root
 
-TASKS = {"binary_classification", "regression"}
-SPLIT_STRATEGIES = {"random", "stratified", "time", "group"}
-DATA_FORMATS = {"parquet", "csv"}
+TASKS = {t.value for t in Task}
+SPLIT_STRATEGIES = {s.value for s in SplitStrategy}
+DATA_FORMATS = {f.value for f in DataFormat}
 CLASSIFICATION_METRICS = {"roc_auc", "pr_auc", "log_loss", "precision", "recall", "accuracy"}
 REGRESSION_METRICS = {"rmse", "mae", "r2"}
 METRICS_BY_TASK = {
-    "binary_classification": CLASSIFICATION_METRICS,
-    "regression": REGRESSION_METRICS,
+    Task.BINARY_CLASSIFICATION.value: CLASSIFICATION_METRICS,
+    Task.REGRESSION.value: REGRESSION_METRICS,
 }
 
 _QUANTITY = re.compile(
@@ -256,12 +257,12 @@ def _check_split(split: dict[str, Any]) -> None:
         raise ConfigError(
             f"The 'split.holdout_fraction' parameter must be a number in (0, 1). Got {fraction!r}."
         )
-    if strategy == "time" and not split.get("time_column"):
+    if strategy == SplitStrategy.TIME and not split.get("time_column"):
         raise ConfigError(
             "The 'split.time_column' parameter is required when split.strategy is 'time'. "
             "Got nothing."
         )
-    if strategy == "group" and not split.get("group_column"):
+    if strategy == SplitStrategy.GROUP and not split.get("group_column"):
         raise ConfigError(
             "The 'split.group_column' parameter is required when split.strategy is 'group'. "
             "Got nothing."

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from railyard_batch.config.schema import SplitStrategy
 from railyard_batch.errors import DataError, MemberSkipped
 
 
@@ -48,11 +49,11 @@ def split_indices(
 def split_columns(split: dict[str, Any], label: str) -> list[str]:
     """The columns :func:`split_rows` reads for ``split`` (none for a random split)."""
     strategy = split["strategy"]
-    if strategy == "stratified":
+    if strategy == SplitStrategy.STRATIFIED:
         return [label]
-    if strategy == "group":
+    if strategy == SplitStrategy.GROUP:
         return [split["group_column"]]
-    if strategy == "time":
+    if strategy == SplitStrategy.TIME:
         return [split["time_column"]]
     return []
 
@@ -72,16 +73,16 @@ def split_rows(
     seed = int(split["seed"])
     if n < 2:
         raise MemberSkipped(f"only {n} row(s): nothing to split")
-    if strategy == "time":
+    if strategy == SplitStrategy.TIME:
         return _time_split(column(split["time_column"]), split, fraction)
-    if strategy == "random":
+    if strategy == SplitStrategy.RANDOM:
         n_test = math.ceil(fraction * n)
         if 0.0 < fraction < 1.0 and 0 < n_test < n:
             return random_split(n, n_test, seed)
         # scikit-learn's own error for a split it refuses
         splitter: Any = ShuffleSplit(n_splits=1, test_size=fraction, random_state=seed)
         return next(splitter.split(np.zeros(n)))
-    if strategy == "stratified":
+    if strategy == SplitStrategy.STRATIFIED:
         y = column(label).to_numpy()
         _, counts = np.unique(y, return_counts=True)
         if counts.min() < 2:

@@ -19,6 +19,7 @@ from sklearn.impute import SimpleImputer
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
+from railyard_batch.config.schema import Task
 from railyard_batch.config.targets import resolve_target
 from railyard_batch.config.validate import ValidatedConfig, allowed_modules, build_estimator
 from railyard_batch.errors import MemberSkipped
@@ -188,7 +189,7 @@ def train_member(rows: MemberRows | pd.DataFrame, factory: PipelineFactory) -> T
     order = None if rows.split is not None else np.concatenate([train_idx, holdout_idx])
     y_split = rows.label if order is None else rows.label[order]
     y_train, y_holdout = y_split[:n_train], y_split[n_train:]
-    classify = vc.task == "binary_classification"
+    classify = vc.task == Task.BINARY_CLASSIFICATION
     if classify and len(np.unique(y_train)) < 2:
         raise MemberSkipped(
             f"the training split has a single class ({y_train[0]!r}) in {vc.label!r}"

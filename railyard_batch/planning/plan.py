@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from railyard_batch.config.schema import Task
 from railyard_batch.config.validate import ValidatedConfig
 from railyard_batch.errors import ConfigError, DataError
 from railyard_batch.planning.data import DataIdentity, dataset_columns, read_table, require_columns
@@ -147,7 +148,7 @@ def _check_label(y: pd.Series, vc: ValidatedConfig) -> None:
             f"The label column {vc.label!r} ('label.column') has {missing} missing value(s) of "
             f"{len(y)}; the label must be complete."
         )
-    if vc.task == "binary_classification":
+    if vc.task == Task.BINARY_CLASSIFICATION:
         values = sorted(pd.unique(y).tolist())
         if len(values) != 2:
             raise DataError(
