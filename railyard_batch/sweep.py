@@ -283,21 +283,22 @@ def summarize(store: RunStore, plan: RunPlan) -> RunSummary:
     members = store.members(run_id=plan.run_id)
     counts: dict[str, int] = {}
     for m in members:
-        counts[m["state"]] = counts.get(m["state"], 0) + 1
+        counts[m.state] = counts.get(m.state, 0) + 1
     objective_name = plan.config["evaluation"].get("objective")
     objective = None
     if objective_name:
         values = [
-            m["metrics"][objective_name]
+            value
             for m in members
-            if m["state"] == "succeeded" and m["metrics"].get(objective_name) is not None
+            if m.state == "succeeded"
+            and (value := (m.metrics or {}).get(objective_name)) is not None
         ]
         objective = fmean(values) if values else None
     storage = next(
         (
-            f"member {m['id']}: {m['reason']}"
+            f"member {m.id}: {m.reason}"
             for m in members
-            if m["state"] == "failed" and "StorageError" in (m["reason"] or "")
+            if m.state == "failed" and "StorageError" in (m.reason or "")
         ),
         None,
     )

@@ -7,10 +7,10 @@ from __future__ import annotations
 
 import subprocess
 from collections import Counter
-from typing import Any
 
 import pytest
 
+from railyard_batch.recording.records import MemberRecord
 from railyard_batch.recording.store import RunStore
 from tests.conftest import Project
 from tests.pg_server import PostgresServer
@@ -40,21 +40,21 @@ def test_identical_sweeps_started_together_train_each_member_once(
     assert codes == [0] * copies, errors
     store = RunStore(url)
     try:
-        rows: list[dict[str, Any]] = store.members()
+        rows: list[MemberRecord] = store.members()
     finally:
         store.close()
-    sweeps = {r["sweep_id"] for r in rows}
+    sweeps = {r.sweep_id for r in rows}
     assert len(sweeps) == copies
-    assert {r["state"] for r in rows} <= {"succeeded", "cached"}
-    trained = Counter(r["content_key"] for r in rows if r["state"] == "succeeded")
-    keys = {r["content_key"] for r in rows}
+    assert {r.state for r in rows} <= {"succeeded", "cached"}
+    trained = Counter(r.content_key for r in rows if r.state == "succeeded")
+    keys = {r.content_key for r in rows}
     assert set(trained) == keys and set(trained.values()) == {1}, trained
     assert len(rows) == copies * len(keys)  # every sweep recorded every member
-    origins = {r["id"]: r for r in rows if r["state"] == "succeeded"}
+    origins = {r.id: r for r in rows if r.state == "succeeded"}
     for row in rows:
-        if row["state"] == "cached":
-            assert origins[row["cached_from"]]["content_key"] == row["content_key"]
-            assert origins[row["cached_from"]]["model_sha256"] == row["model_sha256"]
+        if row.state == "cached":
+            assert origins[row.cached_from].content_key == row.content_key
+            assert origins[row.cached_from].model_sha256 == row.model_sha256
     logs = list((project.root / "multirun").rglob("multirun.yaml"))
     assert len({p.parent for p in logs}) == copies  # one Hydra directory each
     if backend == "postgresql":

@@ -153,14 +153,14 @@ def _run(
 
 def _assert_every_member_recorded_once(store: RunStore, sweep_id: str, values: list[str]) -> None:
     members = store.members(sweep_id=sweep_id)
-    recorded = [m["member_value"] for m in members]
+    recorded = [m.member_value for m in members]
     assert sorted(recorded, key=repr) == sorted([None, *values], key=repr)
-    assert len({m["id"] for m in members}) == len(members)
-    assert all(m["state"] == "succeeded" for m in members), [
-        (m["member_value"], m["reason"]) for m in members
+    assert len({m.id for m in members}) == len(members)
+    assert all(m.state == "succeeded" for m in members), [
+        (m.member_value, m.reason) for m in members
     ]
-    assert store.sweep(sweep_id)["state"] in ("succeeded", "failed")
-    assert all(m["state"] in FINISHED_STATES for m in members)
+    assert store.sweep(sweep_id).state in ("succeeded", "failed")
+    assert all(m.state in FINISHED_STATES for m in members)
 
 
 def _files(root: Path) -> set[Path]:
@@ -224,18 +224,18 @@ def test_a_member_that_cannot_write_fails_alone_and_the_sweep_closes(workdir: Pa
 
     store, sweep_id = _run(workdir, ["m001", "m002", "m003"], str(artifacts), before=block)
     try:
-        members = {m["member_value"]: m for m in store.members(sweep_id=sweep_id)}
-        assert members["m002"]["state"] == "failed"
-        assert "writing artifacts failed: StorageError: Cannot write" in members["m002"]["reason"]
-        assert "File exists" in members["m002"]["reason"]
-        assert "writing the outcome failed" in members["m002"]["reason"]
-        assert {v: m["state"] for v, m in members.items() if v != "m002"} == {
+        members = {m.member_value: m for m in store.members(sweep_id=sweep_id)}
+        assert members["m002"].state == "failed"
+        assert "writing artifacts failed: StorageError: Cannot write" in members["m002"].reason
+        assert "File exists" in members["m002"].reason
+        assert "writing the outcome failed" in members["m002"].reason
+        assert {v: m.state for v, m in members.items() if v != "m002"} == {
             None: "succeeded",
             "m001": "succeeded",
             "m003": "succeeded",
         }
-        assert store.sweep(sweep_id)["state"] == "failed"
-        assert store.sweep(sweep_id)["finished_at"]
+        assert store.sweep(sweep_id).state == "failed"
+        assert store.sweep(sweep_id).finished_at
     finally:
         store.close()
 

@@ -172,16 +172,16 @@ def test_the_page_holds_every_section_and_chart(tmp_path: Path) -> None:
     ]
     # the best and worst merchants by roc_auc, from the store's metrics
     store = RunStore(url)
-    run0 = [m for m in store.members(run_id=f"{sweep_id}-000") if m["state"] == "succeeded"]
+    run0 = [m for m in store.members(run_id=f"{sweep_id}-000") if m.state == "succeeded"]
     store.close()
     ranked = sorted(
-        (m for m in run0 if m["member_key"] != "__global__"),
-        key=lambda m: m["metrics"]["roc_auc"],
+        (m for m in run0 if m.member_key != "__global__"),
+        key=lambda m: m.metrics["roc_auc"],
     )
     names = [t["name"] for t in charts[3]["data"]]
     assert names[0:2] == ["chance", "global model"]
-    assert names[2].startswith(f"best merchant {ranked[-1]['member_key']} (roc_auc ")
-    assert names[3].startswith(f"worst merchant {ranked[0]['member_key']} (roc_auc ")
+    assert names[2].startswith(f"best merchant {ranked[-1].member_key} (roc_auc ")
+    assert names[3].startswith(f"worst merchant {ranked[0].member_key} (roc_auc ")
     assert "ValueError: bad slice" in page.cells
     assert "0123456789abcdef0123456789abcdef01234567" in page.cells
     assert any("21e635fbe4c740f0bc4095059c8d6fac" in cell for cell in page.cells)

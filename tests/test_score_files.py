@@ -5,6 +5,7 @@ the file is damaged."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
@@ -15,6 +16,7 @@ from hypothesis import strategies as st
 
 from railyard_batch.recording import scores
 from railyard_batch.recording.artifacts import HOLDOUT_SCORES, OOF_SCORES
+from railyard_batch.recording.records import MemberRecord
 from railyard_batch.reports.data import holdout_scores
 
 
@@ -63,9 +65,14 @@ def test_an_earlier_versions_parquet_file_is_read_and_todays_file_wins(
         scores.read(get, str(tmp_path / "none"), name)
 
 
+def _member(**fields: Any) -> MemberRecord:
+    """A member record with only ``fields`` set (every other column None)."""
+    return MemberRecord(**{name: fields.get(name) for name in MemberRecord._columns})
+
+
 def test_the_reports_read_either_file_and_say_why_when_they_cannot(tmp_path: Path) -> None:
     model = tmp_path / "m" / "model.pkl"
-    member = {"artifact_uri": str(model)}
+    member = _member(artifact_uri=str(model))
     assert holdout_scores(member).missing == (
         "no holdout scores kept (trained by an older version)"
     )

@@ -68,17 +68,17 @@ def test_parallel_writers_lose_nothing(store_url: str) -> None:
         assert p.exitcode == 0
     rows = store.members(run_id="run")
     assert len(rows) == workers * count
-    assert all(r["state"] == "succeeded" for r in rows)
-    assert {(r["metrics"]["worker"], r["metrics"]["i"]) for r in rows} == {
+    assert all(r.state == "succeeded" for r in rows)
+    assert {(r.metrics["worker"], r.metrics["i"]) for r in rows} == {
         (w, i) for w in range(workers) for i in range(count)
     }
     # The raw fan-out value is kept as data next to its safe key.
-    assert {r["member_value"] for r in rows} == {
+    assert {r.member_value for r in rows} == {
         f"M{w}/{i}" for w in range(workers) for i in range(count)
     }
     store.finish_runs("s")
-    assert store.sweep("s")["state"] == "succeeded"
-    assert store.run("run")["state"] == "succeeded"
+    assert store.sweep("s").state == "succeeded"
+    assert store.run("run").state == "succeeded"
 
 
 def test_a_failed_member_fails_its_run_and_sweep(store_url: str) -> None:
@@ -111,9 +111,9 @@ def test_a_failed_member_fails_its_run_and_sweep(store_url: str) -> None:
     store.record_outcomes([MemberOutcome("r/a", "succeeded", stamp, stamp)])
     store.fail_unfinished("s", "worker died")
     store.finish_runs("s")
-    assert store.member("r/b")["reason"] == "worker died"
-    assert store.run("r")["state"] == "failed"
-    assert store.sweep("s")["state"] == "failed"
+    assert store.member("r/b").reason == "worker died"
+    assert store.run("r").state == "failed"
+    assert store.sweep("s").state == "failed"
 
 
 def _leased_sweep(store: RunStore, sweep_id: str, lease_s: float | None) -> None:
@@ -155,15 +155,15 @@ def test_a_sweep_is_dead_only_when_its_launcher_and_its_workers_are(store_url: s
     time.sleep(0.3)
     store.renew_members(["s-r/a"], "worker", 60)  # the worker outlived its launcher
     assert store.close_dead() == []
-    assert store.member("s-r/a")["state"] == "running"
-    assert store.member("s-r/b")["state"] == "failed"  # queued, nobody holds it
-    assert store.member("s-r/b")["reason"].startswith("worker lost: no heartbeat since")
-    assert store.sweep("s")["state"] == "running"
+    assert store.member("s-r/a").state == "running"
+    assert store.member("s-r/b").state == "failed"  # queued, nobody holds it
+    assert store.member("s-r/b").reason.startswith("worker lost: no heartbeat since")
+    assert store.sweep("s").state == "running"
     store.renew_members(["s-r/a"], "someone else", 60)  # only the owner renews
     store.renew_members(["s-r/a"], "worker", -1)  # the worker's lease runs out
     assert store.close_dead() == ["s"]
-    assert store.sweep("s")["state"] == "failed" and store.sweep("s")["finished_at"]
-    assert {m["state"] for m in store.members(sweep_id="s")} == {"failed"}
+    assert store.sweep("s").state == "failed" and store.sweep("s").finished_at
+    assert {m.state for m in store.members(sweep_id="s")} == {"failed"}
 
 
 def test_gc_closes_sweeps_left_running_by_versions_without_leases(store_url: str) -> None:
@@ -171,7 +171,7 @@ def test_gc_closes_sweeps_left_running_by_versions_without_leases(store_url: str
     _leased_sweep(store, "old", lease_s=None)
     assert store.close_dead() == []  # no lease: a reader cannot tell it is dead
     assert store.close_dead(unleased_local=True) == ["old"]
-    assert store.sweep("old")["state"] == "failed"
+    assert store.sweep("old").state == "failed"
 
 
 def test_many_outcomes_and_cached_copies_in_one_call(store_url: str) -> None:
@@ -187,7 +187,7 @@ def test_many_outcomes_and_cached_copies_in_one_call(store_url: str) -> None:
     store.record_outcomes(  # late reports of a start change nothing once finished
         [MemberOutcome(m, "running", now(), now(), node="late") for m in ("s-r/a", "s-r/b")]
     )
-    assert [(m["state"], m["node"]) for m in store.members(sweep_id="s")] == [
+    assert [(m.state, m.node) for m in store.members(sweep_id="s")] == [
         ("succeeded", None),
         ("failed", None),
     ]
@@ -219,11 +219,11 @@ def test_many_outcomes_and_cached_copies_in_one_call(store_url: str) -> None:
             ("t-r/c", "c", "c", 0, 1, "tc", None),
         ],
     )
-    rows = {m["id"]: m for m in store.members(sweep_id="t")}
-    assert [rows[k]["state"] for k in ("t-r/a", "t-r/a2", "t-r/c")] == [
+    rows = {m.id: m for m in store.members(sweep_id="t")}
+    assert [rows[k].state for k in ("t-r/a", "t-r/a2", "t-r/c")] == [
         "cached",
         "cached",
         "queued",
     ]
-    assert rows["t-r/a2"]["cached_from"] == "s-r/a" and rows["t-r/a2"]["metrics"] == {"auc": 0.7}
+    assert rows["t-r/a2"].cached_from == "s-r/a" and rows["t-r/a2"].metrics == {"auc": 0.7}
     assert store.succeeded_by_content_key(["sa", "sb", "nope"]) == {"sa": "s-r/a"}

@@ -101,9 +101,9 @@ def test_a_store_of_version_0_1_is_refused_until_upgraded(tmp_path: Path) -> Non
     assert set(after["sweeps"]) >= {"owner", "lease_expires", "heartbeat_at"}
 
     store = RunStore(url)  # the old rows are there and the new columns work
-    assert store.member("old-0/a")["metrics"] == {"roc_auc": 0.9}
-    assert store.member("old-0/a")["content_key"] is None
-    assert [s["id"] for s in store.list_sweeps()] == ["old"]
+    assert store.member("old-0/a").metrics == {"roc_auc": 0.9}
+    assert store.member("old-0/a").content_key is None
+    assert [s.id for s in store.list_sweeps()] == ["old"]
     store.close()
     again = cli("store", "upgrade", "--store", url, cwd=tmp_path)
     assert again.returncode == 0 and "nothing to do" in again.stdout

@@ -53,25 +53,25 @@ def test_pages_cover_the_members_in_order_once_each(store_url: str) -> None:
     )
     assert store.state_counts(run_id="r0") == {"succeeded": 20, "queued": 40}
     assert store.state_counts("s") == {"succeeded": 40, "queued": 80}
-    listed = [m["id"] for m in store.members(sweep_id="s")]
+    listed = [m.id for m in store.members(sweep_id="s")]
     assert sorted(listed) == sorted(ids)
 
     paged: list[str] = []
     for offset in range(0, len(ids), 7):
         page = store.sweep_page("s", offset=offset, limit=7)
-        assert page["total"] == len(ids)
-        assert page["counts"] == {"succeeded": 40, "queued": 80}
-        assert [r["id"] for r in page["runs"]] == ["r0", "r1"]
-        assert all("config" not in r for r in page["runs"])
-        paged += [m["id"] for m in page["members"]]
+        assert page.total == len(ids)
+        assert page.counts == {"succeeded": 40, "queued": 80}
+        assert [r.id for r in page.runs] == ["r0", "r1"]
+        assert all("config" not in r.to_dict() for r in page.runs)
+        paged += [m.id for m in page.members]
     assert paged == listed  # the same order, nothing twice, nothing missed
-    assert [m["id"] for m in store.members(sweep_id="s", offset=10, limit=5)] == listed[10:15]
+    assert [m.id for m in store.members(sweep_id="s", offset=10, limit=5)] == listed[10:15]
 
     done = store.sweep_page("s", state="succeeded", offset=0, limit=1000)
-    assert done["total"] == 40
-    assert {m["id"] for m in done["members"]} == set(ids[::3])
-    assert all(m["metrics"] == {"auc": 0.5} for m in done["members"])
-    assert store.sweep_page("s", offset=500, limit=10)["members"] == []
+    assert done.total == 40
+    assert {m.id for m in done.members} == set(ids[::3])
+    assert all(m.metrics == {"auc": 0.5} for m in done.members)
+    assert store.sweep_page("s", offset=500, limit=10).members == []
     store.close()
 
 

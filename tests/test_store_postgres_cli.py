@@ -139,7 +139,7 @@ def _everything(url: str) -> dict[str, object]:
         sweeps = store.list_sweeps(100)
         return {
             "sweeps": sweeps,
-            "runs": [store.runs(s["id"]) for s in sweeps],
+            "runs": [store.runs(s.id) for s in sweeps],
             "members": store.members(),
             "compositions": store.compositions(),
         }

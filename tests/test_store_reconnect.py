@@ -63,8 +63,8 @@ def test_writes_and_reads_wait_out_a_server_restart(
     assert time.monotonic() - started >= 3.0
     # Each member once, each finished: nothing lost, nothing written twice.
     assert store.state_counts("s1") == {"succeeded": 40}
-    assert sorted(m["id"] for m in store.members(sweep_id="s1")) == sorted(ids)
-    assert [s["id"] for s in store.list_sweeps()] == ["s1"]
+    assert sorted(m.id for m in store.members(sweep_id="s1")) == sorted(ids)
+    assert [s.id for s in store.list_sweeps()] == ["s1"]
     err = capfd.readouterr().err
     assert "the run store" in err and "is unreachable" in err, err
     assert "is reachable again after" in err, err

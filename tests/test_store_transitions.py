@@ -80,14 +80,14 @@ def test_concurrent_transitions_lose_nothing_and_never_undo_a_finish(store_url: 
     for p in procs:
         p.join(300)
     assert [p.exitcode for p in procs] == [0] * PROCS
-    rows = {r["id"]: r for r in store.members(sweep_id="s")}
+    rows = {r.id: r for r in store.members(sweep_id="s")}
     assert len(rows) == MEMBERS
     for i in range(MEMBERS):
         row = rows[f"m{i}"]
-        assert row["state"] == ("failed" if i % 10 == 0 else "succeeded"), row
-        assert row["metrics"] == {"by": _owner_of(i)}
+        assert row.state == ("failed" if i % 10 == 0 else "succeeded"), row
+        assert row.metrics == {"by": _owner_of(i)}
     # Late "running" reports won only where they came first (before the owner's start).
-    assert all(r["node"] in (None, "late") for r in rows.values())
+    assert all(r.node in (None, "late") for r in rows.values())
     assert store.state_counts("s") == {"failed": MEMBERS // 10, "succeeded": MEMBERS * 9 // 10}
 
 
@@ -127,7 +127,7 @@ def test_racing_sweeps_train_each_content_key_once(store_url: str) -> None:
     for k in range(KEYS):
         assert per_key[k] == ["train"] + ["wait"] * (PROCS - 1), (k, per_key[k])
     running = store.members(state="running")
-    assert sorted(m["content_key"] for m in running) == sorted(f"key{k}" for k in range(KEYS))
+    assert sorted(m.content_key for m in running) == sorted(f"key{k}" for k in range(KEYS))
 
 
 def _claim_and_finish(url: str, proc: int, start: Any, out: Any) -> None:
@@ -156,7 +156,7 @@ def test_a_result_recorded_during_a_claim_is_never_trained_again(store_url: str)
     per_key = _race(store, store_url, _claim_and_finish)
     for k in range(KEYS):
         assert per_key[k] == ["cached"] * (PROCS - 1) + ["train"], (k, per_key[k])
-    states = Counter(m["state"] for m in store.members())
+    states = Counter(m.state for m in store.members())
     assert states == {"cached": KEYS * (PROCS - 1), "succeeded": KEYS}
 
 
@@ -187,9 +187,9 @@ def test_one_claim_of_many_members_decides_each_as_claims_of_one_would(store_url
     assert decisions["n-fin"] == ("done", None)
     assert decisions["n-twin"] == decisions["n7"] == ("train", None)  # its own: not waited on
     assert all(decisions[mid] == ("train", None) for mid, _ in fresh)
-    rows = {r["id"]: r for r in store.members(sweep_id="new")}
-    assert rows["n-cached"]["state"] == "cached" and rows["n-cached"]["metrics"] == {"a": 1}
-    assert rows["n-wait"]["state"] == "queued"
-    assert rows["n-fin"]["state"] == "failed"
-    assert {rows[mid]["state"] for mid, _ in fresh} == {"running"}
+    rows = {r.id: r for r in store.members(sweep_id="new")}
+    assert rows["n-cached"].state == "cached" and rows["n-cached"].metrics == {"a": 1}
+    assert rows["n-wait"].state == "queued"
+    assert rows["n-fin"].state == "failed"
+    assert {rows[mid].state for mid, _ in fresh} == {"running"}
     store.close()

@@ -30,11 +30,11 @@ def test_outcomes_written_by_a_storeless_worker_are_synced(
     assert outcomes and all(o.state == "succeeded" for o in outcomes)
 
     store = RunStore(plan.store_url)
-    assert {m["state"] for m in store.members(run_id=plan.run_id)} == {"queued"}
+    assert {m.state for m in store.members(run_id=plan.run_id)} == {"queued"}
     assert sync_outcomes(plan, store) == len(outcomes)
-    members = {m["id"]: m for m in store.members(run_id=plan.run_id)}
+    members = {m.id: m for m in store.members(run_id=plan.run_id)}
     for outcome in outcomes:
-        assert members[outcome.member_id]["state"] == "succeeded"
-        assert Path(members[outcome.member_id]["artifact_uri"]).exists()
+        assert members[outcome.member_id].state == "succeeded"
+        assert Path(members[outcome.member_id].artifact_uri).exists()
     assert sync_outcomes(plan, store) == 0  # idempotent
     store.close()

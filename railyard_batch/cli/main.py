@@ -27,9 +27,13 @@ import contextlib
 import os
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from railyard_batch.cli_options import STORE_ENV, add_json, add_store
+
+if TYPE_CHECKING:  # the store imports SQLAlchemy: not for every command
+    from railyard_batch.recording.records import RunRecord
+    from railyard_batch.recording.store import RunStore
 
 SUBCOMMANDS = {
     "worker",
@@ -380,13 +384,13 @@ def _logs(ns: argparse.Namespace) -> int:
     for part in parts:
         if part.whole:
             print(
-                f"# member {member['id']} ({member['state']}) has no section of its own; "
-                f"the whole log of one attempt at shard {member['shard']}: {part.source}",
+                f"# member {member.id} ({member.state}) has no section of its own; "
+                f"the whole log of one attempt at shard {member.shard}: {part.source}",
                 file=sys.stderr,
             )
         sys.stdout.write(part.text)
-    if member.get("reason"):
-        print(f"# {member['state']}: {member['reason']}", file=sys.stderr)
+    if member.reason:
+        print(f"# {member.state}: {member.reason}", file=sys.stderr)
     return 0
 
 
@@ -459,7 +463,7 @@ def _runs(ns: argparse.Namespace) -> int:
         if ns.action == "list":
             sweeps = store.list_sweeps(ns.limit)
             if ns.json:
-                report.print_json(sweeps)
+                report.print_json([s.to_dict() for s in sweeps])
             else:
                 report.print_table(report.sweeps_table(sweeps))
             return 0
@@ -491,14 +495,14 @@ def _runs(ns: argparse.Namespace) -> int:
         store.close()
 
 
-def _show(store: Any, ns: argparse.Namespace) -> int:
+def _show(store: RunStore, ns: argparse.Namespace) -> int:
     from railyard_batch.errors import RunNotFoundError
     from railyard_batch.output import report
 
     target = ns.id or store.latest_sweep_id()
     if "/" in target:  # a member id
         member = store.member(target)
-        report.print_json(member)  # one member: its full record
+        report.print_json(member.to_dict())  # one member: its full record
         return 0
     try:
         sweep = store.sweep(target)
@@ -506,22 +510,28 @@ def _show(store: Any, ns: argparse.Namespace) -> int:
         members = store.members(sweep_id=target, state=ns.state)
     except RunNotFoundError:
         run = store.run(target)
-        sweep = store.sweep(run["sweep_id"])
+        sweep = store.sweep(run.sweep_id)
         runs = [run]
         members = store.members(run_id=target, state=ns.state)
     if ns.json:
-        report.print_json({"sweep": sweep, "runs": runs, "members": members})
+        report.print_json(
+            {
+                "sweep": sweep.to_dict(),
+                "runs": [r.to_dict() for r in runs],
+                "members": [m.to_dict() for m in members],
+            }
+        )
     else:
         report.print_table(report.members_table(sweep, runs, members, _metric_names(runs)))
     return 0
 
 
-def _metric_names(runs: list[dict[str, Any]]) -> list[str]:
+def _metric_names(runs: list[RunRecord]) -> list[str]:
     from railyard_batch.config.validate import METRICS_BY_TASK
 
     names: list[str] = []
     for run in runs:
-        evaluation, task = run["config"]["evaluation"], run["config"]["label"]["task"]
+        evaluation, task = run.config["evaluation"], run.config["label"]["task"]
         for name in evaluation["metrics"] or sorted(METRICS_BY_TASK[task]):
             if name not in names:
                 names.append(name)

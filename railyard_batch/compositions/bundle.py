@@ -23,6 +23,7 @@ from railyard_batch.bundle.parity import DEFAULT_TOLERANCE, ParityResult, jvm_ga
 from railyard_batch.bundle.seal import verify_bundle
 from railyard_batch.compositions.evaluate import Scored
 from railyard_batch.compositions.spec import Composition
+from railyard_batch.recording.records import MemberRecord
 
 
 @dataclass(frozen=True)
@@ -33,27 +34,27 @@ class CompositionBundle:
     routes: int
 
 
-def _member_bundle(holdouts: Any, member: dict[str, Any], scratch: Path) -> Path:
+def _member_bundle(holdouts: Any, member: MemberRecord, scratch: Path) -> Path:
     """The member's single-model bundle: the recorded one, or one exported into ``scratch``."""
-    export = member.get("export") or {}
+    export = member.export or {}
     recorded = export.get("bundle_path")
     if recorded and Path(recorded, "manifest.json").is_file():
         manifest = verify_bundle(recorded)
         if manifest["content_hash"] != export.get("content_hash"):
             raise BundleError(
-                f"The bundle {recorded} of member {member['id']!r} has content hash"
+                f"The bundle {recorded} of member {member.id!r} has content hash"
                 f" {manifest['content_hash']}, but the member recorded"
                 f" {export.get('content_hash')}: it changed after export."
             )
         return Path(recorded)
-    rows, _ = holdouts.rows(member["id"])
+    rows, _ = holdouts.rows(member.id)
     out = Path(tempfile.mkdtemp(dir=scratch)) / "bundle"
     return export_bundle(
-        holdouts.pipeline(member["id"]),
+        holdouts.pipeline(member.id),
         out,
-        model_name=member["id"].replace("/", "."),
+        model_name=member.id.replace("/", "."),
         input_schema=rows,
-        run_id=member["run_id"],
+        run_id=member.run_id,
     ).path
 
 
@@ -73,7 +74,7 @@ def write_bundle(
             into,
             dir_name=spec.name,
             model_name=model_name,
-            run_id=scored.global_member["run_id"],
+            run_id=scored.global_member.run_id,
             kind=spec.kind,
             member_weight=scored.member_weight,
             route_by=scored.by,

@@ -8,10 +8,14 @@ import argparse
 import json
 import os
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from railyard_batch.cli_options import add_json, add_store
 from railyard_batch.errors import ConfigError
+
+if TYPE_CHECKING:
+    from railyard_batch.recording.records import MemberRecord, RunRecord
+    from railyard_batch.recording.store import RunStore
 
 
 def add_parser(sub: Any) -> None:
@@ -101,16 +105,16 @@ def compose_sweep(
     store = RunStore(store_url)
     results: list[dict[str, Any]] = []
     try:
-        runs = store.runs(store.sweep(sweep_id)["id"])
+        runs = store.runs(store.sweep(sweep_id).id)
         members = store.members(sweep_id=sweep_id)
         holdouts = Holdouts(store)
         holdouts.prefetch({sweep_id})  # the members' and runs' rows in one query each
         for r in runs:
-            of_run = [m for m in members if m["run_id"] == r["id"]]
-            if not any(m["member_key"] == GLOBAL_KEY for m in of_run) and len(runs) > 1:
+            of_run = [m for m in members if m.run_id == r.id]
+            if not any(m.member_key == GLOBAL_KEY for m in of_run) and len(runs) > 1:
                 continue  # a run of the sweep without a global model: nothing to fall back to
             key = content_key(composition, of_run)
-            cid = composition_id(r["id"], composition.name)
+            cid = composition_id(r.id, composition.name)
             cached = None if force else _cached(store, cid, key, with_bundle=bundle)
             if cached is not None:
                 results.append(cached)
@@ -121,11 +125,11 @@ def compose_sweep(
             if scored is not None and bundle:
                 result["bundle"] = export(holdouts, composition, scored, r)
             # One result per evaluation (its key): a registered version keeps its own.
-            _write_result(result, r["artifact_uri"], result_relpath(composition.name, key))
+            _write_result(result, str(r.artifact_uri), result_relpath(composition.name, key))
             store.record_composition(
                 {
                     "id": cid,
-                    "run_id": r["id"],
+                    "run_id": r.id,
                     "sweep_id": sweep_id,
                     "name": composition.name,
                     "kind": composition.kind,
@@ -152,7 +156,7 @@ def compose_sweep(
 EVALUATION_VERSION = 2
 
 
-def content_key(spec: Any, members: list[dict[str, Any]]) -> str:
+def content_key(spec: Any, members: list[MemberRecord]) -> str:
     """The members as recorded (state, model, metrics, bundle) and the composition's config:
     the same key means the same evaluation."""
     import hashlib
@@ -162,13 +166,13 @@ def content_key(spec: Any, members: list[dict[str, Any]]) -> str:
         "composition": spec.to_dict(),
         "members": sorted(
             [
-                m["id"],
-                m["state"],
-                m.get("model_sha256"),
-                m.get("content_key"),
-                m.get("metrics"),
-                (m.get("export") or {}).get("content_hash"),
-                ((m.get("export") or {}).get("jvm_parity") or {}).get("passed"),
+                m.id,
+                m.state,
+                m.model_sha256,
+                m.content_key,
+                m.metrics,
+                (m.export or {}).get("content_hash"),
+                ((m.export or {}).get("jvm_parity") or {}).get("passed"),
             ]
             for m in members
         ),
@@ -177,7 +181,7 @@ def content_key(spec: Any, members: list[dict[str, Any]]) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-def _cached(store: Any, cid: str, key: str, *, with_bundle: bool) -> dict[str, Any] | None:
+def _cached(store: RunStore, cid: str, key: str, *, with_bundle: bool) -> dict[str, Any] | None:
     """The recorded result of the same evaluation, when its files are still there."""
     from railyard_batch.errors import RunNotFoundError
 
@@ -185,13 +189,13 @@ def _cached(store: Any, cid: str, key: str, *, with_bundle: bool) -> dict[str, A
         row = store.composition(cid)
     except RunNotFoundError:
         return None
-    if row["state"] != "succeeded" or row["content_key"] != key or not row["result"]:
+    if row.state != "succeeded" or row.content_key != key or not row.result:
         return None
-    bundle = row.get("export") or {}
+    bundle = row.export or {}
     if with_bundle and not (bundle.get("bundle_path") and Path(bundle["bundle_path"]).is_dir()):
         return None
     try:
-        result = json.loads(Path(row["result"]).read_text())
+        result = json.loads(Path(row.result).read_text())
     except (OSError, ValueError):
         return None
     if result.get("content_key") != key or not Path(result.get("page", "")).is_file():
@@ -226,15 +230,15 @@ def _write_result(result: dict[str, Any], run_root: str, relpath: str) -> None:
     artifacts.put(relpath, json.dumps(result, indent=2, sort_keys=True).encode())
 
 
-def export(holdouts: Any, spec: Any, scored: Any, run: dict[str, Any]) -> dict[str, Any]:
+def export(holdouts: Any, spec: Any, scored: Any, run: RunRecord) -> dict[str, Any]:
     """The composition's bundle and its parity gate, as the result records them."""
     from railyard_batch.bundle.errors import BundleError
     from railyard_batch.compositions.bundle import parity_gate, write_bundle
     from railyard_batch.recording.artifacts import ArtifactStore
 
-    experiment = str((run.get("config") or {}).get("experiment") or "composition")
+    experiment = str((run.config or {}).get("experiment") or "composition")
     model_name = f"{experiment}/{spec.name}"
-    artifacts = ArtifactStore(run["artifact_uri"])
+    artifacts = ArtifactStore(str(run.artifact_uri))
     if not artifacts.is_local:  # the JVM gate reads the bundle from a directory
         return {
             "bundle_path": None,

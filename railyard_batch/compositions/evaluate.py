@@ -25,6 +25,7 @@ import pandas as pd
 from railyard_batch.bundle.composite import stack_positive
 from railyard_batch.compositions.spec import Composition
 from railyard_batch.errors import ConfigError
+from railyard_batch.recording.records import MemberRecord, RunRecord
 from railyard_batch.registry.shadow_metrics import weighted_outcome
 
 GLOBAL_KEY = "__global__"
@@ -59,34 +60,34 @@ class Scored:
     frame: pd.DataFrame
     proba: np.ndarray
     classes: list[Any]
-    routed: dict[Any, dict[str, Any]]
-    global_member: dict[str, Any]
+    routed: dict[Any, MemberRecord]
+    global_member: MemberRecord
     by: str
     member_weight: float  # the weight scored with (a blend's given or fit one; route: 1)
     stack: dict[str, float] | None = None  # a stack's fit (coef_own, coef_global, intercept)
 
 
 def routed_members(
-    members: list[dict[str, Any]], spec: Composition
-) -> tuple[dict[Any, dict[str, Any]], dict[str, int]]:
+    members: list[MemberRecord], spec: Composition
+) -> tuple[dict[Any, MemberRecord], dict[str, int]]:
     """The fan-out members a row may be routed to, by value, and why the others were not."""
-    routed: dict[Any, dict[str, Any]] = {}
+    routed: dict[Any, MemberRecord] = {}
     left_out: dict[str, int] = {}
 
     def skip(why: str) -> None:
         left_out[why] = left_out.get(why, 0) + 1
 
     for m in members:
-        if m["member_key"] == GLOBAL_KEY:
+        if m.member_key == GLOBAL_KEY:
             continue
-        value = m["member_value"]
+        value = m.member_value
         if value is None or (isinstance(value, float) and math.isnan(value)):
             skip("missing fan-out value")  # a row without a value always falls back
             continue
-        metrics = m.get("metrics") or {}
-        parity = ((m.get("export") or {}).get("jvm_parity") or {}).get("passed")
-        if m["state"] not in USABLE:
-            skip(f"state {m['state']}")
+        metrics = m.metrics or {}
+        parity = ((m.export or {}).get("jvm_parity") or {}).get("passed")
+        if m.state not in USABLE:
+            skip(f"state {m.state}")
         elif int(metrics.get("n_holdout") or 0) < spec.member.min_holdout_rows:
             skip(f"holdout rows < {spec.member.min_holdout_rows}")
         elif spec.member.min_pr_auc is not None and (
@@ -96,14 +97,14 @@ def routed_members(
         elif spec.member.require_parity and not parity:
             skip("parity gate not passed")
         else:
-            routed[m["member_value"]] = m
+            routed[m.member_value] = m
     return routed, left_out
 
 
 def evaluate(
     holdouts: Any,
-    run: dict[str, Any],
-    members: list[dict[str, Any]],
+    run: RunRecord,
+    members: list[MemberRecord],
     spec: Composition,
     *,
     with_scores: bool = False,
@@ -113,19 +114,19 @@ def evaluate(
     The members' recorded holdout scores are used when every member kept them (no model is
     run); ``with_scores`` (a bundle's parity gate needs every class probability) or missing
     scores run the pipelines instead, and only then is a :class:`Scored` returned."""
-    glob = next((m for m in members if m["member_key"] == GLOBAL_KEY), None)
-    if glob is None or glob["state"] not in USABLE:
-        state = "none" if glob is None else glob["state"]
+    glob = next((m for m in members if m.member_key == GLOBAL_KEY), None)
+    if glob is None or glob.state not in USABLE:
+        state = "none" if glob is None else glob.state
         raise ConfigError(
-            f"Composition '{spec.name}' falls back to the global model; run {run['id']} has"
+            f"Composition '{spec.name}' falls back to the global model; run {run.id} has"
             f" {'no global member' if glob is None else 'a global member that is ' + state}"
             " (fanout.include_global=true trains one)."
         )
-    vc, _ = holdouts.context(glob["id"])
+    vc, _ = holdouts.context(glob.id)
     by = vc["fanout"].get("by")
     if not by:
         raise ConfigError(
-            f"Composition '{spec.name}' routes by fan-out value; run {run['id']} has no"
+            f"Composition '{spec.name}' routes by fan-out value; run {run.id} has no"
             " fan-out (fanout.by is null)."
         )
     routed, left_out = routed_members(members, spec)
@@ -139,13 +140,13 @@ def evaluate(
         fitted, blend_info = _fit_blend(holdouts, glob, routed, spec.name)
         spec = dataclasses.replace(spec, member_weight=fitted)
         w = fitted
-    recorded = None if with_scores else _from_recorded(holdouts, run["id"], glob, routed, by)
+    recorded = None if with_scores else _from_recorded(holdouts, run.id, glob, routed, by)
     if recorded is not None:
         keep, g, o, y, v = recorded
         covered = ~np.isnan(o)
     else:
-        g_rows, g_labels = holdouts.rows(glob["id"])
-        values = holdouts.fanout_values(glob["id"])
+        g_rows, g_labels = holdouts.rows(glob.id)
+        values = holdouts.fanout_values(glob.id)
         assert values is not None
         by_value = values.groupby(values, dropna=False, sort=False).groups  # value -> labels
         keep, g_full, o_full, classes, dropped = _by_scoring(
@@ -173,11 +174,11 @@ def evaluate(
         if by not in frame.columns:
             frame = frame.assign(**{by: v.to_numpy()})
         scored = Scored(frame, composed_full, classes, routed, glob, by, w, stack)
-    sizes = holdouts.fanout_sizes(run["id"])
+    sizes = holdouts.fanout_sizes(run.id)
     result = {
-        "run": run["id"],
+        "run": run.id,
         "composition": spec.to_dict(),
-        "global_member": glob["id"],
+        "global_member": glob.id,
         # the members' holdout scores as their training recorded them, or the pipelines run
         "scores_from": "pipelines" if recorded is None else "recorded",
         "rows": int(keep.sum()),
@@ -206,21 +207,21 @@ def evaluate(
     return result, scored
 
 
-def routes_of(routed: dict[Any, dict[str, Any]]) -> list[list[Any]]:
+def routes_of(routed: dict[Any, MemberRecord]) -> list[list[Any]]:
     """The routing table as the result records it: ``[value, member id]`` pairs."""
     out = []
     for value, member in routed.items():
         v = value.item() if isinstance(value, np.generic) else value
         if isinstance(v, float) and math.isnan(v):
             continue
-        out.append([v, member["id"]])
+        out.append([v, member.id])
     return sorted(out, key=lambda r: str(r[0]))
 
 
 def _oof_rows(
     holdouts: Any,
-    glob: dict[str, Any],
-    routed: dict[Any, dict[str, Any]],
+    glob: MemberRecord,
+    routed: dict[Any, MemberRecord],
     name: str,
     kind: str,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
@@ -228,19 +229,19 @@ def _oof_rows(
     and labels on the rows both trained on, and how many members had them: what a stack or a
     blend's weights are fit on (each score from a model fit without that row; no holdout
     row)."""
-    g_oof = holdouts.recorded_scores(glob["id"], oof=True)
+    g_oof = holdouts.recorded_scores(glob.id, oof=True)
     if g_oof is None:
         raise ConfigError(
             f"Composition '{name}' ({kind}) is fit on out-of-fold scores; the global member"
-            f" {glob['id']} recorded none: train with evaluation.oof_folds=5 (or 2..20)."
+            f" {glob.id} recorded none: train with evaluation.oof_folds=5 (or 2..20)."
         )
-    vc, _ = holdouts.context(glob["id"])
-    row_of = np.full(len(holdouts.column(glob["run_id"], vc.label)), -1)  # frame -> global row
+    vc, _ = holdouts.context(glob.id)
+    row_of = np.full(len(holdouts.column(glob.run_id, vc.label)), -1)  # frame -> global row
     row_of[g_oof.positions] = np.arange(len(g_oof.positions))
     own, other, y = [], [], []
     used = 0
     for member in routed.values():
-        m_oof = holdouts.recorded_scores(member["id"], oof=True)
+        m_oof = holdouts.recorded_scores(member.id, oof=True)
         if m_oof is None:
             continue
         j = row_of[m_oof.positions]  # positions in the same frame (recorded_scores checks)
@@ -259,8 +260,8 @@ def _oof_rows(
     return np.concatenate(own), np.concatenate(other), labels, used
 
 
-def _how(holdouts: Any, glob: dict[str, Any], what: str) -> str:
-    folds = (holdouts.context(glob["id"])[0]["evaluation"] or {}).get("oof_folds")
+def _how(holdouts: Any, glob: MemberRecord, what: str) -> str:
+    folds = (holdouts.context(glob.id)[0]["evaluation"] or {}).get("oof_folds")
     return (
         f"{what}, fit on out-of-fold scores: each member's training rows in {folds} shuffled"
         " KFold folds (seed split.seed), every row scored by the model fit on the other folds;"
@@ -269,7 +270,7 @@ def _how(holdouts: Any, glob: dict[str, Any], what: str) -> str:
 
 
 def _fit_stack(
-    holdouts: Any, glob: dict[str, Any], routed: dict[Any, dict[str, Any]], name: str
+    holdouts: Any, glob: MemberRecord, routed: dict[Any, MemberRecord], name: str
 ) -> tuple[dict[str, float], dict[str, Any]]:
     """A logistic regression over the routed member's and the global model's scores, fit on
     their out-of-fold scores (:func:`_oof_rows`)."""
@@ -298,7 +299,7 @@ def _fit_stack(
 
 
 def _fit_blend(
-    holdouts: Any, glob: dict[str, Any], routed: dict[Any, dict[str, Any]], name: str
+    holdouts: Any, glob: MemberRecord, routed: dict[Any, MemberRecord], name: str
 ) -> tuple[float, dict[str, Any]]:
     """The member weight w of a blend (``weights: fit``) minimising the log loss of
     ``w * member + (1 - w) * global`` on out-of-fold scores (:func:`_oof_rows`)."""
@@ -326,12 +327,12 @@ def _fit_blend(
 
 
 def _from_recorded(
-    holdouts: Any, run_id: str, glob: dict[str, Any], routed: dict[Any, dict[str, Any]], by: str
+    holdouts: Any, run_id: str, glob: MemberRecord, routed: dict[Any, MemberRecord], by: str
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, pd.Series] | None:
     """Keep mask, global and own positive-class scores, labels and fan-out values on the
     global holdout's rows, from the scores the members' training recorded (no model is run);
     None when one is missing or does not fit its rows (then the pipelines are run)."""
-    g_rec = holdouts.recorded_scores(glob["id"])
+    g_rec = holdouts.recorded_scores(glob.id)
     if g_rec is None:
         return None
     values = holdouts.column(run_id, by)
@@ -343,7 +344,7 @@ def _from_recorded(
     for value, member in routed.items():
         if value not in present:
             continue  # no row of the global holdout to route
-        rec = holdouts.recorded_scores(member["id"])
+        rec = holdouts.recorded_scores(member.id)
         if rec is None:
             return None
         rows = row_of[rec.positions]
@@ -357,15 +358,15 @@ def _from_recorded(
 
 def _by_scoring(
     holdouts: Any,
-    glob: dict[str, Any],
-    routed: dict[Any, dict[str, Any]],
+    glob: MemberRecord,
+    routed: dict[Any, MemberRecord],
     by_value: Any,
     g_rows: pd.DataFrame,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[Any], list[Any]]:
     """Keep mask, global and own probabilities (rows, 2) on the global holdout's rows, by
     running the pipelines (what the bundle's parity gate compares the JVM with), the global
     model's classes and the routed values whose member has other classes."""
-    g_pipeline = holdouts.pipeline(glob["id"])
+    g_pipeline = holdouts.pipeline(glob.id)
     classes = _classes(g_pipeline)
     g_proba = _proba(g_pipeline, g_rows, "the global model")
     position = pd.Series(np.arange(len(g_rows)), index=g_rows.index)
@@ -376,17 +377,17 @@ def _by_scoring(
         in_value = by_value.get(value)
         if in_value is None or len(in_value) == 0:
             continue
-        pipeline = holdouts.pipeline(member["id"])
+        pipeline = holdouts.pipeline(member.id)
         if _classes(pipeline) != classes:
             dropped.append(value)
             continue
-        m_index = holdouts.holdout_index(member["id"])
+        m_index = holdouts.holdout_index(member.id)
         shared = in_value.intersection(m_index)
         keep[position[in_value.difference(m_index)].to_numpy()] = False  # it trained on them
         if len(shared):
-            m_rows, _ = holdouts.rows(member["id"])
+            m_rows, _ = holdouts.rows(member.id)
             own[position[shared].to_numpy()] = _proba(
-                pipeline, m_rows.loc[shared], f"member {member['id']}"
+                pipeline, m_rows.loc[shared], f"member {member.id}"
             )
     return keep, g_proba[keep], own[keep], classes, dropped
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 import pandas as pd
@@ -18,6 +18,9 @@ from railyard_batch.bundle.composite import is_missing
 from railyard_batch.compositions.evaluate import GLOBAL_KEY
 from railyard_batch.compositions.ids import is_composition
 from railyard_batch.errors import ConfigError
+
+if TYPE_CHECKING:
+    from railyard_batch.recording.store import RunStore
 
 
 class ComposedModel:
@@ -52,20 +55,20 @@ class ComposedModel:
 class CompositionHoldouts:
     """:class:`export.Holdouts` that also knows the compositions of the run store."""
 
-    def __init__(self, holdouts: Any, store: Any) -> None:
+    def __init__(self, holdouts: Any, store: RunStore) -> None:
         self._holdouts, self._store = holdouts, store
         self._cache: dict[str, dict[str, Any]] = {}
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._holdouts, name)
 
-    def _composition(self, ref: str) -> dict[str, Any]:
-        """``<run>/composition.<name>@<12 hex>`` (a registered version: that evaluation's
-        result) or ``<run>/composition.<name>`` (the newest)."""
+    def _result(self, ref: str) -> dict[str, Any]:
+        """The result document of ``<run>/composition.<name>@<12 hex>`` (a registered version:
+        that evaluation's result) or ``<run>/composition.<name>`` (the newest)."""
         if ref not in self._cache:
             cid, _, key = ref.partition("@")
             row = self._store.composition(cid)
-            path = Path(row["result"])
+            path = Path(cast(str, row.result))  # (recorded by every compose)
             if key:
                 path = path.with_name(f"{key}.json")
             try:
@@ -82,11 +85,11 @@ class CompositionHoldouts:
                     f"Composition {cid!r} was recorded without its routing table; compose it"
                     " again (railyard-batch compose SWEEP --composition NAME --force)."
                 )
-            self._cache[ref] = {**row, "result_doc": result}
+            self._cache[ref] = result
         return self._cache[ref]
 
     def _global(self, cid: str) -> str:
-        return str(self._composition(cid)["result_doc"]["global_member"])
+        return str(self._result(cid)["global_member"])
 
     def context(self, member_id: str) -> tuple[Any, Any]:
         if not is_composition(member_id):
@@ -96,7 +99,7 @@ class CompositionHoldouts:
     def pipeline(self, member_id: str) -> Any:
         if not is_composition(member_id):
             return self._holdouts.pipeline(member_id)
-        doc = self._composition(member_id)["result_doc"]
+        doc = self._result(member_id)
         vc, _ = self._holdouts.context(doc["global_member"])
         spec = doc["composition"]
         routes = {value: self._holdouts.pipeline(mid) for value, mid in doc["routes"]}
@@ -113,7 +116,7 @@ class CompositionHoldouts:
         trained on (as ``compose`` evaluated it), with the routing column."""
         if not is_composition(member_id):
             return self._holdouts.rows(member_id)
-        doc = self._composition(member_id)["result_doc"]
+        doc = self._result(member_id)
         g_rows, g_labels = self._holdouts.rows(doc["global_member"])
         values = self._holdouts.fanout_values(doc["global_member"])
         keep = pd.Series(True, index=g_rows.index)

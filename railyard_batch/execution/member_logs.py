@@ -9,11 +9,11 @@ whole, oldest first, as far as each got.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 from railyard_batch.errors import RunNotFoundError
 from railyard_batch.execution.worker_log import read_section
 from railyard_batch.recording.artifacts import ArtifactStore
+from railyard_batch.recording.records import MemberRecord
 from railyard_batch.recording.store import RunStore
 
 
@@ -27,24 +27,24 @@ class LogPart:
     whole: bool = False
 
 
-def member_logs(store: RunStore, member_id: str) -> tuple[dict[str, Any], list[LogPart]]:
+def member_logs(store: RunStore, member_id: str) -> tuple[MemberRecord, list[LogPart]]:
     """The member's record and its log; RunNotFoundError when no log exists (yet)."""
     member = store.member(member_id)
-    if member["state"] == "cached" and member.get("cached_from"):
-        origin, parts = member_logs(store, str(member["cached_from"]))
+    if member.state == "cached" and member.cached_from:
+        origin, parts = member_logs(store, member.cached_from)
         return member, [
-            LogPart(f"{p.source} (cached from {origin['id']})", p.text, p.whole) for p in parts
+            LogPart(f"{p.source} (cached from {origin.id})", p.text, p.whole) for p in parts
         ]
-    section = member.get("log")
-    run = store.run(str(member["run_id"]))
-    artifacts = ArtifactStore(str(run["artifact_uri"]))
+    section = member.log
+    run = store.run(member.run_id)
+    artifacts = ArtifactStore(str(run.artifact_uri))
     if section:
         return member, [LogPart(str(section["uri"]), read_section(section))]
-    attempts = _shard_logs(str(run["artifact_uri"]), int(member["shard"]))
+    attempts = _shard_logs(str(run.artifact_uri), member.shard)
     if not attempts:
         raise RunNotFoundError(
-            f"No log for member {member_id!r} (state {member['state']}): its shard "
-            f"{member['shard']} has written none under {run['artifact_uri']}/logs/ yet."
+            f"No log for member {member_id!r} (state {member.state}): its shard "
+            f"{member.shard} has written none under {run.artifact_uri}/logs/ yet."
         )
     return member, [
         LogPart(uri, artifacts.get(uri).decode("utf-8", "replace"), whole=True) for uri in attempts

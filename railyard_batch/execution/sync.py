@@ -15,7 +15,7 @@ def sync_outcomes(plan: RunPlan, store: RunStore) -> int:
     """Record every outcome file of ``plan`` whose member the store has not finished; return
     how many were recorded."""
     artifacts = ArtifactStore(plan.artifact_root)
-    finished = {m["id"] for m in store.members(run_id=plan.run_id) if m["state"] in FINISHED_STATES}
+    finished = {m.id for m in store.members(run_id=plan.run_id) if m.state in FINISHED_STATES}
     found: list[MemberOutcome] = []
     for member in plan.members:
         if member.id in finished:

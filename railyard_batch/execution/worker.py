@@ -24,7 +24,7 @@ import traceback
 from collections.abc import Callable
 from contextlib import AbstractContextManager, ExitStack, nullcontext
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -127,14 +127,15 @@ class _Recorder:
         row = self.store.member(member.id)
         return MemberOutcome(
             member.id,
-            row["state"],
-            row["started_at"],
-            row["finished_at"],
-            metrics=row["metrics"],
-            artifact_uri=row["artifact_uri"],
-            model_sha256=row["model_sha256"],
-            reason=row["reason"],
-            export=row["export"],
+            row.state,
+            # (finished: started and ended, unless it failed before it started)
+            cast(str, row.started_at),
+            cast(str, row.finished_at),
+            metrics=row.metrics,
+            artifact_uri=row.artifact_uri,
+            model_sha256=row.model_sha256,
+            reason=row.reason,
+            export=row.export,
         )
 
     def add(self, member: MemberPlan, outcome: MemberOutcome) -> list[MemberOutcome]:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pickle
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -17,6 +17,7 @@ from railyard_batch.planning.plan import RunPlan
 from railyard_batch.planning.plan_data import read_plan_data
 from railyard_batch.recording import scores
 from railyard_batch.recording.artifacts import HOLDOUT_SCORES, OOF_SCORES, ArtifactStore, join_uri
+from railyard_batch.recording.records import MemberRecord, RunRecord
 from railyard_batch.recording.store import RunStore
 
 
@@ -89,8 +90,8 @@ class Holdouts:
         self._store = store
         self._runs: dict[str, _RunData] = {}
         self._rows: dict[str, tuple[pd.DataFrame, pd.Series]] = {}
-        self._members: dict[str, dict[str, Any]] = {}
-        self._run_rows: dict[str, dict[str, Any]] = {}
+        self._members: dict[str, MemberRecord] = {}
+        self._run_rows: dict[str, RunRecord] = {}
         self._fanout: dict[str, pd.Series | None] = {}
         self._index: dict[str, tuple[np.ndarray, pd.Index]] = {}
         self._prefetched: set[str] = set()
@@ -101,16 +102,16 @@ class Holdouts:
         for sweep_id in sorted(sweep_ids - self._prefetched):
             self._prefetched.add(sweep_id)
             for m in self._store.members(sweep_id=sweep_id):
-                self._members[m["id"]] = m
+                self._members[m.id] = m
             for r in self._store.runs(sweep_id):
-                self._run_rows[r["id"]] = r
+                self._run_rows[r.id] = r
 
-    def _member(self, member_id: str) -> dict[str, Any]:
+    def _member(self, member_id: str) -> MemberRecord:
         if member_id not in self._members:
             self._members[member_id] = self._store.member(member_id)
         return self._members[member_id]
 
-    def _run_row(self, run_id: str) -> dict[str, Any]:
+    def _run_row(self, run_id: str) -> RunRecord:
         if run_id not in self._run_rows:
             self._run_rows[run_id] = self._store.run(run_id)
         return self._run_rows[run_id]
@@ -118,7 +119,7 @@ class Holdouts:
     def _run(self, run_id: str) -> _RunData:
         if run_id not in self._runs:
             run = self._run_row(run_id)
-            plan = RunPlan.load(join_uri(run["artifact_uri"], "plan.json"))
+            plan = RunPlan.load(join_uri(str(run.artifact_uri), "plan.json"))
             vc = ValidatedConfig(raw=plan.config, config_hash=plan.config_hash)
             values = {m.id: m.value for m in plan.members}
             self._runs[run_id] = _RunData(plan, vc, read_plan_data(plan, vc), values)
@@ -126,11 +127,13 @@ class Holdouts:
 
     def pipeline(self, member_id: str) -> Any:
         member = self._member(member_id)
-        run = self._run_row(member["run_id"])
-        return pickle.loads(ArtifactStore(run["artifact_uri"]).get(member["artifact_uri"]))
+        run = self._run_row(member.run_id)
+        # (a member without a model fails here, as it always has: no artifact to read)
+        model = cast(str, member.artifact_uri)
+        return pickle.loads(ArtifactStore(str(run.artifact_uri)).get(model))
 
     def _member_frame(self, member_id: str) -> tuple[_RunData, pd.DataFrame]:
-        data = self._run(self._member(member_id)["run_id"])
+        data = self._run(self._member(member_id).run_id)
         value = data.values[member_id]
         by = data.vc["fanout"].get("by")
         return data, data.rows_of(value) if by and value is not None else data.frame
@@ -167,13 +170,13 @@ class Holdouts:
         caller runs the pipeline). ``oof``: the out-of-fold scores on its training rows
         (``oof_scores.arrow``, evaluation.oof_folds) instead."""
         member = self._member(member_id)
-        model = member.get("artifact_uri")
+        model = member.artifact_uri
         if not model:
             return None
-        run = self._run_row(member["run_id"])
+        run = self._run_row(member.run_id)
         try:
             table = scores.read(
-                ArtifactStore(run["artifact_uri"]).get,
+                ArtifactStore(str(run.artifact_uri)).get,
                 model.rsplit("/", 1)[0],
                 OOF_SCORES if oof else HOLDOUT_SCORES,
             )
@@ -181,7 +184,7 @@ class Holdouts:
             return None
         if not {"y_true", "score"} <= set(table.column_names):
             return None
-        data = self._run(member["run_id"])
+        data = self._run(member.run_id)
         if "pos" in table.column_names:
             within = table.column("pos").to_numpy()
         elif oof:
@@ -205,7 +208,7 @@ class Holdouts:
 
     def context(self, member_id: str) -> tuple[ValidatedConfig, Any]:
         """The member's run config and its fan-out value (None for the global member)."""
-        data = self._run(self._member(member_id)["run_id"])
+        data = self._run(self._member(member_id).run_id)
         return data.vc, data.values[member_id]
 
     def fanout_values(self, member_id: str) -> pd.Series | None:
@@ -236,7 +239,7 @@ def export_member(store: RunStore, member_id: str, out_dir: Path, *, with_onnx: 
         model_name=member_id.replace("/", "."),
         input_schema=holdout,
         holdout=holdout,
-        run_id=store.member(member_id)["run_id"],
+        run_id=store.member(member_id).run_id,
         with_onnx=with_onnx,
     )
     return outcome

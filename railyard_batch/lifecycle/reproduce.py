@@ -46,16 +46,16 @@ class ReproduceReport:
 
 def reproduce_run(store: RunStore, run_id: str, member_key: str | None = None) -> ReproduceReport:
     run = store.run(run_id)
-    sweep = store.sweep(run["sweep_id"])
-    plan_uri = join_uri(run["artifact_uri"], "plan.json")
+    sweep = store.sweep(run.sweep_id)
+    plan_uri = join_uri(str(run.artifact_uri), "plan.json")
     plan = RunPlan.load(plan_uri)
-    recorded = {m["id"]: m for m in store.members(run_id=run_id)}
+    recorded = {m.id: m for m in store.members(run_id=run_id)}
     chosen = plan.members
     if member_key is not None:  # a member's key, else its fan-out value as text
         chosen = [m for m in plan.members if m.key == member_key] or [
             m for m in plan.members if m.value is not None and str(m.value) == member_key
         ]
-    wanted = [m for m in chosen if recorded[m.id]["state"] in ("succeeded", "cached")]
+    wanted = [m for m in chosen if recorded[m.id].state in ("succeeded", "cached")]
     if not wanted:
         what = f"member {member_key!r} of run" if member_key else "succeeded member in run"
         raise RunNotFoundError(f"No {what} {run_id!r} to reproduce.")
@@ -76,29 +76,29 @@ def reproduce_run(store: RunStore, run_id: str, member_key: str | None = None) -
         except MemberSkipped as exc:
             checks.append(
                 MemberCheck(
-                    member.id, False, record["model_sha256"], None, error=f"now skipped: {exc}"
+                    member.id, False, record.model_sha256, None, error=f"now skipped: {exc}"
                 )
             )
             continue
-        then = record["metrics"] or {}
+        then = record.metrics or {}
         now = {**trained.metrics, "n_rows": len(subset)}
         differences = {
             k: [then.get(k), now.get(k)]
             for k in sorted(set(then) | set(now))
             if then.get(k) != now.get(k)
         }
-        same_model = trained.model_sha256 == record["model_sha256"]
+        same_model = trained.model_sha256 == record.model_sha256
         checks.append(
             MemberCheck(
                 member.id,
                 same_model and not differences,
-                record["model_sha256"],
+                record.model_sha256,
                 trained.model_sha256,
                 differences,
             )
         )
 
-    then_versions = sweep.get("package_versions") or {}
+    then_versions = sweep.package_versions or {}
     now_versions = package_versions()
     version_diff = {
         k: [then_versions.get(k), now_versions.get(k)]

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from railyard_batch.recording.records import MemberRecord, RunHeader
 
 
 def compare_plot(
-    runs: Sequence[dict[str, Any]], members: Sequence[dict[str, Any]], metric: str, out: Path
+    runs: Sequence[RunHeader], members: Sequence[MemberRecord], metric: str, out: Path
 ) -> Path:
     """Box plot of ``metric`` over each run's members; the global model as a marker."""
     import matplotlib
@@ -19,14 +22,14 @@ def compare_plot(
     labels, values, globals_ = [], [], []
     for run in runs:
         own = [
-            m
+            (m, m.metrics)
             for m in members
-            if m["run_id"] == run["id"] and m["metrics"] and m["metrics"].get(metric) is not None
+            if m.run_id == run.id and m.metrics and m.metrics.get(metric) is not None
         ]
-        per_member = [m["metrics"][metric] for m in own if m["member_key"] != "__global__"]
-        glob = next((m["metrics"][metric] for m in own if m["member_key"] == "__global__"), None)
-        name = (run["estimator"] or "").rsplit(".", 1)[-1]
-        labels.append(f"{name}\n{run['id'][-3:]} (n={len(per_member)})")
+        per_member = [values[metric] for m, values in own if m.member_key != "__global__"]
+        glob = next((values[metric] for m, values in own if m.member_key == "__global__"), None)
+        name = (run.estimator or "").rsplit(".", 1)[-1]
+        labels.append(f"{name}\n{run.id[-3:]} (n={len(per_member)})")
         values.append(per_member)
         globals_.append(glob)
     fig, ax = plt.subplots(figsize=(max(6.0, 2.2 * len(labels)), 4.5))

@@ -17,6 +17,13 @@ from railyard_batch.recording.url_secrets import redact_override
 
 if TYPE_CHECKING:  # planning imports scikit-learn: not for a reader of the store
     from railyard_batch.planning.plan import RunPlan
+    from railyard_batch.recording.records import (
+        CompositionRecord,
+        MemberRecord,
+        RunHeader,
+        SweepRecord,
+        SweepSummary,
+    )
 
 _console = Console()
 if not _console.is_terminal:  # logs and pipes: wide enough that ids are not cut
@@ -69,7 +76,7 @@ def print_sweep_summary(plans: Sequence[RunPlan], summaries: Sequence[Any]) -> N
     _console.print(f"See every member: railyard-batch runs show {plans[0].sweep_id}")
 
 
-def sweeps_table(sweeps: Sequence[dict[str, Any]]) -> Table:
+def sweeps_table(sweeps: Sequence[SweepSummary]) -> Table:
     table = Table(title="sweeps")
     for column in (
         "sweep",
@@ -86,89 +93,89 @@ def sweeps_table(sweeps: Sequence[dict[str, Any]]) -> Table:
     ):
         table.add_column(column)
     for s in sweeps:
-        commit = (s.get("git_commit") or "-")[:8] + ("*" if s.get("git_dirty") else "")
+        commit = (s.git_commit or "-")[:8] + ("*" if s.git_dirty else "")
         table.add_row(
-            s["id"],
-            s["experiment"],
-            s["state"],
-            str(s["n_runs"]),
-            str(s["n_members"]),
-            str(s["n_succeeded"]),
-            str(s["n_failed"]),
-            str(s["n_skipped"]),
-            str(s["n_cached"]),
-            s["created_at"][:19],
+            s.id,
+            s.experiment,
+            s.state,
+            str(s.n_runs),
+            str(s.n_members),
+            str(s.n_succeeded),
+            str(s.n_failed),
+            str(s.n_skipped),
+            str(s.n_cached),
+            s.created_at[:19],
             commit,
         )
     return table
 
 
 def members_table(
-    sweep: dict[str, Any],
-    runs: Sequence[dict[str, Any]],
-    members: Sequence[dict[str, Any]],
+    sweep: SweepRecord,
+    runs: Sequence[RunHeader],
+    members: Sequence[MemberRecord],
     metrics: Sequence[str],
 ) -> Table:
-    estimator_of = {r["id"]: _short_target(r["estimator"] or "") for r in runs}
-    table = Table(title=f"sweep {sweep['id']} ({sweep['experiment']}, {sweep['state']})")
+    estimator_of = {r.id: _short_target(r.estimator or "") for r in runs}
+    table = Table(title=f"sweep {sweep.id} ({sweep.experiment}, {sweep.state})")
     for column in ("member", "value", "estimator", "state", "rows", *metrics, "reason"):
         table.add_column(column)
     for m in members:
-        values = m["metrics"] or {}
+        values = m.metrics or {}
         table.add_row(
-            m["id"],
+            m.id,
             shown_value(_member_value(m)),
-            estimator_of.get(m["run_id"], ""),
-            m["state"],
-            str(m["n_rows"]),
+            estimator_of.get(m.run_id, ""),
+            m.state,
+            str(m.n_rows),
             *(_fmt(values.get(k)) for k in metrics),
-            Text(m["reason"] or ""),
+            Text(m.reason or ""),
         )
     return table
 
 
-def _member_value(member: dict[str, Any]) -> Any:
-    if member.get("member_value") is not None or member["member_key"] == "__global__":
-        return member.get("member_value")
-    return member["member_key"]  # recorded before values were kept: the key was the value
+def _member_value(member: MemberRecord) -> Any:
+    if member.member_value is not None or member.member_key == "__global__":
+        return member.member_value
+    return member.member_key  # recorded before values were kept: the key was the value
 
 
 def compare_rows(
-    runs: Sequence[dict[str, Any]], members: Sequence[dict[str, Any]], metrics: Sequence[str]
+    runs: Sequence[RunHeader], members: Sequence[MemberRecord], metrics: Sequence[str]
 ) -> list[dict[str, Any]]:
     """One row per run: member counts and the mean (and global model's) value of each metric."""
     rows = []
     for run in runs:
-        own = [m for m in members if m["run_id"] == run["id"]]
-        ok = [m for m in own if m["state"] in ("succeeded", "cached") and m["metrics"]]
+        own = [m for m in members if m.run_id == run.id]
+        ok = [(m, m.metrics) for m in own if m.state in ("succeeded", "cached") and m.metrics]
         row: dict[str, Any] = {
-            "run": run["id"],
-            "estimator": _short_target(run["estimator"] or ""),
-            "overrides": " ".join(run["overrides"] or []),
+            "run": run.id,
+            "estimator": _short_target(run.estimator or ""),
+            "overrides": " ".join(run.overrides or []),
             "succeeded": len(ok),
-            "failed": sum(m["state"] == "failed" for m in own),
-            "skipped": sum(m["state"] == "skipped" for m in own),
+            "failed": sum(m.state == "failed" for m in own),
+            "skipped": sum(m.state == "skipped" for m in own),
         }
         for metric in metrics:
-            values = [m["metrics"][metric] for m in ok if m["metrics"].get(metric) is not None]
+            values = [v[metric] for _, v in ok if v.get(metric) is not None]
             row[f"mean_{metric}"] = fmean(values) if values else None
-            glob = next((m for m in ok if m["member_key"] == "__global__"), None)
-            row[f"global_{metric}"] = glob["metrics"].get(metric) if glob else None
+            glob = next((v for m, v in ok if m.member_key == "__global__"), None)
+            row[f"global_{metric}"] = glob.get(metric) if glob else None
         rows.append(row)
     return rows
 
 
-def composition_rows(compositions: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+def composition_rows(compositions: Sequence[CompositionRecord]) -> list[dict[str, Any]]:
     """One row per recorded composition: its metrics and the global model's on the same rows."""
     rows = []
     for c in compositions:
-        m = c.get("metrics") or {}
+        m = c.metrics or {}
         g = m.get("global") or {}
-        export = c.get("export") or {}
+        export = c.export or {}
         row: dict[str, Any] = {
-            "run": c["run_id"],
-            "composition": c["name"],
-            "kind": c["kind"],
+            "run": c.run_id,
+            "composition": c.name,
+            "kind": c.kind,
             "rows": m.get("n_holdout"),
             "routed_share": m.get("coverage_rows"),
         }

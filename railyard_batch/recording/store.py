@@ -46,6 +46,15 @@ from railyard_batch.recording.engine import (
     open_engine,
     retryable,
 )
+from railyard_batch.recording.records import (
+    CompositionRecord,
+    MemberRecord,
+    RunHeader,
+    RunRecord,
+    SweepPage,
+    SweepRecord,
+    SweepSummary,
+)
 from railyard_batch.recording.tables import JSON_COLUMNS, compositions, members, runs, sweeps
 from railyard_batch.recording.url_secrets import redact_override
 from railyard_batch.recording.urls import (
@@ -632,7 +641,9 @@ class RunStore:
 
     # -- reads --------------------------------------------------------------------------------
 
-    def list_sweeps(self, limit: int = 20) -> list[dict[str, Any]]:
+    def list_sweeps(self, limit: int = 20) -> list[SweepSummary]:
+        """The newest sweeps first, each with its counts of runs and members."""
+
         def count(table: Any, state: str | None = None) -> Any:
             t = table.alias()
             q = select(func.count()).select_from(t).where(t.c.sweep_id == sweeps.c.id)
@@ -653,12 +664,14 @@ class RunStore:
             .order_by(sweeps.c.created_at.desc())
             .limit(limit)
         )
-        return [_decode(r) for r in self._rows(stmt)]
+        return [SweepSummary.from_row(r) for r in self._rows(stmt)]
 
-    def sweep(self, sweep_id: str) -> dict[str, Any]:
-        return self._one(
-            select(sweeps).where(sweeps.c.id == sweep_id),
-            f"No sweep {sweep_id!r} in the run store {self.name}.",
+    def sweep(self, sweep_id: str) -> SweepRecord:
+        return SweepRecord.from_row(
+            self._one(
+                select(sweeps).where(sweeps.c.id == sweep_id),
+                f"No sweep {sweep_id!r} in the run store {self.name}.",
+            )
         )
 
     def latest_sweep_id(self) -> str:
@@ -668,14 +681,16 @@ class RunStore:
         )
         return str(row["id"])
 
-    def runs(self, sweep_id: str) -> list[dict[str, Any]]:
+    def runs(self, sweep_id: str) -> list[RunRecord]:
         stmt = select(runs).where(runs.c.sweep_id == sweep_id).order_by(runs.c.job_num)
-        return [_decode(r) for r in self._rows(stmt)]
+        return [RunRecord.from_row(r) for r in self._rows(stmt)]
 
-    def run(self, run_id: str) -> dict[str, Any]:
-        return self._one(
-            select(runs).where(runs.c.id == run_id),
-            f"No run {run_id!r} in the run store {self.name}.",
+    def run(self, run_id: str) -> RunRecord:
+        return RunRecord.from_row(
+            self._one(
+                select(runs).where(runs.c.id == run_id),
+                f"No run {run_id!r} in the run store {self.name}.",
+            )
         )
 
     def members(
@@ -686,7 +701,7 @@ class RunStore:
         state: str | None = None,
         offset: int = 0,
         limit: int | None = None,
-    ) -> list[dict[str, Any]]:
+    ) -> list[MemberRecord]:
         """Members in a stable order (run, then largest first, then key); ``offset`` and
         ``limit`` page through them in the database (a service page of a 10,000-member
         sweep reads its page, not the sweep)."""
@@ -699,11 +714,11 @@ class RunStore:
             stmt = stmt.offset(offset)
         if limit is not None:
             stmt = stmt.limit(limit)
-        return [_decode(r) for r in self._rows(stmt)]
+        return [MemberRecord.from_row(r) for r in self._rows(stmt)]
 
     def sweep_page(
         self, sweep_id: str, *, state: str | None = None, offset: int = 0, limit: int = 100
-    ) -> dict[str, Any]:
+    ) -> SweepPage:
         """What a service page of a sweep shows, read from one snapshot on one connection: the
         sweep, its state counts, its runs (without their config) and one page of members (of
         ``state``, when given) in :meth:`members`' order, with their total."""
@@ -727,34 +742,38 @@ class RunStore:
         if not found[0]:
             raise RunNotFoundError(f"No sweep {sweep_id!r} in the run store {self.name}.")
         counts = {str(r["state"]): int(r["n"]) for r in found[1]}
-        return {
-            "sweep": _decode(found[0][0]),
-            "counts": counts,
-            "runs": [_decode(r) for r in found[2]],
-            "members": [_decode(r) for r in found[3]],
-            "total": counts.get(state, 0) if state is not None else sum(counts.values()),
-        }
+        return SweepPage(
+            sweep=SweepRecord.from_row(found[0][0]),
+            counts=counts,
+            runs=[RunHeader.from_row(r) for r in found[2]],
+            members=[MemberRecord.from_row(r) for r in found[3]],
+            total=counts.get(state, 0) if state is not None else sum(counts.values()),
+        )
 
-    def member(self, member_id: str) -> dict[str, Any]:
-        return self._one(
-            select(members).where(members.c.id == member_id),
-            f"No member {member_id!r} in the run store {self.name}.",
+    def member(self, member_id: str) -> MemberRecord:
+        return MemberRecord.from_row(
+            self._one(
+                select(members).where(members.c.id == member_id),
+                f"No member {member_id!r} in the run store {self.name}.",
+            )
         )
 
     def compositions(
         self, *, sweep_id: str | None = None, run_id: str | None = None
-    ) -> list[dict[str, Any]]:
+    ) -> list[CompositionRecord]:
         stmt = select(compositions)
         for column, value in (("sweep_id", sweep_id), ("run_id", run_id)):
             if value is not None:
                 stmt = stmt.where(compositions.c[column] == value)
         stmt = stmt.order_by(compositions.c.run_id, compositions.c.name)
-        return [_decode(r) for r in self._rows(stmt)]
+        return [CompositionRecord.from_row(r) for r in self._rows(stmt)]
 
-    def composition(self, composition_id: str) -> dict[str, Any]:
-        return self._one(
-            select(compositions).where(compositions.c.id == composition_id),
-            f"No composition {composition_id!r} in the run store {self.name}.",
+    def composition(self, composition_id: str) -> CompositionRecord:
+        return CompositionRecord.from_row(
+            self._one(
+                select(compositions).where(compositions.c.id == composition_id),
+                f"No composition {composition_id!r} in the run store {self.name}.",
+            )
         )
 
     def state_counts(
@@ -769,11 +788,12 @@ class RunStore:
         )
         return {str(r["state"]): int(r["n"]) for r in self._rows(stmt)}
 
-    def _one(self, stmt: Select[Any], missing: str) -> dict[str, Any]:
+    def _one(self, stmt: Select[Any], missing: str) -> RowMapping:
+        """The first row of ``stmt``, as read; RunNotFoundError(``missing``) when none."""
         rows = self._rows(stmt)
         if not rows:
             raise RunNotFoundError(missing)
-        return _decode(rows[0])
+        return rows[0]
 
 
 class _Outage:
@@ -925,11 +945,3 @@ def _finish(c: Connection, sweep_id: str, stamp: str) -> None:
             state=case((failed_run, "failed"), else_="succeeded"),
         )
     )
-
-
-def _decode(row: RowMapping) -> dict[str, Any]:
-    out = dict(row)
-    for key in JSON_COLUMNS & out.keys():
-        if out[key] is not None:
-            out[key] = json.loads(out[key])
-    return out

@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import Engine, insert, select, tuple_
 
 from railyard_batch.compositions.ids import is_composition
+from railyard_batch.recording.records import CompositionRecord, MemberRecord, RunRecord, SweepRecord
 from railyard_batch.recording.store import RunStore, now
 from railyard_batch.registry import tables as t
 from railyard_batch.registry.changes import HEX
@@ -62,23 +63,21 @@ def artifact_base(root: str) -> Path:
     return Path(root.removeprefix("file://")).absolute()
 
 
-def candidate(
-    member: dict[str, Any], run: dict[str, Any], sweep: dict[str, Any], root: Path
-) -> Candidate:
-    export = member.get("export") or {}
-    mid = member["id"]
-    if member["state"] not in REGISTRABLE_STATES:
+def candidate(member: MemberRecord, run: RunRecord, sweep: SweepRecord, root: Path) -> Candidate:
+    export = member.export or {}
+    mid = member.id
+    if member.state not in REGISTRABLE_STATES:
         raise NotRegistrableError(
-            f"Member {mid!r} is {member['state']}; only a succeeded member can be registered."
+            f"Member {mid!r} is {member.state}; only a succeeded member can be registered."
         )
-    config = run.get("config") or {}
-    estimator = str(run.get("estimator") or "").rsplit(".", 1)[-1]
-    fields = {
-        "experiment": str(sweep["experiment"]),
+    config = run.config or {}
+    estimator = str(run.estimator or "").rsplit(".", 1)[-1]
+    fields: dict[str, Any] = {  # ("by" is None without a fan-out)
+        "experiment": str(sweep.experiment),
         "by": (config.get("fanout") or {}).get("by"),
-        "key": member["member_key"],
+        "key": member.member_key,
         "estimator": estimator,
-        "run": run["id"],
+        "run": run.id,
     }
     return _from_export(
         export,
@@ -86,8 +85,8 @@ def candidate(
         "it was not trained with export.bundle=true",
         name=lambda: model_name(config.get("registry"), fields),
         member_id=mid,
-        estimator=str(run.get("estimator") or ""),
-        metrics=member.get("metrics") or {},
+        estimator=str(run.estimator or ""),
+        metrics=member.metrics or {},
         run=run,
         sweep=sweep,
         root=root,
@@ -103,8 +102,8 @@ def _from_export(
     member_id: str,
     estimator: str,
     metrics: dict[str, Any],
-    run: dict[str, Any],
-    sweep: dict[str, Any],
+    run: RunRecord,
+    sweep: SweepRecord,
     root: Path,
 ) -> Candidate:
     """The version a recorded export makes (a member's or a composition's bundle, its gate)
@@ -121,14 +120,14 @@ def _from_export(
         version=version,
         bundle_hash=bundle_hash,
         bundle_uri=relative.as_posix(),
-        sweep_id=sweep["id"],
-        run_id=run["id"],
+        sweep_id=sweep.id,
+        run_id=run.id,
         member_id=member_id,
         estimator=estimator,
         metrics=metrics,
-        data_md5=run.get("data_md5"),
-        git_commit=sweep.get("git_commit"),
-        package_versions=sweep.get("package_versions") or {},
+        data_md5=run.data_md5,
+        git_commit=sweep.git_commit,
+        package_versions=sweep.package_versions or {},
         parity_passed=bool(parity.get("passed")),
         exportable=bool(export.get("exportable")),
         gate_reason=export.get("reason"),
@@ -163,24 +162,22 @@ def _bundle(bundle: str, recorded: Any, what: str, root: Path) -> tuple[str, str
 
 
 def composition_candidate(
-    row: dict[str, Any], run: dict[str, Any], sweep: dict[str, Any], root: Path
+    row: CompositionRecord, run: RunRecord, sweep: SweepRecord, root: Path
 ) -> Candidate:
     """A composition recorded by ``railyard-batch compose --bundle``: a version of
     ``<experiment>/<composition name>`` (e.g. ``fraud_v3/routed``)."""
-    cid = row["id"]
-    export = row.get("export") or {}
-    if row["state"] != "succeeded":
-        raise NotRegistrableError(
-            f"Composition {cid!r} is {row['state']}; it cannot be registered."
-        )
+    cid = row.id
+    export = row.export or {}
+    if row.state != "succeeded":
+        raise NotRegistrableError(f"Composition {cid!r} is {row.state}; it cannot be registered.")
     return _from_export(
         export,
         f"composition {cid!r}",
         "it was composed without --bundle",
-        name=lambda: check_name(f"{sweep['experiment']}/{row['name']}"),
-        member_id=f"{cid}@{row['content_key'][:12]}",  # this evaluation's result
-        estimator=f"{row['kind']} composition over {run.get('estimator') or '-'}",
-        metrics=row.get("metrics") or {},
+        name=lambda: check_name(f"{sweep.experiment}/{row.name}"),
+        member_id=f"{cid}@{row.content_key[:12]}",  # this evaluation's result
+        estimator=f"{row.kind} composition over {run.estimator or '-'}",
+        metrics=row.metrics or {},
         run=run,
         sweep=sweep,
         root=root,
@@ -193,22 +190,22 @@ def member_candidates(store: RunStore, target: str, root: Path) -> list[Candidat
     bundle is exportable."""
     if is_composition(target):
         row = store.composition(target)
-        run = store.run(row["run_id"])
-        return [composition_candidate(row, run, store.sweep(run["sweep_id"]), root)]
+        run = store.run(row.run_id)
+        return [composition_candidate(row, run, store.sweep(run.sweep_id), root)]
     if "/" in target:
         member = store.member(target)
-        run = store.run(member["run_id"])
-        return [candidate(member, run, store.sweep(run["sweep_id"]), root)]
+        run = store.run(member.run_id)
+        return [candidate(member, run, store.sweep(run.sweep_id), root)]
     sweep = store.sweep(target)
-    runs = {r["id"]: r for r in store.runs(target)}
+    runs = {r.id: r for r in store.runs(target)}
     return [
-        candidate(m, runs[m["run_id"]], sweep, root)
+        candidate(m, runs[m.run_id], sweep, root)
         for m in store.members(sweep_id=target)
-        if m["state"] in REGISTRABLE_STATES and (m.get("export") or {}).get("exportable")
+        if m.state in REGISTRABLE_STATES and (m.export or {}).get("exportable")
     ] + [
-        composition_candidate(c, runs[c["run_id"]], sweep, root)
+        composition_candidate(c, runs[c.run_id], sweep, root)
         for c in store.compositions(sweep_id=target)
-        if c["state"] == "succeeded" and (c.get("export") or {}).get("exportable")
+        if c.state == "succeeded" and (c.export or {}).get("exportable")
     ]
 
 

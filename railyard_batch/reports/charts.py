@@ -15,10 +15,12 @@ import html
 from dataclasses import dataclass, field
 from typing import Any
 
+from railyard_batch.recording.records import MemberRecord
 from railyard_batch.reports.curves import Curve, reliability_curve, roc_and_pr
 from railyard_batch.reports.data import (
     GLOBAL_KEY,
     LOWER_IS_BETTER,
+    ComposedView,
     HoldoutScores,
     RunView,
     SweepData,
@@ -138,14 +140,14 @@ def distribution(data: SweepData, metric: str) -> Chart | None:
     return chart if chart.data else None
 
 
-def picked(view: RunView) -> list[tuple[str, dict[str, Any]]]:
+def picked(view: RunView) -> list[tuple[str, MemberRecord]]:
     """The members whose curves are drawn: the global model, the best and worst merchant."""
     best, worst = view.best_and_worst()
     chosen = [("global model", view.global_member)]
     objective = view.objective or ""
     for role, member in (("best merchant", best), ("worst merchant", worst)):
         if member is not None:
-            value = member["metrics"].get(objective)
+            value = (member.metrics or {}).get(objective)  # (ranked: it has metrics)
             chosen.append((f"{role} {shown(member)} ({objective} {value:.3f})", member))
     return [(name, m) for name, m in chosen if m is not None]
 
@@ -182,19 +184,19 @@ def curve_chart(
     if not picked(view):
         chart.notes.append("no member of this run has succeeded")
     for i, (name, member) in enumerate(picked(view)):
-        held = scores[member["id"]]
+        held = scores[member.id]
         if held.frame is None:
             chart.notes.append(f"{name}: {held.missing}")
             continue
-        if member["id"] not in curves:  # one sort per member, for both of its charts
-            curves[member["id"]] = roc_and_pr(
+        if member.id not in curves:  # one sort per member, for both of its charts
+            curves[member.id] = roc_and_pr(
                 held.frame["y_true"].to_numpy(), held.frame["score"].to_numpy()
             )
-        curve = curves[member["id"]][0 if roc else 1]
+        curve = curves[member.id][0 if roc else 1]
         if curve is None:
             chart.notes.append(f"{name}: its holdout has a single class")
             continue
-        color = GLOBAL_COLOR if member["member_key"] == GLOBAL_KEY else _color(i)
+        color = GLOBAL_COLOR if member.member_key == GLOBAL_KEY else _color(i)
         chart.data.append(_line(curve, name, color, shape="linear" if roc else "hv"))
     return chart
 
@@ -215,7 +217,7 @@ def calibration(views: list[RunView], scores: dict[str, HoldoutScores]) -> Chart
         if member is None:
             chart.notes.append(f"{view.label}: no global model")
             continue
-        held = scores[member["id"]]
+        held = scores[member.id]
         curve = None
         if held.frame is not None:
             curve = reliability_curve(
@@ -241,7 +243,7 @@ def durations(data: SweepData) -> Chart | None:
         times = [
             round(t, 3)
             for m in view.members
-            if m["state"] in ("succeeded", "failed") and (t := seconds(m)) is not None
+            if m.state in ("succeeded", "failed") and (t := seconds(m)) is not None
         ]
         if times:
             chart.data.append(
@@ -260,7 +262,7 @@ def charts(data: SweepData) -> list[Chart]:
     """Every chart of the report, in page order."""
     out = [c for metric in data.metrics if (c := distribution(data, metric)) is not None]
     views = [v for v in data.runs if v.task == "binary_classification"]
-    scores = {m["id"]: holdout_scores(m) for v in views for _, m in picked(v)}
+    scores = {m.id: holdout_scores(m) for v in views for _, m in picked(v)}
     curves: dict[str, tuple[Curve | None, Curve | None]] = {}
     for view in views:
         out.append(curve_chart(view, "roc", scores, curves))
@@ -275,21 +277,21 @@ def charts(data: SweepData) -> list[Chart]:
     return out
 
 
-def composition_charts(data: SweepData, composition: dict[str, Any]) -> list[Chart]:
+def composition_charts(data: SweepData, composed: ComposedView) -> list[Chart]:
     """A composition against the global model on the same rows: PR curves, and PR AUC by
     merchant-size decile."""
-    doc = composition.get("result_doc")
+    doc, composition = composed.result_doc, composed.record
     if not doc:
         return []
-    labels = {v.run["id"]: v.label for v in data.runs}
-    name = f"{composition['name']} ({labels.get(composition['run_id'], composition['run_id'])})"
+    labels = {v.run.id: v.label for v in data.runs}
+    name = f"{composition.name} ({labels.get(composition.run_id, composition.run_id)})"
     curves = Chart(
         "compositions",
         f"precision-recall: {name} vs the global model, {doc['rows']} rows",
         "recall",
         "precision",
     )
-    for i, (label, key) in enumerate(((composition["name"], "composition"), ("global", "global"))):
+    for i, (label, key) in enumerate(((composition.name, "composition"), ("global", "global"))):
         c = doc["pr_curves"][key]
         curves.data.append(
             {
@@ -309,7 +311,7 @@ def composition_charts(data: SweepData, composition: dict[str, Any]) -> list[Cha
         layout={"barmode": "group"},
     )
     x = [f"{d['decile']} ({d['min_size']}-{d['max_size']})" for d in doc["by_size_decile"]]
-    for i, (label, key) in enumerate(((composition["name"], "composition"), ("global", "global"))):
+    for i, (label, key) in enumerate(((composition.name, "composition"), ("global", "global"))):
         deciles.data.append(
             {
                 "type": "bar",

@@ -16,6 +16,7 @@ import pandas as pd
 from railyard_batch.output.report import shown_value
 from railyard_batch.recording import scores
 from railyard_batch.recording.artifacts import HOLDOUT_SCORES, ArtifactStore
+from railyard_batch.recording.records import CompositionRecord, MemberRecord, RunRecord, SweepRecord
 from railyard_batch.recording.store import RunStore
 
 GLOBAL_KEY = "__global__"
@@ -28,49 +29,60 @@ DONE = ("succeeded", "cached")
 class RunView:
     """One run (Hydra job) of the sweep with its members."""
 
-    run: dict[str, Any]
-    members: list[dict[str, Any]]
+    run: RunRecord
+    members: list[MemberRecord]
     metrics: list[str]
     label: str
     task: str
     objective: str | None
 
     @property
-    def done(self) -> list[dict[str, Any]]:
-        return [m for m in self.members if m["state"] in DONE and m["metrics"]]
+    def done(self) -> list[MemberRecord]:
+        return [m for m in self.members if m.state in DONE and m.metrics]
 
     @property
-    def global_member(self) -> dict[str, Any] | None:
-        return next((m for m in self.done if m["member_key"] == GLOBAL_KEY), None)
+    def global_member(self) -> MemberRecord | None:
+        return next((m for m in self.done if m.member_key == GLOBAL_KEY), None)
 
     @property
-    def per_merchant(self) -> list[dict[str, Any]]:
-        return [m for m in self.done if m["member_key"] != GLOBAL_KEY]
+    def per_merchant(self) -> list[MemberRecord]:
+        return [m for m in self.done if m.member_key != GLOBAL_KEY]
 
-    def best_and_worst(self) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
+    def best_and_worst(self) -> tuple[MemberRecord | None, MemberRecord | None]:
         """The per-merchant members with the best and the worst objective value."""
         metric = self.objective
-        ranked = [m for m in self.per_merchant if metric and m["metrics"].get(metric) is not None]
+        # (done: each has metrics)
+        ranked = [
+            m for m in self.per_merchant if metric and (m.metrics or {}).get(metric) is not None
+        ]
         if not ranked or metric is None:
             return None, None
         ranked.sort(
-            key=lambda m: float(m["metrics"][metric]), reverse=metric not in LOWER_IS_BETTER
+            key=lambda m: float((m.metrics or {})[metric]), reverse=metric not in LOWER_IS_BETTER
         )
         return ranked[0], ranked[-1] if len(ranked) > 1 else None
 
 
+@dataclass(frozen=True)
+class ComposedView:
+    """A composition recorded by ``railyard-batch compose`` and its result document (curves
+    and deciles; None when the file is gone)."""
+
+    record: CompositionRecord
+    result_doc: dict[str, Any] | None
+
+
 @dataclass
 class SweepData:
-    sweep: dict[str, Any]
+    sweep: SweepRecord
     runs: list[RunView]
     counts: dict[str, int]
     metrics: list[str] = field(default_factory=list)
     # compositions recorded by `railyard-batch compose`, each with its result document
-    # ("result_doc": curves and deciles; None when the file is gone)
-    compositions: list[dict[str, Any]] = field(default_factory=list)
+    compositions: list[ComposedView] = field(default_factory=list)
 
     @property
-    def members(self) -> list[dict[str, Any]]:
+    def members(self) -> list[MemberRecord]:
         return [m for view in self.runs for m in view.members]
 
 
@@ -82,21 +94,21 @@ def load_sweep(store: RunStore, sweep_id: str) -> SweepData:
     """The sweep and everything of it the report shows (RunNotFoundError for an unknown id)."""
     sweep = store.sweep(sweep_id)
     members = store.members(sweep_id=sweep_id)
-    by_run: dict[str, list[dict[str, Any]]] = {}
+    by_run: dict[str, list[MemberRecord]] = {}
     for member in members:
-        by_run.setdefault(member["run_id"], []).append(member)
+        by_run.setdefault(member.run_id, []).append(member)
     views = []
     for run in store.runs(sweep_id):
-        config = run["config"]
+        config = run.config
         task = config["label"]["task"]
         evaluation = config["evaluation"]
         metrics = list(evaluation.get("metrics") or _default_metrics(task))
         views.append(
             RunView(
                 run=run,
-                members=by_run.get(run["id"], []),
+                members=by_run.get(run.id, []),
                 metrics=metrics,
-                label=f"{run['job_num']}: {short_target(run['estimator'])}",
+                label=f"{run.job_num}: {short_target(run.estimator)}",
                 task=task,
                 objective=evaluation.get("objective") or (metrics[0] if metrics else None),
             )
@@ -113,15 +125,15 @@ def load_sweep(store: RunStore, sweep_id: str) -> SweepData:
     )
 
 
-def _with_result(composition: dict[str, Any]) -> dict[str, Any]:
+def _with_result(composition: CompositionRecord) -> ComposedView:
     import json
     from pathlib import Path
 
     try:
-        doc = json.loads(Path(composition["result"]).read_text()) if composition["result"] else None
+        doc = json.loads(Path(composition.result).read_text()) if composition.result else None
     except (OSError, ValueError):
         doc = None
-    return {**composition, "result_doc": doc}
+    return ComposedView(composition, doc)
 
 
 def _default_metrics(task: str) -> list[str]:
@@ -130,20 +142,20 @@ def _default_metrics(task: str) -> list[str]:
     return sorted(METRICS_BY_TASK[task])
 
 
-def member_value(member: dict[str, Any]) -> Any:
-    if member.get("member_value") is not None or member["member_key"] == GLOBAL_KEY:
-        return member.get("member_value")
-    return member["member_key"]  # recorded before values were kept: the key was the value
+def member_value(member: MemberRecord) -> Any:
+    if member.member_value is not None or member.member_key == GLOBAL_KEY:
+        return member.member_value
+    return member.member_key  # recorded before values were kept: the key was the value
 
 
-def shown(member: dict[str, Any]) -> str:
+def shown(member: MemberRecord) -> str:
     """A member's fan-out value as ``runs show`` prints it (plain text, never markup)."""
     return shown_value(member_value(member)).plain
 
 
-def seconds(member: dict[str, Any]) -> float | None:
+def seconds(member: MemberRecord) -> float | None:
     """How long a member took to train (None when it has no start or end)."""
-    start, end = member.get("started_at"), member.get("finished_at")
+    start, end = member.started_at, member.finished_at
     if not start or not end:
         return None
     return (datetime.fromisoformat(end) - datetime.fromisoformat(start)).total_seconds()
@@ -157,11 +169,11 @@ class HoldoutScores:
     missing: str | None = None
 
 
-def holdout_scores(member: dict[str, Any]) -> HoldoutScores:
+def holdout_scores(member: MemberRecord) -> HoldoutScores:
     """The holdout scores beside the member's model (``holdout_scores.arrow``, or an earlier
     version's parquet file; a cached member's are its origin's). Members trained before the
     worker kept them have none: the reason says so."""
-    model = member.get("artifact_uri")
+    model = member.artifact_uri
     if not model:
         return HoldoutScores(None, "no model recorded")
     remote = "://" in model and not model.startswith("file://")
@@ -178,13 +190,11 @@ def holdout_scores(member: dict[str, Any]) -> HoldoutScores:
     return HoldoutScores(frame.dropna())
 
 
-def metric_values(
-    members: Sequence[dict[str, Any]], metric: str
-) -> list[tuple[dict[str, Any], float]]:
+def metric_values(members: Sequence[MemberRecord], metric: str) -> list[tuple[MemberRecord, float]]:
     return [
-        (m, float(m["metrics"][metric]))
+        (m, float(m.metrics[metric]))
         for m in members
-        if m["metrics"]
-        and isinstance(m["metrics"].get(metric), int | float)
-        and math.isfinite(m["metrics"][metric])
+        if m.metrics
+        and isinstance(m.metrics.get(metric), int | float)
+        and math.isfinite(m.metrics[metric])
     ]

@@ -18,6 +18,7 @@ from plotly.io import templates
 from plotly.offline import get_plotlyjs
 
 from railyard_batch.output.report import STATE_ORDER, compare_rows
+from railyard_batch.recording.records import SweepRecord
 from railyard_batch.recording.store import RunStore
 from railyard_batch.reports.charts import Chart, charts
 from railyard_batch.reports.data import SweepData, load_sweep, seconds, shown
@@ -89,9 +90,9 @@ def _table(header: list[str], rows: list[list[Any]], numeric: set[int] | None = 
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
-def _duration(sweep: dict[str, Any]) -> str:
-    start = datetime.fromisoformat(sweep["created_at"])
-    end = datetime.fromisoformat(sweep["finished_at"]) if sweep.get("finished_at") else None
+def _duration(sweep: SweepRecord) -> str:
+    start = datetime.fromisoformat(sweep.created_at)
+    end = datetime.fromisoformat(sweep.finished_at) if sweep.finished_at else None
     total = ((end or datetime.now(UTC)) - start).total_seconds()
     text = f"{total:.1f} s" if total < 120 else f"{total / 60:.1f} min"
     return text if end else f"{text} so far (running)"
@@ -99,26 +100,26 @@ def _duration(sweep: dict[str, Any]) -> str:
 
 def _summary(data: SweepData) -> str:
     s = data.sweep
-    commit = s.get("git_commit") or "-"
-    if s.get("git_dirty"):
+    commit = s.git_commit or "-"
+    if s.git_dirty:
         commit += " (uncommitted changes)"
-    datasets = sorted({(r.run["data_path"] or "-", r.run["data_md5"] or "-") for r in data.runs})
+    datasets = sorted({(r.run.data_path or "-", r.run.data_md5 or "-") for r in data.runs})
     counts = ", ".join(
         f"{state} {data.counts[state]}" for state in STATE_ORDER if data.counts.get(state)
     )
-    rows = [
-        ["sweep", s["id"]],
-        ["experiment", s["experiment"]],
-        ["state", s["state"]],
-        ["command", s.get("command") or "-"],
-        ["overrides", " ".join(s.get("overrides") or []) or "-"],
+    rows: list[list[Any]] = [
+        ["sweep", s.id],
+        ["experiment", s.experiment],
+        ["state", s.state],
+        ["command", s.command or "-"],
+        ["overrides", " ".join(s.overrides or []) or "-"],
         ["git commit", commit],
         *(["data", f"{path} (md5 {md5})"] for path, md5 in datasets),
-        ["backend", s.get("backend") or "-"],
+        ["backend", s.backend or "-"],
         ["runs", len(data.runs)],
         ["members", f"{sum(data.counts.values())}: {counts or 'none'}"],
-        ["started", s["created_at"]],
-        ["finished", s.get("finished_at") or "-"],
+        ["started", s.created_at],
+        ["finished", s.finished_at or "-"],
         ["duration", _duration(s)],
     ]
     return (
@@ -133,7 +134,7 @@ def _metrics_table(data: SweepData) -> str:
     header = ["run", "estimator", "overrides", "succeeded", "failed", "skipped"]
     for metric in data.metrics:
         header += [f"{metric} mean", f"{metric} global"]
-    labels = {v.run["id"]: v.label for v in data.runs}
+    labels = {v.run.id: v.label for v in data.runs}
     body = [[labels[r["run"]], *list(r.values())[1:]] for r in rows]
     return _table(header, body, numeric=set(range(3, len(header))))
 
@@ -144,12 +145,12 @@ def _compositions(data: SweepData) -> str:
             '<p class="note">No composition recorded (railyard-batch compose SWEEP'
             " --composition NAME).</p>"
         )
-    labels = {v.run["id"]: v.label for v in data.runs}
+    labels = {v.run.id: v.label for v in data.runs}
     rows = []
-    for c in data.compositions:
-        m = c.get("metrics") or {}
+    for c in (composed.record for composed in data.compositions):
+        m = c.metrics or {}
         g = m.get("global") or {}
-        export = c.get("export") or {}
+        export = c.export or {}
         bundle = (
             "-"
             if not export
@@ -157,9 +158,9 @@ def _compositions(data: SweepData) -> str:
         )
         rows.append(
             [
-                labels.get(c["run_id"], c["run_id"]),
-                c["name"],
-                c["kind"],
+                labels.get(c.run_id, c.run_id),
+                c.name,
+                c.kind,
                 m.get("n_holdout"),
                 m.get("coverage_rows"),
                 *(v for k in ("roc_auc", "pr_auc", "log_loss") for v in (m.get(k), g.get(k))),
@@ -178,11 +179,11 @@ def _compositions(data: SweepData) -> str:
 
 
 def _failures(data: SweepData) -> str:
-    failed = [(v, m) for v in data.runs for m in v.members if m["state"] == "failed"]
+    failed = [(v, m) for v in data.runs for m in v.members if m.state == "failed"]
     if not failed:
         return '<p class="note">No member failed.</p>'
     rows = [
-        [v.label, m["member_key"], shown(m), _fmt(seconds(m)), m.get("reason") or "-"]
+        [v.label, m.member_key, shown(m), _fmt(seconds(m)), m.reason or "-"]
         for v, m in failed[:MAX_FAILURES]
     ]
     more = len(failed) - MAX_FAILURES
@@ -224,11 +225,11 @@ def render_report(store: RunStore, sweep_id: str) -> str:
         "<!DOCTYPE html>",
         '<html lang="en"><head><meta charset="utf-8">',
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
-        f"<title>sweep {e(sweep['id'])} ({e(sweep['experiment'])})</title>",
+        f"<title>sweep {e(sweep.id)} ({e(sweep.experiment)})</title>",
         f"<style>{_STYLE}</style>",
         f"<script>{_plotly_js()}</script>",
         "</head><body>",
-        f"<h1>Sweep <code>{e(sweep['id'])}</code>: {e(sweep['experiment'])}</h1>",
+        f"<h1>Sweep <code>{e(sweep.id)}</code>: {e(sweep.experiment)}</h1>",
         '<section id="summary"><h2>Summary</h2>',
         _summary(data),
         "</section>",

@@ -59,9 +59,9 @@ def cancel_sweep(store: RunStore, sweep_id: str, actor: str) -> dict[str, int]:
         if record is None:
             raise
         sweep = None
-    if sweep is not None and sweep["state"] != "running":
-        raise CannotCancel(f"The sweep {sweep_id} is {sweep['state']}: nothing to cancel.")
-    if sweep is not None and sweep.get("backend") == "kubernetes":
+    if sweep is not None and sweep.state != "running":
+        raise CannotCancel(f"The sweep {sweep_id} is {sweep.state}: nothing to cancel.")
+    if sweep is not None and sweep.backend == "kubernetes":
         from railyard_batch.execution.kubernetes._commands import cancel
 
         cancel(store, sweep_id)

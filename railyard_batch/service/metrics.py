@@ -6,9 +6,12 @@ and the training time of members."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING
 
 from prometheus_client import CollectorRegistry, Counter, Histogram
+
+if TYPE_CHECKING:
+    from railyard_batch.recording.records import MemberRecord, RunRecord
 
 
 class ServiceMetrics:
@@ -44,20 +47,18 @@ class ServiceMetrics:
         for name in estimators:
             self.trainings.labels("started", team or "", name).inc()
 
-    def ended(
-        self, runs: list[dict[str, Any]], members: list[dict[str, Any]], team: str | None
-    ) -> None:
+    def ended(self, runs: list[RunRecord], members: list[MemberRecord], team: str | None) -> None:
         """Count a sweep's runs once its process ended, and observe its members' times."""
         by_run = {}
         for run in runs:
-            name = str(run.get("estimator") or "").rsplit(".", 1)[-1]
-            by_run[run["id"]] = name
-            event = "succeeded" if run["state"] == "succeeded" else "failed"
+            name = str(run.estimator or "").rsplit(".", 1)[-1]
+            by_run[run.id] = name
+            event = "succeeded" if run.state == "succeeded" else "failed"
             self.trainings.labels(event, team or "", name).inc()
         for member in members:
-            if member["state"] in ("succeeded", "failed") and member.get("started_at"):
-                start = datetime.fromisoformat(member["started_at"])
-                end = datetime.fromisoformat(member["finished_at"])
-                self.member_seconds.labels(by_run.get(member["run_id"], "")).observe(
+            if member.state in ("succeeded", "failed") and member.started_at:
+                start = datetime.fromisoformat(member.started_at)
+                end = datetime.fromisoformat(str(member.finished_at))
+                self.member_seconds.labels(by_run.get(member.run_id, "")).observe(
                     max(0.0, (end - start).total_seconds())
                 )

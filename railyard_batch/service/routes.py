@@ -194,9 +194,10 @@ def _accepted(record: dict[str, Any], digest: str, response: Response) -> dict[s
 def list_sweeps(request: Request, offset: Offset = 0, limit: Limit = 20) -> dict[str, Any]:
     store = store_of(request)
     rows = store.list_sweeps(offset + limit + 1)
-    actors = trainings.all_by_id(store.url, [r["id"] for r in rows])
+    actors = trainings.all_by_id(store.url, [r.id for r in rows])
     items = [
-        {**r, "actor": actors.get(r["id"], {}).get("actor")} for r in rows[offset : offset + limit]
+        {**r.to_dict(), "actor": actors.get(r.id, {}).get("actor")}
+        for r in rows[offset : offset + limit]
     ]
     return {
         "items": items,
@@ -254,10 +255,10 @@ def _sweep_detail(
             "error": record.get("error"),
         }
     return {
-        "sweep": {**page["sweep"], "actor": record["actor"] if record else None},
-        "counts": page["counts"],
-        "runs": page["runs"],
-        "members": _page(page["members"], offset, limit, page["total"]),
+        "sweep": {**page.sweep.to_dict(), "actor": record["actor"] if record else None},
+        "counts": page.counts,
+        "runs": [r.to_dict() for r in page.runs],
+        "members": _page([m.to_dict() for m in page.members], offset, limit, page.total),
         "error": record.get("error") if record else None,
     }
 
@@ -305,7 +306,7 @@ async def cancel(sweep_id: str, request: Request) -> dict[str, Any]:
         counts = cancel_sweep(store, sweep_id, actor)
         record = trainings.get(store.url, sweep_id)
         try:
-            state = store.sweep(sweep_id)["state"]
+            state = store.sweep(sweep_id).state
         except RunNotFoundError:
             state = _submitted(record)["state"] if record else "cancelled"
         return {"sweep_id": sweep_id, "state": state, "counts": counts, "cancelled_by": actor}
@@ -319,7 +320,7 @@ async def cancel(sweep_id: str, request: Request) -> dict[str, Any]:
 def get_run(run_id: str, request: Request) -> dict[str, Any]:
     store = store_of(request)
     run = store.run(run_id)
-    return {**run, "counts": store.state_counts(run_id=run_id)}
+    return {**run.to_dict(), "counts": store.state_counts(run_id=run_id)}
 
 
 @router.get(
@@ -333,7 +334,7 @@ def get_member_logs(member_id: str, request: Request) -> dict[str, Any]:
 
     member, parts = member_logs(store_of(request), member_id)
     return {
-        "member": member,
+        "member": member.to_dict(),
         "parts": [{"source": p.source, "text": p.text, "whole": p.whole} for p in parts],
     }
 
@@ -345,4 +346,4 @@ def get_member_logs(member_id: str, request: Request) -> dict[str, Any]:
     **requires("reader"),
 )
 def get_member(member_id: str, request: Request) -> dict[str, Any]:
-    return store_of(request).member(member_id)
+    return store_of(request).member(member_id).to_dict()

@@ -71,9 +71,9 @@ def test_a_second_sweep_waits_for_the_first_and_records_its_results_as_cached(
         is Execution.SUBMITTED
     )
     held = store.members(sweep_id=first[0].sweep_id)
-    assert {m["state"] for m in held} == {"running"} and len({m["owner"] for m in held}) == 1
+    assert {m.state for m in held} == {"running"} and len({m.owner for m in held}) == 1
     # Not renewed by anyone (the launcher has gone): leased for the Jobs' deadline.
-    assert min(m["lease_expires"] for m in held) > time.time() + 3600
+    assert min(m.lease_expires for m in held) > time.time() + 3600
 
     with ThreadPoolExecutor(max_workers=1) as pool:
         late = pool.submit(
@@ -90,15 +90,15 @@ def test_a_second_sweep_waits_for_the_first_and_records_its_results_as_cached(
 
     jobs = batch.list_namespaced_job(namespace).items
     assert {j.metadata.labels["railyard.dev/sweep-id"] for j in jobs} == {first[0].sweep_id}
-    trained = {m["id"]: m for m in store.members(sweep_id=first[0].sweep_id)}
+    trained = {m.id: m for m in store.members(sweep_id=first[0].sweep_id)}
     copies = store.members(sweep_id=second[0].sweep_id)
-    assert {m["state"] for m in copies} == {"cached"}
-    assert all(trained[m["cached_from"]]["content_key"] == m["content_key"] for m in copies)
+    assert {m.state for m in copies} == {"cached"}
+    assert all(trained[m.cached_from].content_key == m.content_key for m in copies)
     keys = Counter(
-        m["content_key"]
+        m.content_key
         for sweep in (first, second)
         for m in store.members(sweep_id=sweep[0].sweep_id)
-        if m["state"] == "succeeded"
+        if m.state == "succeeded"
     )
     assert set(keys.values()) == {1} and len(keys) == len(trained)
     store.close()

@@ -72,10 +72,10 @@ def test_an_oom_kill_is_retried_per_shard_then_reported_with_advice(
     )
     KubernetesBackend(s, api=make_api(api, namespace)).execute(plans)
     members = RunStore(plans[0].store_url).members(sweep_id=plans[0].sweep_id)
-    assert {m["state"] for m in members} == {"failed"}
+    assert {m.state for m in members} == {"failed"}
     for m in members:
-        assert "after 2 attempt(s)" in m["reason"], m["reason"]
-        assert "OOMKilled (exit 137)" in m["reason"] and "raise resources.memory" in m["reason"]
+        assert "after 2 attempt(s)" in m.reason, m.reason
+        assert "OOMKilled (exit 137)" in m.reason and "raise resources.memory" in m.reason
     assert pods_per_index(api, namespace) == {"0": 2, "1": 2}
 
 
@@ -89,8 +89,8 @@ def test_a_config_error_is_not_retried(api: Any, namespace: str, tmp_path: Path)
     )
     KubernetesBackend(s, api=make_api(api, namespace)).execute(plans)
     members = RunStore(plans[0].store_url).members(sweep_id=plans[0].sweep_id)
-    assert {m["state"] for m in members} == {"failed"}
-    assert all("config error (exit 2, not retried)" in m["reason"] for m in members)
+    assert {m.state for m in members} == {"failed"}
+    assert all("config error (exit 2, not retried)" in m.reason for m in members)
     assert pods_per_index(api, namespace) == {"0": 1, "1": 1}
 
 
@@ -132,7 +132,7 @@ def test_gpu_members_land_on_gpu_nodes_and_status_says_why_others_wait(
     assert line.startswith("members: 0/3 done (2 pod(s) running; 1 pod(s) waiting: Unschedulable:")
     # Cancel frees the GPUs for the other tests; members not finished are recorded so.
     assert cancel(store, plans[0].sweep_id, api=k8s) == 1
-    assert {m["state"] for m in store.members(sweep_id=plans[0].sweep_id)} == {"failed"}
+    assert {m.state for m in store.members(sweep_id=plans[0].sweep_id)} == {"failed"}
 
 
 def test_a_job_deleted_behind_the_launchers_back_closes_its_members_at_status(
@@ -158,9 +158,9 @@ def test_a_job_deleted_behind_the_launchers_back_closes_its_members_at_status(
     assert report["jobs"][0]["state"] == "missing"
     assert report["members"] == {"failed": 2}
     members = store.members(sweep_id=plans[0].sweep_id)
-    assert all("no longer exists" in m["reason"] for m in members), members
+    assert all("no longer exists" in m.reason for m in members), members
     sweep = store.sweep(plans[0].sweep_id)
-    assert sweep["state"] == "failed" and sweep["finished_at"], sweep
+    assert sweep.state == "failed" and sweep.finished_at, sweep
     store.close()
 
 
@@ -179,10 +179,10 @@ def test_a_job_whose_image_cannot_be_pulled_is_deleted_and_its_members_say_why(
     store = RunStore(plans[0].store_url)
     members = store.members(sweep_id=plans[0].sweep_id)
     store.close()
-    assert {m["state"] for m in members} == {"failed"} and len(members) == 4
+    assert {m.state for m in members} == {"failed"} and len(members) == 4
     for member in members:
-        assert "could not pull their image for 2s" in member["reason"], member["reason"]
-        assert "ImagePullBackOff" in member["reason"] and "hydra.launcher.image" in member["reason"]
+        assert "could not pull their image for 2s" in member.reason, member.reason
+        assert "ImagePullBackOff" in member.reason and "hydra.launcher.image" in member.reason
     wait_until(
         "the Job to be deleted",
         lambda: not client.BatchV1Api(api).list_namespaced_job(namespace).items,
@@ -235,7 +235,7 @@ def test_kill_9_mid_submission_then_resubmit_creates_no_duplicate(
     )
     assert counts == {"failed": 2 * n}
     assert all(
-        "wrote no outcome.json" in m["reason"] for m in store.members(sweep_id=submit_sweep.SWEEP)
+        "wrote no outcome.json" in m.reason for m in store.members(sweep_id=submit_sweep.SWEEP)
     )
 
 

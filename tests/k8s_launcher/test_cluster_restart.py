@@ -56,7 +56,7 @@ def finished_members(plans: list[Any]) -> int:
         members = store.members(sweep_id=plans[0].sweep_id)
     finally:
         store.close()
-    return sum(m["state"] in FINISHED_STATES for m in members)
+    return sum(m.state in FINISHED_STATES for m in members)
 
 
 def test_waiting_follows_the_watch_without_listing_again(

@@ -133,8 +133,8 @@ def test_the_schedule_exists_as_rendered_and_the_same_command_updates_it(
     assert [kubelet_expand(a, {"HOME": "/tmp"}) for a in command] == rendered.argv
     assert f"params.note={HOSTILE}" in rendered.argv
     members = RunStore(plans[0].store_url).members(sweep_id=plans[0].sweep_id)
-    assert {m["state"] for m in members} == {"skipped"}
-    assert members[0]["reason"].startswith(f"scheduled as CronJob {namespace}/{rendered.name}")
+    assert {m.state for m in members} == {"skipped"}
+    assert members[0].reason.startswith(f"scheduled as CronJob {namespace}/{rendered.name}")
     assert server_objects(api, namespace, "Job") == []  # nothing ran now
 
     # The same command again, at another time, with another image: the same CronJob, updated.

@@ -146,10 +146,10 @@ def test_fraud_v3_sweep_runs_as_rendered_and_syncs_results(
     total = sum(len(p.members) for p in plans)
     assert counts == {"succeeded": total}
     members = store.members(sweep_id=plans[0].sweep_id)
-    assert all(m["metrics"] and m["metrics"]["roc_auc"] > 0 for m in members)
+    assert all(m.metrics and m.metrics["roc_auc"] > 0 for m in members)
     # Each member records the node its pod was scheduled on (downward API, then the watch).
     nodes = {p.spec.node_name for p in core.list_namespaced_pod(namespace).items}
-    assert None not in nodes and {m["node"] for m in members} <= nodes
+    assert None not in nodes and {m.node for m in members} <= nodes
     report = status(store, plans[0].sweep_id, api=k8s)
     assert [j["state"] for j in report["jobs"]] == ["complete"] * 3
     store.close()

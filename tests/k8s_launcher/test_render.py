@@ -226,8 +226,8 @@ def test_dry_run_prints_every_object_as_kubectl_yaml(tmp_path: Path) -> None:
     from railyard_batch.recording.store import RunStore
 
     members = RunStore(store).members(sweep_id=plans[0].sweep_id)
-    assert {m["state"] for m in members} == {"skipped"}
-    assert members[0]["reason"] == "dry run: nothing was submitted"
+    assert {m.state for m in members} == {"skipped"}
+    assert members[0].reason == "dry run: nothing was submitted"
 
 
 def test_no_configmap_or_plan_file_holds_the_store_password(tmp_path: Path) -> None:

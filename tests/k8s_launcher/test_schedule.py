@@ -341,8 +341,8 @@ def test_the_dry_run_prints_the_schedule_and_runs_nothing(tmp_path: Path) -> Non
     store = RunStore(sweep[0].store_url)
     members = store.members(sweep_id=sweep[0].sweep_id)
     store.close()
-    assert {m["state"] for m in members} == {"skipped"}
-    assert members[0]["reason"] == "dry run: nothing was scheduled or submitted"
+    assert {m.state for m in members} == {"skipped"}
+    assert members[0].reason == "dry run: nothing was scheduled or submitted"
 
 
 def test_the_role_grants_only_what_the_launcher_does() -> None:

@@ -59,11 +59,11 @@ def test_service_and_postgres_restarted_mid_sweep(
 
     store = RunStore(service.store_url)
     try:
-        assert [s["id"] for s in store.list_sweeps()] == [sweep_id]  # no second sweep
+        assert [s.id for s in store.list_sweeps()] == [sweep_id]  # no second sweep
         records = store.members(sweep_id=sweep_id)
-        assert len({m["id"] for m in records}) == len(records) == n
-        assert Counter(m["content_key"] for m in records).most_common(1)[0][1] == 1
-        assert all(m["state"] == "succeeded" and m["model_sha256"] for m in records)
+        assert len({m.id for m in records}) == len(records) == n
+        assert Counter(m.content_key for m in records).most_common(1)[0][1] == 1
+        assert all(m.state == "succeeded" and m.model_sha256 for m in records)
     finally:
         store.close()
 
@@ -73,6 +73,6 @@ def test_service_and_postgres_restarted_mid_sweep(
     assert "is unreachable" in logs and "is reachable again after" in logs
     assert "Traceback" not in logs
     # The restarted service serves the finished sweep's results.
-    member = service.client("reader").get(f"/v1/members/{records[0]['id']}")
+    member = service.client("reader").get(f"/v1/members/{records[0].id}")
     assert member.status_code == 200 and member.json()["state"] == "succeeded"
     wait_for(lambda: service.client("reader").get("/readyz").status_code == 200, what="ready")

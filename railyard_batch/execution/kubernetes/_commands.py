@@ -17,18 +17,19 @@ from railyard_batch.execution.kubernetes._names import ATTACHMENT
 from railyard_batch.execution.kubernetes._reasons import job_failure_reason, pod_waiting_reason
 from railyard_batch.execution.kubernetes._watch import sweep_selector, wait
 from railyard_batch.recording.artifacts import ArtifactStore, join_uri
+from railyard_batch.recording.records import RunRecord
 from railyard_batch.recording.store import RunStore
 
 if TYPE_CHECKING:
     from railyard_batch.planning.plan import RunPlan
 
 
-def _sweep_dir(store: RunStore, sweep_id: str) -> tuple[list[dict[str, Any]], str]:
+def _sweep_dir(store: RunStore, sweep_id: str) -> tuple[list[RunRecord], str]:
     store.sweep(sweep_id)  # RunNotFoundError for an unknown id
     runs = store.runs(sweep_id)
     if not runs:
         raise ConfigError(f"Sweep {sweep_id!r} has no runs in the run store {store.name}.")
-    return runs, str(runs[0]["artifact_uri"]).rsplit("/", 1)[0]
+    return runs, str(runs[0].artifact_uri).rsplit("/", 1)[0]
 
 
 def attachment(store: RunStore, sweep_id: str) -> dict[str, Any]:
@@ -39,7 +40,7 @@ def attachment(store: RunStore, sweep_id: str) -> dict[str, Any]:
     except (OSError, FileNotFoundError):
         raise ConfigError(
             f"Sweep {sweep_id!r} was not submitted to Kubernetes (no {uri}); it ran on the "
-            f"{store.sweep(sweep_id).get('backend')!r} backend."
+            f"{store.sweep(sweep_id).backend!r} backend."
         ) from None
     record["runs"] = runs
     return record
@@ -138,9 +139,9 @@ def _close_gone_jobs(
         sync_outcomes(plan, store)
         reason = f"the Job {name} no longer exists (deleted or cancelled): no pod runs this member"
         lost = [
-            MemberOutcome(m["id"], "failed", stamp, stamp, reason=reason)
+            MemberOutcome(m.id, "failed", stamp, stamp, reason=reason)
             for m in store.members(run_id=plan.run_id)
-            if m["state"] in unfinished
+            if m.state in unfinished
         ]
         if lost:
             store.record_outcomes(lost)
@@ -152,9 +153,10 @@ def load_plans(store: RunStore, sweep_id: str, record: dict[str, Any]) -> list[R
     from railyard_batch.planning.plan import RunPlan
 
     plans = []
-    for run in record["runs"]:
-        uri = join_uri(run["artifact_uri"], "plan.json")
-        raw = json.loads(ArtifactStore(run["artifact_uri"]).get(uri))
+    runs: list[RunRecord] = record["runs"]
+    for run in runs:
+        uri = join_uri(str(run.artifact_uri), "plan.json")
+        raw = json.loads(ArtifactStore(str(run.artifact_uri)).get(uri))
         # A shared plan hides the store's password: its results go to the store opened here.
         plans.append(RunPlan.from_dict({**raw, "store_url": store.url}))
     return plans

@@ -249,7 +249,7 @@ class SweepWatch:
 
         sync_outcomes(run.plan, store)
         finished_ids = {
-            m["id"] for m in store.members(run_id=run.plan.run_id) if m["state"] in FINISHED_STATES
+            m.id for m in store.members(run_id=run.plan.run_id) if m.state in FINISHED_STATES
         }
         missing: list[MemberOutcome] = []
         stamp = now()
