@@ -26,7 +26,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from typing import Any, ClassVar, Self
 
-from railyard_batch.recording.tables import JSON_COLUMNS
+from railyard_batch.recording.tables import JSON_COLUMNS, compositions, members, runs, sweeps
 
 __all__ = [
     "CompositionRecord",
@@ -69,9 +69,12 @@ class _Record:
 
 
 def _set_columns(cls: type[Any], order: tuple[str, ...] | None = None) -> None:
+    """Name ``cls``'s columns: ``order`` (a table's), which must hold exactly its fields, or
+    its fields in their order."""
     names = tuple(f.name for f in fields(cls))
     if order is not None:
-        assert sorted(order) == sorted(names), (cls, order, names)
+        if sorted(order) != sorted(names):
+            raise TypeError(f"{cls.__name__} has the fields {names}; its table {order}.")
         names = order
     cls._columns = names
 
@@ -182,28 +185,14 @@ class CompositionRecord(_Record):
     finished_at: str | None
 
 
-for _cls in (SweepRecord, SweepSummary, RunHeader, MemberRecord, CompositionRecord):
-    _set_columns(_cls)
-# A run's config comes after its overrides, as in the table.
-_set_columns(
-    RunRecord,
-    (
-        "id",
-        "sweep_id",
-        "job_num",
-        "overrides",
-        "config",
-        "config_hash",
-        "estimator",
-        "data_path",
-        "data_md5",
-        "data_source",
-        "artifact_uri",
-        "state",
-        "created_at",
-        "finished_at",
-    ),
-)
+# Each record's columns in its table's order (a table changed without its record fails here).
+_set_columns(SweepRecord, tuple(sweeps.c.keys()))
+_set_columns(SweepSummary)  # the sweep's columns, then its counts
+_RUN_COLUMNS = tuple(runs.c.keys())
+_set_columns(RunHeader, tuple(k for k in _RUN_COLUMNS if k != "config"))
+_set_columns(RunRecord, _RUN_COLUMNS)
+_set_columns(MemberRecord, tuple(members.c.keys()))
+_set_columns(CompositionRecord, tuple(compositions.c.keys()))
 
 
 @dataclass(frozen=True, slots=True)
