@@ -228,7 +228,8 @@ def test_a_member_that_cannot_write_fails_alone_and_the_sweep_closes(workdir: Pa
         assert members["m002"].state == "failed"
         assert "writing artifacts failed: StorageError: Cannot write" in members["m002"].reason
         assert "File exists" in members["m002"].reason
-        assert "writing the outcome failed" in members["m002"].reason
+        # Its one reason: with the store reached, no outcome file is written after it.
+        assert "outcome" not in members["m002"].reason
         assert {v: m.state for v, m in members.items() if v != "m002"} == {
             None: "succeeded",
             "m001": "succeeded",

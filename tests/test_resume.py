@@ -159,9 +159,9 @@ def test_sigkill_then_rerun_completes_every_member_exactly_once(
     elif kill_point == "batch-commit":
         # a batch's files written and synced, its store transaction not yet made
         env["RAILYARD_FAULT_PAUSE"] = "batch-commit:30"
-        ready = lambda: (  # noqa: E731
-            any((project.root / "runs").rglob("outcome.json")) and _count(project, "succeeded") == 0
-        )
+        mark = project.root / "at-batch-commit"
+        env["RAILYARD_FAULT_MARK"] = str(mark)
+        ready = lambda: mark.exists() and _count(project, "succeeded") == 0  # noqa: E731
     else:
         env["RAILYARD_FAULT_PAUSE"] = "artifact-rename:30:model.pkl"
         # the paused model write, not a plan written (briefly) before the sweep is recorded

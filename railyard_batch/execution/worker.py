@@ -2,16 +2,16 @@
 same :func:`run_shard` (the pod through ``railyard-batch worker --plan URI --shard K``).
 
 For a shard it reads the dataset once (only the needed columns, only the shard's fan-out
-values), slices it per member, trains, writes the model and holdout scores to the artifact
-root (atomically), then its outcome (``outcome.json``, with the metrics; last, so its
-presence means the rest is there) and, where the run store is reachable, records the member
-there too. Finished members
-are committed in batches (up to :data:`BATCH_MEMBERS`, at least every :data:`BATCH_SECONDS`):
-their files synced with one ``syncfs``, their outcome files written and synced, then one store
-transaction for the batch. A pod cannot reach
-the store: it runs with ``record_in_store=False`` and the launcher syncs the outcome files
-(:func:`railyard_batch.execution.sync.sync_outcomes`). A member that fails is recorded as failed with its
-reason and the shard goes on.
+values), slices it per member, trains, and writes the model and holdout scores to the artifact
+root (atomically). Finished members are committed in batches (up to :data:`BATCH_MEMBERS`, at
+least every :data:`BATCH_SECONDS`): their files synced with one ``syncfs``, then one store
+transaction for the batch. A pod cannot reach the store: it runs with
+``record_in_store=False`` and writes each member's outcome (``outcome.json``, with the metrics)
+instead, after its files are durable and synced in turn, and the launcher brings those into
+the store (:func:`railyard_batch.execution.sync.sync_outcomes`). Where the store is reached the
+store row is the record and no outcome file is written: nothing would read it, and it cost a
+third of a small member's files and a second ``syncfs`` a batch. A member that fails is
+recorded as failed with its reason and the shard goes on.
 """
 
 from __future__ import annotations
@@ -152,7 +152,8 @@ class _Recorder:
 
     def flush(self) -> list[MemberOutcome]:
         """Commit the queued members: their artifacts made durable (one sync of the artifact
-        root), then their outcome files written and synced, then one store transaction. A
+        root), then one store transaction (without a store: their outcome files written and
+        synced). A
         member is recorded only once its files are durable; a kill before the transaction
         leaves the batch unrecorded, and a re-run trains it again."""
         batch, self.pending = self.pending, []
@@ -165,6 +166,12 @@ class _Recorder:
             batch = [
                 (m, _failed(o, f"making its artifacts durable failed: {exc}")) for m, o in batch
             ]
+        if self.store is not None:
+            done = [outcome for _, outcome in batch]
+            fault_point("batch-commit")
+            self.store.record_outcomes(done)
+            return done
+        # No store (a pod): the outcome files are the record the launcher syncs.
         done = [self._write_outcome(member, outcome) for member, outcome in batch]
         try:
             self.artifacts.sync()
@@ -172,8 +179,6 @@ class _Recorder:
             LOGGER.error("making %d outcome file(s) durable failed: %s", len(done), exc)
             done = [_failed(o, f"making its outcome durable failed: {exc}") for o in done]
         fault_point("batch-commit")
-        if self.store is not None:
-            self.store.record_outcomes(done)
         return done
 
     def _write_outcome(self, member: MemberPlan, outcome: MemberOutcome) -> MemberOutcome:
@@ -393,7 +398,7 @@ def _run_member(
     try:
         # Unsynced: the recorder syncs a batch of members' files at once before recording.
         model_uri = artifacts.put(f"{prefix}/model.pkl", trained.model_bytes, durable=False)
-        metrics = {**trained.metrics, "n_rows": len(subset)}  # kept in outcome.json
+        metrics = {**trained.metrics, "n_rows": len(subset)}
         if trained.holdout_scores is not None:
             blob = scores.encode(trained.holdout_scores)
             artifacts.put(f"{prefix}/{HOLDOUT_SCORES}", blob, durable=False)

@@ -38,11 +38,16 @@ OOF_SCORES = "oof_scores.arrow"
 def fault_point(name: str, file: str = "") -> None:
     """A pause the crash tests use to kill a worker at an exact moment (a real SIGKILL, at a
     chosen point): ``RAILYARD_FAULT_PAUSE=artifact-rename:5`` sleeps 5 s there, and
-    ``artifact-rename:5:model.pkl`` only when the file written is named ``model.pkl``."""
+    ``artifact-rename:5:model.pkl`` only when the file written is named ``model.pkl``. With
+    ``RAILYARD_FAULT_MARK=PATH`` too, the pause first creates the file ``PATH``: the moment a
+    test waits for when the pause leaves no other trace."""
     spec = os.environ.get("RAILYARD_FAULT_PAUSE", "")
     if spec.startswith(name + ":"):
         seconds, _, only = spec[len(name) + 1 :].partition(":")
         if not only or only == file:
+            mark = os.environ.get("RAILYARD_FAULT_MARK")
+            if mark:
+                Path(mark).touch()
             time.sleep(float(seconds))
 
 
