@@ -26,7 +26,7 @@ from omegaconf import DictConfig
 
 from railyard_batch.config.validate import ValidatedConfig, check_sweep_id, validate_config
 from railyard_batch.errors import RailyardError
-from railyard_batch.execution.backends.base import Backend
+from railyard_batch.execution.backends.base import Backend, Executed, Execution
 from railyard_batch.planning.data import DataIdentity, dataset_identity
 from railyard_batch.planning.dvc_objects import locate_remote, project_cache
 from railyard_batch.planning.plan import (
@@ -40,7 +40,7 @@ from railyard_batch.planning.plan import (
 from railyard_batch.planning.provenance import code_version, git_state, package_versions
 from railyard_batch.recording.artifacts import ArtifactStore
 from railyard_batch.recording.leases import Heartbeat, lease_seconds, owner_id
-from railyard_batch.recording.store import RunStore
+from railyard_batch.recording.store import MemberOutcome, RunStore, now
 from railyard_batch.recording.urls import store_exists
 
 
@@ -244,18 +244,43 @@ def execute_sweep(
     )
     try:
         with heartbeat:
-            execution = backend.execute(plans)
+            executed = backend.execute(plans)
     except BaseException as exc:
         if leased:  # nothing goes on without this process: close the sweep now
             _close(url, sweep_id, f"the sweep was stopped: {type(exc).__name__}: {exc}".strip())
         raise
     store = RunStore(url)
     try:
-        if execution.over:
+        record_execution(store, plans, executed)
+        if executed.over:
             store.finish_runs(sweep_id)
         return [summarize(store, plan) for plan in plans]
     finally:
         store.close()
+
+
+def record_execution(store: RunStore, plans: list[RunPlan], executed: Executed) -> None:
+    """Record what a backend's :meth:`~Backend.execute` left to this layer (it reports; it
+    does not write the store): a dry run's or a schedule's members skipped with its reason,
+    and the members a finished execution left queued or running failed with its reason (their
+    worker died, or their shard raised). Workers record the members they finish themselves,
+    and a cluster's watcher syncs its pods' outcomes."""
+    if executed.reason is None or not plans:
+        return
+    if executed.how in (Execution.DRY_RUN, Execution.SCHEDULED):
+        stamp = now()
+        store.record_outcomes(
+            [
+                MemberOutcome(m.id, "skipped", stamp, stamp, reason=executed.reason)
+                for p in plans
+                for m in p.members
+            ]
+        )
+    elif executed.how is Execution.FINISHED:
+        for sweep_id in {p.sweep_id for p in plans}:
+            counts = store.state_counts(sweep_id)
+            if counts.get("queued") or counts.get("running"):
+                store.fail_unfinished(sweep_id, executed.reason)
 
 
 def _close(url: str, sweep_id: str, reason: str) -> None:

@@ -88,3 +88,28 @@ def test_logs_of_an_unknown_member_is_one_line(project: Project) -> None:
     assert out.returncode == 2
     assert out.stderr.strip().count("\n") == 0 and "RunNotFoundError" in out.stderr
     assert "Traceback" not in out.stderr
+
+
+@pytest.mark.e2e
+def test_members_a_dead_pool_worker_left_fail_with_why(project: Project) -> None:
+    """A real process death in a pool worker: the pool breaks, the backend reports why its
+    unfinished members are unfinished, and the sweep layer records them as failed with that
+    reason and closes the sweep (no member is left queued or running)."""
+    hook = project.root / "pipelines" / "dies.py"
+    hook.write_text("import os\ndef train(train_df, holdout_df, params):\n    os._exit(137)\n")
+    result = project.run(
+        *[a for a in SWEEP[:-1] if not a.startswith("execution.workers=")],
+        "execution.workers=2",
+        "estimator=logistic_regression",
+        "hook=pipelines.dies:train",
+        timeout=300,
+    )
+    assert result.returncode != 0
+    recorded = members(project)
+    assert recorded and {m["state"] for m in recorded} == {"failed"}, recorded
+    assert all(
+        m["reason"] == "the worker process running this member died (killed or out of memory)"
+        for m in recorded
+    ), [m["reason"] for m in recorded]
+    listing = json.loads(project.run("runs", "list", "--json").stdout)
+    assert listing[0]["state"] == "failed" and listing[0]["finished_at"]

@@ -67,7 +67,7 @@ def test_a_second_sweep_waits_for_the_first_and_records_its_results_as_cached(
     store = RunStore(first[0].store_url)
 
     assert (
-        KubernetesBackend(settings(namespace, wait=False), api=k8s).execute(first)
+        KubernetesBackend(settings(namespace, wait=False), api=k8s).execute(first).how
         is Execution.SUBMITTED
     )
     held = store.members(sweep_id=first[0].sweep_id)
@@ -86,7 +86,7 @@ def test_a_second_sweep_waits_for_the_first_and_records_its_results_as_cached(
         counts = wait_sweep(store, first[0].sweep_id, poll_seconds=0.3, timeout_s=120, api=k8s)
         assert counts == {"succeeded": sum(len(p.members) for p in first)}
         # Nothing left to submit: the sweep is over.
-        assert late.result(timeout=60) is Execution.FINISHED
+        assert late.result(timeout=60).how is Execution.FINISHED
 
     jobs = batch.list_namespaced_job(namespace).items
     assert {j.metadata.labels["railyard.dev/sweep-id"] for j in jobs} == {first[0].sweep_id}

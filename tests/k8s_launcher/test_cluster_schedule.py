@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
+from contextlib import closing
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +31,7 @@ from railyard_batch.execution.kubernetes._schedule import (
 from railyard_batch.execution.kubernetes._submit import submit
 from railyard_batch.planning.plan import RunPlan
 from railyard_batch.recording.store import RunStore
+from railyard_batch.sweep import record_execution
 from tests.k8s_launcher.cluster_helpers import make_api, wait_until
 from tests.k8s_launcher.plans import recorded_plans
 from tests.k8s_launcher.test_cluster_sweep import contains
@@ -120,7 +122,11 @@ def test_the_schedule_exists_as_rendered_and_the_same_command_updates_it(
     plans = recorded(tmp_path, "20260101-000000-sched1")
     k8s = make_api(api, namespace)
     s = settings(namespace, time_zone="Europe/Berlin")
-    assert KubernetesBackend(s, api=k8s, overrides=OVERRIDES).execute(plans) is Execution.SCHEDULED
+    executed = KubernetesBackend(s, api=k8s, overrides=OVERRIDES).execute(plans)
+    assert executed.how is Execution.SCHEDULED
+    # The backend reports; the sweep layer records (what execute_sweep does next).
+    with closing(RunStore(plans[0].store_url)) as store:
+        record_execution(store, plans, executed)
     rendered = render_schedule(plans, s, OVERRIDES, namespace=namespace)
 
     for obj in rendered.objects:
@@ -295,7 +301,7 @@ def test_the_launcher_account_can_run_a_sweep_and_nothing_more(
         # and follow it to the end (list Jobs and pods), as this account.
         sweep = recorded(tmp_path / "sweep", "20260101-000000-asacct")
         backend = KubernetesBackend(settings(namespace, schedule=None), api=launcher)
-        assert backend.execute(sweep) is Execution.FINISHED
+        assert backend.execute(sweep).how is Execution.FINISHED
         runs = render_sweep(sweep, settings(namespace, schedule=None), namespace=namespace)
         assert submit(launcher, runs) == [run.name for run in runs]  # 409, then get: adopted
         jobs = server_objects(api, namespace, "Job")

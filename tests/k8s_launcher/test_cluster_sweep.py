@@ -87,8 +87,8 @@ def test_fraud_v3_sweep_runs_as_rendered_and_syncs_results(
     plans = fraud_plans(project, "20260101-000000-fraud3")
     k8s = make_api(api, namespace)
 
-    # The dry run, then the real submit, through the same code path. (The dry run records
-    # members as skipped: it runs before the sweep is recorded, so it finds none to mark.)
+    # The dry run, then the real submit, through the same code path. (A dry run records
+    # nothing itself: the sweep layer marks the members skipped, and here there is none yet.)
     out = io.StringIO()
     KubernetesBackend(settings(namespace, dry_run=True), out=out).execute(plans)
     dry = list(yaml.safe_load_all(out.getvalue()))

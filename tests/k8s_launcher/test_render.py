@@ -217,17 +217,23 @@ def test_dry_run_prints_every_object_as_kubectl_yaml(tmp_path: Path) -> None:
 
     record_plans(plans, experiment="fraud_v3", sweep_overrides=[], backend="kubernetes")
     out = io.StringIO()
-    KubernetesBackend(settings(dry_run=True, namespace="ml"), out=out).execute(plans)
+    executed = KubernetesBackend(settings(dry_run=True, namespace="ml"), out=out).execute(plans)
     docs = list(yaml.safe_load_all(out.getvalue()))
     assert [d["kind"] for d in docs] == ["Job", "ConfigMap"] * 3
     assert all(d["metadata"]["namespace"] == "ml" for d in docs)
     for doc in docs:
         validate_object(doc)
     from railyard_batch.recording.store import RunStore
+    from railyard_batch.sweep import record_execution
 
-    members = RunStore(store).members(sweep_id=plans[0].sweep_id)
+    recorded = RunStore(store)
+    assert {m.state for m in recorded.members(sweep_id=plans[0].sweep_id)} == {"queued"}
+    # The backend reports; the sweep layer records (what execute_sweep does next).
+    record_execution(recorded, plans, executed)
+    members = recorded.members(sweep_id=plans[0].sweep_id)
     assert {m.state for m in members} == {"skipped"}
     assert members[0].reason == "dry run: nothing was submitted"
+    recorded.close()
 
 
 def test_no_configmap_or_plan_file_holds_the_store_password(tmp_path: Path) -> None:

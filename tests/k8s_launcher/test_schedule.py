@@ -35,7 +35,7 @@ from railyard_batch.execution.kubernetes._schedule import (
 from railyard_batch.execution.kubernetes._schema import validate_object
 from railyard_batch.planning.plan import RunPlan
 from railyard_batch.recording.store import RunStore
-from railyard_batch.sweep import record_plans
+from railyard_batch.sweep import record_execution, record_plans
 from tests.conftest import Project
 from tests.k8s_launcher.plans import make_plan
 from tests.k8s_launcher.test_injection import PAYLOADS, shape
@@ -329,7 +329,8 @@ def test_the_dry_run_prints_the_schedule_and_runs_nothing(tmp_path: Path) -> Non
     backend = KubernetesBackend(
         settings(dry_run=True, namespace="ml"), out=out, overrides=OVERRIDES
     )
-    assert backend.execute(sweep) is Execution.DRY_RUN
+    executed = backend.execute(sweep)
+    assert executed.how is Execution.DRY_RUN and executed.reason
     docs = list(yaml.safe_load_all(out.getvalue()))
     # Exactly what render_schedule makes (the path that also sends them), no Job.
     assert (
@@ -339,6 +340,8 @@ def test_the_dry_run_prints_the_schedule_and_runs_nothing(tmp_path: Path) -> Non
     for doc in docs:
         validate_object(doc)
     store = RunStore(sweep[0].store_url)
+    # The backend reports; the sweep layer records (what execute_sweep does next).
+    record_execution(store, sweep, executed)
     members = store.members(sweep_id=sweep[0].sweep_id)
     store.close()
     assert {m.state for m in members} == {"skipped"}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+from dataclasses import dataclass
 from typing import Protocol
 
 from railyard_batch.planning.plan import RunPlan
@@ -29,6 +30,25 @@ class Execution(enum.Enum):
         return self is not Execution.SUBMITTED
 
 
+@dataclass(frozen=True)
+class Executed:
+    """What :meth:`Backend.execute` did, and what the sweep layer is to record on the members
+    it did not finish (:func:`railyard_batch.sweep.record_execution`): a backend reports, the
+    sweep layer writes the store."""
+
+    how: Execution
+    #: DRY_RUN, SCHEDULED: why every member is skipped (the schedule's name; the dry run).
+    #: FINISHED: the reason a member still queued or running when it returned failed with (its
+    #: shard's error, or its worker process died); None: members are left as they are (a
+    #: cluster's watcher has recorded each one's end). SUBMITTED: None.
+    reason: str | None = None
+
+    @property
+    def over(self) -> bool:
+        """Whether this invocation's runs are over, to be closed now (all but SUBMITTED)."""
+        return self.how.over
+
+
 class Backend(Protocol):
     #: Recorded on the sweep ("local", "kubernetes").
     name: str
@@ -36,7 +56,8 @@ class Backend(Protocol):
     #: railyard_batch/recording/leases.py); False when they run elsewhere (a cluster owns them).
     leased: bool
 
-    def execute(self, plans: list[RunPlan]) -> Execution:
-        """Run every shard of every plan (or submit, schedule or render them); outcomes land
-        in the run store. Says which of those it did (:class:`Execution`)."""
+    def execute(self, plans: list[RunPlan]) -> Executed:
+        """Run every shard of every plan (or submit, schedule or render them); the members'
+        outcomes land in the run store through the worker. Says which of those it did and why
+        any member it did not finish is left so (:class:`Executed`); it records neither."""
         ...

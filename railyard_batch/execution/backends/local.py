@@ -15,11 +15,11 @@ from pathlib import Path
 from typing import Any
 
 from railyard_batch.execution.backends import _pool_worker
-from railyard_batch.execution.backends.base import Execution
+from railyard_batch.execution.backends.base import Executed, Execution
 from railyard_batch.execution.worker_log import LOGGER
 from railyard_batch.output.progress import MemberProgress
 from railyard_batch.planning.plan import RunPlan
-from railyard_batch.recording.store import MemberOutcome, RunStore
+from railyard_batch.recording.store import MemberOutcome
 
 
 def available_cores() -> int:
@@ -179,7 +179,7 @@ class LocalBackend:
         self.progress = progress
         self._errors: list[str] = []
 
-    def execute(self, plans: list[RunPlan]) -> Execution:
+    def execute(self, plans: list[RunPlan]) -> Executed:
         if not self.threads_per_worker:
             self.threads_per_worker = threads_per_worker(
                 plans[0].config.get("execution", {}) if plans else {}
@@ -211,8 +211,14 @@ class LocalBackend:
                             self._shard_failed(plan, shard, exc)
             else:
                 self._execute_pool(tasks, bar)
-        _fail_unfinished(plans, self._errors)
-        return Execution.FINISHED
+        # Members still queued or running now died with their process, or their shard raised
+        # (the first error is their reason).
+        return Executed(
+            Execution.FINISHED,
+            self._errors[0]
+            if self._errors
+            else "the worker process running this member died (killed or out of memory)",
+        )
 
     def _shard_failed(self, plan: RunPlan, shard: int, exc: BaseException) -> None:
         LOGGER.error("shard %d of run %s failed", shard, plan.run_id, exc_info=exc)
@@ -258,23 +264,3 @@ class LocalBackend:
                         break  # the members left unfinished are marked failed below
                     except Exception as exc:  # fails its shard, not the sweep
                         self._shard_failed(*futures[future], exc)
-
-
-def _fail_unfinished(plans: list[RunPlan], errors: list[str]) -> None:
-    """Members still queued or running after the pool is done died with their process, or
-    their shard raised (``errors``, the first of which is their reason)."""
-    if not plans:
-        return
-    reason = (
-        errors[0]
-        if errors
-        else "the worker process running this member died (killed or out of memory)"
-    )
-    store = RunStore(plans[0].store_url)
-    try:
-        for sweep_id in {p.sweep_id for p in plans}:
-            counts = store.state_counts(sweep_id)
-            if counts.get("queued") or counts.get("running"):
-                store.fail_unfinished(sweep_id, reason)
-    finally:
-        store.close()

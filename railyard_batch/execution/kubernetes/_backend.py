@@ -10,7 +10,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any, TextIO
 
-from railyard_batch.execution.backends.base import Execution
+from railyard_batch.execution.backends.base import Executed, Execution
 from railyard_batch.execution.kubernetes._api import Api, connect, default_namespace
 from railyard_batch.execution.kubernetes._claims import Claims, claim_for_jobs
 from railyard_batch.execution.kubernetes._names import ATTACHMENT
@@ -22,7 +22,7 @@ from railyard_batch.execution.kubernetes._watch import wait
 from railyard_batch.planning.plan import RunPlan
 from railyard_batch.recording.artifacts import ArtifactStore
 from railyard_batch.recording.leases import Heartbeat, lease_seconds, owner_id
-from railyard_batch.recording.store import MemberOutcome, RunStore, now
+from railyard_batch.recording.store import RunStore
 
 
 class KubernetesBackend:
@@ -49,16 +49,15 @@ class KubernetesBackend:
         self.out = out
         self.overrides = overrides
 
-    def execute(self, plans: list[RunPlan]) -> Execution:
+    def execute(self, plans: list[RunPlan]) -> Executed:
         if not plans:
-            return Execution.FINISHED
+            return Executed(Execution.FINISHED)
         s = self.settings
         if s.schedule is not None:
             from railyard_batch.execution.kubernetes._schedule import schedule_sweep
 
             done = schedule_sweep(plans, s, self.overrides, api=self.api, out=self.out)
-            _skip_all(plans, done)
-            return Execution.DRY_RUN if s.dry_run else Execution.SCHEDULED
+            return Executed(Execution.DRY_RUN if s.dry_run else Execution.SCHEDULED, done)
         if s.dry_run:
             namespace = default_namespace(
                 kubeconfig=s.kubeconfig, context=s.context, namespace=s.namespace
@@ -69,8 +68,7 @@ class KubernetesBackend:
                 Path(s.dry_run_output).write_text(text)
             else:
                 (self.out or sys.stdout).write(text)
-            _skip_all(plans, "dry run: nothing was submitted")
-            return Execution.DRY_RUN
+            return Executed(Execution.DRY_RUN, "dry run: nothing was submitted")
         api = self.api or connect(kubeconfig=s.kubeconfig, context=s.context, namespace=s.namespace)
         # Members are leased to this launcher (see _claims.py): for the lease, renewed while it
         # waits; for the Jobs' whole deadline when it does not wait (nobody renews them).
@@ -93,7 +91,7 @@ class KubernetesBackend:
                     after.save()
             return self._submit(api, narrowed)
 
-    def _submit(self, api: Api, plans: list[RunPlan]) -> Execution:
+    def _submit(self, api: Api, plans: list[RunPlan]) -> Executed:
         s = self.settings
         runs = render_sweep(plans, s, namespace=api.namespace)
         write_attachment(plans, s, api.namespace, [run.name for run in runs])
@@ -107,7 +105,7 @@ class KubernetesBackend:
                 file=err,
             )
             # Nothing submitted (every member cached): the sweep is over.
-            return Execution.SUBMITTED if runs else Execution.FINISHED
+            return Executed(Execution.SUBMITTED if runs else Execution.FINISHED)
         try:
             wait(
                 api,
@@ -123,22 +121,7 @@ class KubernetesBackend:
                 file=err,
             )
             raise
-        return Execution.FINISHED
-
-
-def _skip_all(plans: list[RunPlan], reason: str) -> None:
-    stamp = now()
-    store = RunStore(plans[0].store_url)
-    try:
-        store.record_outcomes(
-            [
-                MemberOutcome(m.id, "skipped", stamp, stamp, reason=reason)
-                for p in plans
-                for m in p.members
-            ]
-        )
-    finally:
-        store.close()
+        return Executed(Execution.FINISHED)
 
 
 def write_attachment(
