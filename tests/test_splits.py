@@ -2,14 +2,23 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from railyard_batch.config.schema import SplitConfig
 from railyard_batch.errors import DataError, MemberSkipped
-from railyard_batch.execution.splits import split_indices
+from railyard_batch.execution import splits
+
+
+def split_indices(df: pd.DataFrame, spec: dict[str, Any], label: str) -> Any:
+    """The split of the section ``spec`` (the schema's keys) of ``df``."""
+    return splits.split_indices(df, SplitConfig(**spec), label)
+
 
 BASE = {
     "holdout_fraction": 0.25,

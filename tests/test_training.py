@@ -58,7 +58,7 @@ def test_a_member_fit_on_object_strings_is_the_model_fit_on_the_string_columns(
     trained = train_member(df, factory)
 
     vc = factory.vc
-    train_idx, holdout_idx = split_indices(df, vc["split"], vc.label)
+    train_idx, holdout_idx = split_indices(df, vc.typed.split, vc.label)
     features = vc.feature_columns
     direct = factory.new().fit(df.iloc[train_idx][features], df.iloc[train_idx][vc.label])
     proba = direct.predict_proba(df.iloc[holdout_idx][features])[:, 1]
@@ -82,7 +82,7 @@ def test_a_train_hook_gets_the_split_rows_as_read(factory: PipelineFactory) -> N
 
     factory.hook = hook
     train_member(df, factory)
-    train_idx, holdout_idx = split_indices(df, factory.vc["split"], factory.vc.label)
+    train_idx, holdout_idx = split_indices(df, factory.vc.typed.split, factory.vc.label)
     pd.testing.assert_frame_equal(seen[0], df.take(train_idx))
     pd.testing.assert_frame_equal(seen[1], df.take(holdout_idx))
 

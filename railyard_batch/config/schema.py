@@ -7,11 +7,12 @@ in :class:`SplitConfig` and its checks in :mod:`railyard_batch.config.validate`.
 from __future__ import annotations
 
 import enum
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from hydra.core.config_store import ConfigStore
-from omegaconf import MISSING
+from omegaconf import MISSING, OmegaConf
 
 from railyard_batch.config.targets import DEFAULT_ALLOWED_MODULES
 
@@ -198,6 +199,15 @@ class TrainConfig:
     # evaluated and recorded when the sweep ends, as `railyard-batch compose` does (with its
     # bundle when export.bundle=true). Checked before anything trains.
     composition: Any = None
+
+
+def typed_config(raw: Mapping[str, Any]) -> TrainConfig:
+    """A resolved config's plain data (what validation checked and a run plan records) as
+    the schema's dataclasses (``OmegaConf.to_object`` over :class:`TrainConfig`): read as
+    ``cfg.split.strategy``, typed, with the schema's defaults for what ``raw`` leaves out. A
+    key the schema lacks, or a value of the wrong type, is OmegaConf's error."""
+    merged = OmegaConf.merge(OmegaConf.structured(TrainConfig), dict(raw))
+    return cast(TrainConfig, OmegaConf.to_object(merged))
 
 
 def register_configs() -> None:

@@ -9,6 +9,7 @@ import inspect
 import json
 import re
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 from omegaconf import DictConfig, OmegaConf
@@ -22,7 +23,7 @@ from railyard_batch.config.estimator_params import (
     unknown_param_error,
 )
 from railyard_batch.config.keys import check_unknown_keys
-from railyard_batch.config.schema import DataFormat, SplitStrategy, Task
+from railyard_batch.config.schema import DataFormat, SplitStrategy, Task, TrainConfig, typed_config
 from railyard_batch.config.targets import (
     DEFAULT_ALLOWED_MODULES,
     check_nested_targets,
@@ -71,6 +72,12 @@ class ValidatedConfig:
 
     def __getitem__(self, key: str) -> Any:
         return self.raw[key]
+
+    @cached_property
+    def typed(self) -> TrainConfig:
+        """The config as the schema's dataclasses (:func:`typed_config`), made once: what the
+        worker reads (``vc.typed.split.seed``) instead of string keys of :attr:`raw`."""
+        return typed_config(self.raw)
 
     @property
     def feature_columns(self) -> list[str]:

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from railyard_batch.config.schema import SplitStrategy
+from railyard_batch.config.schema import SplitConfig, SplitStrategy
 from railyard_batch.errors import DataError, MemberSkipped
 
 
@@ -40,26 +40,26 @@ def parse_times(values: pd.Series, column: str) -> pd.Series:
 
 
 def split_indices(
-    df: pd.DataFrame, split: dict[str, Any], label: str
+    df: pd.DataFrame, split: SplitConfig, label: str
 ) -> tuple[np.ndarray, np.ndarray]:
     """Positional indices of the train and holdout rows of ``df``."""
     return split_rows(len(df), df.__getitem__, split, label)
 
 
-def split_columns(split: dict[str, Any], label: str) -> list[str]:
+def split_columns(split: SplitConfig, label: str) -> list[str]:
     """The columns :func:`split_rows` reads for ``split`` (none for a random split)."""
-    strategy = split["strategy"]
+    strategy = split.strategy
     if strategy == SplitStrategy.STRATIFIED:
         return [label]
     if strategy == SplitStrategy.GROUP:
-        return [split["group_column"]]
+        return [str(split.group_column)]
     if strategy == SplitStrategy.TIME:
-        return [split["time_column"]]
+        return [str(split.time_column)]
     return []
 
 
 def split_rows(
-    n: int, column: Callable[[str], pd.Series], split: dict[str, Any], label: str
+    n: int, column: Callable[[str], pd.Series], split: SplitConfig, label: str
 ) -> tuple[np.ndarray, np.ndarray]:
     """:func:`split_indices` of ``n`` rows whose columns ``column(name)`` gives (only those
     of :func:`split_columns` are asked for): a shard splits its members before it cuts them
@@ -68,13 +68,13 @@ def split_rows(
     # recorded results (compose, runs, the service) never split.
     from sklearn.model_selection import GroupShuffleSplit, ShuffleSplit, StratifiedShuffleSplit
 
-    strategy = split["strategy"]
-    fraction = float(split["holdout_fraction"])
-    seed = int(split["seed"])
+    strategy = split.strategy
+    fraction = float(split.holdout_fraction)
+    seed = int(split.seed)
     if n < 2:
         raise MemberSkipped(f"only {n} row(s): nothing to split")
     if strategy == SplitStrategy.TIME:
-        return _time_split(column(split["time_column"]), split, fraction)
+        return _time_split(column(str(split.time_column)), split, fraction)
     if strategy == SplitStrategy.RANDOM:
         n_test = math.ceil(fraction * n)
         if 0.0 < fraction < 1.0 and 0 < n_test < n:
@@ -91,7 +91,7 @@ def split_rows(
             )
         splitter = StratifiedShuffleSplit(n_splits=1, test_size=fraction, random_state=seed)
         return next(splitter.split(np.zeros(n), y))
-    groups = column(split["group_column"]).to_numpy()
+    groups = column(str(split.group_column)).to_numpy()
     if len(pd.unique(groups)) < 2:
         raise MemberSkipped("group split needs at least 2 groups")
     splitter = GroupShuffleSplit(n_splits=1, test_size=fraction, random_state=seed)
@@ -116,11 +116,11 @@ _generators = threading.local()
 
 
 def _time_split(
-    values: pd.Series, split: dict[str, Any], fraction: float
+    values: pd.Series, split: SplitConfig, fraction: float
 ) -> tuple[np.ndarray, np.ndarray]:
-    times = parse_times(values, split["time_column"]).to_numpy()
-    if split.get("cutoff") is not None:
-        cutoff = np.datetime64(pd.Timestamp(split["cutoff"]).to_datetime64())
+    times = parse_times(values, str(split.time_column)).to_numpy()
+    if split.cutoff is not None:
+        cutoff = np.datetime64(pd.Timestamp(split.cutoff).to_datetime64())
     else:
         order = np.sort(times, kind="stable")
         cutoff = order[int(np.floor(len(order) * (1.0 - fraction)))]

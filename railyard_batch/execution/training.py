@@ -97,23 +97,23 @@ class MemberRows:
 def build_preprocessing(vc: ValidatedConfig) -> Any:
     """The feature transformer: the user's ``features.transformer`` or the default
     (median-impute + standardise numeric columns, one-hot encode categorical ones)."""
-    features = vc["features"]
-    if features.get("transformer") is not None:
-        return instantiate(features["transformer"])
+    features = vc.typed.features
+    if features.transformer is not None:
+        return instantiate(features.transformer)
     parts: list[tuple[str, Any, list[str]]] = []
-    if features["numeric"]:
+    if features.numeric:
         numeric = Pipeline(
             [("impute", SimpleImputer(strategy="median")), ("scale", StandardScaler())]
         )
-        parts.append(("num", numeric, list(features["numeric"])))
-    if features["categorical"]:
+        parts.append(("num", numeric, list(features.numeric)))
+    if features.categorical:
         categorical = Pipeline(
             [
                 ("impute", SimpleImputer(strategy="constant", fill_value="missing")),
                 ("onehot", OneHotEncoder(handle_unknown="ignore")),
             ]
         )
-        parts.append(("cat", categorical, list(features["categorical"])))
+        parts.append(("cat", categorical, list(features.categorical)))
     return ColumnTransformer(parts, remainder="drop")
 
 
@@ -151,13 +151,13 @@ class PipelineFactory:
         self.vc = vc
         allowed = allowed_modules(vc.raw)
         cls = resolve_target(
-            vc["estimator"]["_target_"], "estimator._target_", kind="estimator", allowed=allowed
+            vc.typed.estimator["_target_"], "estimator._target_", kind="estimator", allowed=allowed
         )
-        self._estimator = build_estimator(cls, vc["estimator"])
+        self._estimator = build_estimator(cls, vc.typed.estimator)
         self._preprocessing = build_preprocessing(vc)
         self.hook = (
-            resolve_target(vc["hook"], "hook", kind="hook", allowed=allowed)
-            if vc.raw.get("hook")
+            resolve_target(vc.typed.hook, "hook", kind="hook", allowed=allowed)
+            if vc.typed.hook
             else None
         )
 
@@ -175,7 +175,7 @@ def train_member(rows: MemberRows | pd.DataFrame, factory: PipelineFactory) -> T
     if isinstance(rows, pd.DataFrame):
         rows = MemberRows.of(rows, vc, hook=hook is not None)
     if rows.split is None:
-        train_idx, holdout_idx = split_indices(rows.frame, vc["split"], vc.label)
+        train_idx, holdout_idx = split_indices(rows.frame, vc.typed.split, vc.label)
     else:
         train_idx, holdout_idx = rows.split
     if len(holdout_idx) == 0:
@@ -197,7 +197,7 @@ def train_member(rows: MemberRows | pd.DataFrame, factory: PipelineFactory) -> T
 
     if hook is not None:
         both = rows.frame if order is None else rows.frame.take(order)
-        model = hook(both.iloc[:n_train], both.iloc[n_train:], dict(vc["params"]))
+        model = hook(both.iloc[:n_train], both.iloc[n_train:], dict(vc.typed.params))
         x_holdout = (
             rows.features.iloc[n_train:] if order is None else rows.features.take(holdout_idx)
         )
@@ -206,12 +206,12 @@ def train_member(rows: MemberRows | pd.DataFrame, factory: PipelineFactory) -> T
         model = factory.new()
         model.fit(features.iloc[:n_train], y_train)
         x_holdout = features.iloc[n_train:]
-    evaluation = vc["evaluation"]
+    evaluation = vc.typed.evaluation
     scores = None
     if classify:
         proba = np.asarray(model.predict_proba(x_holdout))[:, 1]
         metrics: dict[str, Any] = classification_metrics(
-            y_holdout, proba, float(evaluation["threshold"]), vc.metrics
+            y_holdout, proba, float(evaluation.threshold), vc.metrics
         )
         metrics["positives_train"] = int(y_train.sum())
         metrics["positives_holdout"] = int(y_holdout.sum())
@@ -222,7 +222,7 @@ def train_member(rows: MemberRows | pd.DataFrame, factory: PipelineFactory) -> T
         metrics = regression_metrics(y_holdout, np.asarray(model.predict(x_holdout)), vc.metrics)
     metrics["n_train"] = len(train_idx)
     metrics["n_holdout"] = len(holdout_idx)
-    folds = int(evaluation.get("oof_folds") or 0)
+    folds = evaluation.oof_folds
     oof = None
     if classify and folds:
         train = rows.slice(0, n_train) if order is None else rows.take(train_idx)
@@ -263,13 +263,13 @@ def _oof_scores(
         return None
     y = train.label
     out = np.full(len(train_idx), np.nan)
-    splitter = KFold(n_splits=folds, shuffle=True, random_state=int(vc["split"]["seed"]))
+    splitter = KFold(n_splits=folds, shuffle=True, random_state=vc.typed.split.seed)
     for fit_at, score_at in splitter.split(np.zeros(len(train_idx))):
         if len(np.unique(y[fit_at])) < 2:
             return None
         if factory.hook is not None:
             model = factory.hook(
-                train.frame.take(fit_at), train.frame.take(score_at), dict(vc["params"])
+                train.frame.take(fit_at), train.frame.take(score_at), dict(vc.typed.params)
             )
         else:
             model = factory.new()

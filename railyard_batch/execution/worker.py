@@ -117,7 +117,7 @@ class _Recorder:
             owner=self.owner,
             lease_s=self.lease,
             node=self.node,
-            reuse=not self.plan.config.get("execution", {}).get("force", False),
+            reuse=not self.plan.typed.execution.force,
         )
 
     def recorded(self, member: MemberPlan) -> MemberOutcome:
@@ -309,7 +309,7 @@ def _member_rows(
     frame = read()
     if not hook:  # before reordering: an object column is cheaper to reorder than Arrow's
         frame = object_strings(frame, vc.feature_columns or None)
-    by = vc["fanout"].get("by")
+    by = vc.typed.fanout.by
     if not by:
         every = MemberRows.of(frame, vc, hook=hook)
         return lambda value: every
@@ -356,7 +356,7 @@ def _shard_splits(
     column (:func:`split_columns`), reordered once here for all members. A member whose
     split fails (too few rows, a bad timestamp) is left out: it splits again when it trains,
     and fails there as it always did."""
-    split, label = vc["split"], vc.label
+    split, label = vc.typed.split, vc.label
     columns = {name: frame[name].take(order) for name in split_columns(split, label)}
     out: dict[Any, tuple[np.ndarray, np.ndarray]] = {}
     for value, (start, stop) in ranges.items():
@@ -410,7 +410,7 @@ def _run_member(
         return MemberOutcome(
             member.id, "failed", started, now(), reason=f"writing artifacts failed: {_reason(exc)}"
         )
-    wanted = plan.config.get("export", {}).get("bundle", False)
+    wanted = plan.typed.export.bundle
     try:
         export = _export(plan, member, trained, artifacts) if wanted else None
     except Exception as exc:  # the model is trained and written; export is extra
@@ -448,7 +448,7 @@ def _export(
             input_schema=holdout,
             holdout=holdout,
             run_id=plan.run_id,
-            with_onnx=bool(plan.config["export"].get("onnx", False)),
+            with_onnx=plan.typed.export.onnx,
         )
     except JvmScorerError as exc:
         return {"exportable": False, "reason": f"JVM scorer unavailable: {exc}"}

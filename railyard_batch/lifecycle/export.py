@@ -147,7 +147,7 @@ class Holdouts:
         """Positions (in the member's frame) and labels of its holdout rows (kept)."""
         if member_id not in self._index:
             data, frame = self._member_frame(member_id)
-            _, holdout_idx = split_indices(frame, data.vc["split"], data.vc.label)
+            _, holdout_idx = split_indices(frame, data.vc.typed.split, data.vc.label)
             self._index[member_id] = (holdout_idx, frame.index[holdout_idx])
         return self._index[member_id]
 
