@@ -88,14 +88,15 @@ def plan_run(
 def _plan_run(
     vc: ValidatedConfig, sweep_id: str, job_num: int, overrides: list[str], workers: int
 ) -> RunPlan:
-    identity = _identity(str(vc["data"]["path"]))
+    cfg = vc.typed
+    identity = _identity(cfg.data.path)
     frame = check_dataset(vc, identity)
     members, below = plan_members(frame, vc)
     code = code_version()
     keys = content_keys(vc.raw, identity.md5, [value for _, value, _ in members], code)
-    reuse = {} if vc["execution"]["force"] else _succeeded_by_key(str(vc["store"]["url"]), keys)
+    reuse = {} if cfg.execution.force else _succeeded_by_key(cfg.store.url, keys)
     to_run = [i for i, k in enumerate(keys) if k not in reuse]
-    n_shards = max(1, workers * int(vc["execution"]["shards_per_worker"]))
+    n_shards = max(1, workers * cfg.execution.shards_per_worker)
     shards = [-1] * len(members)
     for index, shard in zip(
         to_run, assign_shards([members[i][2] for i in to_run], n_shards), strict=True
@@ -113,13 +114,13 @@ def _plan_run(
             "path": identity.path,
             "md5": identity.md5,
             "source": identity.source,
-            "format": str(vc["data"]["format"]),
+            "format": cfg.data.format,
             # Where a worker without this checkout finds the content by its md5.
             "cache": str(project_cache(Path.cwd())),
             "remote": locate_remote(Path.cwd()) or "",
         },
-        store_url=str(vc["store"]["url"]),
-        artifact_root=str(vc["store"]["artifact_root"]),
+        store_url=cfg.store.url,
+        artifact_root=cfg.store.artifact_root,
         n_shards=max(shards, default=-1) + 1,
         below_min_rows=below,
     )

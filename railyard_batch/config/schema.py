@@ -15,6 +15,7 @@ from hydra.core.config_store import ConfigStore
 from omegaconf import MISSING, OmegaConf
 
 from railyard_batch.config.targets import DEFAULT_ALLOWED_MODULES
+from railyard_batch.errors import ConfigError
 
 # The closed sets of values a field takes. The fields stay ``str`` (OmegaConf would refuse an
 # unknown value with its own message); validation refuses one with the allowed values
@@ -205,9 +206,19 @@ def typed_config(raw: Mapping[str, Any]) -> TrainConfig:
     """A resolved config's plain data (what validation checked and a run plan records) as
     the schema's dataclasses (``OmegaConf.to_object`` over :class:`TrainConfig`): read as
     ``cfg.split.strategy``, typed, with the schema's defaults for what ``raw`` leaves out. A
-    key the schema lacks, or a value of the wrong type, is OmegaConf's error."""
-    merged = OmegaConf.merge(OmegaConf.structured(TrainConfig), dict(raw))
-    return cast(TrainConfig, OmegaConf.to_object(merged))
+    key the schema lacks, a value of the wrong type or a required one missing is a
+    :class:`~railyard_batch.errors.ConfigError` naming it (a plan edited by hand, or written by
+    another version)."""
+    from omegaconf.errors import OmegaConfBaseException
+
+    try:
+        merged = OmegaConf.merge(OmegaConf.structured(TrainConfig), dict(raw))
+        return cast(TrainConfig, OmegaConf.to_object(merged))
+    except OmegaConfBaseException as exc:
+        why = " ".join(str(exc).split("\n")[0].split())
+        key = getattr(exc, "full_key", None)
+        where = f"the {key!r} parameter" if key else "the config"
+        raise ConfigError(f"{where.capitalize()} does not fit the schema: {why}") from exc
 
 
 def register_configs() -> None:

@@ -39,7 +39,7 @@ class _RunData:
     def _grouped(self) -> tuple[dict[Any, slice], np.ndarray]:
         if self._groups is None:
             codes, uniques = pd.factorize(
-                self.frame[self.vc["fanout"]["by"]], use_na_sentinel=False
+                self.frame[self.vc.typed.fanout.by], use_na_sentinel=False
             )
             order = np.argsort(codes, kind="stable")
             bounds = np.searchsorted(codes[order], np.arange(len(uniques) + 1))
@@ -60,7 +60,7 @@ class _RunData:
     def positions(self, value: Any, within: np.ndarray) -> np.ndarray:
         """Positions in the whole frame of the rows at ``within`` of a member's rows (the rows
         of its fan-out ``value``; None: the whole frame, as the global member trained)."""
-        if value is None or not self.vc["fanout"].get("by"):
+        if value is None or not self.vc.typed.fanout.by:
             return within
         groups, order = self._grouped()
         return order[groups.get(value, slice(0, 0))][within]
@@ -135,7 +135,7 @@ class Holdouts:
     def _member_frame(self, member_id: str) -> tuple[_RunData, pd.DataFrame]:
         data = self._run(self._member(member_id).run_id)
         value = data.values[member_id]
-        by = data.vc["fanout"].get("by")
+        by = data.vc.typed.fanout.by
         return data, data.rows_of(value) if by and value is not None else data.frame
 
     def holdout_index(self, member_id: str) -> pd.Index:
@@ -156,7 +156,7 @@ class Holdouts:
         if member_id in self._rows:
             return self._rows[member_id]
         data, frame = self._member_frame(member_id)
-        vc, by = data.vc, data.vc["fanout"].get("by")
+        vc, by = data.vc, data.vc.typed.fanout.by
         rows = frame.iloc[self._holdout(member_id)[0]]
         self._rows[member_id] = (rows[vc.feature_columns], rows[vc.label])
         self._fanout[member_id] = rows[by] if by else None
@@ -219,7 +219,7 @@ class Holdouts:
     def fanout_sizes(self, run_id: str) -> pd.Series:
         """Rows per fan-out value in the run's whole dataset."""
         data = self._run(run_id)
-        by = data.vc["fanout"].get("by")
+        by = data.vc.typed.fanout.by
         return data.frame[by].value_counts(dropna=False) if by else pd.Series(dtype=int)
 
 

@@ -61,7 +61,7 @@ def reproduce_run(store: RunStore, run_id: str, member_key: str | None = None) -
         raise RunNotFoundError(f"No {what} {run_id!r} to reproduce.")
 
     vc = ValidatedConfig(raw=plan.config, config_hash=plan.config_hash)
-    by = vc["fanout"].get("by")
+    by = vc.typed.fanout.by
     frame = read_plan_data(plan, vc)
     positions = frame.groupby(by, sort=False).indices if by else {}
     factory = PipelineFactory(vc)

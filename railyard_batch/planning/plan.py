@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from railyard_batch.config.schema import Task, TrainConfig, typed_config
+from railyard_batch.config.schema import SplitStrategy, Task, TrainConfig, typed_config
 from railyard_batch.config.validate import ValidatedConfig
 from railyard_batch.errors import ConfigError, DataError
 from railyard_batch.planning.data import DataIdentity, dataset_columns, read_table, require_columns
@@ -120,17 +120,17 @@ class RunPlan:
 
 def check_dataset(vc: ValidatedConfig, identity: DataIdentity) -> pd.DataFrame:
     """Check the columns and the label against the data; return the columns planning needs."""
-    fmt = vc["data"]["format"]
-    columns = dataset_columns(identity.path, fmt)
-    split, fanout = vc["split"], vc["fanout"]
+    cfg = vc.typed
+    columns = dataset_columns(identity.path, cfg.data.format)
+    split, fanout = cfg.split, cfg.fanout
     wanted = {
-        "features.numeric": list(vc["features"]["numeric"]),
-        "features.categorical": list(vc["features"]["categorical"]),
+        "features.numeric": list(cfg.features.numeric),
+        "features.categorical": list(cfg.features.categorical),
         "label.column": [vc.label],
-        "split.time_column": [split["time_column"]] if split.get("time_column") else [],
-        "split.group_column": [split["group_column"]] if split.get("group_column") else [],
-        "fanout.by": [fanout["by"]] if fanout.get("by") else [],
-        "data.extra_columns": list(vc["data"].get("extra_columns") or []),
+        "split.time_column": [split.time_column] if split.time_column else [],
+        "split.group_column": [split.group_column] if split.group_column else [],
+        "fanout.by": [fanout.by] if fanout.by else [],
+        "data.extra_columns": list(cfg.data.extra_columns),
     }
     require_columns(columns, wanted, identity.path)
     needed = [
@@ -138,9 +138,9 @@ def check_dataset(vc: ValidatedConfig, identity: DataIdentity) -> pd.DataFrame:
         for cols in wanted.values()
         if cols
         for c in cols
-        if c in (vc.label, split.get("time_column"), fanout.get("by"))
+        if c in (vc.label, split.time_column, fanout.by)
     ]
-    frame = read_table(identity.path, fmt, list(dict.fromkeys(needed)))
+    frame = read_table(identity.path, cfg.data.format, list(dict.fromkeys(needed)))
     _check_label(frame[vc.label], vc)
     _check_holdout(frame, vc)
     return frame
@@ -174,23 +174,23 @@ def _check_holdout(frame: pd.DataFrame, vc: ValidatedConfig) -> None:
 
     from railyard_batch.execution.splits import parse_times
 
-    split = vc["split"]
-    if split["strategy"] != "time":
+    split = vc.typed.split
+    if split.strategy != SplitStrategy.TIME or split.time_column is None:
         return
     # A column that does not parse is named here, before anything trains.
-    times = parse_times(frame[split["time_column"]], split["time_column"])
-    if split.get("cutoff") is None:
+    times = parse_times(frame[split.time_column], split.time_column)
+    if split.cutoff is None:
         return
-    cutoff = pd.Timestamp(split["cutoff"])
+    cutoff = pd.Timestamp(split.cutoff)
     if not (times >= cutoff).any():
         raise ConfigError(
             f"The 'split.cutoff' parameter leaves the holdout empty: every row of "
-            f"{split['time_column']!r} is before it (latest {times.max()}). Got {split['cutoff']!r}."
+            f"{split.time_column!r} is before it (latest {times.max()}). Got {split.cutoff!r}."
         )
     if not (times < cutoff).any():
         raise ConfigError(
             f"The 'split.cutoff' parameter leaves the training set empty: no row of "
-            f"{split['time_column']!r} is before it (earliest {times.min()}). Got {split['cutoff']!r}."
+            f"{split.time_column!r} is before it (earliest {times.min()}). Got {split.cutoff!r}."
         )
 
 
@@ -199,7 +199,7 @@ def plan_members(
 ) -> tuple[list[tuple[str, Any, int]], int]:
     """``(key, value, n_rows)`` for every member, largest first, and the count of fan-out values
     below ``fanout.min_rows``. Members come from the data, not from a list."""
-    by = vc["fanout"].get("by")
+    by = vc["fanout"].get("by")  # (with members_from_counts: a plain section is enough)
     counts = fanout_counts(frame[by]) if by else []
     return members_from_counts(counts, len(frame), vc)
 

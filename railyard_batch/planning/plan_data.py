@@ -27,7 +27,7 @@ def read_plan_data(
         cache=data.get("cache") or None,
         remote=data.get("remote") or None,
     )
-    by = vc["fanout"].get("by")
+    by = vc.typed.fanout.by
     if by is None or values is None:
         return read_table(str(path), data["format"], vc.needed_columns(), use_threads=use_threads)
     return read_table(
