@@ -253,7 +253,7 @@ def execute_sweep(
     store = RunStore(url)
     try:
         record_execution(store, plans, executed)
-        if executed.over:
+        if executed.how.over:
             store.finish_runs(sweep_id)
         return [summarize(store, plan) for plan in plans]
     finally:

@@ -13,6 +13,7 @@ from typing import Any, cast
 
 from hydra.core.config_store import ConfigStore
 from omegaconf import MISSING, OmegaConf
+from omegaconf.errors import OmegaConfBaseException
 
 from railyard_batch.config.targets import DEFAULT_ALLOWED_MODULES
 from railyard_batch.errors import ConfigError
@@ -209,8 +210,6 @@ def typed_config(raw: Mapping[str, Any]) -> TrainConfig:
     key the schema lacks, a value of the wrong type or a required one missing is a
     :class:`~railyard_batch.errors.ConfigError` naming it (a plan edited by hand, or written by
     another version)."""
-    from omegaconf.errors import OmegaConfBaseException
-
     try:
         merged = OmegaConf.merge(OmegaConf.structured(TrainConfig), dict(raw))
         return cast(TrainConfig, OmegaConf.to_object(merged))

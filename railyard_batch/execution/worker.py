@@ -107,9 +107,10 @@ class _Recorder:
             self.plan.store_url, lambda store: store.renew_members(ids, owner, lease), lease / 3
         )
 
-    def claim(self, members: list[MemberPlan]) -> dict[str, tuple[str, str | None]]:
+    def claim(self, members: list[MemberPlan], *, reuse: bool) -> dict[str, tuple[str, str | None]]:
         """Claim members in the store (:meth:`RunStore.claim_members`): train, wait for a
-        concurrent sweep training the same content key, or take its result (cached)."""
+        concurrent sweep training the same content key, or take its result (cached; not
+        without ``reuse``, ``execution.force``)."""
         if self.store is None:  # a pod: the launcher's plan is the claim
             return {m.id: ("train", None) for m in members}
         return self.store.claim_members(
@@ -117,7 +118,7 @@ class _Recorder:
             owner=self.owner,
             lease_s=self.lease,
             node=self.node,
-            reuse=not self.plan.typed.execution.force,
+            reuse=reuse,
         )
 
     def recorded(self, member: MemberPlan) -> MemberOutcome:
@@ -153,9 +154,8 @@ class _Recorder:
     def flush(self) -> list[MemberOutcome]:
         """Commit the queued members: their artifacts made durable (one sync of the artifact
         root), then one store transaction (without a store: their outcome files written and
-        synced). A
-        member is recorded only once its files are durable; a kill before the transaction
-        leaves the batch unrecorded, and a re-run trains it again."""
+        synced). A member is recorded only once its files are durable; a kill before the
+        transaction leaves the batch unrecorded, and a re-run trains it again."""
         batch, self.pending = self.pending, []
         if not batch:
             return []
@@ -261,7 +261,7 @@ def run_shard(
 
             claimed = list(members)
             while claimed:
-                decisions = recorder.claim(claimed)
+                decisions = recorder.claim(claimed, reuse=not vc.typed.execution.force)
                 waiting = []
                 for member in claimed:
                     decision, other = decisions[member.id]
@@ -410,9 +410,13 @@ def _run_member(
         return MemberOutcome(
             member.id, "failed", started, now(), reason=f"writing artifacts failed: {_reason(exc)}"
         )
-    wanted = plan.typed.export.bundle
+    wanted = factory.vc.typed.export.bundle
     try:
-        export = _export(plan, member, trained, artifacts) if wanted else None
+        export = (
+            _export(plan, member, trained, artifacts, with_onnx=factory.vc.typed.export.onnx)
+            if wanted
+            else None
+        )
     except Exception as exc:  # the model is trained and written; export is extra
         LOGGER.error("exporting %s failed", member.key, exc_info=exc)
         export = {"exportable": False, "reason": f"export failed: {_reason(exc)}"}
@@ -429,7 +433,12 @@ def _run_member(
 
 
 def _export(
-    plan: RunPlan, member: MemberPlan, trained: TrainedMember, artifacts: ArtifactStore
+    plan: RunPlan,
+    member: MemberPlan,
+    trained: TrainedMember,
+    artifacts: ArtifactStore,
+    *,
+    with_onnx: bool,
 ) -> dict[str, Any]:
     """Export the bundle next to the model and run the parity gate on the holdout. A model
     the gate refuses is recorded as not exportable with the reason; it still succeeded."""
@@ -448,7 +457,7 @@ def _export(
             input_schema=holdout,
             holdout=holdout,
             run_id=plan.run_id,
-            with_onnx=plan.typed.export.onnx,
+            with_onnx=with_onnx,
         )
     except JvmScorerError as exc:
         return {"exportable": False, "reason": f"JVM scorer unavailable: {exc}"}

@@ -13,12 +13,11 @@ import heapq
 import json
 import os
 from dataclasses import asdict, dataclass, field
-from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from railyard_batch.config.schema import SplitStrategy, Task, TrainConfig, typed_config
+from railyard_batch.config.schema import SplitStrategy, Task
 from railyard_batch.config.validate import ValidatedConfig
 from railyard_batch.errors import ConfigError, DataError
 from railyard_batch.planning.data import DataIdentity, dataset_columns, read_table, require_columns
@@ -70,12 +69,6 @@ class RunPlan:
 
     def shard_members(self, shard: int) -> list[MemberPlan]:
         return [m for m in self.members if m.shard == shard]
-
-    @cached_property
-    def typed(self) -> TrainConfig:
-        """:attr:`config` as the schema's dataclasses, made once (``config`` stays the plain
-        data that is hashed, recorded and sent to pods)."""
-        return typed_config(self.config)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -43,11 +43,6 @@ class Executed:
     #: cluster's watcher has recorded each one's end). SUBMITTED: None.
     reason: str | None = None
 
-    @property
-    def over(self) -> bool:
-        """Whether this invocation's runs are over, to be closed now (all but SUBMITTED)."""
-        return self.how.over
-
 
 class Backend(Protocol):
     #: Recorded on the sweep ("local", "kubernetes").
