@@ -5,9 +5,11 @@ uses there is the one the CLI chose."""
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from railyard_batch.cli import main as cli
@@ -16,6 +18,7 @@ from railyard_batch.config.validate import validate_config
 from railyard_batch.errors import ConfigError
 from railyard_batch.execution.backends import _pool_worker
 from railyard_batch.execution.backends.local import _cgroup_quota, default_workers, pinned_pool
+from tests.conftest import Project
 from tests.test_config_validation import base
 
 
@@ -83,3 +86,49 @@ def test_the_cli_gives_arrow_the_system_allocator_and_its_pool_workers_inherit_i
         cli.main(["--help"])
     assert os.environ[ARROW_POOL_VAR] == "jemalloc"
     assert "railyard-batch" in capsys.readouterr().out
+
+
+@pytest.mark.e2e
+def test_a_hook_in_a_pool_worker_gets_str_columns_in_python_storage(project: Project) -> None:
+    """The shard's frames and the labels user code looks up are pandas ``str`` in Python
+    storage inside a real pool worker (a lookup through Arrow's storage cost a quarter of a
+    trivial member's time, issue 11), with the same values the file holds."""
+    seen = project.root / "seen.jsonl"
+    (project.root / "pipelines" / "probe.py").write_text(
+        "import json, os\n"
+        "import pandas as pd\n"
+        "from sklearn.dummy import DummyClassifier\n"
+        "def train(train_df, holdout_df, params):\n"
+        f"    with open({str(seen)!r}, 'a') as out:\n"
+        "        out.write(json.dumps({\n"
+        "            'pid': os.getpid(),\n"
+        "            'option': pd.get_option('mode.string_storage'),\n"
+        "            'columns': [str(train_df.columns.dtype), train_df.columns.dtype.storage],\n"
+        "            'merchant': [str(train_df['merchant_id'].dtype),\n"
+        "                         train_df['merchant_id'].dtype.storage],\n"
+        "            'merchants': sorted(set(train_df['merchant_id'])),\n"
+        "        }) + '\\n')\n"
+        "    return DummyClassifier().fit(train_df[['amount']], train_df['is_fraud'])\n"
+    )
+    result = project.run(
+        "+experiment=fraud_v3",
+        "-m",
+        "fanout.by=merchant_id",
+        "fanout.min_rows=300",
+        "fanout.include_global=false",
+        "execution.workers=2",
+        "execution.progress=false",
+        "hook=pipelines.probe:train",
+    )
+    assert result.returncode == 0, result.stderr
+    rows = [json.loads(line) for line in seen.read_text().splitlines()]
+    assert len({row["pid"] for row in rows}) == 2, rows  # two real pool processes
+    for row in rows:
+        assert row["option"] == "python"
+        assert row["columns"] == ["str", "python"]
+        assert row["merchant"] == ["str", "python"]
+        assert len(row["merchants"]) == 1  # one merchant's rows, the file's values
+    file_merchants = set(
+        pd.read_parquet(project.root / "data" / "transactions.parquet")["merchant_id"]
+    )
+    assert {row["merchants"][0] for row in rows} <= file_merchants

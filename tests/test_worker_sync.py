@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from hydra import compose, initialize_config_dir
 
@@ -27,6 +28,7 @@ def test_outcomes_written_by_a_storeless_worker_are_synced(
     plan = plan_run(cfg, sweep_id="s1", job_num=0, overrides=[], workers=1)
     record_plans([plan], experiment="t", sweep_overrides=[], backend="kubernetes")
     outcomes = run_shard(plan, 0, record_in_store=False)
+    assert pd.get_option("mode.string_storage") == "auto"  # the shard's option did not leak
     assert outcomes and all(o.state == "succeeded" for o in outcomes)
 
     store = RunStore(plan.store_url)
