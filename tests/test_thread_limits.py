@@ -1,7 +1,8 @@
 """Math libraries in a local pool worker use the threads the config gives them, not one per
 core: asked inside a real spawn pool process (the one the local backend starts), threadpoolctl
-reports the limit for every BLAS and OpenMP library loaded there. And the allocator Arrow
-uses there is the one the CLI chose."""
+reports the limit for every BLAS and OpenMP library loaded there. The allocator Arrow uses
+there is the one the CLI chose, and the frames a hook gets there keep pandas' ``str`` in
+Python storage."""
 
 from __future__ import annotations
 
