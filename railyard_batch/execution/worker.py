@@ -38,6 +38,7 @@ from railyard_batch.execution.training import (
     TrainedMember,
     object_strings,
     train_member,
+    training_frames,
 )
 from railyard_batch.execution.worker_log import LOGGER, ShardLog, capture, log_relpath, node_name
 from railyard_batch.planning.plan import MemberPlan, RunPlan
@@ -222,12 +223,7 @@ def run_shard(
 
     try:
         with ExitStack() as stack, capture(log):
-            # pandas' ``str`` dtype in Python storage, not Arrow's, for the shard's frames and
-            # all the user code does with them: a label lookup (``df[["amount"]]``, the
-            # feature-name checks scikit-learn makes on every fit and predict) builds a small
-            # ``str`` Index, and converting Arrow's to objects each time cost about 0.25 ms of
-            # a trivial member's 1.2 ms (issue 11). Same dtype, same values; scoped to the shard.
-            stack.enter_context(pd.option_context("mode.string_storage", "python"))
+            stack.enter_context(training_frames())  # the same options reproduce uses
             LOGGER.info(
                 "shard %d of run %s: %d member(s) on node %s, pid %d",
                 shard,

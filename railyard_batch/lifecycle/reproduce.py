@@ -11,7 +11,7 @@ import numpy as np
 
 from railyard_batch.config.validate import ValidatedConfig
 from railyard_batch.errors import MemberSkipped, RunNotFoundError
-from railyard_batch.execution.training import PipelineFactory, train_member
+from railyard_batch.execution.training import PipelineFactory, train_member, training_frames
 from railyard_batch.planning.plan import RunPlan
 from railyard_batch.planning.plan_data import read_plan_data
 from railyard_batch.planning.provenance import package_versions
@@ -45,6 +45,11 @@ class ReproduceReport:
 
 
 def reproduce_run(store: RunStore, run_id: str, member_key: str | None = None) -> ReproduceReport:
+    with training_frames():  # read and train under the options the worker used
+        return _reproduce_run(store, run_id, member_key)
+
+
+def _reproduce_run(store: RunStore, run_id: str, member_key: str | None) -> ReproduceReport:
     run = store.run(run_id)
     sweep = store.sweep(run.sweep_id)
     plan_uri = join_uri(str(run.artifact_uri), "plan.json")
