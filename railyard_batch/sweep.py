@@ -306,26 +306,8 @@ def close_dead_sweeps(url: str, *, unleased_local: bool = False) -> list[str]:
 
 
 def summarize(store: RunStore, plan: RunPlan) -> RunSummary:
-    members = store.members(run_id=plan.run_id)
-    counts: dict[str, int] = {}
-    for m in members:
-        counts[m.state] = counts.get(m.state, 0) + 1
     objective_name = plan.config["evaluation"].get("objective")
-    objective = None
-    if objective_name:
-        values = [
-            value
-            for m in members
-            if m.state == "succeeded"
-            and (value := (m.metrics or {}).get(objective_name)) is not None
-        ]
-        objective = fmean(values) if values else None
-    storage = next(
-        (
-            f"member {m.id}: {m.reason}"
-            for m in members
-            if m.state == "failed" and "StorageError" in (m.reason or "")
-        ),
-        None,
-    )
+    counts, values, failed = store.run_tally(plan.run_id, objective_name)
+    objective = fmean(values) if values else None
+    storage = f"member {failed.id}: {failed.reason}" if failed is not None else None
     return RunSummary(run_id=plan.run_id, counts=counts, objective=objective, storage_error=storage)

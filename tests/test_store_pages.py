@@ -80,3 +80,34 @@ def test_a_page_of_an_unknown_sweep_is_not_found(store_url: str) -> None:
     with pytest.raises(RunNotFoundError, match="No sweep 'nope'"):
         store.sweep_page("nope")
     store.close()
+
+
+def test_a_run_tally_is_what_its_member_records_give(store_url: str) -> None:
+    """``run_tally`` (a run's summary: counts, the objective's values, the first storage
+    failure) computed in the database equals the same figures computed from every record."""
+    store = RunStore(store_url)
+    ids = _sweep(store, 40)
+    stamp = now()
+    outcomes = []
+    for i, member in enumerate(ids):
+        if i % 4 == 0:
+            metrics = {"auc": i / 100} if i % 8 else {"other": 1.0}  # some lack the objective
+            outcomes.append(MemberOutcome(member, "succeeded", stamp, stamp, metrics=metrics))
+        elif i % 4 == 1:
+            reason = "StorageError: disk full" if i % 3 == 0 else "ValueError: 100%_off"
+            outcomes.append(MemberOutcome(member, "failed", stamp, stamp, reason=reason))
+    store.record_outcomes(outcomes)
+
+    for run in ("r0", "r1"):
+        records = store.members(run_id=run)
+        counts, values, first = store.run_tally(run, "auc")
+        assert counts == store.state_counts(run_id=run)
+        expected = [
+            m.metrics["auc"] for m in records if m.state == "succeeded" and "auc" in m.metrics
+        ]
+        assert sorted(values) == sorted(expected) and expected
+        storage = [m for m in records if m.state == "failed" and "StorageError" in m.reason]
+        assert first == storage[0]
+        assert store.run_tally(run, None)[1] == []
+    assert store.run_tally("r0", "%")[1] == []  # a metric name is a key, not a pattern
+    store.close()

@@ -25,6 +25,7 @@ from sqlalchemy import (
     and_,
     bindparam,
     case,
+    false,
     func,
     literal,
     or_,
@@ -715,6 +716,37 @@ class RunStore:
         if limit is not None:
             stmt = stmt.limit(limit)
         return [MemberRecord.from_row(r) for r in self._rows(stmt)]
+
+    def run_tally(
+        self, run_id: str, metric: str | None = None
+    ) -> tuple[dict[str, int], list[Any], MemberRecord | None]:
+        """What a run's summary needs, read from one snapshot without building a record per
+        member (a 5,000-member run's records cost its summary about 0.12 s): its members by
+        state, the value of ``metric`` of each succeeded member that has it, and the first
+        member (in :meth:`members`' order) that failed writing the artifact root."""
+        of_run = members.c.run_id == run_id
+        succeeded = (of_run & (members.c.state == "succeeded")) if metric else false()
+        counts, metric_rows, storage = self._reads(
+            select(members.c.state, func.count().label("n"))
+            .where(of_run)
+            .group_by(members.c.state),
+            select(members.c.metrics).where(succeeded & members.c.metrics.is_not(None)),
+            select(members)
+            .where(
+                of_run
+                & (members.c.state == "failed")
+                & members.c.reason.contains("StorageError", autoescape=True)
+            )
+            .order_by(members.c.n_rows.desc(), members.c.member_key)
+            .limit(1),
+        )
+        values = [
+            value
+            for row in metric_rows
+            if (value := json.loads(row["metrics"]).get(metric)) is not None
+        ]
+        first = MemberRecord.from_row(storage[0]) if storage else None
+        return {r["state"]: r["n"] for r in counts}, values, first
 
     def sweep_page(
         self, sweep_id: str, *, state: str | None = None, offset: int = 0, limit: int = 100
