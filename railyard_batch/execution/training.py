@@ -79,10 +79,13 @@ class MemberRows:
     frame: pd.DataFrame
     features: pd.DataFrame
     label: np.ndarray
-    # The member's split when the shard made it (:meth:`arranged`): the rows above are then
-    # its training rows followed by its holdout rows, each side in the split's order, and
-    # these are their positions among the member's rows as read. None: the rows are as read.
+    # The member's split when the shard made it (:meth:`arranged`): its rows are then its
+    # training rows followed by its holdout rows, each side in the split's order, and these
+    # are their positions among the member's rows as read. None: the rows are as read.
     split: tuple[np.ndarray, np.ndarray] | None = None
+    # With a split: where the member's rows lie in the shard's frames above (start, stop),
+    # which :func:`train_member` cuts once into training and holdout rows.
+    window: tuple[int, int] | None = None
 
     @classmethod
     def of(cls, frame: pd.DataFrame, vc: ValidatedConfig, *, hook: bool) -> MemberRows:
@@ -93,6 +96,8 @@ class MemberRows:
         return cls(frame, features, frame[vc.label].to_numpy())
 
     def __len__(self) -> int:
+        if self.window is not None:
+            return self.window[1] - self.window[0]
         return len(self.frame)
 
     def slice(self, start: int, stop: int) -> MemberRows:
@@ -109,8 +114,10 @@ class MemberRows:
         """The rows from ``start`` to ``stop``, which the shard put in ``split``'s order
         (training rows, then holdout rows): a member trains on slices of them, without the
         gather of its rows into that order (one pandas take each of the frame and the
-        features, 0.15-0.25 ms a member)."""
-        return dataclasses.replace(self.slice(start, stop), split=split)
+        features, 0.15-0.25 ms a member), and without a slice of the member's rows before
+        the slices into training and holdout rows (each ``iloc`` slice of a frame with
+        string columns costs pandas about 30 us)."""
+        return dataclasses.replace(self, split=split, window=(start, stop))
 
 
 def build_preprocessing(vc: ValidatedConfig) -> Any:
@@ -203,11 +210,13 @@ def train_member(rows: MemberRows | pd.DataFrame, factory: PipelineFactory) -> T
         raise MemberSkipped("the split left the training set empty")
     n_train = len(train_idx)
     # The member's rows in split order (training rows, then holdout): as the shard arranged
-    # them, or one gather of them, cut in two (a slice is a view; a take costs pandas
-    # ~0.2-0.7 ms on a small member, more with Arrow string columns).
+    # them (rows start to stop of its frames), or one gather of them, cut in two (a slice is
+    # a view; a take costs pandas ~0.2-0.7 ms on a small member, more with Arrow strings).
     order = None if rows.split is not None else np.concatenate([train_idx, holdout_idx])
+    start, stop = rows.window if rows.window is not None else (0, len(rows.frame))
+    cut = start + n_train
     y_split = rows.label if order is None else rows.label[order]
-    y_train, y_holdout = y_split[:n_train], y_split[n_train:]
+    y_train, y_holdout = y_split[start:cut], y_split[cut:stop]
     classify = vc.task == Task.BINARY_CLASSIFICATION
     if classify and len(np.unique(y_train)) < 2:
         raise MemberSkipped(
@@ -216,15 +225,15 @@ def train_member(rows: MemberRows | pd.DataFrame, factory: PipelineFactory) -> T
 
     if hook is not None:
         both = rows.frame if order is None else rows.frame.take(order)
-        model = hook(both.iloc[:n_train], both.iloc[n_train:], dict(vc.typed.params))
+        model = hook(both.iloc[start:cut], both.iloc[cut:stop], dict(vc.typed.params))
         x_holdout = (
-            rows.features.iloc[n_train:] if order is None else rows.features.take(holdout_idx)
+            rows.features.iloc[cut:stop] if order is None else rows.features.take(holdout_idx)
         )
     else:
         features = rows.features if order is None else rows.features.take(order)
         model = factory.new()
-        model.fit(features.iloc[:n_train], y_train)
-        x_holdout = features.iloc[n_train:]
+        model.fit(features.iloc[start:cut], y_train)
+        x_holdout = features.iloc[cut:stop]
     evaluation = vc.typed.evaluation
     scores = None
     if classify:
@@ -244,7 +253,7 @@ def train_member(rows: MemberRows | pd.DataFrame, factory: PipelineFactory) -> T
     folds = evaluation.oof_folds
     oof = None
     if classify and folds:
-        train = rows.slice(0, n_train) if order is None else rows.take(train_idx)
+        train = rows.slice(start, cut) if order is None else rows.take(train_idx)
         oof = _oof_scores(train, train_idx, factory, folds)
     blob = pickle.dumps(model, protocol=5)
     return TrainedMember(
