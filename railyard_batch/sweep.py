@@ -193,7 +193,7 @@ def record_plans(
                 overrides=plan.overrides,
                 config=plan.config,
                 config_hash=plan.config_hash,
-                estimator=str(plan.config["estimator"]["_target_"]),
+                estimator=str(plan.typed.estimator["_target_"]),
                 data_path=plan.data["path"],
                 data_md5=plan.data["md5"],
                 data_source=plan.data["source"],
@@ -306,8 +306,7 @@ def close_dead_sweeps(url: str, *, unleased_local: bool = False) -> list[str]:
 
 
 def summarize(store: RunStore, plan: RunPlan) -> RunSummary:
-    objective_name = plan.config["evaluation"].get("objective")
-    counts, values, failed = store.run_tally(plan.run_id, objective_name)
+    counts, values, failed = store.run_tally(plan.run_id, plan.typed.evaluation.objective)
     objective = fmean(values) if values else None
     storage = f"member {failed.id}: {failed.reason}" if failed is not None else None
     return RunSummary(run_id=plan.run_id, counts=counts, objective=objective, storage_error=storage)

@@ -66,3 +66,21 @@ def test_any_value_anywhere_is_typed_or_one_config_error(
         assert "\n" not in str(exc) and "does not fit the schema" in str(exc)
     else:
         assert isinstance(typed, TrainConfig)
+
+
+def test_a_plans_typed_config_is_made_once_and_does_not_travel_with_it(tmp_path: Any) -> None:
+    """``RunPlan.typed``: the plan's config as the schema's dataclasses, made once per plan
+    object; ``plan.json`` holds the plain config only, and a loaded plan types it again."""
+    from railyard_batch.planning.plan import RunPlan
+    from tests.k8s_launcher.plans import make_plan
+
+    plan = make_plan(artifact_root=str(tmp_path), resources={"memory": "3Gi"})
+    assert plan.typed is plan.typed  # made once
+    assert plan.typed.resources.memory == "3Gi" and plan.typed.execution.force is False
+    assert "typed" not in plan.to_dict()
+
+    loaded = RunPlan.load(plan.save())
+    assert loaded.config == plan.config and loaded.typed == plan.typed
+    plan.config["split"] = {"seed": "soon"}  # a plan edited by hand: refused by its key
+    with pytest.raises(ConfigError, match=r"split\.seed"):
+        _ = RunPlan.from_dict(plan.to_dict()).typed

@@ -135,7 +135,7 @@ def _launch(
     if failed:  # a job could not even be planned: run nothing, let Hydra report it
         return returns
     if collector.plans:
-        experiment = str(collector.plans[0].config.get("experiment", "default"))
+        experiment = collector.plans[0].typed.experiment
         try:
             summaries = app.run_plans(
                 collector.plans,

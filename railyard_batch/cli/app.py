@@ -129,9 +129,9 @@ def _compose(plan: RunPlan) -> None:
     from railyard_batch.compositions.command import compose_sweep, summary_line
     from railyard_batch.compositions.spec import parse
 
-    raw = dict(plan.config["composition"])
+    raw = dict(plan.typed.composition)
     spec = parse(str(raw["name"]), raw)
-    bundle = bool((plan.config.get("export") or {}).get("bundle"))
+    bundle = plan.typed.export.bundle
     for result in compose_sweep(plan.store_url, plan.sweep_id, spec, bundle=bundle):
         print(summary_line(result))
 
@@ -184,9 +184,9 @@ def run_plans(
     )
     last_summaries = summaries
     print_sweep_summary(plans, summaries)
-    if plans and plans[0].config.get("composition"):
+    if plans and plans[0].typed.composition:
         _compose(plans[0])  # before registering: the composition registers too
-    if plans and (plans[0].config.get("registry") or {}).get("register"):
+    if plans and plans[0].typed.registry.register:
         _register_sweep(plans[0])
     return summaries
 

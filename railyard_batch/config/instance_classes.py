@@ -16,7 +16,6 @@ from typing import Any
 
 import yaml
 
-from railyard_batch.config.schema import ResourcesConfig
 from railyard_batch.errors import ConfigError, one_of
 
 CLASS_KEYS = frozenset({"nodeSelector", "tolerations", "affinity"})
@@ -67,14 +66,14 @@ def load(path: Path) -> dict[str, dict[str, Any]]:
     return classes
 
 
-def placement(resources: dict[str, Any], classes: dict[str, dict[str, Any]]) -> dict[str, Any]:
-    """The placement of ``resources.instance_class`` among ``classes``; a class that is not
-    there, or a GPU request outside the ``gpu`` class (when the file has one: its pods would
-    miss the GPU nodes' selector and tolerations), is a ConfigError naming the key."""
-    name = str(resources.get("instance_class", ResourcesConfig.instance_class))
+def placement(instance_class: str, gpu: int, classes: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """The placement of ``resources.instance_class`` among ``classes``, for ``resources.gpu``
+    GPUs; a class that is not there, or a GPU request outside the ``gpu`` class (when the file
+    has one: its pods would miss the GPU nodes' selector and tolerations), is a ConfigError
+    naming the key."""
+    name = str(instance_class)
     if name not in classes:
         raise one_of("resources.instance_class", classes, name)
-    gpu = resources.get("gpu") or 0
     if gpu and GPU_CLASS in classes and name != GPU_CLASS:
         raise ConfigError(
             f"The 'resources.instance_class' parameter must be '{GPU_CLASS}' when resources.gpu "

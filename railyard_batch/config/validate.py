@@ -375,7 +375,7 @@ def _check_resources(resources: dict[str, Any]) -> None:
     # The classes are the instance-class file's (the Kubernetes launcher's placements); a
     # project without one runs locally only, where the class places nothing.
     if path.exists():
-        instance_classes.placement(resources, instance_classes.load(path))
+        instance_classes.placement(resources["instance_class"], gpu, instance_classes.load(path))
 
 
 def _check_fanout(fanout: dict[str, Any]) -> None:

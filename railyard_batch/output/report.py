@@ -67,7 +67,7 @@ def print_sweep_summary(plans: Sequence[RunPlan], summaries: Sequence[Any]) -> N
     for plan, summary in zip(plans, summaries, strict=True):
         table.add_row(
             plan.run_id,
-            _short_target(str(plan.config["estimator"]["_target_"])),
+            _short_target(str(plan.typed.estimator["_target_"])),
             " ".join(redact_override(o) for o in plan.overrides),
             _counts_text(summary.counts),
             str(plan.below_min_rows),

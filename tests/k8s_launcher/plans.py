@@ -23,8 +23,10 @@ def make_plan(
 ) -> RunPlan:
     run_id = f"{sweep_id}-{job_num:03d}"
     keys = keys or ["__global__", *(f"m{i:05d}" for i in range(members - 1))]
-    config = {
+    config = {  # what the schema requires (typed_config reads it as RunPlan.typed)
         "experiment": experiment,
+        "data": {"path": "data/t.parquet"},
+        "label": {"column": "is_fraud"},
         "estimator": {"_target_": "sklearn.linear_model.LogisticRegression"},
         "resources": {
             "cpu": "1",

@@ -6,7 +6,7 @@ import math
 import multiprocessing
 import os
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import ExitStack, contextmanager
@@ -47,8 +47,12 @@ def _cgroup_quota(root: Path = Path("/sys/fs/cgroup")) -> float | None:
 
 
 def threads_per_worker(execution: Any) -> int:
-    """``execution.threads_per_worker`` of a config section (1 when it has none)."""
-    return int(execution.get("threads_per_worker", 1) or 1)
+    """``execution.threads_per_worker`` of a config section: a plan's typed one, or the Hydra
+    config's (which may lack it: Hydra's launcher suites run apps of their own); 1 when it has
+    none or 0."""
+    if isinstance(execution, Mapping):  # a dict or a DictConfig
+        return int(execution.get("threads_per_worker", 1) or 1)
+    return int(execution.threads_per_worker or 1)
 
 
 def default_workers(threads_per_worker: int = 1) -> int:
@@ -181,9 +185,7 @@ class LocalBackend:
 
     def execute(self, plans: list[RunPlan]) -> Executed:
         if not self.threads_per_worker:
-            self.threads_per_worker = threads_per_worker(
-                plans[0].config.get("execution", {}) if plans else {}
-            )
+            self.threads_per_worker = threads_per_worker(plans[0].typed.execution) if plans else 1
         self.workers = self.workers or default_workers(self.threads_per_worker)
         tasks = [(plan, shard) for plan in plans for shard in range(plan.n_shards)]
         # Heaviest shards first, so the pool does not end waiting on one big shard.

@@ -62,7 +62,7 @@ def claim_for_jobs(
     """Claim the members of ``plans`` that would run; return the plans to submit, each
     narrowed to the members this launcher now holds (the same plan object when nothing
     changed). Waits while a live holder trains one of their content keys."""
-    force = bool(plans[0].config.get("execution", {}).get("force", False))
+    force = plans[0].typed.execution.force
     pending = [(m.id, m.content_key) for p in plans for m in p.members if m.shard >= 0]
     train: set[str] = set()
     cached: dict[str, str] = {}

@@ -94,7 +94,7 @@ def render_run(
         JOB_NUM_LABEL: str(plan.job_num),
     }
     annotations = {
-        f"{ANNOTATION_PREFIX}/experiment": str(plan.config.get("experiment", "")),
+        f"{ANNOTATION_PREFIX}/experiment": plan.typed.experiment,
         f"{ANNOTATION_PREFIX}/sweep-id": plan.sweep_id,
         f"{ANNOTATION_PREFIX}/run-id": plan.run_id,
         f"{ANNOTATION_PREFIX}/overrides": json.dumps([redact_override(o) for o in plan.overrides]),
@@ -112,8 +112,8 @@ def render_run(
     job_labels = dict(labels)
     if settings.queue:
         job_labels[QUEUE_LABEL] = _names.label_value(settings.queue)
-    resources = plan.config.get("resources", {})
-    placement = placement_of(resources, classes)
+    resources = plan.typed.resources
+    placement = placement_of(resources.instance_class, resources.gpu, classes)
     completions = max(1, plan.n_shards)
     job_values = {
         "name": name,
@@ -174,16 +174,15 @@ def _quantity(key: str, value: Any) -> str:
     return str(value).strip()
 
 
-def _resources(resources: dict[str, Any]) -> dict[str, Any]:
+def _resources(resources: ResourcesConfig) -> dict[str, Any]:
     """Requests for cpu and memory; the memory limit equals its request (an OOM kill, not a
-    noisy neighbour); GPUs are requested and limited alike, as the device plugin wants."""
-    # A plan's config is validated against the schema, which gives every key; a plan made by
-    # hand (tests, an older plan) falls back to the schema's defaults, not a copy of them.
-    cpu = _quantity("resources.cpu", resources.get("cpu", ResourcesConfig.cpu))
-    memory = _quantity("resources.memory", resources.get("memory", ResourcesConfig.memory))
+    noisy neighbour); GPUs are requested and limited alike, as the device plugin wants.
+    (The plan's typed config gives every key, with the schema's defaults.)"""
+    cpu = _quantity("resources.cpu", resources.cpu)
+    memory = _quantity("resources.memory", resources.memory)
     requests: dict[str, str] = {"cpu": cpu, "memory": memory}
     limits: dict[str, str] = {"memory": memory}
-    gpu = int(resources.get("gpu") or 0)
+    gpu = int(resources.gpu or 0)
     if gpu < 0:
         raise ConfigError(f"The 'resources.gpu' parameter must be >= 0. Got {gpu}.")
     if gpu:

@@ -185,7 +185,7 @@ def render_schedule(
     """Render and validate the schedule's objects; raises ConfigError before anything is sent."""
     check_schedule(settings.schedule, settings.time_zone)
     check_store(plans[0].store_url, plans[0].artifact_root, settings)
-    experiment = str(plans[0].config.get("experiment", "default"))
+    experiment = plans[0].typed.experiment
     name = cronjob_name(experiment, overrides)
     argv = scheduled_argv(overrides, settings)
     commit, _ = _render.git_state()

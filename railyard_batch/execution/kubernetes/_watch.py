@@ -156,7 +156,7 @@ class SweepWatch:
     def _update(
         self, run: _Run, job: dict[str, Any] | None, pods: list[dict[str, Any]], store: RunStore
     ) -> None:
-        memory = str(run.plan.config.get("resources", {}).get("memory", "?"))
+        memory = run.plan.typed.resources.memory
         by_index = pods_by_index(pods, run.job)
         status = (job or {}).get("status", {})
         completed = parse_indexes(status.get("completedIndexes"))
