@@ -8,8 +8,8 @@ scikit-learn fit + predict, nothing written) over the same data, in the same run
 Three kinds of run, each a child process, interleaved (loop, loop-1t, railyard, loop, ...):
 ``loop`` is the loop as written (the math libraries pick their own thread counts: on 2 cores
 OpenBLAS and OpenMP start 2 threads each), ``loop-1t`` the same loop with them pinned to one
-thread (its best time on one core here), ``railyard`` the sweep (one worker per core, one
-thread each). The figures are medians over the repeats: wall time, CPU time of the process
+thread (its best time on one core here), ``railyard`` the sweep (the ``railyard-batch``
+process itself, one worker per core, one thread each). The figures are medians over the repeats: wall time, CPU time of the process
 tree, and peak memory of the tree: the sum of RSS sampled every 50 ms (counts the libraries'
 pages once per process) and the sum of PSS sampled every second (each shared page split
 between the processes that map it: what the tree takes from the machine). ``--scaling`` adds a table of railyard's
@@ -41,7 +41,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
-from bench._common import CATEGORICAL, NUMERIC, REPO, members_by_state, run_cli, scratch_project
+from bench._common import CATEGORICAL, CLI, NUMERIC, REPO, members_by_state, scratch_project
 from railyard_batch.synthetic import generate, write
 
 
@@ -102,10 +102,9 @@ def hand_written_loop(data: Path, members: int) -> tuple[float, int]:
     return time.perf_counter() - start, fitted
 
 
-def railyard(data: Path, members: int) -> tuple[float, dict[str, int]]:
-    root = scratch_project(data)
-    elapsed = run_cli(
-        root,
+def railyard_args(members: int) -> list[str]:
+    """The sweep: the same members, features and split as the loop, recorded."""
+    return [
         "estimator=logistic_regression",
         "fanout.by=merchant_id",
         "fanout.min_rows=1",
@@ -114,8 +113,7 @@ def railyard(data: Path, members: int) -> tuple[float, dict[str, int]]:
         "split.strategy=time",
         "split.time_column=timestamp",
         "execution.progress=false",
-    )
-    return elapsed, members_by_state(root)
+    ]
 
 
 THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
@@ -152,16 +150,27 @@ def _children_cpu() -> float:
 
 
 def measured(mode: str, data: Path, members: int) -> dict[str, float | str]:
-    """Run this module as a child in ``mode``: wall s, CPU s of the tree, peak tree RSS and
-    PSS bytes, and the child's last line."""
-    cmd = [sys.executable, "-m", "bench.fanout", "--child", mode]
-    cmd += ["--members", str(members), "--data", str(data)]
+    """Run ``mode`` as a child: wall s, CPU s of the tree, peak tree RSS and PSS bytes, and
+    what it did. The loops run as this module's child; the sweep is the ``railyard-batch``
+    process itself (in a scratch project made first), so that the tree measured is the CLI
+    and its workers, not also an interpreter that imported pandas and scikit-learn to start it
+    (about 100 MiB of PSS and a second of wall time that are not the sweep's)."""
+    root = None
+    if mode == "railyard":
+        root = scratch_project(data)
+        cmd, cwd = [CLI, *railyard_args(members)], root
+    else:
+        cmd = [sys.executable, "-m", "bench.fanout", "--child", mode]
+        cmd += ["--members", str(members), "--data", str(data)]
+        cwd = REPO
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     if mode == "loop-1t":
         env.update({name: "1" for name in THREAD_VARS})
     cpu_before = _children_cpu()
     start = time.perf_counter()
-    child = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=subprocess.PIPE, text=True)
+    child = subprocess.Popen(
+        cmd, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
     parent = psutil.Process(child.pid)
     peak_rss = peak_pss = 0
     done = threading.Event()
@@ -179,18 +188,19 @@ def measured(mode: str, data: Path, members: int) -> dict[str, float | str]:
 
     sampler = threading.Thread(target=sample, daemon=True)
     sampler.start()
-    out, _ = child.communicate()
+    out, err = child.communicate()
     elapsed = time.perf_counter() - start
     done.set()
     sampler.join()
     if child.returncode != 0:
-        raise SystemExit(f"{mode} run failed ({child.returncode})")
+        raise SystemExit(f"{mode} run failed ({child.returncode}):\n{err[-3000:]}")
+    line = f"members {members_by_state(root)}" if root else out.strip().splitlines()[-1]
     return {
         "wall": elapsed,
         "cpu": _children_cpu() - cpu_before,  # the child's tree: pool workers are waited for
         "rss": peak_rss,
         "pss": peak_pss,
-        "line": out.strip().splitlines()[-1],
+        "line": line,
     }
 
 
@@ -209,15 +219,25 @@ def scaling(data: Path, counts: list[int]) -> None:
         equal,
     )
     for title, path in ((data.name, data), ("merchants of equal size (300 rows)", equal)):
-        print(f"\nscaling on {title}: members, wall s, ms per member, vs the first")
-        first = None
+        print(
+            f"\nscaling on {title}: members, wall s, ms per member, vs the first; ms per "
+            "member added since the row above (the fixed cost cancels), vs the first such"
+        )
+        first = first_added = None
+        before: tuple[int, float] | None = None
         for count in counts:
             run = measured("railyard", path, count)
-            per = float(run["wall"]) / count * 1000
+            wall = float(run["wall"])
+            per = wall / count * 1000
             first = first or per
+            added = ""
+            if before is not None:
+                marginal = (wall - before[1]) / (count - before[0]) * 1000
+                first_added = first_added or marginal
+                added = f"  added {marginal:6.2f}  {marginal / first_added:5.2f}x"
+            before = (count, wall)
             print(
-                f"  {count:6d} {float(run['wall']):8.2f} {per:8.2f}  {per / first:5.2f}x"
-                f"  ({run['line']})",
+                f"  {count:6d} {wall:8.2f} {per:8.2f}  {per / first:5.2f}x{added}  ({run['line']})",
                 flush=True,
             )
 
@@ -228,15 +248,11 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--data", type=Path, default=REPO / "data" / "transactions.parquet")
     parser.add_argument("--scaling", help="member counts for a scaling table: 1000,2000,3000")
-    parser.add_argument("--child", choices=["loop", "loop-1t", "railyard"], help=argparse.SUPPRESS)
+    parser.add_argument("--child", choices=["loop", "loop-1t"], help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child in ("loop", "loop-1t"):
         _, fitted = hand_written_loop(args.data, args.members)
         print(f"{fitted} models fitted, nothing written")
-        return
-    if args.child == "railyard":
-        _, states = railyard(args.data, args.members)
-        print(f"members {states}")
         return
     modes = ("loop", "loop-1t", "railyard")
     runs: dict[str, list[dict[str, float | str]]] = {m: [] for m in modes}
