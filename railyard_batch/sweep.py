@@ -40,7 +40,7 @@ from railyard_batch.planning.plan import (
 from railyard_batch.planning.provenance import code_version, git_state, package_versions
 from railyard_batch.recording.artifacts import ArtifactStore
 from railyard_batch.recording.leases import Heartbeat, lease_seconds, owner_id
-from railyard_batch.recording.store import MemberOutcome, RunStore, now
+from railyard_batch.recording.store import MemberOutcome, RunStore, now, open_store
 from railyard_batch.recording.urls import store_exists
 
 
@@ -142,11 +142,8 @@ def _plan_run(
 def _succeeded_by_key(store_url: str, keys: list[str]) -> dict[str, str]:
     if not store_exists(store_url):  # planning never creates the store
         return {}
-    store = RunStore(store_url)
-    try:
+    with open_store(store_url) as store:
         return store.succeeded_by_content_key(keys)
-    finally:
-        store.close()
 
 
 def record_plans(
@@ -165,8 +162,7 @@ def record_plans(
     artifacts = ArtifactStore(first.artifact_root)
     # Opened first (a new store gets its schema now): the plans' writes are then followed at
     # once by the sweep's, with nothing slow in between.
-    store = RunStore(first.store_url)
-    try:
+    with open_store(first.store_url) as store:
         for plan in plans:
             run_prefix = f"{plan.sweep_id}/{plan.run_id}"
             plan.save()
@@ -203,8 +199,6 @@ def record_plans(
                     for m in plan.members
                 ],
             )
-    finally:
-        store.close()
 
 
 @dataclass(frozen=True)
@@ -250,14 +244,11 @@ def execute_sweep(
         if leased:  # nothing goes on without this process: close the sweep now
             _close(url, sweep_id, f"the sweep was stopped: {type(exc).__name__}: {exc}".strip())
         raise
-    store = RunStore(url)
-    try:
+    with open_store(url) as store:
         record_execution(store, plans, executed)
         if executed.how.over:
             store.finish_runs(sweep_id)
         return [summarize(store, plan) for plan in plans]
-    finally:
-        store.close()
 
 
 def record_execution(store: RunStore, plans: list[RunPlan], executed: Executed) -> None:
@@ -285,12 +276,9 @@ def record_execution(store: RunStore, plans: list[RunPlan], executed: Executed) 
 
 
 def _close(url: str, sweep_id: str, reason: str) -> None:
-    store = RunStore(url)
-    try:
+    with open_store(url) as store:
         store.fail_unfinished(sweep_id, reason.rstrip(": "))
         store.finish_runs(sweep_id)
-    finally:
-        store.close()
 
 
 def close_dead_sweeps(url: str, *, unleased_local: bool = False) -> list[str]:
@@ -298,11 +286,8 @@ def close_dead_sweeps(url: str, *, unleased_local: bool = False) -> list[str]:
     :meth:`RunStore.close_dead`); nothing to do for a store that does not exist yet."""
     if not store_exists(url):
         return []
-    store = RunStore(url)
-    try:
+    with open_store(url) as store:
         return store.close_dead(unleased_local=unleased_local)
-    finally:
-        store.close()
 
 
 def summarize(store: RunStore, plan: RunPlan) -> RunSummary:

@@ -358,13 +358,10 @@ def _kubernetes(ns: argparse.Namespace) -> int:
 def _export(ns: argparse.Namespace) -> int:
     from railyard_batch.lifecycle.export import export_member
     from railyard_batch.output import report
-    from railyard_batch.recording.store import RunStore
+    from railyard_batch.recording.store import open_store
 
-    store = RunStore(ns.store)
-    try:
+    with open_store(ns.store) as store:
         outcome = export_member(store, ns.member_id, ns.out_dir, with_onnx=not ns.no_onnx)
-    finally:
-        store.close()
     report.print_json(outcome.to_dict())
     if not outcome.exportable:
         print(f"not exportable: {outcome.reason}", file=sys.stderr)
@@ -374,13 +371,10 @@ def _export(ns: argparse.Namespace) -> int:
 
 def _logs(ns: argparse.Namespace) -> int:
     from railyard_batch.execution.member_logs import member_logs
-    from railyard_batch.recording.store import RunStore
+    from railyard_batch.recording.store import open_store
 
-    store = RunStore(ns.store)
-    try:
+    with open_store(ns.store) as store:
         member, parts = member_logs(store, ns.member_id)
-    finally:
-        store.close()
     for part in parts:
         if part.whole:
             print(
@@ -397,13 +391,10 @@ def _logs(ns: argparse.Namespace) -> int:
 def _reproduce(ns: argparse.Namespace) -> int:
     from railyard_batch.lifecycle.reproduce import reproduce_run
     from railyard_batch.output import report
-    from railyard_batch.recording.store import RunStore
+    from railyard_batch.recording.store import open_store
 
-    store = RunStore(ns.store)
-    try:
+    with open_store(ns.store) as store:
         result = reproduce_run(store, ns.run_id, ns.member)
-    finally:
-        store.close()
     if ns.json:
         report.print_json(result.to_dict())
     else:
@@ -448,10 +439,9 @@ def _worker(ns: argparse.Namespace) -> int:
 def _runs(ns: argparse.Namespace) -> int:
     from railyard_batch.errors import StoreError
     from railyard_batch.output import report
-    from railyard_batch.recording.store import RunStore
+    from railyard_batch.recording.store import open_store
 
-    store = RunStore(ns.store)
-    try:
+    with open_store(ns.store) as store:
         if ns.action == "gc":
             closed = store.close_dead(unleased_local=True)
             print(f"closed {len(closed)} dead sweep(s){': ' if closed else ''}{' '.join(closed)}")
@@ -491,8 +481,6 @@ def _runs(ns: argparse.Namespace) -> int:
                 title = f"sweep {sweep_id}: compositions vs the global model on the same rows"
                 report.print_table(report.rows_table(title, composed))
         return 0
-    finally:
-        store.close()
 
 
 def _show(store: RunStore, ns: argparse.Namespace) -> int:

@@ -111,6 +111,12 @@ def _dumps(value: Any) -> str | None:
     return None if value is None else json.dumps(value)
 
 
+def open_store(url: str) -> RunStore:
+    """The run store at ``url``, to use as ``with open_store(url) as store:`` (closed on the
+    way out). The schema is checked (and a brand-new database created) on opening."""
+    return RunStore(url)
+
+
 class RunStore:
     """Reads and writes sweeps, runs and members. Cheap to open; one per process.
 
@@ -159,6 +165,12 @@ class RunStore:
 
     def close(self) -> None:
         self._engine.dispose()
+
+    def __enter__(self) -> RunStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
     def __del__(self) -> None:  # a store nobody closed returns its connections (psycopg warns)
         engine = getattr(self, "_engine", None)

@@ -17,7 +17,7 @@ from sqlalchemy import Engine, insert, select, tuple_
 
 from railyard_batch.compositions.ids import is_composition
 from railyard_batch.recording.records import CompositionRecord, MemberRecord, RunRecord, SweepRecord
-from railyard_batch.recording.store import RunStore, now
+from railyard_batch.recording.store import RunStore, now, open_store
 from railyard_batch.registry import tables as t
 from railyard_batch.registry.changes import HEX
 from railyard_batch.registry.errors import NotRegistrableError
@@ -270,9 +270,6 @@ def register_target(
     from railyard_batch.registry.db import engine_for
 
     root = artifact_base(artifact_root)
-    store = RunStore(store_url)
-    try:
+    with open_store(store_url) as store:
         candidates = member_candidates(store, target, root)
-    finally:
-        store.close()
     return register(engine_for(store_url), candidates, actor)

@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 from sqlalchemy import Engine, insert, select
 
-from railyard_batch.recording.store import RunStore, now
+from railyard_batch.recording.store import RunStore, now, open_store
 from railyard_batch.registry import tables as t
 from railyard_batch.registry.changes import alias_state, resolve_version
 from railyard_batch.registry.errors import ModelNotFoundError, RegistryError
@@ -333,8 +333,7 @@ def shadow(
         candidate = resolve_version(c, name, candidate_ref)
         held = _production_of(c, name, candidate)
         cand_row, prod_row = version_row(c, name, candidate), version_row(c, name, held)
-    store = RunStore(store_url)
-    try:
+    with open_store(store_url) as store:
         holdouts = CompositionHoldouts(Holdouts(store), store)  # compositions too
         external = None
         if data is not None:
@@ -349,8 +348,6 @@ def shadow(
             root=root,
             external=external,
         )
-    finally:
-        store.close()
     report = {"id": uuid.uuid4().hex[:16], **report}
     paths = _write_files(root, report, prod_scores, cand_scores)
     report["files"] = {k: str(v) for k, v in paths.items()}

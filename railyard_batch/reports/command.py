@@ -9,7 +9,7 @@ import uuid
 from pathlib import Path
 
 from railyard_batch.errors import OutputError, StoreError
-from railyard_batch.recording.store import RunStore
+from railyard_batch.recording.store import open_store
 
 
 def write_report(html: str, out: Path) -> None:
@@ -35,14 +35,11 @@ def report_command(store_url: str, sweep_id: str | None, out: Path) -> int:
         raise OutputError(
             f"Cannot write the report to {str(out)!r} ('--output'): no directory {str(out.parent)!r}."
         )
-    store = RunStore(store_url)
-    try:
+    with open_store(store_url) as store:
         with contextlib.suppress(StoreError):  # a read-only store still has a report
             store.close_dead()
         sweep_id = sweep_id or store.latest_sweep_id()
         page = render_report(store, sweep_id)
-    finally:
-        store.close()
     write_report(page, out)
     print(f"wrote {out} (sweep {sweep_id})", file=sys.stderr)
     return 0

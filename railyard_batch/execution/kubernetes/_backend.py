@@ -22,7 +22,7 @@ from railyard_batch.execution.kubernetes._watch import wait
 from railyard_batch.planning.plan import RunPlan
 from railyard_batch.recording.artifacts import ArtifactStore
 from railyard_batch.recording.leases import Heartbeat, lease_seconds, owner_id
-from railyard_batch.recording.store import RunStore
+from railyard_batch.recording.store import open_store
 
 
 class KubernetesBackend:
@@ -79,13 +79,10 @@ class KubernetesBackend:
             url, lambda store: store.renew_members(claims.held(), owner, lease), lease / 3
         )
         with heartbeat:
-            store = RunStore(url)
-            try:
+            with open_store(url) as store:
                 narrowed = claim_for_jobs(
                     plans, store, owner=owner, lease_s=lease, poll_s=s.poll_seconds, claims=claims
                 )
-            finally:
-                store.close()
             for before, after in zip(plans, narrowed, strict=True):
                 if after is not before:  # status and wait follow the shards the pods run
                     after.save()

@@ -18,7 +18,7 @@ from railyard_batch.execution.kubernetes._reasons import job_failure_reason, pod
 from railyard_batch.execution.kubernetes._watch import sweep_selector, wait
 from railyard_batch.recording.artifacts import ArtifactStore, join_uri
 from railyard_batch.recording.records import RunRecord
-from railyard_batch.recording.store import RunStore
+from railyard_batch.recording.store import RunStore, open_store
 
 if TYPE_CHECKING:
     from railyard_batch.planning.plan import RunPlan
@@ -224,8 +224,7 @@ def run_command(ns: Any) -> int:
 
     from railyard_batch.output.report import k8s_status_table, print_json, print_line, print_table
 
-    store = RunStore(ns.store)
-    try:
+    with open_store(ns.store) as store:
         if ns.command == "status":
             result = status(store, ns.sweep)
             if ns.json:
@@ -257,5 +256,3 @@ def run_command(ns: Any) -> int:
         deleted = cancel(store, ns.sweep)
         print_line(f"deleted {deleted} Job(s) of sweep {ns.sweep}")
         return 0
-    finally:
-        store.close()
