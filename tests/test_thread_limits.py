@@ -96,13 +96,14 @@ def test_a_hook_in_a_pool_worker_gets_str_columns_in_python_storage(project: Pro
     trivial member's time, issue 11), with the same values the file holds."""
     seen = project.root / "seen.jsonl"
     (project.root / "pipelines" / "probe.py").write_text(
-        "import json, os\n"
+        "import json, multiprocessing, os\n"
         "import pandas as pd\n"
         "from sklearn.dummy import DummyClassifier\n"
         "def train(train_df, holdout_df, params):\n"
         f"    with open({str(seen)!r}, 'a') as out:\n"
         "        out.write(json.dumps({\n"
         "            'pid': os.getpid(),\n"
+        "            'pool': multiprocessing.parent_process() is not None,\n"
         "            'option': pd.get_option('mode.string_storage'),\n"
         "            'columns': [str(train_df.columns.dtype), train_df.columns.dtype.storage],\n"
         "            'merchant': [str(train_df['merchant_id'].dtype),\n"
@@ -123,7 +124,9 @@ def test_a_hook_in_a_pool_worker_gets_str_columns_in_python_storage(project: Pro
     )
     assert result.returncode == 0, result.stderr
     rows = [json.loads(line) for line in seen.read_text().splitlines()]
-    assert len({row["pid"] for row in rows}) == 2, rows  # two real pool processes
+    # In real pool processes (spawned by the CLI), not the CLI itself; which of the two
+    # workers trains which member is the pool's business, so the count is not asserted.
+    assert rows and all(row["pool"] for row in rows), rows
     for row in rows:
         assert row["option"] == "python"
         assert row["columns"] == ["str", "python"]
