@@ -12,7 +12,7 @@ import logging
 from abc import abstractmethod
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from hydra.core.utils import (
     JobReturn,
@@ -27,6 +27,9 @@ from hydra.types import HydraContext, TaskFunction
 from omegaconf import DictConfig, open_dict
 
 log = logging.getLogger(__name__)
+
+if TYPE_CHECKING:  # the plugin scan imports this module: nothing heavy at run time
+    from railyard_batch.execution.backends.base import Backend
 
 
 class RailyardLauncher(Launcher):
@@ -59,7 +62,7 @@ class RailyardLauncher(Launcher):
         """Stop workers :meth:`start_workers` started that no backend took."""
 
     @abstractmethod
-    def make_backend(self, workers: int) -> Any:
+    def make_backend(self, workers: int) -> Backend:
         """The backend that runs the collected plans (imported here, not at plugin scan)."""
 
 
@@ -67,7 +70,7 @@ def launch(
     launcher: Any,
     job_overrides: Sequence[Sequence[str]],
     initial_job_idx: int,
-    make_backend: Callable[[int], Any],
+    make_backend: Callable[[int], Backend],
 ) -> list[JobReturn]:
     returns: list[JobReturn] = []
     try:
@@ -81,7 +84,7 @@ def _launch(
     launcher: Any,
     job_overrides: Sequence[Sequence[str]],
     initial_job_idx: int,
-    make_backend: Callable[[int], Any],
+    make_backend: Callable[[int], Backend],
     returns: list[JobReturn],
 ) -> list[JobReturn]:
     """Plan every job (each ``JobReturn`` appended to ``returns`` as it comes), then run the

@@ -5,7 +5,7 @@ with the same worker the local launcher runs.
     railyard-batch +experiment=fraud_v3 -m hydra/launcher=kubernetes hydra.launcher.dry_run=true
 """
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from hydra.core.config_store import ConfigStore
 from omegaconf import DictConfig, OmegaConf
@@ -25,6 +25,9 @@ ConfigStore.instance().store(
     provider="railyard-batch",
 )
 
+if TYPE_CHECKING:  # the plugin scan imports this module: nothing heavy at run time
+    from railyard_batch.execution.backends.base import Backend
+
 
 class RailyardKubernetesLauncher(RailyardLauncher):
     def __init__(self, workers: int = 0, **settings: Any) -> None:
@@ -34,7 +37,7 @@ class RailyardKubernetesLauncher(RailyardLauncher):
             for k, v in settings.items()
         }
 
-    def make_backend(self, workers: int) -> Any:
+    def make_backend(self, workers: int) -> "Backend":
         from railyard_batch.cli.app import UserErrorExit
         from railyard_batch.errors import RailyardError
         from railyard_batch.execution.kubernetes import KubernetesBackend, KubernetesSettings

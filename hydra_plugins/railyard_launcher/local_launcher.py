@@ -1,11 +1,14 @@
 """``hydra/launcher=local``: every Hydra job's members run in one local pool of processes."""
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING
 
 from hydra.core.config_store import ConfigStore
 
 from hydra_plugins.railyard_launcher._core import RailyardLauncher
+
+if TYPE_CHECKING:  # the plugin scan imports this module: nothing heavy at run time
+    from railyard_batch.execution.backends.base import Backend
 
 
 @dataclass
@@ -37,7 +40,7 @@ class RailyardLocalLauncher(RailyardLauncher):
 
         stop_early()
 
-    def make_backend(self, workers: int) -> Any:
+    def make_backend(self, workers: int) -> "Backend":
         from railyard_batch.execution.backends.local import LocalBackend
 
         return LocalBackend(workers, progress=self.progress)

@@ -17,6 +17,7 @@ from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig
 
 from railyard_batch.errors import RailyardError
+from railyard_batch.execution.backends.base import Backend
 from railyard_batch.execution.backends.local import (
     LocalBackend,
     default_workers,
@@ -176,7 +177,7 @@ def _train(cfg: DictConfig) -> Any:
 
 
 def run_plans(
-    plans: list[RunPlan], backend: Any, *, experiment: str, sweep_overrides: list[str]
+    plans: list[RunPlan], backend: Backend, *, experiment: str, sweep_overrides: list[str]
 ) -> list[RunSummary]:
     global last_summaries
     summaries = execute_sweep(
