@@ -136,6 +136,7 @@ def _plan_run(
         )
         for (key, value, n), s, k in zip(members, shards, keys, strict=True)
     ]
+    plan.typed = cfg  # the typed config planning read (RunPlan.typed): not made a second time
     return plan
 
 

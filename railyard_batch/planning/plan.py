@@ -71,7 +71,7 @@ class RunPlan:
     @cached_property
     def typed(self) -> TrainConfig:
         """:attr:`config` as the schema's dataclasses (:func:`typed_config`), made once per
-        plan (about 15 ms): what the sweep, the backends and the CLI read
+        plan (about 15 ms; planning sets the one it read): what the sweep, the backends and the CLI read
         (``plan.typed.execution.force``) instead of string keys of the dict. Not a field:
         the plan travels (``plan.json``, a pod's ConfigMap) as its plain config."""
         return typed_config(self.config)

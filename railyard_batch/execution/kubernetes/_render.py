@@ -182,7 +182,7 @@ def _resources(resources: ResourcesConfig) -> dict[str, Any]:
     memory = _quantity("resources.memory", resources.memory)
     requests: dict[str, str] = {"cpu": cpu, "memory": memory}
     limits: dict[str, str] = {"memory": memory}
-    gpu = int(resources.gpu or 0)
+    gpu = resources.gpu
     if gpu < 0:
         raise ConfigError(f"The 'resources.gpu' parameter must be >= 0. Got {gpu}.")
     if gpu:
