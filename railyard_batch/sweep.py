@@ -40,6 +40,7 @@ from railyard_batch.planning.plan import (
 from railyard_batch.planning.provenance import code_version, git_state, package_versions
 from railyard_batch.recording.artifacts import ArtifactStore
 from railyard_batch.recording.leases import Heartbeat, lease_seconds, owner_id
+from railyard_batch.recording.outcomes import OutcomeRecorder
 from railyard_batch.recording.store import MemberOutcome, RunStore, now, open_store
 from railyard_batch.recording.urls import store_exists
 
@@ -239,30 +240,30 @@ def execute_sweep(
         else nullcontext()
     )
     try:
-        with heartbeat:
-            executed = backend.execute(plans)
+        with heartbeat, OutcomeRecorder(url) as recorder:
+            executed = backend.execute(plans, recorder)
+            record_execution(recorder, plans, executed)
     except BaseException as exc:
         if leased:  # nothing goes on without this process: close the sweep now
             _close(url, sweep_id, f"the sweep was stopped: {type(exc).__name__}: {exc}".strip())
         raise
     with open_store(url) as store:
-        record_execution(store, plans, executed)
         if executed.how.over:
             store.finish_runs(sweep_id)
         return [summarize(store, plan) for plan in plans]
 
 
-def record_execution(store: RunStore, plans: list[RunPlan], executed: Executed) -> None:
-    """Record what a backend's :meth:`~Backend.execute` left to this layer (it reports; it
-    does not write the store): a dry run's or a schedule's members skipped with its reason,
-    and the members a finished execution left queued or running failed with its reason (their
-    worker died, or their shard raised). Workers record the members they finish themselves,
-    and a cluster's watcher syncs its pods' outcomes."""
+def record_execution(recorder: OutcomeRecorder, plans: list[RunPlan], executed: Executed) -> None:
+    """Record what a backend's :meth:`~Backend.execute` reported (it does not close anything
+    itself): a dry run's or a schedule's members skipped with its reason, and the members a
+    finished execution left queued or running failed with its reason (their worker died, or
+    their shard raised). The members that ran reached ``recorder`` through the backend."""
     if executed.reason is None or not plans:
         return
+    store = recorder.store
     if executed.how in (Execution.DRY_RUN, Execution.SCHEDULED):
         stamp = now()
-        store.record_outcomes(
+        recorder.record(
             [
                 MemberOutcome(m.id, "skipped", stamp, stamp, reason=executed.reason)
                 for p in plans
@@ -273,7 +274,7 @@ def record_execution(store: RunStore, plans: list[RunPlan], executed: Executed) 
         for sweep_id in {p.sweep_id for p in plans}:
             counts = store.state_counts(sweep_id)
             if counts.get("queued") or counts.get("running"):
-                store.fail_unfinished(sweep_id, executed.reason)
+                recorder.fail_unfinished(sweep_id, executed.reason)
 
 
 def _close(url: str, sweep_id: str, reason: str) -> None:

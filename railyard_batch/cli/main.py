@@ -408,6 +408,7 @@ def _worker(ns: argparse.Namespace) -> int:
     from railyard_batch.errors import ConfigError
     from railyard_batch.execution.worker import run_shard
     from railyard_batch.planning.plan import RunPlan
+    from railyard_batch.recording.store import MemberOutcome
 
     shard = ns.shard
     if shard is None:
@@ -428,7 +429,18 @@ def _worker(ns: argparse.Namespace) -> int:
         )
     if not 0 <= shard < plan.n_shards:
         raise ConfigError(f"The '--shard' option must be in [0, {plan.n_shards - 1}]. Got {shard}.")
-    outcomes = run_shard(plan, shard, record_in_store=not ns.no_store)
+    if ns.no_store:  # a pod: its outcome files are the record, which the launcher syncs
+        outcomes = run_shard(plan, shard)
+    else:
+        from railyard_batch.recording.outcomes import OutcomeRecorder
+
+        with OutcomeRecorder(plan.store_url) as recorder:
+
+            def committed(batch: list[MemberOutcome], new: bool) -> None:
+                if new:
+                    recorder.record(batch)
+
+            outcomes = run_shard(plan, shard, committed)
     failed = [o for o in outcomes if o.state == "failed"]
     for o in failed:
         print(f"member {o.member_id} failed: {o.reason}", file=sys.stderr)

@@ -4,14 +4,16 @@ same :func:`run_shard` (the pod through ``railyard-batch worker --plan URI --sha
 For a shard it reads the dataset once (only the needed columns, only the shard's fan-out
 values), slices it per member, trains, and writes the model and holdout scores to the artifact
 root (atomically). Finished members are committed in batches (up to :data:`BATCH_MEMBERS`, at
-least every :data:`BATCH_SECONDS`): their files synced with one ``syncfs``, then one store
-transaction for the batch. A pod cannot reach the store: it runs with
-``record_in_store=False`` and writes each member's outcome (``outcome.json``, with the metrics)
-instead, after its files are durable and synced in turn, and the launcher brings those into
-the store (:func:`railyard_batch.execution.sync.sync_outcomes`). Where the store is reached the
-store row is the record and no outcome file is written: nothing would read it, and it cost a
-third of a small member's files and a second ``syncfs`` a batch. A member that fails is
-recorded as failed with its reason and the shard goes on.
+least every :data:`BATCH_SECONDS`): their files synced with one ``syncfs``, then the batch
+handed on. The worker does not record outcomes itself: the sweep's
+:class:`~railyard_batch.recording.outcomes.OutcomeRecorder` does, on the one path that module
+describes. Where the store is reached the worker is given a :data:`Committed` callback that
+carries each batch there (a call in the same process, or a message to the pool's parent), and
+it uses the store only to claim its members and hold their leases. A pod cannot reach the
+store: it runs without the callback and writes each member's outcome (``outcome.json``, with
+the metrics) after its files are durable, synced in turn, and the launcher records those
+(:func:`railyard_batch.execution.sync.sync_outcomes`). A member that fails is recorded as
+failed with its reason and the shard goes on.
 """
 
 from __future__ import annotations
@@ -53,9 +55,11 @@ from railyard_batch.recording.artifacts import (
 from railyard_batch.recording.leases import Heartbeat, lease_seconds, owner_id
 from railyard_batch.recording.store import MemberOutcome, RunStore, now
 
-# Told the outcomes recorded, a batch at a time (a pool worker sends each batch to its parent
-# in one message, not one a member).
-ProgressFn = Callable[[list[MemberOutcome]], None]
+# Where a shard's outcomes go once committed, a batch at a time: ``(outcomes, new)``. New ones
+# are to be recorded (by the sweep's OutcomeRecorder); the others the store holds already (a
+# concurrent sweep's result taken while claiming, a member finished before this shard ran),
+# and are passed on for the progress only.
+Committed = Callable[[list[MemberOutcome], bool], None]
 # How often a member waiting for a concurrent sweep's result asks again.
 WAIT_POLL_S = 0.5
 
@@ -84,14 +88,19 @@ def _failed(outcome: MemberOutcome, why: str) -> MemberOutcome:
     )
 
 
-class _Recorder:
-    """Writes each outcome to the artifact store and, when reachable, to the run store, a
-    batch of members at a time (:meth:`add`, :meth:`flush`)."""
+class _Batches:
+    """Commits a shard's finished members a batch at a time (:meth:`add`, :meth:`flush`):
+    their files made durable, then the batch handed to ``committed`` (without it, a pod: each
+    outcome written beside the member's files). Claims the shard's members in the store and
+    holds their leases, when the store is reached."""
 
-    def __init__(self, plan: RunPlan, artifacts: ArtifactStore, record_in_store: bool) -> None:
+    def __init__(
+        self, plan: RunPlan, artifacts: ArtifactStore, committed: Committed | None
+    ) -> None:
         self.plan = plan
         self.artifacts = artifacts
-        self.store = RunStore(plan.store_url, reached=True) if record_in_store else None
+        self.committed = committed
+        self.store = RunStore(plan.store_url, reached=True) if committed is not None else None
         self.pending: list[tuple[MemberPlan, MemberOutcome]] = []
         self.first_pending = 0.0
 
@@ -154,9 +163,10 @@ class _Recorder:
 
     def flush(self) -> list[MemberOutcome]:
         """Commit the queued members: their artifacts made durable (one sync of the artifact
-        root), then one store transaction (without a store: their outcome files written and
-        synced). A member is recorded only once its files are durable; a kill before the
-        transaction leaves the batch unrecorded, and a re-run trains it again."""
+        root), then the batch handed on to be recorded in one store transaction (without a
+        store: their outcome files written and synced). A member is recorded only once its
+        files are durable; a kill before the transaction leaves the batch unrecorded, and a
+        re-run trains it again."""
         batch, self.pending = self.pending, []
         if not batch:
             return []
@@ -167,10 +177,10 @@ class _Recorder:
             batch = [
                 (m, _failed(o, f"making its artifacts durable failed: {exc}")) for m, o in batch
             ]
-        if self.store is not None:
+        if self.committed is not None:
             done = [outcome for _, outcome in batch]
             fault_point("batch-commit")
-            self.store.record_outcomes(done)
+            self.committed(done, True)
             return done
         # No store (a pod): the outcome files are the record the launcher syncs.
         done = [self._write_outcome(member, outcome) for member, outcome in batch]
@@ -197,14 +207,14 @@ class _Recorder:
             self.store.close()
 
 
-def run_shard(
-    plan: RunPlan, shard: int, progress: ProgressFn | None = None, *, record_in_store: bool = True
-) -> list[MemberOutcome]:
-    """Train every member of ``shard``; return their outcomes (also recorded, see above).
-    The shard's log goes to the artifact store (:mod:`railyard_batch.execution.worker_log`)."""
+def run_shard(plan: RunPlan, shard: int, committed: Committed | None = None) -> list[MemberOutcome]:
+    """Train every member of ``shard``; return their outcomes, each batch also passed to
+    ``committed`` once its files are durable (without it, written as outcome files: a pod;
+    see above). The shard's log goes to the artifact store
+    (:mod:`railyard_batch.execution.worker_log`)."""
     members = plan.shard_members(shard)
     artifacts = ArtifactStore(plan.artifact_root)
-    recorder = _Recorder(plan, artifacts, record_in_store)
+    batches = _Batches(plan, artifacts, committed)
     log = ShardLog(artifacts, log_relpath(plan.sweep_id, plan.run_id, shard))
     node = node_name()
     outcomes: list[MemberOutcome] = []
@@ -214,12 +224,15 @@ def run_shard(
             "%s: %s%s", outcome.state, member.key, f" ({outcome.reason})" if outcome.reason else ""
         )
         outcome = dataclasses.replace(outcome, node=node, log=log.section(start))
-        committed(recorder.add(member, outcome))
+        done(batches.add(member, outcome))
 
-    def committed(done: list[MemberOutcome]) -> None:
-        outcomes.extend(done)
-        if progress is not None and done:
-            progress(done)
+    def done(batch: list[MemberOutcome]) -> None:  # handed on to be recorded by the flush
+        outcomes.extend(batch)
+
+    def held(outcome: MemberOutcome) -> None:  # the store holds it already
+        outcomes.append(outcome)
+        if committed is not None:
+            committed([outcome], False)
 
     try:
         with ExitStack() as stack, capture(log):
@@ -233,7 +246,7 @@ def run_shard(
                 os.getpid(),
             )
             start = log.offset()
-            heartbeat = recorder.started(members, node)
+            heartbeat = batches.started(members, node)
             stack.enter_context(heartbeat)
             vc = ValidatedConfig(raw=plan.config, config_hash=plan.config_hash)
 
@@ -251,7 +264,7 @@ def run_shard(
                 for member in members:
                     failed = MemberOutcome(member.id, "failed", stamp, stamp, reason=str(exc))
                     finish(member, failed, start)
-                committed(recorder.flush())
+                done(batches.flush())
                 return outcomes
 
             def train(member: MemberPlan) -> None:
@@ -263,7 +276,7 @@ def run_shard(
 
             claimed = list(members)
             while claimed:
-                decisions = recorder.claim(claimed, reuse=not vc.typed.execution.force)
+                decisions = batches.claim(claimed, reuse=not vc.typed.execution.force)
                 waiting = []
                 for member in claimed:
                     decision, other = decisions[member.id]
@@ -276,21 +289,21 @@ def run_shard(
                             )
                         else:
                             LOGGER.info("%s: already finished; its result is kept", member.key)
-                        committed([recorder.recorded(member)])
+                        held(batches.recorded(member))
                     else:
                         LOGGER.info("%s: waiting for %s (a concurrent sweep)", member.key, other)
                         waiting.append(member)
                 if waiting:
-                    committed(recorder.flush())  # nothing sits unrecorded while this waits
+                    done(batches.flush())  # nothing sits unrecorded while this waits
                     time.sleep(WAIT_POLL_S)
                 claimed = waiting
-            committed(recorder.flush())
+            done(batches.flush())
             log.member = "-"
     finally:
         try:
-            committed(recorder.flush())  # a shard that raised keeps what it finished
+            done(batches.flush())  # a shard that raised keeps what it finished
         finally:
-            recorder.close()
+            batches.close()
         log.close()
     return outcomes
 
@@ -398,7 +411,7 @@ def _run_member(
         return MemberOutcome(member.id, "failed", started, now(), reason=_reason(exc))
     prefix = member_prefix(plan, member)
     try:
-        # Unsynced: the recorder syncs a batch of members' files at once before recording.
+        # Unsynced: the shard syncs a batch of members' files at once before recording.
         model_uri = artifacts.put(f"{prefix}/model.pkl", trained.model_bytes, durable=False)
         metrics = {**trained.metrics, "n_rows": len(subset)}
         if trained.holdout_scores is not None:

@@ -5,7 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from railyard_batch.execution.backends.base import Executed
 from railyard_batch.planning.plan import MemberPlan, RunPlan
+from railyard_batch.recording.outcomes import OutcomeRecorder
 
 
 def make_plan(
@@ -85,3 +87,11 @@ def recorded_plans(
     ]
     record_plans(plans, experiment=experiment, sweep_overrides=[], backend="kubernetes")
     return plans
+
+
+def execute(backend: Any, plans: list[RunPlan]) -> Executed:
+    """What the sweep layer does around a backend (railyard_batch/sweep.py): the plans'
+    outcomes go to one recorder on their store, closed when the backend returns."""
+    with OutcomeRecorder(plans[0].store_url if plans else "sqlite://") as recorder:
+        result: Executed = backend.execute(plans, recorder)
+        return result

@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 from railyard_batch.execution.kubernetes import KubernetesBackend, KubernetesSettings, connect
-from tests.k8s_launcher.plans import make_plan
+from tests.k8s_launcher.plans import execute, make_plan
 
 SWEEP = "20260101-000000-kill9"
 REPO = Path(__file__).resolve().parents[2]
@@ -38,8 +38,9 @@ def main(kubeconfig: str, namespace: str, artifact_root: str, n_runs: str, *mode
         instance_classes=str(REPO / "conf" / "kubernetes" / "instance_classes.yaml"),
     )
     api = connect(kubeconfig=kubeconfig, context=None, namespace=namespace)
-    KubernetesBackend(settings, api=api).execute(
-        plans(artifact_root, f"sqlite:///{artifact_root}/runs.db", int(n_runs))
+    execute(
+        KubernetesBackend(settings, api=api),
+        plans(artifact_root, f"sqlite:///{artifact_root}/runs.db", int(n_runs)),
     )
 
 

@@ -22,6 +22,7 @@ from railyard_batch.recording.store import RunStore
 from railyard_batch.sweep import record_plans
 from tests.conftest import Project
 from tests.k8s_launcher.cluster_helpers import make_api, run_pod_locally, wait_until
+from tests.k8s_launcher.plans import execute
 from tests.k8s_launcher.test_cluster_sweep import fraud_plans, settings
 
 pytestmark = pytest.mark.k8s
@@ -67,7 +68,7 @@ def test_a_second_sweep_waits_for_the_first_and_records_its_results_as_cached(
     store = RunStore(first[0].store_url)
 
     assert (
-        KubernetesBackend(settings(namespace, wait=False), api=k8s).execute(first).how
+        execute(KubernetesBackend(settings(namespace, wait=False), api=k8s), first).how
         is Execution.SUBMITTED
     )
     held = store.members(sweep_id=first[0].sweep_id)
@@ -77,7 +78,7 @@ def test_a_second_sweep_waits_for_the_first_and_records_its_results_as_cached(
 
     with ThreadPoolExecutor(max_workers=1) as pool:
         late = pool.submit(
-            KubernetesBackend(settings(namespace, wait=False), api=k8s).execute, second
+            execute, KubernetesBackend(settings(namespace, wait=False), api=k8s), second
         )
         time.sleep(2.0)
         assert not late.done(), "the second launcher should wait for the first's members"

@@ -33,7 +33,7 @@ from tests.k8s_cluster import (
 )
 from tests.k8s_launcher import submit_sweep
 from tests.k8s_launcher.cluster_helpers import make_api, wait_until
-from tests.k8s_launcher.plans import recorded_plans
+from tests.k8s_launcher.plans import execute, recorded_plans
 
 pytestmark = pytest.mark.k8s
 REPO = Path(__file__).resolve().parents[2]
@@ -70,7 +70,7 @@ def test_an_oom_kill_is_retried_per_shard_then_reported_with_advice(
         pod_labels={FAIL_LABEL: "true"},
         pod_annotations={FAIL_EXIT_CODE_ANNOTATION: "137", FAIL_REASON_ANNOTATION: "OOMKilled"},
     )
-    KubernetesBackend(s, api=make_api(api, namespace)).execute(plans)
+    execute(KubernetesBackend(s, api=make_api(api, namespace)), plans)
     members = RunStore(plans[0].store_url).members(sweep_id=plans[0].sweep_id)
     assert {m.state for m in members} == {"failed"}
     for m in members:
@@ -87,7 +87,7 @@ def test_a_config_error_is_not_retried(api: Any, namespace: str, tmp_path: Path)
         pod_labels={FAIL_LABEL: "true"},
         pod_annotations={FAIL_EXIT_CODE_ANNOTATION: "2"},
     )
-    KubernetesBackend(s, api=make_api(api, namespace)).execute(plans)
+    execute(KubernetesBackend(s, api=make_api(api, namespace)), plans)
     members = RunStore(plans[0].store_url).members(sweep_id=plans[0].sweep_id)
     assert {m.state for m in members} == {"failed"}
     assert all("config error (exit 2, not retried)" in m.reason for m in members)
@@ -107,7 +107,7 @@ def test_gpu_members_land_on_gpu_nodes_and_status_says_why_others_wait(
     )
     k8s = make_api(api, namespace)
     s = settings(namespace, wait=False, pod_annotations={RUN_FOR_ANNOTATION: "120s"})
-    KubernetesBackend(s, api=k8s).execute(plans)
+    execute(KubernetesBackend(s, api=k8s), plans)
     core = client.CoreV1Api(api)
 
     def placed() -> list[Any] | None:
@@ -144,7 +144,7 @@ def test_a_job_deleted_behind_the_launchers_back_closes_its_members_at_status(
     plans = recorded(tmp_path, "20260101-000000-gone01", members=2, shards=1)
     k8s = make_api(api, namespace)
     s = settings(namespace, wait=False, pod_annotations={RUN_FOR_ANNOTATION: "120s"})
-    KubernetesBackend(s, api=k8s).execute(plans)
+    execute(KubernetesBackend(s, api=k8s), plans)
     batch, core = client.BatchV1Api(api), client.CoreV1Api(api)
     wait_until(
         "the shard's pod running",
@@ -174,7 +174,7 @@ def test_a_job_whose_image_cannot_be_pulled_is_deleted_and_its_members_say_why(
         namespace, pod_labels={IMAGE_PULL_FAILS_LABEL: "true"}, image_pull_timeout_seconds=2
     )
     started = time.monotonic()
-    KubernetesBackend(s, api=make_api(api, namespace)).execute(plans)
+    execute(KubernetesBackend(s, api=make_api(api, namespace)), plans)
     assert time.monotonic() - started < 60
     store = RunStore(plans[0].store_url)
     members = store.members(sweep_id=plans[0].sweep_id)

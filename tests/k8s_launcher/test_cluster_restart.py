@@ -13,9 +13,11 @@ import pytest
 
 from railyard_batch.execution.kubernetes import KubernetesBackend
 from railyard_batch.execution.kubernetes._watch import SweepWatch, wait
+from railyard_batch.recording.outcomes import OutcomeRecorder
 from railyard_batch.recording.store import FINISHED_STATES, RunStore
 from tests.k8s_cluster import RUN_FOR_ANNOTATION, Cluster
 from tests.k8s_launcher.cluster_helpers import make_api
+from tests.k8s_launcher.plans import execute
 from tests.k8s_launcher.test_cluster_failures import count, recorded, settings
 
 pytestmark = pytest.mark.k8s
@@ -31,12 +33,12 @@ def test_an_api_server_restart_mid_submission_is_survived(
 
     def submit_all() -> None:
         try:
-            KubernetesBackend(settings(namespace, wait=False), api=k8s).execute(plans)
+            execute(KubernetesBackend(settings(namespace, wait=False), api=k8s), plans)
         except BaseException as exc:  # reported by the test, not lost in the thread
             errors.append(exc)
 
     # A slow start, so that the restart lands mid-submission: 10 runs are in already.
-    KubernetesBackend(settings(namespace, wait=False), api=k8s).execute(plans[:10])
+    execute(KubernetesBackend(settings(namespace, wait=False), api=k8s), plans[:10])
     submitter = threading.Thread(target=submit_all)
     pid_before = k8s_cluster.pids()["kube-apiserver"]
     k8s_cluster.stop_apiserver()
@@ -67,9 +69,10 @@ def test_waiting_follows_the_watch_without_listing_again(
     plans = recorded(tmp_path, "20260101-000000-watch1", n_runs=2, members=4, shards=2)
     k8s = make_api(api, namespace)
     s = settings(namespace, wait=False, pod_annotations={RUN_FOR_ANNOTATION: "3s"})
-    KubernetesBackend(s, api=k8s).execute(plans)
+    execute(KubernetesBackend(s, api=k8s), plans)
     watch = SweepWatch(k8s, plans)
-    wait(k8s, plans, poll_seconds=0.3, timeout_s=120, watch=watch)
+    with OutcomeRecorder(plans[0].store_url) as recorder:
+        wait(k8s, plans, recorder, poll_seconds=0.3, timeout_s=120, watch=watch)
     assert finished_members(plans) == 8
     assert (watch.jobs.lists, watch.pods.lists) == (1, 1)
 
@@ -82,13 +85,14 @@ def test_waiting_follows_the_sweep_across_an_api_server_restart(
     plans = recorded(tmp_path, "20260101-000000-watch2", n_runs=2, members=4, shards=2)
     k8s = make_api(api, namespace)
     s = settings(namespace, wait=False, pod_annotations={RUN_FOR_ANNOTATION: "6s"})
-    KubernetesBackend(s, api=k8s).execute(plans)
+    execute(KubernetesBackend(s, api=k8s), plans)
     watch = SweepWatch(k8s, plans)
     errors: list[BaseException] = []
 
     def follow() -> None:
         try:
-            wait(k8s, plans, poll_seconds=0.3, timeout_s=180, watch=watch)
+            with OutcomeRecorder(plans[0].store_url) as recorder:
+                wait(k8s, plans, recorder, poll_seconds=0.3, timeout_s=180, watch=watch)
         except BaseException as exc:  # reported by the test, not lost in the thread
             errors.append(exc)
 

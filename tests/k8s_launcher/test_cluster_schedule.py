@@ -30,10 +30,11 @@ from railyard_batch.execution.kubernetes._schedule import (
 )
 from railyard_batch.execution.kubernetes._submit import submit
 from railyard_batch.planning.plan import RunPlan
+from railyard_batch.recording.outcomes import OutcomeRecorder
 from railyard_batch.recording.store import RunStore
 from railyard_batch.sweep import record_execution
 from tests.k8s_launcher.cluster_helpers import make_api, wait_until
-from tests.k8s_launcher.plans import recorded_plans
+from tests.k8s_launcher.plans import execute, recorded_plans
 from tests.k8s_launcher.test_cluster_sweep import contains
 from tests.k8s_launcher.test_injection import PAYLOADS
 from tests.k8s_launcher.test_schedule import (
@@ -122,11 +123,11 @@ def test_the_schedule_exists_as_rendered_and_the_same_command_updates_it(
     plans = recorded(tmp_path, "20260101-000000-sched1")
     k8s = make_api(api, namespace)
     s = settings(namespace, time_zone="Europe/Berlin")
-    executed = KubernetesBackend(s, api=k8s, overrides=OVERRIDES).execute(plans)
+    executed = execute(KubernetesBackend(s, api=k8s, overrides=OVERRIDES), plans)
     assert executed.how is Execution.SCHEDULED
     # The backend reports; the sweep layer records (what execute_sweep does next).
     with closing(RunStore(plans[0].store_url)) as store:
-        record_execution(store, plans, executed)
+        record_execution(OutcomeRecorder.over(store), plans, executed)
     rendered = render_schedule(plans, s, OVERRIDES, namespace=namespace)
 
     for obj in rendered.objects:
@@ -146,7 +147,7 @@ def test_the_schedule_exists_as_rendered_and_the_same_command_updates_it(
     # The same command again, at another time, with another image: the same CronJob, updated.
     again = [*OVERRIDES[:4], "hydra.launcher.schedule='0 3 * * 1'", "hydra.launcher.image=r/x:2"]
     s2 = settings(namespace, schedule="0 3 * * 1", image="r/x:2")
-    KubernetesBackend(s2, api=k8s, overrides=again).execute(plans)
+    execute(KubernetesBackend(s2, api=k8s, overrides=again), plans)
     (updated,) = server_objects(api, namespace, "CronJob")
     assert updated["metadata"]["name"] == cron["metadata"]["name"]
     assert updated["metadata"]["uid"] == cron["metadata"]["uid"]  # replaced, not re-created
@@ -159,7 +160,7 @@ def test_the_schedule_exists_as_rendered_and_the_same_command_updates_it(
 
     # Another sweep (another estimator) is another schedule, beside the first.
     other = ["+experiment=fraud_v3", "estimator=xgboost", *OVERRIDES[3:]]
-    KubernetesBackend(settings(namespace), api=k8s, overrides=other).execute(plans)
+    execute(KubernetesBackend(settings(namespace), api=k8s, overrides=other), plans)
     names = sorted(o["metadata"]["name"] for o in server_objects(api, namespace, "CronJob"))
     assert len(names) == 2 and cron["metadata"]["name"] in names
 
@@ -237,7 +238,7 @@ def test_a_triggered_run_completes_and_goes_with_its_cronjob(
 ) -> None:
     plans = recorded(tmp_path, "20260101-000000-sched3", n_runs=1)
     s = settings(namespace, store_volume_claim=store_claim)
-    KubernetesBackend(s, api=make_api(api, namespace), overrides=OVERRIDES).execute(plans)
+    execute(KubernetesBackend(s, api=make_api(api, namespace), overrides=OVERRIDES), plans)
     (cron,) = server_objects(api, namespace, "CronJob")
 
     # kubectl create job --from=cronjob/NAME: the jobTemplate, owned by the CronJob.
@@ -292,16 +293,17 @@ def test_the_launcher_account_can_run_a_sweep_and_nothing_more(
     api: Any, namespace: str, tmp_path: Path
 ) -> None:
     plans = recorded(tmp_path, "20260101-000000-sched4")
-    KubernetesBackend(
-        settings(namespace), api=make_api(api, namespace), overrides=OVERRIDES
-    ).execute(plans)
+    execute(
+        KubernetesBackend(settings(namespace), api=make_api(api, namespace), overrides=OVERRIDES),
+        plans,
+    )
     with token_client(api, namespace, LAUNCHER_ACCOUNT) as as_launcher:
         launcher = Api(as_launcher, namespace, retry_for_s=5)
         # (a) What the scheduled pod does: submit a sweep (create, adopt on a second submit)
         # and follow it to the end (list Jobs and pods), as this account.
         sweep = recorded(tmp_path / "sweep", "20260101-000000-asacct")
         backend = KubernetesBackend(settings(namespace, schedule=None), api=launcher)
-        assert backend.execute(sweep).how is Execution.FINISHED
+        assert execute(backend, sweep).how is Execution.FINISHED
         runs = render_sweep(sweep, settings(namespace, schedule=None), namespace=namespace)
         assert submit(launcher, runs) == [run.name for run in runs]  # 409, then get: adopted
         jobs = server_objects(api, namespace, "Job")

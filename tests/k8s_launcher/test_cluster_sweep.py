@@ -21,6 +21,7 @@ from railyard_batch.recording.store import RunStore
 from railyard_batch.sweep import plan_run, record_plans
 from tests.conftest import Project
 from tests.k8s_launcher.cluster_helpers import make_api, run_pod_locally, wait_until
+from tests.k8s_launcher.plans import execute
 
 pytestmark = pytest.mark.k8s
 REPO = Path(__file__).resolve().parents[2]
@@ -90,11 +91,11 @@ def test_fraud_v3_sweep_runs_as_rendered_and_syncs_results(
     # The dry run, then the real submit, through the same code path. (A dry run records
     # nothing itself: the sweep layer marks the members skipped, and here there is none yet.)
     out = io.StringIO()
-    KubernetesBackend(settings(namespace, dry_run=True), out=out).execute(plans)
+    execute(KubernetesBackend(settings(namespace, dry_run=True), out=out), plans)
     dry = list(yaml.safe_load_all(out.getvalue()))
     record_plans(plans, experiment="fraud_v3", sweep_overrides=[], backend="kubernetes")
     store = RunStore(plans[0].store_url)
-    KubernetesBackend(settings(namespace, wait=False), api=k8s).execute(plans)
+    execute(KubernetesBackend(settings(namespace, wait=False), api=k8s), plans)
 
     batch, core = client.BatchV1Api(api), client.CoreV1Api(api)
     serialize = api.sanitize_for_serialization

@@ -24,7 +24,7 @@ from railyard_batch.execution.kubernetes import (
 from railyard_batch.execution.kubernetes._claims import narrow
 from railyard_batch.execution.kubernetes._names import JOB_NAME_MAX, is_dns_label, job_name
 from railyard_batch.execution.kubernetes._template import DEFAULT_TEMPLATE_DIR
-from tests.k8s_launcher.plans import make_plan
+from tests.k8s_launcher.plans import execute, make_plan
 
 REPO = Path(__file__).resolve().parents[2]
 GOLDEN = Path(__file__).parent / "golden"
@@ -217,19 +217,20 @@ def test_dry_run_prints_every_object_as_kubectl_yaml(tmp_path: Path) -> None:
 
     record_plans(plans, experiment="fraud_v3", sweep_overrides=[], backend="kubernetes")
     out = io.StringIO()
-    executed = KubernetesBackend(settings(dry_run=True, namespace="ml"), out=out).execute(plans)
+    executed = execute(KubernetesBackend(settings(dry_run=True, namespace="ml"), out=out), plans)
     docs = list(yaml.safe_load_all(out.getvalue()))
     assert [d["kind"] for d in docs] == ["Job", "ConfigMap"] * 3
     assert all(d["metadata"]["namespace"] == "ml" for d in docs)
     for doc in docs:
         validate_object(doc)
+    from railyard_batch.recording.outcomes import OutcomeRecorder
     from railyard_batch.recording.store import RunStore
     from railyard_batch.sweep import record_execution
 
     recorded = RunStore(store)
     assert {m.state for m in recorded.members(sweep_id=plans[0].sweep_id)} == {"queued"}
     # The backend reports; the sweep layer records (what execute_sweep does next).
-    record_execution(recorded, plans, executed)
+    record_execution(OutcomeRecorder.over(recorded), plans, executed)
     members = recorded.members(sweep_id=plans[0].sweep_id)
     assert {m.state for m in members} == {"skipped"}
     assert members[0].reason == "dry run: nothing was submitted"

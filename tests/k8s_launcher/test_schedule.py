@@ -34,10 +34,11 @@ from railyard_batch.execution.kubernetes._schedule import (
 )
 from railyard_batch.execution.kubernetes._schema import validate_object
 from railyard_batch.planning.plan import RunPlan
+from railyard_batch.recording.outcomes import OutcomeRecorder
 from railyard_batch.recording.store import RunStore
 from railyard_batch.sweep import record_execution, record_plans
 from tests.conftest import Project
-from tests.k8s_launcher.plans import make_plan
+from tests.k8s_launcher.plans import execute, make_plan
 from tests.k8s_launcher.test_injection import PAYLOADS, shape
 
 REPO = Path(__file__).resolve().parents[2]
@@ -319,7 +320,7 @@ def test_a_store_the_scheduled_pod_cannot_write_is_refused() -> None:
 def test_a_schedule_without_the_command_line_is_refused() -> None:
     backend = KubernetesBackend(settings(dry_run=True), out=io.StringIO())
     with pytest.raises(ConfigError, match=r"'hydra.launcher.schedule' parameter needs"):
-        backend.execute(plans())
+        execute(backend, plans())
 
 
 def test_the_dry_run_prints_the_schedule_and_runs_nothing(tmp_path: Path) -> None:
@@ -329,7 +330,7 @@ def test_the_dry_run_prints_the_schedule_and_runs_nothing(tmp_path: Path) -> Non
     backend = KubernetesBackend(
         settings(dry_run=True, namespace="ml"), out=out, overrides=OVERRIDES
     )
-    executed = backend.execute(sweep)
+    executed = execute(backend, sweep)
     assert executed.how is Execution.DRY_RUN and executed.reason
     docs = list(yaml.safe_load_all(out.getvalue()))
     # Exactly what render_schedule makes (the path that also sends them), no Job.
@@ -341,7 +342,7 @@ def test_the_dry_run_prints_the_schedule_and_runs_nothing(tmp_path: Path) -> Non
         validate_object(doc)
     store = RunStore(sweep[0].store_url)
     # The backend reports; the sweep layer records (what execute_sweep does next).
-    record_execution(store, sweep, executed)
+    record_execution(OutcomeRecorder.over(store), sweep, executed)
     members = store.members(sweep_id=sweep[0].sweep_id)
     store.close()
     assert {m.state for m in members} == {"skipped"}

@@ -35,17 +35,26 @@ def warm() -> None:
     import railyard_batch.execution.worker  # noqa: F401
 
 
-def run_task(plan: Any, shard: int) -> int:
+def run_task(plan: Any, shard: int, task: int) -> int:
+    """Run one shard; each committed batch goes to the parent in one message ``(task,
+    outcomes, new)``, where the sweep's recorder records the new ones, and ``(task, None,
+    False)`` ends the task's messages (they arrive in order: one feeder thread a process), so
+    that the parent knows when it has every batch of a task that returned."""
     from threadpoolctl import threadpool_limits
 
     from railyard_batch.execution.worker import run_shard
 
-    def report(outcomes: list[Any]) -> None:
-        if _QUEUE is not None:  # a batch's states in one message
-            _QUEUE.put([outcome.state for outcome in outcomes])
+    queue = _QUEUE
+    assert queue is not None, "a pool that runs shards is started with its parent's queue"
 
-    with threadpool_limits(limits=_THREADS):
-        return len(run_shard(plan, shard, progress=report))
+    def committed(outcomes: list[Any], new: bool) -> None:
+        queue.put((task, outcomes, new))
+
+    try:
+        with threadpool_limits(limits=_THREADS):
+            return len(run_shard(plan, shard, committed))
+    finally:
+        queue.put((task, None, False))
 
 
 def thread_report() -> list[dict[str, Any]]:

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from railyard_batch.planning.plan import RunPlan
+from railyard_batch.recording.outcomes import OutcomeRecorder
 
 
 class Execution(enum.Enum):
@@ -51,8 +52,10 @@ class Backend(Protocol):
     #: railyard_batch/recording/leases.py); False when they run elsewhere (a cluster owns them).
     leased: bool
 
-    def execute(self, plans: list[RunPlan]) -> Executed:
-        """Run every shard of every plan (or submit, schedule or render them); the members'
-        outcomes land in the run store through the worker. Says which of those it did and why
-        any member it did not finish is left so (:class:`Executed`); it records neither."""
+    def execute(self, plans: list[RunPlan], recorder: OutcomeRecorder) -> Executed:
+        """Run every shard of every plan (or submit, schedule or render them), and bring the
+        members' outcomes to ``recorder`` (the sweep layer's, the one writer of outcomes:
+        :mod:`railyard_batch.recording.outcomes`) as they arrive. Says which of those it did
+        and why any member it did not finish is left so (:class:`Executed`); it records
+        neither."""
         ...

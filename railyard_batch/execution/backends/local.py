@@ -19,7 +19,12 @@ from railyard_batch.execution.backends.base import Executed, Execution
 from railyard_batch.execution.worker_log import LOGGER
 from railyard_batch.output.progress import MemberProgress
 from railyard_batch.planning.plan import RunPlan
+from railyard_batch.recording.outcomes import OutcomeRecorder
 from railyard_batch.recording.store import MemberOutcome
+
+# How long the parent waits, once a shard's task has returned, for the task's last messages
+# (they are sent before it returns, so this is only ever reached if the queue is stuck).
+END_OF_TASK_S = 60.0
 
 
 def available_cores() -> int:
@@ -183,7 +188,7 @@ class LocalBackend:
         self.progress = progress
         self._errors: list[str] = []
 
-    def execute(self, plans: list[RunPlan]) -> Executed:
+    def execute(self, plans: list[RunPlan], recorder: OutcomeRecorder) -> Executed:
         if not self.threads_per_worker:
             self.threads_per_worker = threads_per_worker(plans[0].typed.execution) if plans else 1
         self.workers = self.workers or default_workers(self.threads_per_worker)
@@ -201,18 +206,20 @@ class LocalBackend:
 
                 stop_early()  # not needed: the shard runs here
 
-                def advance(outcomes: list[MemberOutcome]) -> None:
+                def committed(outcomes: list[MemberOutcome], new: bool) -> None:
+                    if new:
+                        recorder.record(outcomes)
                     for outcome in outcomes:
                         bar.advance(outcome.state)
 
                 with threadpool_limits(limits=self.threads_per_worker):
                     for plan, shard in tasks:
                         try:
-                            run_shard(plan, shard, progress=advance)
+                            run_shard(plan, shard, committed)
                         except Exception as exc:  # fails its shard, not the sweep
                             self._shard_failed(plan, shard, exc)
             else:
-                self._execute_pool(tasks, bar)
+                self._execute_pool(tasks, bar, recorder)
         # Members still queued or running now died with their process, or their shard raised
         # (the first error is their reason).
         return Executed(
@@ -226,7 +233,12 @@ class LocalBackend:
         LOGGER.error("shard %d of run %s failed", shard, plan.run_id, exc_info=exc)
         self._errors.append(f"its shard failed: {type(exc).__name__}: {exc}")
 
-    def _execute_pool(self, tasks: list[tuple[RunPlan, int]], bar: MemberProgress) -> None:
+    def _execute_pool(
+        self, tasks: list[tuple[RunPlan, int]], bar: MemberProgress, recorder: OutcomeRecorder
+    ) -> None:
+        """Run the shards on the pool. Its workers send each committed batch here
+        (:func:`_pool_worker.run_task`), and a reader thread records them with ``recorder``:
+        this process is the only one that records outcomes, as on Kubernetes."""
         with ExitStack() as stack:
             early = _take_early(self.threads_per_worker)
             if early is not None:  # started before planning (start_early)
@@ -237,14 +249,29 @@ class LocalBackend:
                 workers = min(self.workers, len(tasks))
                 pool = stack.enter_context(pinned_pool(workers, self.threads_per_worker, queue))
             stack.callback(queue.close)
+            ended: set[int] = set()
+            arrived = threading.Condition()
 
             def drain() -> None:
                 while True:
                     item = queue.get()
                     if item == "stop":
                         return
-                    for state in item:
-                        bar.advance(state)
+                    task, outcomes, new = item
+                    if outcomes is None:  # the task's last message
+                        with arrived:
+                            ended.add(task)
+                            arrived.notify_all()
+                        continue
+                    if new:
+                        try:
+                            recorder.record(outcomes)
+                        except Exception as exc:  # they stay unfinished: failed with why
+                            LOGGER.error("recording %d outcome(s) failed: %s", len(outcomes), exc)
+                            self._errors.append(f"recording its outcome failed: {exc}")
+                            continue
+                    for outcome in outcomes:
+                        bar.advance(outcome.state)
 
             reader = threading.Thread(target=drain, daemon=True)
             reader.start()
@@ -254,15 +281,24 @@ class LocalBackend:
                 reader.join(timeout=10)
 
             stack.callback(stop_reader)  # after the pool is done (callbacks run in reverse)
+            returned: set[int] = set()
             with pool:
                 futures = {
-                    pool.submit(_pool_worker.run_task, plan, shard): (plan, shard)
-                    for plan, shard in tasks
+                    pool.submit(_pool_worker.run_task, plan, shard, task): (task, plan, shard)
+                    for task, (plan, shard) in enumerate(tasks)
                 }
                 for future in as_completed(futures):
+                    task, plan, shard = futures[future]
                     try:
                         future.result()
                     except BrokenProcessPool:
-                        break  # the members left unfinished are marked failed below
+                        return  # the members left unfinished are marked failed by the caller
                     except Exception as exc:  # fails its shard, not the sweep
-                        self._shard_failed(*futures[future], exc)
+                        self._shard_failed(plan, shard, exc)
+                    returned.add(task)
+            with arrived:  # every batch of every task is recorded before this returns
+                if not arrived.wait_for(lambda: returned <= ended, timeout=END_OF_TASK_S):
+                    LOGGER.error(
+                        "the last outcomes of %d shard(s) never reached the launcher",
+                        len(returned - ended),
+                    )

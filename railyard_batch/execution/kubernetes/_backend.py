@@ -22,7 +22,7 @@ from railyard_batch.execution.kubernetes._watch import wait
 from railyard_batch.planning.plan import RunPlan
 from railyard_batch.recording.artifacts import ArtifactStore
 from railyard_batch.recording.leases import Heartbeat, lease_seconds, owner_id
-from railyard_batch.recording.store import open_store
+from railyard_batch.recording.outcomes import OutcomeRecorder
 
 
 class KubernetesBackend:
@@ -49,7 +49,7 @@ class KubernetesBackend:
         self.out = out
         self.overrides = overrides
 
-    def execute(self, plans: list[RunPlan]) -> Executed:
+    def execute(self, plans: list[RunPlan], recorder: OutcomeRecorder) -> Executed:
         if not plans:
             return Executed(Execution.FINISHED)
         s = self.settings
@@ -79,16 +79,22 @@ class KubernetesBackend:
             url, lambda store: store.renew_members(claims.held(), owner, lease), lease / 3
         )
         with heartbeat:
-            with open_store(url) as store:
-                narrowed = claim_for_jobs(
-                    plans, store, owner=owner, lease_s=lease, poll_s=s.poll_seconds, claims=claims
-                )
+            # Claiming is coordination between sweeps (who trains which member), not a record
+            # of an outcome: it is made here, where the pods are sent from.
+            narrowed = claim_for_jobs(
+                plans,
+                recorder.store,
+                owner=owner,
+                lease_s=lease,
+                poll_s=s.poll_seconds,
+                claims=claims,
+            )
             for before, after in zip(plans, narrowed, strict=True):
                 if after is not before:  # status and wait follow the shards the pods run
                     after.save()
-            return self._submit(api, narrowed)
+            return self._submit(api, narrowed, recorder)
 
-    def _submit(self, api: Api, plans: list[RunPlan]) -> Executed:
+    def _submit(self, api: Api, plans: list[RunPlan], recorder: OutcomeRecorder) -> Executed:
         s = self.settings
         runs = render_sweep(plans, s, namespace=api.namespace)
         write_attachment(plans, s, api.namespace, [run.name for run in runs])
@@ -107,6 +113,7 @@ class KubernetesBackend:
             wait(
                 api,
                 plans,
+                recorder,
                 poll_seconds=s.poll_seconds,
                 progress=s.progress,
                 image_pull_timeout_s=s.image_pull_timeout_seconds,

@@ -17,6 +17,7 @@ from railyard_batch.execution.kubernetes._names import ATTACHMENT
 from railyard_batch.execution.kubernetes._reasons import job_failure_reason, pod_waiting_reason
 from railyard_batch.execution.kubernetes._watch import sweep_selector, wait
 from railyard_batch.recording.artifacts import ArtifactStore, join_uri
+from railyard_batch.recording.outcomes import OutcomeRecorder
 from railyard_batch.recording.records import RunRecord
 from railyard_batch.recording.store import RunStore, open_store
 
@@ -126,25 +127,26 @@ def _close_gone_jobs(
     closed, so the store never shows dead work as running."""
     from railyard_batch.execution.kubernetes._names import job_name
     from railyard_batch.execution.sync import sync_outcomes
+    from railyard_batch.recording.outcomes import OutcomeRecorder
     from railyard_batch.recording.store import MemberOutcome, now
 
     unfinished = {"queued", "running"}
     if not any(store.state_counts(sweep_id).get(s) for s in unfinished):
         return
     stamp = now()
+    recorder = OutcomeRecorder.over(store)
     for plan in load_plans(store, sweep_id, record):
         name = job_name(plan.sweep_id, plan.job_num)
         if name not in gone:
             continue
-        sync_outcomes(plan, store)
+        sync_outcomes(plan, recorder)
         reason = f"the Job {name} no longer exists (deleted or cancelled): no pod runs this member"
         lost = [
             MemberOutcome(m.id, "failed", stamp, stamp, reason=reason)
             for m in store.members(run_id=plan.run_id)
             if m.state in unfinished
         ]
-        if lost:
-            store.record_outcomes(lost)
+        recorder.record(lost)
     if not any(store.state_counts(sweep_id).get(s) for s in unfinished):
         store.finish_runs(sweep_id)
 
@@ -181,6 +183,7 @@ def wait_sweep(
     wait(
         api,
         plans,
+        OutcomeRecorder.over(store),
         poll_seconds=poll_seconds,
         timeout_s=timeout_s,
         progress=progress,

@@ -28,7 +28,8 @@ from railyard_batch.execution.kubernetes._reasons import (
     waits_for_image,
 )
 from railyard_batch.output.progress import MemberProgress
-from railyard_batch.recording.store import FINISHED_STATES, MemberOutcome, RunStore, now
+from railyard_batch.recording.outcomes import OutcomeRecorder
+from railyard_batch.recording.store import FINISHED_STATES, MemberOutcome, now
 
 if TYPE_CHECKING:
     from railyard_batch.planning.plan import MemberPlan, RunPlan
@@ -141,7 +142,7 @@ class SweepWatch:
         jobs = self.jobs.snapshot()
         return {j["metadata"]["name"]: j for j in jobs}, self.pods.snapshot()
 
-    def poll(self, store: RunStore) -> bool:
+    def poll(self, recorder: OutcomeRecorder) -> bool:
         """One look at the cluster; True once every Job has finished (and the store knows)."""
         jobs, pods = self.look()
         self.pods_seen = pods
@@ -150,11 +151,15 @@ class SweepWatch:
             del self._pull_since[name]  # its pod is gone: no image wait to time
         for run in self.runs:
             if not run.finished:
-                self._update(run, jobs.get(run.job), pods, store)
+                self._update(run, jobs.get(run.job), pods, recorder)
         return all(run.finished for run in self.runs)
 
     def _update(
-        self, run: _Run, job: dict[str, Any] | None, pods: list[dict[str, Any]], store: RunStore
+        self,
+        run: _Run,
+        job: dict[str, Any] | None,
+        pods: list[dict[str, Any]],
+        recorder: OutcomeRecorder,
     ) -> None:
         memory = run.plan.typed.resources.memory
         by_index = pods_by_index(pods, run.job)
@@ -185,7 +190,7 @@ class SweepWatch:
         ]
         for index in newly_running:
             node = by_index[index][-1].get("spec", {}).get("nodeName")
-            store.mark_running([m.id for m in run.by_shard.get(index, [])], node=node)
+            recorder.running([m.id for m in run.by_shard.get(index, [])], node=node)
             run.running.add(index)
 
         ended = {
@@ -194,7 +199,9 @@ class SweepWatch:
             if i not in run.done and (i in completed or i in failed or job_over)
         }
         if ended:
-            self._record_ended(run, ended, completed, failed, by_index, job_reason, memory, store)
+            self._record_ended(
+                run, ended, completed, failed, by_index, job_reason, memory, recorder
+            )
         run.finished = job_over and len(run.done) == len(run.by_shard)
 
     def _image_never_pulled(self, run: _Run, by_index: dict[int, list[dict[str, Any]]]) -> bool:
@@ -241,15 +248,17 @@ class SweepWatch:
         by_index: dict[int, list[dict[str, Any]]],
         job_reason: str | None,
         memory: str,
-        store: RunStore,
+        recorder: OutcomeRecorder,
     ) -> None:
         from railyard_batch.execution.sync import (
             sync_outcomes,  # imports the worker: only when needed
         )
 
-        sync_outcomes(run.plan, store)
+        sync_outcomes(run.plan, recorder)
         finished_ids = {
-            m.id for m in store.members(run_id=run.plan.run_id) if m.state in FINISHED_STATES
+            m.id
+            for m in recorder.store.members(run_id=run.plan.run_id)
+            if m.state in FINISHED_STATES
         }
         missing: list[MemberOutcome] = []
         stamp = now()
@@ -279,8 +288,7 @@ class SweepWatch:
                     missing.append(
                         MemberOutcome(member.id, "failed", stamp, stamp, reason=reason, node=node)
                     )
-        if missing:
-            store.record_outcomes(missing)
+        recorder.record(missing)
         run.done.update(ended)
 
 
@@ -306,6 +314,7 @@ def progress_note(pods: list[dict[str, Any]]) -> str:
 def wait(
     api: Api,
     plans: list[RunPlan],
+    recorder: OutcomeRecorder,
     *,
     poll_seconds: float,
     timeout_s: float | None = None,
@@ -317,21 +326,19 @@ def wait(
     A pass runs after each change the watches report, at most one every ``poll_seconds``.
     With ``progress``, members done / failed / total and what pods wait for go to stderr."""
     watch = watch or SweepWatch(api, plans, image_pull_timeout_s=image_pull_timeout_s)
-    store = RunStore(plans[0].store_url)
     sweep_id = plans[0].sweep_id
-    bar = MemberProgress(sum(store.state_counts(sweep_id).values()), enabled=progress)
+    bar = MemberProgress(sum(recorder.store.state_counts(sweep_id).values()), enabled=progress)
     watch.start()
     try:
         with bar:
-            _follow(watch, store, bar, poll_seconds=poll_seconds, timeout_s=timeout_s)
+            _follow(watch, recorder, bar, poll_seconds=poll_seconds, timeout_s=timeout_s)
     finally:
         watch.stop()
-        store.close()
 
 
 def _follow(
     watch: SweepWatch,
-    store: RunStore,
+    recorder: OutcomeRecorder,
     bar: MemberProgress,
     *,
     poll_seconds: float,
@@ -341,8 +348,8 @@ def _follow(
     while True:
         started = time.monotonic()
         watch.changed.clear()
-        finished = watch.poll(store)
-        counts = store.state_counts(watch.sweep_id)
+        finished = watch.poll(recorder)
+        counts = recorder.store.state_counts(watch.sweep_id)
         finished_counts = {k: v for k, v in counts.items() if k in FINISHED_STATES}
         bar.update(finished_counts, progress_note(watch.pods_seen))
         if finished:
