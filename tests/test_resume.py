@@ -146,7 +146,8 @@ def _tmp_files(project: Project) -> list[Path]:
 
 @pytest.mark.e2e
 @pytest.mark.parametrize(
-    "kill_point", ["after-planning", "mid-training", "artifact-write", "batch-commit"]
+    "kill_point",
+    ["after-planning", "mid-training", "artifact-write", "batch-commit", "outcome-record"],
 )
 def test_sigkill_then_rerun_completes_every_member_exactly_once(
     project: Project, kill_point: str
@@ -156,10 +157,12 @@ def test_sigkill_then_rerun_completes_every_member_exactly_once(
         ready = lambda: _count(project, "queued") + _count(project, "running") > 0  # noqa: E731
     elif kill_point == "mid-training":
         ready = lambda: _count(project, "succeeded") >= 3  # noqa: E731
-    elif kill_point == "batch-commit":
-        # a batch's files written and synced, its store transaction not yet made
-        env["RAILYARD_FAULT_PAUSE"] = "batch-commit:30"
-        mark = project.root / "at-batch-commit"
+    elif kill_point in ("batch-commit", "outcome-record"):
+        # a batch's files written and synced, its store transaction not yet made: in the
+        # worker (batch-commit), or once it has reached the sweep's recorder in the parent
+        # (outcome-record)
+        env["RAILYARD_FAULT_PAUSE"] = f"{kill_point}:30"
+        mark = project.root / f"at-{kill_point}"
         env["RAILYARD_FAULT_MARK"] = str(mark)
         ready = lambda: mark.exists() and _count(project, "succeeded") == 0  # noqa: E731
     else:

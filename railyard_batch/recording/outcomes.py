@@ -22,6 +22,7 @@ import threading
 from collections.abc import Sequence
 from types import TracebackType
 
+from railyard_batch.recording.artifacts import fault_point
 from railyard_batch.recording.store import MemberOutcome, RunStore
 
 
@@ -60,6 +61,7 @@ class OutcomeRecorder:
         if not outcomes:
             return
         store = self.store
+        fault_point("outcome-record")  # the batch has reached the recorder, not the store
         with self._lock:
             store.record_outcomes(outcomes)
 
