@@ -13,22 +13,31 @@ from hydra import compose, initialize_config_dir
 from railyard_batch.config import register_configs
 from railyard_batch.execution.sync import sync_outcomes
 from railyard_batch.execution.worker import run_shard
+from railyard_batch.planning.plan import RunPlan
 from railyard_batch.recording.outcomes import OutcomeRecorder
 from railyard_batch.recording.store import RunStore
 from railyard_batch.sweep import plan_run, record_plans
 from tests.conftest import Project
 
 
-@pytest.mark.usefixtures("hydra_restore_singletons")  # composing must not leak Hydra state
-def test_outcomes_written_by_a_storeless_worker_are_synced(
-    project: Project, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def _recorded_plan(
+    project: Project, monkeypatch: pytest.MonkeyPatch, sweep_id: str, *, backend: str
+) -> RunPlan:
+    """One run of the project's config, planned and recorded as ``backend``'s sweep."""
     monkeypatch.chdir(project.root)
     register_configs()
     with initialize_config_dir(config_dir=str(project.root / "conf"), version_base="1.3"):
         cfg = compose("config", overrides=["fanout.by=merchant_id", "fanout.min_rows=300"])
-    plan = plan_run(cfg, sweep_id="s1", job_num=0, overrides=[], workers=1)
-    record_plans([plan], experiment="t", sweep_overrides=[], backend="kubernetes")
+    plan = plan_run(cfg, sweep_id=sweep_id, job_num=0, overrides=[], workers=1)
+    record_plans([plan], experiment="t", sweep_overrides=[], backend=backend)
+    return plan
+
+
+@pytest.mark.usefixtures("hydra_restore_singletons")  # composing must not leak Hydra state
+def test_outcomes_written_by_a_storeless_worker_are_synced(
+    project: Project, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    plan = _recorded_plan(project, monkeypatch, "s1", backend="kubernetes")
     outcomes = run_shard(plan, 0)
     assert pd.get_option("mode.string_storage") == "auto"  # the shard's option did not leak
     assert outcomes and all(o.state == "succeeded" for o in outcomes)
@@ -49,12 +58,7 @@ def test_outcomes_written_by_a_storeless_worker_are_synced(
 def test_a_worker_that_reaches_the_store_hands_its_batches_on_and_records_nothing(
     project: Project, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.chdir(project.root)
-    register_configs()
-    with initialize_config_dir(config_dir=str(project.root / "conf"), version_base="1.3"):
-        cfg = compose("config", overrides=["fanout.by=merchant_id", "fanout.min_rows=300"])
-    plan = plan_run(cfg, sweep_id="s2", job_num=0, overrides=[], workers=1)
-    record_plans([plan], experiment="t", sweep_overrides=[], backend="local")
+    plan = _recorded_plan(project, monkeypatch, "s2", backend="local")
     batches: list[tuple[list[str], bool]] = []
     outcomes = run_shard(
         plan, 0, lambda batch, new: batches.append(([o.member_id for o in batch], new))

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Sequence
-from types import TracebackType
 
 from railyard_batch.recording.artifacts import fault_point
 from railyard_batch.recording.store import MemberOutcome, RunStore
@@ -89,10 +88,5 @@ class OutcomeRecorder:
     def __enter__(self) -> OutcomeRecorder:
         return self
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    def __exit__(self, *exc_info: object) -> None:
         self.close()
