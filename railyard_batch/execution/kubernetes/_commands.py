@@ -127,7 +127,6 @@ def _close_gone_jobs(
     closed, so the store never shows dead work as running."""
     from railyard_batch.execution.kubernetes._names import job_name
     from railyard_batch.execution.sync import sync_outcomes
-    from railyard_batch.recording.outcomes import OutcomeRecorder
     from railyard_batch.recording.store import MemberOutcome, now
 
     unfinished = {"queued", "running"}
